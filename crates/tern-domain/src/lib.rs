@@ -1,0 +1,19 @@
+//! Tern's domain: the types and rules of the service, with no I/O.
+//!
+//! Everything here is constructed through a checked parse, so a value of one
+//! of these types is always valid. Storage, HTTP and jobs build on top.
+
+pub mod audit;
+pub mod email;
+pub mod locale;
+pub mod money;
+pub mod password;
+pub mod phone;
+pub mod role;
+
+pub use email::Email;
+pub use locale::Locale;
+pub use money::{Currency, Money};
+pub use password::NewPassword;
+pub use phone::Phone;
+pub use role::Role;
