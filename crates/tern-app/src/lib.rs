@@ -1,1 +1,22 @@
-//! placeholder
+//! Tern's application services: what the HTTP layer, the CLI and the
+//! worker call. Each service validates input into domain types, runs one
+//! transaction against the store, queues notifications and audit entries
+//! in that same transaction, and returns a typed [`AppError`].
+
+pub mod accounts;
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod jobs;
+pub mod notify;
+pub mod passwords;
+pub mod rate_limit;
+pub mod tokens;
+
+pub use app::App;
+pub use clock::Clock;
+pub use config::Settings;
+pub use error::{AppError, FieldError};

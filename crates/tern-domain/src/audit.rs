@@ -103,7 +103,14 @@ mod tests {
         let mut prev = GENESIS.to_string();
         (1..=n)
             .map(|seq| {
-                let f = AuditFields { seq, at_ms: seq * 10, actor: "a", action: "login", subject: "s", details: "{}" };
+                let f = AuditFields {
+                    seq,
+                    at_ms: seq * 10,
+                    actor: "a",
+                    action: "login",
+                    subject: "s",
+                    details: "{}",
+                };
                 let hash = chain_hash(&prev, &f);
                 let e = StoredEntry {
                     seq,
@@ -133,9 +140,15 @@ mod tests {
     fn names_the_first_broken_entry() {
         let mut c = chain(5);
         c[2].details = "{\"edited\":true}".into();
-        assert_eq!(verify_page(GENESIS.into(), 0, &c), Err(ChainBreak::BadHash { seq: 3 }));
+        assert_eq!(
+            verify_page(GENESIS.into(), 0, &c),
+            Err(ChainBreak::BadHash { seq: 3 })
+        );
         let mut c = chain(5);
         c.remove(1);
-        assert_eq!(verify_page(GENESIS.into(), 0, &c), Err(ChainBreak::Gap { seq: 3 }));
+        assert_eq!(
+            verify_page(GENESIS.into(), 0, &c),
+            Err(ChainBreak::Gap { seq: 3 })
+        );
     }
 }

@@ -3,8 +3,11 @@
 //! Everything here is constructed through a checked parse, so a value of one
 //! of these types is always valid. Storage, HTTP and jobs build on top.
 
+pub mod activation_code;
 pub mod audit;
+pub mod calendar;
 pub mod email;
+pub mod ids;
 pub mod locale;
 pub mod money;
 pub mod password;

@@ -3,7 +3,9 @@
 use std::fmt;
 
 /// A supported user-interface language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 pub enum Locale {
     #[default]
     #[serde(rename = "en")]
@@ -46,10 +48,11 @@ impl Locale {
                 .find_map(|p| p.trim().strip_prefix("q="))
                 .and_then(|q| q.parse::<f32>().ok())
                 .unwrap_or(1.0);
-            if let Some(loc) = Locale::parse(tag) {
-                if q > 0.0 && best.is_none_or(|(bq, _)| q > bq) {
-                    best = Some((q, loc));
-                }
+            if let Some(loc) = Locale::parse(tag)
+                && q > 0.0
+                && best.is_none_or(|(bq, _)| q > bq)
+            {
+                best = Some((q, loc));
             }
         }
         best.map(|(_, l)| l)
@@ -76,8 +79,14 @@ mod tests {
 
     #[test]
     fn negotiates_by_quality() {
-        assert_eq!(Locale::negotiate("fr;q=1, zh-CN;q=0.8, en;q=0.5"), Some(Locale::ZhCn));
-        assert_eq!(Locale::negotiate("en-US,en;q=0.9,zh;q=0.8"), Some(Locale::En));
+        assert_eq!(
+            Locale::negotiate("fr;q=1, zh-CN;q=0.8, en;q=0.5"),
+            Some(Locale::ZhCn)
+        );
+        assert_eq!(
+            Locale::negotiate("en-US,en;q=0.9,zh;q=0.8"),
+            Some(Locale::En)
+        );
         assert_eq!(Locale::negotiate("de, fr"), None);
         assert_eq!(Locale::negotiate("zh;q=0"), None);
     }

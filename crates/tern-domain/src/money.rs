@@ -73,7 +73,10 @@ pub struct Money {
 
 impl Money {
     pub fn new(amount_minor: i64, currency: Currency) -> Self {
-        Self { amount_minor, currency }
+        Self {
+            amount_minor,
+            currency,
+        }
     }
 
     /// Parses a decimal amount such as `20.00` in the currency's exponent.
@@ -86,14 +89,20 @@ impl Money {
         };
         let (whole, frac) = t.split_once('.').unwrap_or((t, ""));
         let exp = currency.exponent() as usize;
-        if whole.is_empty() || frac.len() > exp || !whole.chars().all(|c| c.is_ascii_digit())
+        if whole.is_empty()
+            || frac.len() > exp
+            || !whole.chars().all(|c| c.is_ascii_digit())
             || !frac.chars().all(|c| c.is_ascii_digit())
         {
             return Err(bad());
         }
         let whole: i64 = whole.parse().map_err(|_| MoneyError::Overflow)?;
         let frac_padded = format!("{frac:0<exp$}");
-        let frac: i64 = if exp == 0 { 0 } else { frac_padded.parse().map_err(|_| bad())? };
+        let frac: i64 = if exp == 0 {
+            0
+        } else {
+            frac_padded.parse().map_err(|_| bad())?
+        };
         let scale = 10_i64.pow(exp as u32);
         let minor = whole
             .checked_mul(scale)
@@ -106,7 +115,10 @@ impl Money {
         if self.currency != other.currency {
             return Err(MoneyError::CurrencyMismatch);
         }
-        let sum = self.amount_minor.checked_add(other.amount_minor).ok_or(MoneyError::Overflow)?;
+        let sum = self
+            .amount_minor
+            .checked_add(other.amount_minor)
+            .ok_or(MoneyError::Overflow)?;
         Ok(Money::new(sum, self.currency))
     }
 }
@@ -121,7 +133,14 @@ impl fmt::Display for Money {
             return write!(f, "{sign}{abs} {}", self.currency);
         }
         let scale = 10_u64.pow(exp);
-        write!(f, "{sign}{}.{:0width$} {}", abs / scale, abs % scale, self.currency, width = exp as usize)
+        write!(
+            f,
+            "{sign}{}.{:0width$} {}",
+            abs / scale,
+            abs % scale,
+            self.currency,
+            width = exp as usize
+        )
     }
 }
 
@@ -136,7 +155,10 @@ mod tests {
         assert_eq!(m.amount_minor, 2050);
         assert_eq!(m.to_string(), "20.50 USD");
         let jpy = Currency::parse("JPY").unwrap();
-        assert_eq!(Money::parse_decimal("1200", jpy).unwrap().to_string(), "1200 JPY");
+        assert_eq!(
+            Money::parse_decimal("1200", jpy).unwrap().to_string(),
+            "1200 JPY"
+        );
         assert!(Money::parse_decimal("12.5", jpy).is_err());
         assert!(Money::parse_decimal("1.234", usd).is_err());
         assert!(Money::parse_decimal("abc", usd).is_err());

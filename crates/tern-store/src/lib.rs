@@ -1,1 +1,28 @@
-//! placeholder
+//! Tern's storage: one SQL schema on SQLite (the embedded default) and on
+//! PostgreSQL (for several processes sharing the work).
+//!
+//! Queries are plain runtime SQL through sqlx's `Any` driver with `$n`
+//! placeholders, which both databases accept, so building never needs a
+//! live database and one function serves both. Where the dialects differ
+//! (row locking, advisory locks) the function branches on [`Backend`].
+//!
+//! Every repository function takes a `&mut AnyConnection`, so a caller can
+//! run several of them in one transaction (for example a sign-up, its
+//! verification email in the outbox and its audit entry).
+
+pub mod accounts;
+pub mod audit;
+mod db;
+mod error;
+pub mod jobs;
+pub mod outbox;
+pub mod rate_limits;
+pub mod sessions;
+pub mod tokens;
+
+pub use db::{Backend, Db, Tx};
+pub use error::StoreError;
+pub use sqlx::AnyConnection as Conn;
+
+/// Result of a storage call.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -1,0 +1,224 @@
+//! Signing in and out, and re-authentication.
+
+use serde_json::json;
+use tern_domain::{Email, Role};
+use tern_store::{accounts, sessions};
+
+use crate::App;
+use crate::audit;
+use crate::auth::Principal;
+use crate::clock::{ms, rfc3339};
+use crate::error::{AppError, AppResult};
+use crate::rate_limit::{self, Limit};
+use crate::tokens;
+
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct LoginInput {
+    pub email: String,
+    pub password: String,
+}
+
+/// A new session: the token is shown once and never stored.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct NewSession {
+    pub token: String,
+    /// RFC 3339 UTC.
+    pub expires_at: String,
+    #[serde(skip)]
+    pub account_id: String,
+    #[serde(skip)]
+    pub role: Role,
+}
+
+fn account_limit(app: &App) -> Limit {
+    Limit {
+        max: app.settings.auth.login_failures_per_account,
+        window: app.settings.auth.login_window,
+    }
+}
+
+fn address_limit(app: &App) -> Limit {
+    Limit {
+        max: app.settings.auth.login_attempts_per_address,
+        window: app.settings.auth.login_window,
+    }
+}
+
+/// Checks email and password and opens a session.
+///
+/// An unknown email and a wrong password give the same error after the
+/// same work (a full Argon2id verification), and both count against the
+/// same per-email limit, so neither the answer, its timing nor the
+/// throttling tells whether an account exists.
+pub async fn login(
+    app: &App,
+    input: LoginInput,
+    ip: Option<&str>,
+    user_agent: Option<&str>,
+) -> AppResult<NewSession> {
+    let now = app.now_ms();
+    let normalised = Email::parse(&input.email)
+        .map(|e| e.as_str().to_owned())
+        .unwrap_or_else(|_| input.email.trim().to_lowercase());
+    let email_key = format!(
+        "login:email:{}",
+        tokens::keyed_hash(app.secret_key(), &normalised)
+    );
+    let ip_key = ip.map(|ip| format!("login:ip:{}", tokens::keyed_hash(app.secret_key(), ip)));
+    {
+        let mut conn = app.db.conn().await?;
+        rate_limit::check(&mut conn, &email_key, account_limit(app), now).await?;
+        if let Some(k) = &ip_key {
+            rate_limit::take(&mut conn, k, address_limit(app), now).await?;
+        }
+    }
+    let account = {
+        let mut conn = app.db.conn().await?;
+        accounts::by_email(&mut conn, &normalised).await?
+    };
+    let stored = account
+        .as_ref()
+        .and_then(|a| a.password_hash.clone())
+        .unwrap_or_else(|| app.dummy_hash.clone());
+    let ok = crate::passwords::verify(input.password, stored).await? && account.is_some();
+    let mut tx = app.db.begin().await?;
+    let Some(account) = account.filter(|_| ok) else {
+        rate_limit::hit(&mut tx, &email_key, account_limit(app), now).await?;
+        // The subject is the account when there is one; never the email.
+        let subject = match accounts::by_email(&mut tx, &normalised).await? {
+            Some(a) => a.id,
+            None => "unknown".to_owned(),
+        };
+        audit::record(
+            &mut tx,
+            app.db.backend(),
+            "anonymous",
+            "session.login_failed",
+            &subject,
+            json!({}),
+            now,
+        )
+        .await?;
+        tx.commit().await.map_err(tern_store::StoreError::from)?;
+        metrics::counter!("tern_logins_total", "outcome" => "failed").increment(1);
+        return Err(AppError::InvalidCredentials);
+    };
+    if account.status != "active" {
+        return Err(AppError::InvalidCredentials);
+    }
+    if account.email_verified_at.is_none() {
+        return Err(AppError::EmailNotVerified);
+    }
+    rate_limit::clear(&mut tx, &email_key).await?;
+    let token = tokens::new_token();
+    let id = tokens::new_id();
+    let expires_at = now + ms(app.settings.auth.session_ttl);
+    sessions::insert(
+        &mut tx,
+        &sessions::NewSession {
+            id: &id,
+            account_id: &account.id,
+            token_hash: &tokens::hash(&token),
+            kind: "session",
+            label: None,
+            expires_at,
+            ip,
+            user_agent: user_agent.map(|u| &u[..u.len().min(200)]),
+            now,
+        },
+    )
+    .await?;
+    accounts::touch_login(&mut tx, &account.id, now).await?;
+    audit::record(
+        &mut tx,
+        app.db.backend(),
+        &account.id,
+        "session.login",
+        &account.id,
+        json!({ "session": id }),
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    metrics::counter!("tern_logins_total", "outcome" => "ok").increment(1);
+    Ok(NewSession {
+        token,
+        expires_at: rfc3339(expires_at),
+        account_id: account.id,
+        role: Role::parse(&account.role).unwrap_or(Role::User),
+    })
+}
+
+/// Ends the caller's session.
+pub async fn logout(app: &App, who: &Principal) -> AppResult<()> {
+    let now = app.now_ms();
+    let mut tx = app.db.begin().await?;
+    sessions::delete(&mut tx, &who.account_id, &who.session_id).await?;
+    audit::record(
+        &mut tx,
+        app.db.backend(),
+        &who.account_id,
+        "session.logout",
+        &who.account_id,
+        json!({ "session": who.session_id }),
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    Ok(())
+}
+
+/// Checks the password again and opens the re-authentication window on
+/// this session. Wrong passwords are throttled like logins.
+pub async fn reauthenticate(app: &App, who: &Principal, password: &str) -> AppResult<()> {
+    check_password(app, who, password, "reauth").await?;
+    let mut conn = app.db.conn().await?;
+    sessions::set_reauth(&mut conn, &who.session_id, app.now_ms()).await?;
+    Ok(())
+}
+
+/// Verifies the caller's current password, throttled per account under
+/// `purpose` (5 failures per 15 minutes).
+pub async fn check_password(
+    app: &App,
+    who: &Principal,
+    password: &str,
+    purpose: &str,
+) -> AppResult<()> {
+    let now = app.now_ms();
+    let key = format!("{purpose}:{}", who.account_id);
+    let limit = Limit {
+        max: 5,
+        window: std::time::Duration::from_secs(15 * 60),
+    };
+    let hash = {
+        let mut conn = app.db.conn().await?;
+        rate_limit::check(&mut conn, &key, limit, now).await?;
+        accounts::by_id(&mut conn, &who.account_id)
+            .await?
+            .and_then(|a| a.password_hash)
+    };
+    let ok = match hash {
+        Some(h) => crate::passwords::verify(password.to_owned(), h).await?,
+        None => false,
+    };
+    let mut tx = app.db.begin().await?;
+    if !ok {
+        rate_limit::hit(&mut tx, &key, limit, now).await?;
+        audit::record(
+            &mut tx,
+            app.db.backend(),
+            &who.account_id,
+            "account.password_check_failed",
+            &who.account_id,
+            json!({ "purpose": purpose }),
+            now,
+        )
+        .await?;
+        tx.commit().await.map_err(tern_store::StoreError::from)?;
+        return Err(AppError::field("password", "password_incorrect"));
+    }
+    rate_limit::clear(&mut tx, &key).await?;
+    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    Ok(())
+}

@@ -1,0 +1,77 @@
+//! Staff accounts, created by an operator from the command line.
+
+use serde_json::json;
+use tern_domain::{Email, Locale, NewPassword, Role};
+use tern_store::accounts::{self, NewAccount};
+
+use crate::App;
+use crate::audit;
+use crate::error::{AppError, AppResult};
+use crate::tokens;
+
+/// Creates a verified staff account, or gives an existing account the
+/// role. Returns the account id and whether it was created.
+pub async fn create_staff(
+    app: &App,
+    email: &str,
+    role: Role,
+    password: &str,
+) -> AppResult<(String, bool)> {
+    if !role.is_staff() {
+        return Err(AppError::field("role", "role_not_staff"));
+    }
+    let email = Email::parse(email).map_err(|_| AppError::field("email", "email_invalid"))?;
+    let now = app.now_ms();
+    let existing = {
+        let mut conn = app.db.conn().await?;
+        accounts::by_email(&mut conn, email.as_str()).await?
+    };
+    if let Some(a) = existing {
+        let mut tx = app.db.begin().await?;
+        accounts::set_role(&mut tx, &a.id, role.as_str(), now).await?;
+        audit::record(
+            &mut tx,
+            app.db.backend(),
+            "cli",
+            "admin.staff_role_set",
+            &a.id,
+            json!({ "role": role.as_str() }),
+            now,
+        )
+        .await?;
+        tx.commit().await.map_err(tern_store::StoreError::from)?;
+        return Ok((a.id, false));
+    }
+    let password = NewPassword::parse(password, &[email.as_str()])
+        .map_err(|e| AppError::field("password", e.code()))?;
+    let hash = crate::passwords::hash(password.expose().to_owned()).await?;
+    let id = tokens::new_id();
+    let mut tx = app.db.begin().await?;
+    accounts::insert(
+        &mut tx,
+        &NewAccount {
+            id: &id,
+            email: email.as_str(),
+            phone: None,
+            name: None,
+            password_hash: &hash,
+            locale: Locale::En.tag(),
+            role: role.as_str(),
+            verified_at: Some(now),
+            now,
+        },
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        app.db.backend(),
+        "cli",
+        "admin.staff_created",
+        &id,
+        json!({ "role": role.as_str() }),
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    Ok((id, true))
+}

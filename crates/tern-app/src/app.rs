@@ -1,0 +1,104 @@
+//! The application handle: database, settings, clock and transports,
+//! cheap to clone and shared by the HTTP layer, the worker and the CLI.
+
+use std::ops::Deref;
+use std::path::Path;
+use std::sync::Arc;
+
+use secrecy::ExposeSecret;
+use tern_notify::{EmailTransport, Mailer, SmsSender};
+use tern_store::Db;
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::error::{AppError, AppResult};
+
+/// Everything a service call needs.
+pub struct AppInner {
+    pub db: Db,
+    pub settings: Settings,
+    pub clock: Clock,
+    pub mailer: Mailer,
+    pub sms: SmsSender,
+    /// Key for HMACs (CSRF tokens, rate-limit keys); never logged.
+    secret_key: Vec<u8>,
+    /// A real Argon2id hash of a random password, verified against when an
+    /// email is unknown so that the answer takes as long as for a known one.
+    pub(crate) dummy_hash: String,
+}
+
+#[derive(Clone)]
+pub struct App(Arc<AppInner>);
+
+impl Deref for App {
+    type Target = AppInner;
+    fn deref(&self) -> &AppInner {
+        &self.0
+    }
+}
+
+impl AppInner {
+    pub fn secret_key(&self) -> &[u8] {
+        &self.secret_key
+    }
+}
+
+impl App {
+    /// Opens the database (applying migrations), the transports and the
+    /// secret key, creating the data folder on first run.
+    pub async fn build(settings: Settings, clock: Clock) -> AppResult<Self> {
+        let internal = |e: std::io::Error| AppError::Internal(e.to_string());
+        std::fs::create_dir_all(&settings.data_dir).map_err(internal)?;
+        let db = Db::connect(&settings.database_url(), settings.db_max_connections).await?;
+        db.migrate().await?;
+        let secret_key = match &settings.secret_key {
+            Some(k) if !k.expose_secret().is_empty() => k.expose_secret().as_bytes().to_vec(),
+            _ => load_or_create_key(&settings.data_dir.join("secret.key")).map_err(internal)?,
+        };
+        let mail_transport = match &settings.mail.smtp_url {
+            Some(url) if !url.expose_secret().is_empty() => {
+                EmailTransport::Smtp(url.expose_secret().to_owned())
+            }
+            _ => EmailTransport::File(settings.data_dir.join("outbox").join("mail")),
+        };
+        let mailer = Mailer::new(&mail_transport, &settings.mail.from)?;
+        let sms = match (&settings.sms.http_url, &settings.sms.http_secret) {
+            (Some(url), Some(secret)) if !url.is_empty() => {
+                SmsSender::http(url, secret.expose_secret())
+            }
+            _ => SmsSender::File(settings.data_dir.join("outbox").join("sms")),
+        };
+        let dummy_hash = crate::passwords::hash(crate::tokens::new_token()).await?;
+        Ok(Self(Arc::new(AppInner {
+            db,
+            settings,
+            clock,
+            mailer,
+            sms,
+            secret_key,
+            dummy_hash,
+        })))
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+}
+
+/// Reads the key file, or writes a new random key there (mode 0600).
+fn load_or_create_key(path: &Path) -> std::io::Result<Vec<u8>> {
+    if let Ok(existing) = std::fs::read_to_string(path) {
+        let k = existing.trim();
+        if k.len() >= 32 {
+            return Ok(k.as_bytes().to_vec());
+        }
+    }
+    let key = crate::tokens::new_token();
+    std::fs::write(path, &key)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(key.into_bytes())
+}

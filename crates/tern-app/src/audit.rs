@@ -1,0 +1,69 @@
+//! Writing audit entries from services.
+
+use tern_store::audit::{self, AuditEvent};
+use tern_store::{Backend, Conn};
+
+use crate::error::AppResult;
+
+/// Appends one entry in the caller's transaction. `details` is a JSON
+/// object without personal data.
+pub async fn record(
+    conn: &mut Conn,
+    backend: Backend,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    details: serde_json::Value,
+    now: i64,
+) -> AppResult<()> {
+    let details = details.to_string();
+    audit::append(
+        conn,
+        backend,
+        &AuditEvent {
+            actor,
+            action,
+            subject,
+            details: &details,
+        },
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Outcome of verifying the whole chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyReport {
+    pub entries: i64,
+    pub first_broken: Option<String>,
+}
+
+/// Verifies the chain from the first entry to the last, a page at a time.
+pub async fn verify(db: &tern_store::Db, mut progress: impl FnMut(i64)) -> AppResult<VerifyReport> {
+    let mut conn = db.conn().await?;
+    let mut prev = tern_domain::audit::GENESIS.to_owned();
+    let mut seq = 0;
+    loop {
+        let page = audit::page(&mut conn, seq, 5_000).await?;
+        if page.is_empty() {
+            return Ok(VerifyReport {
+                entries: seq,
+                first_broken: None,
+            });
+        }
+        match tern_domain::audit::verify_page(prev.clone(), seq, &page) {
+            Ok((p, s)) => {
+                prev = p;
+                seq = s;
+                progress(seq);
+            }
+            Err(b) => {
+                return Ok(VerifyReport {
+                    entries: seq,
+                    first_broken: Some(b.to_string()),
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! Who is calling: resolving a bearer token or session cookie to an
+//! account, and the checks sensitive actions make.
+
+use tern_domain::{Locale, Role};
+use tern_store::{accounts, sessions};
+
+use crate::App;
+use crate::clock::ms;
+use crate::error::{AppError, AppResult};
+use crate::tokens;
+
+/// The signed-in caller of a request.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub account_id: String,
+    pub session_id: String,
+    pub role: Role,
+    pub locale: Locale,
+    pub reauth_at: Option<i64>,
+    pub status: String,
+}
+
+impl Principal {
+    /// Refuses unless the password was entered within the re-authentication
+    /// window.
+    pub fn require_recent_auth(&self, app: &App) -> AppResult<()> {
+        let window = ms(app.settings.auth.reauth_window);
+        match self.reauth_at {
+            Some(t) if app.now_ms() - t <= window => Ok(()),
+            _ => Err(AppError::ReauthRequired),
+        }
+    }
+
+    /// Refuses unless the caller has one of `roles`.
+    pub fn require_role(&self, roles: &[Role]) -> AppResult<()> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+}
+
+/// Resolves a session token. Unknown, expired and ended tokens, and
+/// accounts that are no longer active, are all simply "not signed in".
+pub async fn authenticate(app: &App, token: &str) -> AppResult<Principal> {
+    if token.is_empty() || token.len() > 256 {
+        return Err(AppError::Unauthenticated);
+    }
+    let now = app.now_ms();
+    let mut conn = app.db.conn().await?;
+    let session = sessions::by_token_hash(&mut conn, &tokens::hash(token), now)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    let account = accounts::by_id(&mut conn, &session.account_id)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    if account.status != "active" {
+        return Err(AppError::Unauthenticated);
+    }
+    if now - session.last_seen_at > 60_000 {
+        sessions::touch(&mut conn, &session.id, now).await?;
+    }
+    Ok(Principal {
+        account_id: account.id,
+        session_id: session.id,
+        role: Role::parse(&account.role).unwrap_or(Role::User),
+        locale: Locale::parse(&account.locale).unwrap_or_default(),
+        reauth_at: session.reauth_at,
+        status: account.status,
+    })
+}

@@ -1,0 +1,284 @@
+//! Settings: built-in defaults, then `tern.toml`, then `TERN_…` environment
+//! variables (nested keys joined with `__`, e.g. `TERN_MAIL__SMTP_URL`).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize, Serializer};
+
+/// Everything an operator can set. Every field has a default that works
+/// on a laptop with nothing else installed.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Where the SQLite database, outbox folders and secret key live.
+    pub data_dir: PathBuf,
+    /// `postgres://…` to use PostgreSQL; unset means SQLite in `data_dir`.
+    #[serde(serialize_with = "redact_url")]
+    pub database_url: Option<String>,
+    pub db_max_connections: u32,
+    /// Address of the API and portal.
+    pub listen: String,
+    /// Address of the Prometheus `/metrics` listener; empty turns it off.
+    pub metrics_listen: String,
+    /// The address users reach Tern at, used in links in emails.
+    pub public_url: String,
+    /// Key for signing cookies and CSRF tokens; generated into
+    /// `data_dir/secret.key` when unset.
+    #[serde(serialize_with = "redact")]
+    pub secret_key: Option<SecretString>,
+    /// The service's name as users see it.
+    pub product_name: String,
+    pub support_email: String,
+    /// Log format: `pretty` or `json`.
+    pub log_format: String,
+    pub auth: AuthSettings,
+    pub mail: MailSettings,
+    pub sms: SmsSettings,
+    pub jobs: JobSettings,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthSettings {
+    #[serde(with = "humantime_serde")]
+    pub session_ttl: Duration,
+    /// How long a password re-entry counts for sensitive actions.
+    #[serde(with = "humantime_serde")]
+    pub reauth_window: Duration,
+    #[serde(with = "humantime_serde")]
+    pub verify_email_ttl: Duration,
+    #[serde(with = "humantime_serde")]
+    pub reset_ttl: Duration,
+    #[serde(with = "humantime_serde")]
+    pub phone_code_ttl: Duration,
+    pub phone_code_attempts: u32,
+    /// Failed logins per account in `login_window` before 429.
+    pub login_failures_per_account: u32,
+    /// Login attempts per client address in `login_window` before 429.
+    pub login_attempts_per_address: u32,
+    #[serde(with = "humantime_serde")]
+    pub login_window: Duration,
+    /// Mark cookies `Secure` (on automatically for an https public URL).
+    pub cookie_secure: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MailSettings {
+    /// Sender, e.g. `Tern <no-reply@example.com>`.
+    pub from: String,
+    /// `smtp://…` or `smtps://…`; unset writes `.eml` files to
+    /// `data_dir/outbox/mail`.
+    #[serde(serialize_with = "redact")]
+    pub smtp_url: Option<SecretString>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmsSettings {
+    /// Provider endpoint; unset writes JSON files to `data_dir/outbox/sms`.
+    pub http_url: Option<String>,
+    #[serde(serialize_with = "redact")]
+    pub http_secret: Option<SecretString>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobSettings {
+    #[serde(with = "humantime_serde")]
+    pub poll_interval: Duration,
+    /// A job whose worker has not finished it within this time is given to
+    /// another worker.
+    #[serde(with = "humantime_serde")]
+    pub lease: Duration,
+    pub concurrency: u32,
+    /// First retry delay; each further retry doubles it (up to an hour).
+    #[serde(with = "humantime_serde")]
+    pub retry_base: Duration,
+    pub max_attempts: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./tern-data"),
+            database_url: None,
+            db_max_connections: 10,
+            listen: "127.0.0.1:8080".into(),
+            metrics_listen: "127.0.0.1:9464".into(),
+            public_url: "http://127.0.0.1:8080".into(),
+            secret_key: None,
+            product_name: "Tern".into(),
+            support_email: "support@tern.invalid".into(),
+            log_format: "pretty".into(),
+            auth: AuthSettings::default(),
+            mail: MailSettings::default(),
+            sms: SmsSettings::default(),
+            jobs: JobSettings::default(),
+        }
+    }
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            session_ttl: Duration::from_secs(30 * 86_400),
+            reauth_window: Duration::from_secs(10 * 60),
+            verify_email_ttl: Duration::from_secs(24 * 3600),
+            reset_ttl: Duration::from_secs(3600),
+            phone_code_ttl: Duration::from_secs(10 * 60),
+            phone_code_attempts: 5,
+            login_failures_per_account: 10,
+            login_attempts_per_address: 100,
+            login_window: Duration::from_secs(15 * 60),
+            cookie_secure: None,
+        }
+    }
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        Self {
+            from: "Tern <no-reply@tern.invalid>".into(),
+            smtp_url: None,
+        }
+    }
+}
+
+impl Default for SmsSettings {
+    fn default() -> Self {
+        Self {
+            http_url: None,
+            http_secret: None,
+        }
+    }
+}
+
+impl Default for JobSettings {
+    fn default() -> Self {
+        Self {
+            poll_interval: Duration::from_millis(500),
+            lease: Duration::from_secs(300),
+            concurrency: 4,
+            retry_base: Duration::from_secs(2),
+            max_attempts: 10,
+        }
+    }
+}
+
+/// The top-level keys of [`Settings`], for filtering the environment.
+const TOP_LEVEL_KEYS: &[&str] = &[
+    "data_dir",
+    "database_url",
+    "db_max_connections",
+    "listen",
+    "metrics_listen",
+    "public_url",
+    "secret_key",
+    "product_name",
+    "support_email",
+    "log_format",
+    "auth",
+    "mail",
+    "sms",
+    "jobs",
+];
+
+/// Why settings could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {0}")]
+pub struct ConfigError(String);
+
+impl Settings {
+    /// Loads defaults, then `file` (when it exists), then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let path = file
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("tern.toml"));
+        Figment::new()
+            .merge(Toml::file(path))
+            .merge(Env::prefixed("TERN_").split("__").filter(|k| {
+                // Only keys Settings knows: other TERN_ variables (the test
+                // harness's, the CLI's) must not trip `deny_unknown_fields`.
+                let top = k.as_str().split("__").next().unwrap_or("");
+                TOP_LEVEL_KEYS.iter().any(|t| top.eq_ignore_ascii_case(t))
+            }))
+            .extract::<Settings>()
+            .map_err(|e| ConfigError(e.to_string()))
+    }
+
+    /// The database URL in effect (SQLite in the data folder by default).
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| tern_store::Db::sqlite_url_in(&self.data_dir))
+    }
+
+    pub fn cookie_secure(&self) -> bool {
+        self.auth
+            .cookie_secure
+            .unwrap_or_else(|| self.public_url.starts_with("https://"))
+    }
+
+    /// The public URL without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        self.public_url.trim_end_matches('/')
+    }
+
+    /// The effective settings as TOML with every secret replaced.
+    pub fn to_redacted_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot show settings: {e}"))
+    }
+}
+
+fn redact<S: Serializer>(v: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(secret) if !secret.expose_secret().is_empty() => s.serialize_str("[redacted]"),
+        _ => s.serialize_str(""),
+    }
+}
+
+/// Shows a database URL with any password replaced.
+fn redact_url<S: Serializer>(v: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(url) => s.serialize_str(&redact_password_in_url(url)),
+        None => s.serialize_str(""),
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:[redacted]@host/db`.
+pub fn redact_password_in_url(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://") {
+        if let Some((creds, host)) = rest.split_once('@') {
+            if let Some((user, _)) = creds.split_once(':') {
+                return format!("{scheme}://{user}:[redacted]@{host}");
+            }
+        }
+    }
+    url.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_secrets() {
+        let s = Settings {
+            database_url: Some("postgres://tern:hunter2@db/tern".into()),
+            secret_key: Some(SecretString::from("topsecret")),
+            ..Settings::default()
+        };
+        let shown = s.to_redacted_toml();
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("topsecret"),
+            "{shown}"
+        );
+        assert!(shown.contains("[redacted]"));
+        assert!(!format!("{s:?}").contains("topsecret"));
+    }
+}

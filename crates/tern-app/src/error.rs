@@ -1,0 +1,103 @@
+//! The service boundary's one error type. The HTTP layer maps each variant
+//! to a status and a stable `code`; the CLI prints it.
+
+use tern_store::StoreError;
+
+/// One invalid field of a request.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub code: String,
+}
+
+impl FieldError {
+    pub fn new(field: &str, code: &str) -> Self {
+        Self {
+            field: field.to_owned(),
+            code: code.to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Some fields are invalid (HTTP 422).
+    #[error("invalid input")]
+    Validation(Vec<FieldError>),
+    /// Wrong email or password; deliberately says which neither.
+    #[error("invalid email or password")]
+    InvalidCredentials,
+    /// No valid session or token.
+    #[error("not signed in")]
+    Unauthenticated,
+    /// Signed in, but the role does not allow it.
+    #[error("not allowed")]
+    Forbidden,
+    /// The action needs the password again (a recent re-authentication).
+    #[error("re-authentication required")]
+    ReauthRequired,
+    /// The email address has not been confirmed yet.
+    #[error("email not verified")]
+    EmailNotVerified,
+    /// The account is frozen or closed.
+    #[error("account is not active")]
+    AccountInactive,
+    #[error("not found")]
+    NotFound,
+    /// A link or code that is unknown, used or expired.
+    #[error("the link or code is invalid or has expired")]
+    TokenInvalid,
+    /// A state conflict with a stable code.
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    /// Too many attempts; try again after this many seconds.
+    #[error("too many attempts")]
+    RateLimited { retry_after_secs: u64 },
+    /// The database or another dependency is down; retry later.
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl AppError {
+    /// The stable code clients script against.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Validation(_) => "validation_failed",
+            AppError::InvalidCredentials => "invalid_credentials",
+            AppError::Unauthenticated => "unauthenticated",
+            AppError::Forbidden => "forbidden",
+            AppError::ReauthRequired => "reauthentication_required",
+            AppError::EmailNotVerified => "email_not_verified",
+            AppError::AccountInactive => "account_inactive",
+            AppError::NotFound => "not_found",
+            AppError::TokenInvalid => "token_invalid",
+            AppError::Conflict(code) => code,
+            AppError::RateLimited { .. } => "rate_limited",
+            AppError::Unavailable(_) => "unavailable",
+            AppError::Internal(_) => "internal_error",
+        }
+    }
+
+    pub fn field(field: &str, code: &str) -> Self {
+        AppError::Validation(vec![FieldError::new(field, code)])
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable(m) => AppError::Unavailable(m),
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<tern_notify::NotifyError> for AppError {
+    fn from(e: tern_notify::NotifyError) -> Self {
+        AppError::Internal(e.to_string())
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,101 @@
+//! Every user-facing string in English and Simplified Chinese.
+//!
+//! Strings live in `locales/en.toml` and `locales/zh-CN.toml` as flat
+//! `key = "text"` pairs with `{name}` placeholders; both files are embedded
+//! at build time and a test keeps their keys and placeholders identical.
+//! (A full Fluent setup would add plural rules neither language needs here;
+//! this stays a small table.)
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+pub use tern_domain::Locale;
+
+type Table = HashMap<String, String>;
+
+fn load(src: &str) -> Table {
+    match toml::from_str::<toml::Table>(src) {
+        Ok(t) => t
+            .into_iter()
+            .filter_map(|(k, v)| v.as_str().map(|s| (k, s.to_owned())))
+            .collect(),
+        Err(_) => Table::new(),
+    }
+}
+
+static EN: LazyLock<Table> = LazyLock::new(|| load(include_str!("../locales/en.toml")));
+static ZH: LazyLock<Table> = LazyLock::new(|| load(include_str!("../locales/zh-CN.toml")));
+
+fn table(locale: Locale) -> &'static Table {
+    match locale {
+        Locale::En => &EN,
+        Locale::ZhCn => &ZH,
+    }
+}
+
+/// The text for `key` in `locale`; English when the locale lacks it, and
+/// the key itself when neither has it (visible, never a crash).
+pub fn t(locale: Locale, key: &str) -> &str {
+    table(locale)
+        .get(key)
+        .or_else(|| EN.get(key))
+        .map(String::as_str)
+        .unwrap_or(key)
+}
+
+/// Like [`t`], with `{name}` placeholders filled from `args`.
+pub fn tf(locale: Locale, key: &str, args: &[(&str, &str)]) -> String {
+    let mut s = t(locale, key).to_owned();
+    for (name, value) in args {
+        s = s.replace(&format!("{{{name}}}"), value);
+    }
+    s
+}
+
+/// Every key with its text in a locale, for templates that look strings
+/// up themselves.
+pub fn all(locale: Locale) -> &'static HashMap<String, String> {
+    table(locale)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    fn placeholders(s: &str) -> BTreeSet<String> {
+        s.split('{')
+            .skip(1)
+            .filter_map(|p| p.split_once('}').map(|(n, _)| n.to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn both_languages_have_the_same_keys_and_placeholders() {
+        assert!(EN.len() > 50, "English table did not load");
+        let en: BTreeSet<_> = EN.keys().collect();
+        let zh: BTreeSet<_> = ZH.keys().collect();
+        let missing: Vec<_> = en.symmetric_difference(&zh).collect();
+        assert!(missing.is_empty(), "keys in only one language: {missing:?}");
+        for (k, v) in EN.iter() {
+            assert_eq!(
+                placeholders(v),
+                placeholders(&ZH[k]),
+                "placeholders differ for {k}"
+            );
+        }
+    }
+
+    #[test]
+    fn looks_up_and_fills() {
+        assert_eq!(
+            tf(Locale::En, "test.hello", &[("name", "Ann")]),
+            "Hello, Ann"
+        );
+        assert_eq!(
+            tf(Locale::ZhCn, "test.hello", &[("name", "Ann")]),
+            "你好，Ann"
+        );
+        assert_eq!(t(Locale::En, "no.such.key"), "no.such.key");
+    }
+}

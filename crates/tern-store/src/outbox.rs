@@ -1,0 +1,101 @@
+//! The notification outbox: every email and SMS is written here in the same
+//! transaction as the change that causes it, then delivered by a job.
+
+use sqlx::{AnyConnection, Row};
+
+use crate::Result;
+
+#[derive(Debug, Clone)]
+pub struct OutboxRow {
+    pub id: String,
+    pub account_id: Option<String>,
+    pub channel: String,
+    pub recipient: String,
+    pub template: String,
+    pub locale: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: Option<String>,
+    pub created_at: i64,
+    pub sent_at: Option<i64>,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+}
+
+pub async fn insert(conn: &mut AnyConnection, m: &OutboxRow) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO outbox (id, account_id, channel, recipient, template, locale, subject, \
+         body_text, body_html, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(m.id.as_str())
+    .bind(m.account_id.as_deref())
+    .bind(m.channel.as_str())
+    .bind(m.recipient.as_str())
+    .bind(m.template.as_str())
+    .bind(m.locale.as_str())
+    .bind(m.subject.as_str())
+    .bind(m.body_text.as_str())
+    .bind(m.body_html.as_deref())
+    .bind(m.created_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn by_id(conn: &mut AnyConnection, id: &str) -> Result<Option<OutboxRow>> {
+    let row = sqlx::query(
+        "SELECT id, account_id, channel, recipient, template, locale, subject, body_text, \
+         body_html, created_at, sent_at, attempts, last_error FROM outbox WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| {
+        Ok(OutboxRow {
+            id: r.try_get("id")?,
+            account_id: r.try_get("account_id")?,
+            channel: r.try_get("channel")?,
+            recipient: r.try_get("recipient")?,
+            template: r.try_get("template")?,
+            locale: r.try_get("locale")?,
+            subject: r.try_get("subject")?,
+            body_text: r.try_get("body_text")?,
+            body_html: r.try_get("body_html")?,
+            created_at: r.try_get("created_at")?,
+            sent_at: r.try_get("sent_at")?,
+            attempts: r.try_get("attempts")?,
+            last_error: r.try_get("last_error")?,
+        })
+    })
+    .transpose()
+}
+
+pub async fn mark_sent(conn: &mut AnyConnection, id: &str, now: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE outbox SET sent_at = $2, attempts = attempts + 1, last_error = NULL WHERE id = $1",
+    )
+    .bind(id)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn mark_failed_attempt(conn: &mut AnyConnection, id: &str, error: &str) -> Result<()> {
+    sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1")
+        .bind(id)
+        .bind(error)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Counts messages by state, for operators and tests.
+pub async fn count_unsent(conn: &mut AnyConnection) -> Result<i64> {
+    Ok(
+        sqlx::query("SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL")
+            .fetch_one(conn)
+            .await?
+            .try_get("n")?,
+    )
+}
