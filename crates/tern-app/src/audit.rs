@@ -35,6 +35,7 @@ pub async fn record(
 /// Outcome of verifying the whole chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifyReport {
+    /// Entries that verified, from the first.
     pub entries: i64,
     pub first_broken: Option<String>,
 }
@@ -59,8 +60,10 @@ pub async fn verify(db: &tern_store::Db, mut progress: impl FnMut(i64)) -> AppRe
                 progress(seq);
             }
             Err(b) => {
+                // Everything before the broken entry verified.
+                let good = page.iter().take_while(|e| e.seq < b.seq()).count() as i64;
                 return Ok(VerifyReport {
-                    entries: seq,
+                    entries: seq + good,
                     first_broken: Some(b.to_string()),
                 });
             }

@@ -24,8 +24,9 @@ pub struct Settings {
     pub listen: String,
     /// Address of the Prometheus `/metrics` listener; empty turns it off.
     pub metrics_listen: String,
-    /// The address users reach Tern at, used in links in emails.
-    pub public_url: String,
+    /// The address users reach Tern at, used in links in emails; defaults
+    /// to `http://<listen>`.
+    pub public_url: Option<String>,
     /// Key for signing cookies and CSRF tokens; generated into
     /// `data_dir/secret.key` when unset.
     #[serde(serialize_with = "redact")]
@@ -77,7 +78,7 @@ pub struct MailSettings {
     pub smtp_url: Option<SecretString>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SmsSettings {
     /// Provider endpoint; unset writes JSON files to `data_dir/outbox/sms`.
@@ -110,7 +111,7 @@ impl Default for Settings {
             db_max_connections: 10,
             listen: "127.0.0.1:8080".into(),
             metrics_listen: "127.0.0.1:9464".into(),
-            public_url: "http://127.0.0.1:8080".into(),
+            public_url: None,
             secret_key: None,
             product_name: "Tern".into(),
             support_email: "support@tern.invalid".into(),
@@ -145,15 +146,6 @@ impl Default for MailSettings {
         Self {
             from: "Tern <no-reply@tern.invalid>".into(),
             smtp_url: None,
-        }
-    }
-}
-
-impl Default for SmsSettings {
-    fn default() -> Self {
-        Self {
-            http_url: None,
-            http_secret: None,
         }
     }
 }
@@ -221,12 +213,15 @@ impl Settings {
     pub fn cookie_secure(&self) -> bool {
         self.auth
             .cookie_secure
-            .unwrap_or_else(|| self.public_url.starts_with("https://"))
+            .unwrap_or_else(|| self.base_url().starts_with("https://"))
     }
 
     /// The public URL without a trailing slash.
-    pub fn base_url(&self) -> &str {
-        self.public_url.trim_end_matches('/')
+    pub fn base_url(&self) -> String {
+        match &self.public_url {
+            Some(u) if !u.is_empty() => u.trim_end_matches('/').to_owned(),
+            _ => format!("http://{}", self.listen),
+        }
     }
 
     /// The effective settings as TOML with every secret replaced.
@@ -252,12 +247,11 @@ fn redact_url<S: Serializer>(v: &Option<String>, s: S) -> Result<S::Ok, S::Error
 
 /// `postgres://user:secret@host/db` → `postgres://user:[redacted]@host/db`.
 pub fn redact_password_in_url(url: &str) -> String {
-    if let Some((scheme, rest)) = url.split_once("://") {
-        if let Some((creds, host)) = rest.split_once('@') {
-            if let Some((user, _)) = creds.split_once(':') {
-                return format!("{scheme}://{user}:[redacted]@{host}");
-            }
-        }
+    if let Some((scheme, rest)) = url.split_once("://")
+        && let Some((creds, host)) = rest.split_once('@')
+        && let Some((user, _)) = creds.split_once(':')
+    {
+        return format!("{scheme}://{user}:[redacted]@{host}");
     }
     url.to_owned()
 }

@@ -60,6 +60,17 @@ pub enum ChainBreak {
     Gap { seq: i64 },
 }
 
+impl ChainBreak {
+    /// The sequence number of the first entry that does not verify.
+    pub fn seq(&self) -> i64 {
+        match self {
+            ChainBreak::BadLink { seq } | ChainBreak::BadHash { seq } | ChainBreak::Gap { seq } => {
+                *seq
+            }
+        }
+    }
+}
+
 /// Verifies entries in order, continuing from `prev` (the hash of the entry
 /// before the first one given, or [`GENESIS`]) and `prev_seq`.
 /// Returns the last hash and sequence so a caller can verify in pages.

@@ -1,1 +1,29 @@
-//! placeholder
+//! Tern over HTTP: the JSON API under `/api/v1`, the server-rendered
+//! portal, and the operational endpoints (`/healthz`, `/readyz`,
+//! `/api/openapi.json`). Handlers are thin: they parse the request, call a
+//! service in `tern-app`, and shape the answer.
+
+pub mod api;
+mod error;
+mod extract;
+mod middleware;
+pub mod openapi;
+mod ops;
+pub mod portal;
+mod state;
+
+pub use error::ApiError;
+pub use state::HttpState;
+
+use axum::Router;
+
+/// The whole HTTP application.
+pub fn router(state: HttpState) -> Router {
+    let app = Router::new()
+        .merge(ops::routes())
+        .nest("/api/v1", api::routes())
+        .merge(portal::routes())
+        .fallback(error::not_found)
+        .with_state(state.clone());
+    middleware::apply(app, state)
+}

@@ -1,1 +1,275 @@
-fn main() {}
+//! `tern`: the one binary. `tern --help` lists the commands.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use tern::server::{self, Options};
+use tern_app::{App, Clock, Settings};
+use tern_domain::Role;
+
+#[derive(Parser)]
+#[command(
+    name = "tern",
+    version,
+    about = "Tern: eSIM travel connectivity — subscriber back end, portal and API"
+)]
+struct Cli {
+    /// Settings file (defaults, then this file, then TERN_… variables).
+    #[arg(long, global = true, env = "TERN_CONFIG", default_value = "tern.toml")]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API and portal, with the job worker in the same process.
+    Serve {
+        /// Serve HTTP only; run `tern worker` processes for the jobs.
+        #[arg(long)]
+        no_worker: bool,
+    },
+    /// Run background jobs only.
+    Worker,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Inspect and drive the job queue.
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
+    /// Operator administration.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Show configuration.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum JobsCommand {
+    /// Run every job that is ready now, then exit.
+    RunPending,
+    /// List jobs that used up their retries.
+    Failed,
+    /// Give a failed job a fresh set of attempts.
+    Retry { id: String },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a staff account (or give an existing account a staff role).
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_parser = ["admin", "support", "finance"])]
+        role: String,
+        /// Password; when omitted a strong one is generated and printed once.
+        #[arg(long, env = "TERN_ADMIN_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print the effective settings with secrets redacted.
+    Show,
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain from the first entry to the last.
+    Verify,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let settings = Settings::load(Some(&cli.config))?;
+    tern::telemetry::init_logging(&settings.log_format);
+    match cli.command {
+        Command::Config {
+            command: ConfigCommand::Show,
+        } => {
+            print!("{}", settings.to_redacted_toml());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve { no_worker } => {
+            serve(
+                settings,
+                Options {
+                    http: true,
+                    worker: !no_worker,
+                },
+            )
+            .await
+        }
+        Command::Worker => {
+            serve(
+                settings,
+                Options {
+                    http: false,
+                    worker: true,
+                },
+            )
+            .await
+        }
+        Command::Migrate => {
+            let app = App::build(settings, Clock::default()).await?;
+            println!("database is up to date ({:?})", app.db.backend());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Jobs { command } => jobs(settings, command).await,
+        Command::Admin {
+            command:
+                AdminCommand::Create {
+                    email,
+                    role,
+                    password,
+                },
+        } => {
+            let app = App::build(settings, Clock::default()).await?;
+            let role = Role::parse(&role).context("unknown role")?;
+            let (password, generated) = match password {
+                Some(p) => (p, false),
+                None => (tern_app::tokens::new_token(), true),
+            };
+            let (id, created) = tern_app::accounts::create_staff(&app, &email, role, &password)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}: {e:?}"))?;
+            if created {
+                println!("created {role} account {id} for {email}");
+                if generated {
+                    println!("password (shown once, store it safely): {password}");
+                }
+            } else {
+                println!("{email} already had an account ({id}); its role is now {role}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let app = App::build(settings, Clock::default()).await?;
+            let mut conn = app.db.conn().await?;
+            let total = tern_store::audit::count(&mut conn).await?;
+            drop(conn);
+            let bar = ProgressBar::new(u64::try_from(total).unwrap_or(0));
+            bar.set_style(
+                ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} entries")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            bar.set_message("verifying audit log");
+            let report = tern_app::audit::verify(&app.db, |n| {
+                bar.set_position(u64::try_from(n).unwrap_or(0))
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            bar.finish_and_clear();
+            match report.first_broken {
+                None => {
+                    println!("audit log intact: {} entries verified", report.entries);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Some(b) => {
+                    println!(
+                        "audit log BROKEN after {} good entries: {b}",
+                        report.entries
+                    );
+                    Ok(ExitCode::from(2))
+                }
+            }
+        }
+    }
+}
+
+async fn serve(settings: Settings, opts: Options) -> anyhow::Result<ExitCode> {
+    let running = server::start(settings, Clock::default(), opts).await?;
+    if let Some(addr) = running.addr {
+        let url = running.app.settings.base_url();
+        println!("Tern is running. Open {url}/ in your browser (listening on {addr}).");
+        println!(
+            "Mail and SMS go to {}",
+            running.app.settings.data_dir.join("outbox").display()
+        );
+    } else {
+        println!("Tern worker is running.");
+    }
+    if let Some(m) = running.metrics_addr {
+        println!("Prometheus metrics: http://{m}/metrics");
+    }
+    server::shutdown_signal().await;
+    println!("stopping: finishing running requests and jobs…");
+    running.stop().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn jobs(settings: Settings, command: JobsCommand) -> anyhow::Result<ExitCode> {
+    let app = App::build(settings, Clock::default()).await?;
+    match command {
+        JobsCommand::RunPending => {
+            let n = tern_app::jobs::run_pending(&app)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("ran {n} job(s)");
+        }
+        JobsCommand::Failed => {
+            let mut conn = app.db.conn().await?;
+            let rows = tern_store::jobs::list(&mut conn, "failed", 200).await?;
+            if rows.is_empty() {
+                println!("no failed jobs");
+            }
+            for j in rows {
+                println!(
+                    "{}  {}  attempts {}/{}  last error: {}",
+                    j.id,
+                    j.kind,
+                    j.attempts,
+                    j.max_attempts,
+                    j.last_error.unwrap_or_default()
+                );
+            }
+        }
+        JobsCommand::Retry { id } => {
+            let mut conn = app.db.conn().await?;
+            if tern_store::jobs::retry(&mut conn, &id, app.now_ms()).await? {
+                println!("job {id} queued again");
+            } else {
+                println!("no failed job {id}");
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

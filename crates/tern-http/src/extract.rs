@@ -1,0 +1,188 @@
+//! Request extractors: the caller's language, identity, client details and
+//! JSON bodies whose rejections use Tern's error format.
+
+use std::net::SocketAddr;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use axum_extra::extract::CookieJar;
+use tern_app::AppError;
+use tern_app::auth::{Principal, authenticate};
+use tern_domain::Locale;
+
+use crate::error::{ApiError, error_response};
+use crate::state::HttpState;
+
+/// Name of the portal's session cookie.
+pub const SESSION_COOKIE: &str = "tern_session";
+/// Name of the cookie that remembers the portal language choice.
+pub const LANG_COOKIE: &str = "tern_lang";
+
+/// The language from the `tern_lang` cookie, else `Accept-Language`, else English.
+pub fn locale_from_headers(headers: &HeaderMap) -> Locale {
+    let jar = CookieJar::from_headers(headers);
+    if let Some(l) = jar.get(LANG_COOKIE).and_then(|c| Locale::parse(c.value())) {
+        return l;
+    }
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(Locale::negotiate)
+        .unwrap_or_default()
+}
+
+/// The request's language before anyone is identified.
+#[derive(Debug, Clone, Copy)]
+pub struct Lang(pub Locale);
+
+impl<S: Send + Sync> FromRequestParts<S> for Lang {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Lang(locale_from_headers(&parts.headers)))
+    }
+}
+
+/// The bearer token or session cookie of a request, if any.
+pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
+    if let Some(auth) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        let mut parts = auth.splitn(2, ' ');
+        if parts
+            .next()
+            .is_some_and(|s| s.eq_ignore_ascii_case("bearer"))
+        {
+            return parts.next().map(|t| t.trim().to_owned());
+        }
+        return None;
+    }
+    CookieJar::from_headers(headers)
+        .get(SESSION_COOKIE)
+        .map(|c| c.value().to_owned())
+}
+
+/// A signed-in caller. The answer's language becomes the account's, unless
+/// the request asks for another with `Accept-Language`.
+#[derive(Debug, Clone)]
+pub struct Auth {
+    pub who: Principal,
+    pub locale: Locale,
+}
+
+impl Auth {
+    /// Wraps a service error in this caller's language.
+    pub fn err(&self, e: AppError) -> ApiError {
+        ApiError::new(e, self.locale)
+    }
+}
+
+impl FromRequestParts<HttpState> for Auth {
+    type Rejection = ApiError;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &HttpState,
+    ) -> Result<Self, Self::Rejection> {
+        let header_locale = locale_from_headers(&parts.headers);
+        let token = token_from_headers(&parts.headers)
+            .ok_or_else(|| ApiError::new(AppError::Unauthenticated, header_locale))?;
+        let who = authenticate(&state.app, &token)
+            .await
+            .map_err(|e| ApiError::new(e, header_locale))?;
+        let explicit = parts.headers.contains_key(header::ACCEPT_LANGUAGE)
+            || CookieJar::from_headers(&parts.headers)
+                .get(LANG_COOKIE)
+                .is_some();
+        let locale = if explicit { header_locale } else { who.locale };
+        Ok(Auth { who, locale })
+    }
+}
+
+/// The client's address and browser, kept on its sessions so the owner can
+/// recognise them.
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Client {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string());
+        let user_agent = parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().take(200).collect());
+        Ok(Client { ip, user_agent })
+    }
+}
+
+/// A JSON body. Malformed JSON is 400 `malformed_json`, a body of the wrong
+/// shape is 422 `invalid_body` with the reason, a missing content type is
+/// 415, and an oversized body is 413.
+#[derive(Debug, Clone)]
+pub struct ApiJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for ApiJson<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let locale = locale_from_headers(req.headers());
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(rejection) => Err(json_rejection(rejection, locale)),
+        }
+    }
+}
+
+fn json_rejection(r: JsonRejection, locale: Locale) -> Response {
+    match r {
+        JsonRejection::JsonSyntaxError(_) => {
+            error_response(StatusCode::BAD_REQUEST, "malformed_json", locale, None)
+        }
+        JsonRejection::JsonDataError(e) => {
+            // serde's reason names the field ("missing field `email`"); it
+            // carries no user data.
+            let reason = e.body_text();
+            let reason = reason.rsplit(": ").next().unwrap_or("").to_owned();
+            error_response(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                locale,
+                Some(
+                    serde_json::json!([{ "field": "body", "code": "invalid_body", "message": reason }]),
+                ),
+            )
+        }
+        JsonRejection::MissingJsonContentType(_) => error_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            locale,
+            None,
+        ),
+        JsonRejection::BytesRejection(b) => {
+            if b.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                error_response(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "body_too_large",
+                    locale,
+                    None,
+                )
+            } else {
+                error_response(StatusCode::BAD_REQUEST, "malformed_body", locale, None)
+            }
+        }
+        other => error_response(other.status(), "malformed_body", locale, None),
+    }
+}

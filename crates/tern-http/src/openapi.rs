@@ -1,0 +1,87 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations and
+//! served at `/api/openapi.json`.
+
+use utoipa::Modify;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+use crate::api::{accounts, me, password_resets, sessions};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Tern API",
+        description = "Subscriber API of Tern, the eSIM travel-connectivity platform. Errors are \
+            `{\"error\":{\"code\":\"snake_case\",\"message\":\"…\"}}`; 422 answers carry per-field `details`.",
+        license(name = "Apache-2.0 OR MIT")
+    ),
+    paths(
+        accounts::create_account,
+        accounts::verify_email,
+        sessions::create_session,
+        sessions::delete_current_session,
+        sessions::reauthenticate,
+        me::get_me,
+        me::patch_me,
+        me::change_password,
+        me::list_sessions,
+        me::end_session,
+        me::phone_start,
+        me::phone_confirm,
+        password_resets::request_reset,
+        password_resets::confirm_reset,
+    ),
+    components(schemas(ErrorBody, ErrorDetail, FieldDetail)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "accounts", description = "Sign-up, verification and password reset"),
+        (name = "sessions", description = "Signing in and out"),
+        (name = "me", description = "The signed-in user's own account"),
+    )
+)]
+pub struct ApiDoc;
+
+/// Every error answer.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ErrorDetail {
+    /// Stable, snake_case; scripts branch on this.
+    code: String,
+    /// For people, in the request's language.
+    message: String,
+    /// On 422: one entry per invalid field.
+    details: Option<Vec<FieldDetail>>,
+}
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct FieldDetail {
+    field: String,
+    code: String,
+    message: String,
+}
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The document as JSON text.
+pub fn json() -> String {
+    ApiDoc::openapi()
+        .to_pretty_json()
+        .unwrap_or_else(|_| "{}".to_owned())
+}

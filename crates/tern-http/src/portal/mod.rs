@@ -1,0 +1,48 @@
+//! The portal: server-rendered pages that work without JavaScript, on a
+//! phone first. Forms post back to the same path; every form carries a
+//! CSRF token; signed-in pages use the same sessions as the API through a
+//! cookie.
+
+mod account;
+mod assets;
+mod auth_pages;
+mod csrf;
+mod page;
+pub mod templates;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::state::HttpState;
+
+pub fn routes() -> Router<HttpState> {
+    Router::new()
+        .route("/", get(auth_pages::home))
+        .route(
+            "/signup",
+            get(auth_pages::signup_form).post(auth_pages::signup_submit),
+        )
+        .route("/verify-email", get(auth_pages::verify_email))
+        .route(
+            "/login",
+            get(auth_pages::login_form).post(auth_pages::login_submit),
+        )
+        .route("/logout", post(auth_pages::logout))
+        .route(
+            "/forgot-password",
+            get(auth_pages::forgot_form).post(auth_pages::forgot_submit),
+        )
+        .route(
+            "/reset-password",
+            get(auth_pages::reset_form).post(auth_pages::reset_submit),
+        )
+        .route("/account", get(account::show))
+        .route("/account/profile", post(account::update_profile))
+        .route("/account/password", post(account::change_password))
+        .route("/account/phone/send", post(account::send_phone_code))
+        .route("/account/phone/confirm", post(account::confirm_phone))
+        .route("/account/sessions/{id}/end", post(account::end_session))
+        .route("/lang", get(assets::switch_language))
+        .route("/manifest.webmanifest", get(assets::manifest))
+        .route("/static/{file}", get(assets::static_file))
+}

@@ -1,0 +1,161 @@
+//! Rendering a page: the layout's common values (language, CSRF token,
+//! who is signed in) plus the page's own, and turning service errors into
+//! messages beside the right fields.
+
+use std::collections::BTreeMap;
+
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use serde_json::{Value, json};
+use tern_app::AppError;
+use tern_app::auth::{Principal, authenticate};
+use tern_domain::Locale;
+
+use super::csrf;
+use crate::error::message;
+use crate::extract::{LANG_COOKIE, locale_from_headers, token_from_headers};
+use crate::state::HttpState;
+
+/// What every portal handler starts from.
+pub struct Ctx {
+    pub state: HttpState,
+    pub jar: CookieJar,
+    pub csrf: String,
+    pub locale: Locale,
+    pub who: Option<Principal>,
+    pub path: String,
+}
+
+impl Ctx {
+    /// Reads the cookies, the language and the signed-in account, if any.
+    pub async fn load(state: HttpState, headers: &HeaderMap, path: &str) -> Self {
+        let jar = CookieJar::from_headers(headers);
+        let (jar, csrf) = csrf::ensure(jar, state.app.settings.cookie_secure());
+        let who = match token_from_headers(headers) {
+            Some(token) => authenticate(&state.app, &token).await.ok(),
+            None => None,
+        };
+        let explicit = jar.get(LANG_COOKIE).is_some();
+        let locale = match (&who, explicit) {
+            (Some(p), false) => p.locale,
+            _ => locale_from_headers(headers),
+        };
+        Self {
+            state,
+            jar,
+            csrf,
+            locale,
+            who,
+            path: path.to_owned(),
+        }
+    }
+
+    /// Sends a signed-out visitor to the sign-in page, coming back here.
+    pub fn require_login(&self) -> Result<&Principal, Response> {
+        match &self.who {
+            Some(p) => Ok(p),
+            None => {
+                Err(Redirect::to(&format!("/login?next={}", urlencode(&self.path))).into_response())
+            }
+        }
+    }
+
+    /// Renders `template` with `values` and the layout's values.
+    pub fn render(&self, template: &str, values: Value) -> Response {
+        self.render_status(StatusCode::OK, template, values)
+    }
+
+    pub fn render_status(&self, status: StatusCode, template: &str, mut values: Value) -> Response {
+        let base = json!({
+            "locale": self.locale.tag(),
+            "other_locale": if self.locale == Locale::En { "zh-CN" } else { "en" },
+            "product": self.state.app.settings.product_name,
+            "csrf": self.csrf,
+            "signed_in": self.who.is_some(),
+            "path": self.path,
+        });
+        if let (Value::Object(v), Value::Object(b)) = (&mut values, base) {
+            for (k, x) in b {
+                v.entry(k).or_insert(x);
+            }
+        }
+        let html = self
+            .state
+            .pages
+            .get_template(template)
+            .and_then(|t| t.render(&values));
+        match html {
+            Ok(html) => (status, self.jar.clone(), Html(html)).into_response(),
+            Err(e) => {
+                tracing::error!(template, error = %e, "page did not render");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    self.jar.clone(),
+                    Html(fallback(self.locale)),
+                )
+                    .into_response()
+            }
+        }
+    }
+
+    /// Field messages and a general message for a failed form.
+    pub fn errors(&self, e: &AppError) -> Value {
+        let mut fields = BTreeMap::new();
+        let mut general = None;
+        match e {
+            AppError::Validation(list) => {
+                for f in list {
+                    fields.insert(f.field.clone(), message(&f.code, self.locale));
+                }
+            }
+            AppError::Internal(cause) => {
+                tracing::error!(error = %cause, "internal error on a portal page");
+                general = Some(message(e.code(), self.locale));
+            }
+            other => general = Some(message(other.code(), self.locale)),
+        }
+        json!({ "fields": fields, "general": general })
+    }
+
+    /// Whether the form's CSRF field is good; when not, the answer to give.
+    pub fn check_csrf(&self, submitted: &str) -> Result<(), Response> {
+        if csrf::valid(&self.jar, submitted) {
+            Ok(())
+        } else {
+            Err(self.render_status(
+                StatusCode::FORBIDDEN,
+                "message.html",
+                json!({ "title": tern_i18n::t(self.locale, "csrf.title"), "body": tern_i18n::t(self.locale, "csrf.body"), "link": self.path, "link_text": tern_i18n::t(self.locale, "csrf.retry") }),
+            ))
+        }
+    }
+}
+
+/// Percent-encodes a path for a `next=` parameter.
+pub fn urlencode(s: &str) -> String {
+    serde_urlencoded::to_string([("", s)])
+        .map(|x| x.trim_start_matches('=').to_owned())
+        .unwrap_or_default()
+}
+
+/// A local path to go to after signing in; anything else goes home (no
+/// open redirects).
+pub fn safe_next(next: &str) -> String {
+    if next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.contains("://")
+    {
+        next.to_owned()
+    } else {
+        "/account".to_owned()
+    }
+}
+
+fn fallback(locale: Locale) -> String {
+    format!(
+        "<!doctype html><title>Tern</title><p>{}</p>",
+        tern_i18n::t(locale, "error.internal_error")
+    )
+}

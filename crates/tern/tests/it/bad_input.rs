@@ -1,0 +1,195 @@
+//! Bad input gets a clear 4xx with a stable code: never a 500, never a panic.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::harness::{Db, TestApp};
+use crate::on_both;
+
+async fn raw(app: &TestApp, path: &str, content_type: &str, body: Vec<u8>) -> (StatusCode, Value) {
+    let res = app
+        .client
+        .post(format!("{}{}", app.url, path))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let s = res.status();
+    (s, res.json().await.unwrap_or(Value::Null))
+}
+
+fn code(v: &Value) -> &str {
+    v["error"]["code"].as_str().unwrap_or("<no code>")
+}
+
+on_both!(bad_input_gets_stable_codes, |db: Db| async move {
+    let app = TestApp::start(db).await;
+    let json_ct = "application/json";
+
+    let (s, b) = raw(&app, "/api/v1/accounts", json_ct, b"{\"email\": ".to_vec()).await;
+    assert_eq!((s, code(&b)), (StatusCode::BAD_REQUEST, "malformed_json"));
+
+    let (s, b) = raw(
+        &app,
+        "/api/v1/accounts",
+        json_ct,
+        b"{\"email\": \"a@b.com\"}".to_vec(),
+    )
+    .await;
+    assert_eq!(
+        (s, code(&b)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body")
+    );
+    assert!(
+        b["error"]["details"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("password"),
+        "{b}"
+    );
+
+    let (s, b) = raw(&app, "/api/v1/accounts", json_ct, b"[1,2,3]".to_vec()).await;
+    assert_eq!(
+        (s, code(&b)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body")
+    );
+
+    let (s, b) = raw(&app, "/api/v1/accounts", "text/plain", b"hello".to_vec()).await;
+    assert_eq!(
+        (s, code(&b)),
+        (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+    );
+
+    let big = format!(
+        "{{\"email\":\"a@b.com\",\"password\":\"{}\"}}",
+        "x".repeat(2 * 1024 * 1024)
+    );
+    let (s, b) = raw(&app, "/api/v1/accounts", json_ct, big.into_bytes()).await;
+    assert_eq!(
+        (s, code(&b)),
+        (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large")
+    );
+
+    let (s, b) = app
+        .post(
+            "/api/v1/accounts",
+            None,
+            json!({ "email": "not-an-email", "password": "correct horse battery staple" }),
+        )
+        .await;
+    assert_eq!(
+        (s, code(&b)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
+    );
+    assert_eq!(
+        b["error"]["details"][0],
+        json!({ "field": "email", "code": "email_invalid", "message": "Enter a valid email address, like name@example.com." })
+    );
+
+    let (s, b) = app
+        .post(
+            "/api/v1/accounts",
+            None,
+            json!({ "email": "ok@example.com", "password": "password123" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(b["error"]["details"][0]["code"], "password_too_weak");
+
+    let (s, b) = app
+        .post(
+            "/api/v1/accounts",
+            None,
+            json!({ "email": "ok@example.com", "password": "short" }),
+        )
+        .await;
+    assert_eq!(
+        b["error"]["details"][0]["code"], "password_too_short",
+        "{s}"
+    );
+
+    // Every problem at once.
+    let (_, b) = app
+        .post(
+            "/api/v1/accounts",
+            None,
+            json!({ "email": "bad", "password": "short", "phone": "0123", "locale": "fr" }),
+        )
+        .await;
+    let fields: Vec<&str> = b["error"]["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["email", "phone", "locale", "password"]);
+
+    // Nothing was stored by any of these.
+    let mut conn = app.app().db.conn().await.unwrap();
+    assert_eq!(tern_store::accounts::count(&mut conn).await.unwrap(), 0);
+    drop(conn);
+
+    let (s, b) = app.get("/api/v1/nothing-here", None).await;
+    assert_eq!((s, code(&b)), (StatusCode::NOT_FOUND, "not_found"));
+
+    for auth in [
+        "Bearer",
+        "Bearer ",
+        "Basic abc",
+        &format!("Bearer {}", "x".repeat(5000)),
+    ] {
+        let res = app
+            .client
+            .get(format!("{}/api/v1/me", app.url))
+            .header("authorization", auth)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{auth:.20}");
+    }
+    let (s, _) = app
+        .post(
+            "/api/v1/accounts/verify-email",
+            None,
+            json!({ "token": "🙂".repeat(100) }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, _) = app
+        .post(
+            "/api/v1/password-resets/confirm",
+            None,
+            json!({ "token": "", "new_password": "" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    app.stop().await;
+});
+
+on_both!(security_headers_are_set, |db: Db| async move {
+    let app = TestApp::start(db).await;
+    for path in ["/healthz", "/login", "/api/v1/me"] {
+        let res = app
+            .client
+            .get(format!("{}{}", app.url, path))
+            .send()
+            .await
+            .unwrap();
+        let h = res.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["x-frame-options"], "DENY");
+        assert!(
+            h["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .contains("frame-ancestors 'none'")
+        );
+        assert!(h.contains_key("x-request-id"));
+        assert!(
+            !h.contains_key("strict-transport-security"),
+            "no HSTS without TLS"
+        );
+    }
+    app.stop().await;
+});

@@ -1,0 +1,17 @@
+//! Tern's integration suite: one test binary. Each test starts the real
+//! server on port 0 with its own database — SQLite in a temporary folder,
+//! and PostgreSQL too when `TERN_TEST_DATABASE_URL` is set — and drives it
+//! over HTTP like a client would.
+
+mod harness;
+
+mod accounts;
+mod audit;
+mod bad_input;
+mod jobs;
+mod login;
+mod openapi;
+mod passwords;
+mod phone;
+mod portal;
+mod smtp;

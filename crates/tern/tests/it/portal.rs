@@ -1,0 +1,174 @@
+//! The portal over plain HTTP (the browser suite drives it in Chromium).
+
+use reqwest::StatusCode;
+
+use crate::harness::{Db, PW, TestApp};
+use crate::on_both;
+
+fn csrf_of(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).expect("a csrf field") + marker.len();
+    html[start..start + html[start..].find('"').unwrap()].to_owned()
+}
+
+on_both!(portal_forms_need_the_csrf_token, |db: Db| async move {
+    let app = TestApp::start(db).await;
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = browser
+        .get(format!("{}/signup", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("<h1>Create your account</h1>"));
+    let csrf = csrf_of(&html);
+
+    // A forged form (no token, or a wrong one) changes nothing.
+    for token in ["", "forged-token-forged-token-forged-token"] {
+        let res = browser
+            .post(format!("{}/signup", app.url))
+            .form(&[
+                ("csrf", token),
+                ("email", "nia@example.com"),
+                ("password", PW),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        assert!(res.text().await.unwrap().contains("nothing was changed"));
+    }
+    // The same form from the page itself works.
+    let res = browser
+        .post(format!("{}/signup", app.url))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", "nia@example.com"),
+            ("password", PW),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("Check your email"));
+    app.drain_jobs().await;
+    assert_eq!(app.mail_to("nia@example.com").len(), 1);
+    app.stop().await;
+});
+
+on_both!(portal_sign_in_flow_and_language, |db: Db| async move {
+    let app = TestApp::start(db).await;
+    app.user("oli@example.com", PW).await;
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let res = browser
+        .get(format!("{}/account", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()["location"], "/login?next=%2Faccount");
+
+    let html = browser
+        .get(format!("{}/login", app.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_of(&html);
+    let res = browser
+        .post(format!("{}/login", app.url))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", "oli@example.com"),
+            ("password", "not my password"),
+            ("next", "/account"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("The email or password is not correct.")
+    );
+
+    let res = browser
+        .post(format!("{}/login", app.url))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", "oli@example.com"),
+            ("password", PW),
+            ("next", "https://evil.example/"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()["location"], "/account", "no open redirect");
+    let cookie = res.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+
+    let html = browser
+        .get(format!("{}/account", app.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("oli@example.com"));
+    assert!(html.contains("Signed-in devices"));
+
+    let res = browser
+        .get(format!("{}/lang?l=zh-CN&next=/account", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["location"], "/account");
+    let html = browser
+        .get(format!("{}/account", app.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("<html lang=\"zh-CN\">"));
+    assert!(html.contains("已登录的设备"));
+
+    let manifest = browser
+        .get(format!("{}/manifest.webmanifest", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        manifest.headers()["content-type"],
+        "application/manifest+json"
+    );
+    let png = browser
+        .get(format!("{}/static/icon-192.png", app.url))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(&png[..4], b"\x89PNG");
+    app.stop().await;
+});
