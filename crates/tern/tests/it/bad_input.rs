@@ -11,6 +11,9 @@ async fn raw(app: &TestApp, path: &str, content_type: &str, body: Vec<u8>) -> (S
         .client
         .post(format!("{}{}", app.url, path))
         .header("content-type", content_type)
+        // The server may answer an oversized body before reading it all and
+        // then close the connection; do not reuse it for the next request.
+        .header("connection", "close")
         .body(body)
         .send()
         .await
