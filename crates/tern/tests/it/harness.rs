@@ -287,7 +287,9 @@ pub fn read_mail_dir(dir: &std::path::Path, to: &str) -> Vec<Mail> {
     let mut out = vec![];
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let path = entry.path();
-        if path.extension().and_then(|e| e.to_str()) != Some("eml") {
+        // The file outbox writes `.eml` files (plus envelope `.json` when
+        // configured); a Maildir's files have no extension.
+        if path.extension().is_some_and(|e| e == "json") || !path.is_file() {
             continue;
         }
         let Ok(raw) = std::fs::read(&path) else {
