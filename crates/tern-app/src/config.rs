@@ -196,7 +196,9 @@ impl Settings {
             .merge(Env::prefixed("TERN_").split("__").filter(|k| {
                 // Only keys Settings knows: other TERN_ variables (the test
                 // harness's, the CLI's) must not trip `deny_unknown_fields`.
-                let top = k.as_str().split("__").next().unwrap_or("");
+                // `split("__")` has already turned `A__B` into `a.b`.
+                let top = k.as_str().split(['.']).next().unwrap_or("");
+                let top = top.split("__").next().unwrap_or("");
                 TOP_LEVEL_KEYS.iter().any(|t| top.eq_ignore_ascii_case(t))
             }))
             .extract::<Settings>()
@@ -205,9 +207,12 @@ impl Settings {
 
     /// The database URL in effect (SQLite in the data folder by default).
     pub fn database_url(&self) -> String {
-        self.database_url
-            .clone()
-            .unwrap_or_else(|| tern_store::Db::sqlite_url_in(&self.data_dir))
+        match &self.database_url {
+            // An empty TERN_DATABASE_URL means "not set", like an empty
+            // TERN_METRICS_LISTEN means "off".
+            Some(url) if !url.trim().is_empty() => url.clone(),
+            _ => tern_store::Db::sqlite_url_in(&self.data_dir),
+        }
     }
 
     pub fn cookie_secure(&self) -> bool {
@@ -257,8 +262,37 @@ pub fn redact_password_in_url(url: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment's Jail closures return its error type
 mod tests {
     use super::*;
+
+    #[test]
+    fn environment_overrides_nested_keys() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("TERN_JOBS__LEASE", "2s");
+            jail.set_env("TERN_LISTEN", "127.0.0.1:9999");
+            jail.set_env("TERN_TEST_SOMETHING_ELSE", "ignored");
+            jail.create_file(
+                "tern.toml",
+                "product_name = \"Gull\"\n[auth]\nreset_ttl = \"30m\"\n",
+            )?;
+            let s = Settings::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(s.jobs.lease, Duration::from_secs(2));
+            assert_eq!(s.listen, "127.0.0.1:9999");
+            assert_eq!(s.product_name, "Gull");
+            assert_eq!(s.auth.reset_ttl, Duration::from_secs(1800));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_typo_in_the_file_is_an_error() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("tern.toml", "[jobs]\nleese = \"2s\"\n")?;
+            assert!(Settings::load(None).is_err());
+            Ok(())
+        });
+    }
 
     #[test]
     fn redacts_secrets() {

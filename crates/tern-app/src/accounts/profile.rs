@@ -119,6 +119,8 @@ pub struct SessionView {
     pub last_seen_at: String,
     pub expires_at: String,
     pub user_agent: Option<String>,
+    /// The browser and system, e.g. "Chrome · Android".
+    pub device: Option<String>,
     pub ip: Option<String>,
 }
 
@@ -135,6 +137,10 @@ pub async fn list_sessions(app: &App, who: &Principal) -> AppResult<Vec<SessionV
             created_at: rfc3339(s.created_at),
             last_seen_at: rfc3339(s.last_seen_at),
             expires_at: rfc3339(s.expires_at),
+            device: s
+                .user_agent
+                .as_deref()
+                .and_then(tern_domain::device::describe),
             user_agent: s.user_agent,
             ip: s.ip,
         })

@@ -56,7 +56,10 @@ pub async fn signup_submit(
     match accounts::signup(&ctx.state.app, input, ctx.locale).await {
         Ok(()) => ctx.render(
             "message.html",
-            json!({ "title": t(ctx.locale, "signup.done_title"), "body": t(ctx.locale, "signup.check_email") }),
+            json!({
+                "title": t(ctx.locale, "signup.done_title"),
+                "body": tern_i18n::tf(ctx.locale, "signup.check_email_to", &[("email", f.email.trim())]),
+            }),
         ),
         Err(e) => ctx.render_status(
             StatusCode::UNPROCESSABLE_ENTITY,

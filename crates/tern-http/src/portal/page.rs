@@ -102,20 +102,17 @@ impl Ctx {
     /// Field messages and a general message for a failed form.
     pub fn errors(&self, e: &AppError) -> Value {
         let mut fields = BTreeMap::new();
-        let mut general = None;
-        match e {
-            AppError::Validation(list) => {
-                for f in list {
-                    fields.insert(f.field.clone(), message(&f.code, self.locale));
-                }
+        if let AppError::Validation(list) = e {
+            // A summary at the top (announced to screen readers) and a
+            // message beside each field.
+            for f in list {
+                fields.insert(f.field.clone(), message(&f.code, self.locale));
             }
-            AppError::Internal(cause) => {
-                tracing::error!(error = %cause, "internal error on a portal page");
-                general = Some(message(e.code(), self.locale));
-            }
-            other => general = Some(message(other.code(), self.locale)),
         }
-        json!({ "fields": fields, "general": general })
+        if let AppError::Internal(cause) = e {
+            tracing::error!(error = %cause, "internal error on a portal page");
+        }
+        json!({ "fields": fields, "general": message(e.code(), self.locale) })
     }
 
     /// Whether the form's CSRF field is good; when not, the answer to give.

@@ -43,6 +43,14 @@ fn tf(
     Ok(s)
 }
 
+/// `2026-11-25T15:27:05Z` → `2026-11-25 15:27 UTC`.
+fn when(value: &str) -> String {
+    match chrono::DateTime::parse_from_rfc3339(value) {
+        Ok(t) => t.format("%Y-%m-%d %H:%M UTC").to_string(),
+        Err(_) => value.to_owned(),
+    }
+}
+
 pub fn environment() -> Environment<'static> {
     let mut env = Environment::new();
     for (name, src) in PAGES {
@@ -51,6 +59,7 @@ pub fn environment() -> Environment<'static> {
         }
     }
     env.add_function("t", t);
+    env.add_filter("when", when);
     env.add_function("tf", tf);
     env
 }

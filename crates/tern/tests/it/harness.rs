@@ -66,11 +66,13 @@ pub struct TestApp {
 
 /// Settings for a test: port 0, no metrics listener, fast retries.
 pub fn test_settings(dir: &std::path::Path) -> Settings {
-    let mut s = Settings::default();
-    s.data_dir = dir.to_path_buf();
-    s.listen = "127.0.0.1:0".into();
-    s.metrics_listen = String::new();
-    s.public_url = Some("http://tern.test".into());
+    let mut s = Settings {
+        data_dir: dir.to_path_buf(),
+        listen: "127.0.0.1:0".into(),
+        metrics_listen: String::new(),
+        public_url: Some("http://tern.test".into()),
+        ..Settings::default()
+    };
     s.jobs.retry_base = Duration::from_millis(20);
     s.jobs.poll_interval = Duration::from_millis(50);
     s

@@ -3,11 +3,15 @@
 //! and PostgreSQL too when `TERN_TEST_DATABASE_URL` is set — and drives it
 //! over HTTP like a client would.
 
+// Test code: a failed expectation is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod harness;
 
 mod accounts;
 mod audit;
 mod bad_input;
+mod crash;
 mod jobs;
 mod login;
 mod openapi;
