@@ -40,6 +40,28 @@ pub struct Settings {
     pub mail: MailSettings,
     pub sms: SmsSettings,
     pub jobs: JobSettings,
+    pub wallet: WalletSettings,
+}
+
+/// Money settings.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WalletSettings {
+    /// The currency of every wallet and price (ISO 4217).
+    pub currency: String,
+    /// How long after purchase an unused package on a never-installed eSIM
+    /// can be cancelled for a full refund.
+    #[serde(with = "humantime_serde")]
+    pub cancel_window: Duration,
+}
+
+impl Default for WalletSettings {
+    fn default() -> Self {
+        Self {
+            currency: "USD".into(),
+            cancel_window: Duration::from_secs(14 * 86_400),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -120,6 +142,7 @@ impl Default for Settings {
             mail: MailSettings::default(),
             sms: SmsSettings::default(),
             jobs: JobSettings::default(),
+            wallet: WalletSettings::default(),
         }
     }
 }
@@ -178,6 +201,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "mail",
     "sms",
     "jobs",
+    "wallet",
 ];
 
 /// Why settings could not be loaded.

@@ -50,6 +50,12 @@ pub enum AppError {
     /// A state conflict with a stable code.
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    /// The wallet cannot pay; `shortfall_minor` more is needed.
+    #[error("insufficient funds")]
+    InsufficientFunds {
+        shortfall_minor: i64,
+        currency: String,
+    },
     /// Too many attempts; try again after this many seconds.
     #[error("too many attempts")]
     RateLimited { retry_after_secs: u64 },
@@ -75,6 +81,7 @@ impl AppError {
             AppError::TokenInvalid => "token_invalid",
             AppError::Conflict(code) => code,
             AppError::RateLimited { .. } => "rate_limited",
+            AppError::InsufficientFunds { .. } => "insufficient_funds",
             AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal_error",
         }

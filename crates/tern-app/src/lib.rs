@@ -15,6 +15,7 @@ pub mod notify;
 pub mod passwords;
 pub mod rate_limit;
 pub mod tokens;
+pub mod wallet;
 
 pub use app::App;
 pub use clock::Clock;

@@ -14,6 +14,7 @@ pub mod money;
 pub mod password;
 pub mod phone;
 pub mod role;
+pub mod voucher;
 
 pub use email::Email;
 pub use locale::Locale;

@@ -37,6 +37,7 @@ pub fn status_of(e: &AppError) -> StatusCode {
         AppError::TokenInvalid => StatusCode::BAD_REQUEST,
         AppError::Conflict(_) => StatusCode::CONFLICT,
         AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        AppError::InsufficientFunds { .. } => StatusCode::PAYMENT_REQUIRED,
         AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -95,6 +96,23 @@ impl IntoResponse for ApiError {
             _ => None,
         };
         let mut res = error_response(status, self.error.code(), self.locale, details);
+        if let AppError::InsufficientFunds {
+            shortfall_minor,
+            currency,
+        } = &self.error
+        {
+            // Tell the client how much is missing, in the API's money shape.
+            let body = json!({ "error": {
+                "code": self.error.code(),
+                "message": message(self.error.code(), self.locale),
+                "shortfall": { "amount_minor": shortfall_minor, "currency": currency },
+            }});
+            let mut r = (status, Json(body)).into_response();
+            if let Ok(v) = HeaderValue::from_str(self.locale.tag()) {
+                r.headers_mut().insert(header::CONTENT_LANGUAGE, v);
+            }
+            res = r;
+        }
         if let AppError::RateLimited { retry_after_secs } = self.error
             && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
         {

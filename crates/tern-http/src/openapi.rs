@@ -5,7 +5,7 @@ use utoipa::Modify;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
-use crate::api::{accounts, me, password_resets, sessions};
+use crate::api::{accounts, me, password_resets, sessions, wallet};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -30,6 +30,8 @@ use crate::api::{accounts, me, password_resets, sessions};
         me::phone_confirm,
         password_resets::request_reset,
         password_resets::confirm_reset,
+        wallet::get_wallet,
+        wallet::redeem,
     ),
     components(schemas(ErrorBody, ErrorDetail, FieldDetail)),
     modifiers(&BearerAuth),
@@ -37,6 +39,7 @@ use crate::api::{accounts, me, password_resets, sessions};
         (name = "accounts", description = "Sign-up, verification and password reset"),
         (name = "sessions", description = "Signing in and out"),
         (name = "me", description = "The signed-in user's own account"),
+        (name = "wallet", description = "Prepaid balance and vouchers"),
     )
 )]
 pub struct ApiDoc;

@@ -14,11 +14,15 @@ pub mod accounts;
 pub mod audit;
 mod db;
 mod error;
+pub mod idempotency;
 pub mod jobs;
+pub mod ledger;
+pub mod orders;
 pub mod outbox;
 pub mod rate_limits;
 pub mod sessions;
 pub mod tokens;
+pub mod vouchers;
 
 pub use db::{Backend, Db, Tx};
 pub use error::StoreError;

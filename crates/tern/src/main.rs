@@ -51,6 +51,11 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Prepaid voucher codes.
+    Vouchers {
+        #[command(subcommand)]
+        command: VouchersCommand,
+    },
     /// The audit log.
     Audit {
         #[command(subcommand)]
@@ -79,6 +84,31 @@ enum AdminCommand {
         /// Password; when omitted a strong one is generated and printed once.
         #[arg(long, env = "TERN_ADMIN_PASSWORD", hide_env_values = true)]
         password: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum VouchersCommand {
+    /// Issue a batch of codes and write them to a CSV file.
+    Issue {
+        /// Value of each code, e.g. 20.00.
+        #[arg(long)]
+        value: String,
+        /// ISO 4217 currency; must be the wallet currency.
+        #[arg(long)]
+        currency: String,
+        #[arg(long)]
+        count: usize,
+        /// Last day the codes can be redeemed (YYYY-MM-DD, UTC).
+        #[arg(long)]
+        expires: Option<chrono::NaiveDate>,
+        /// Promotional credit (spent first, not refunded at closure)
+        /// rather than paid-for balance.
+        #[arg(long)]
+        promo: bool,
+        /// Where to write the codes.
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -178,6 +208,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Vouchers { command } => vouchers(settings, command).await,
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
@@ -271,5 +302,56 @@ async fn jobs(settings: Settings, command: JobsCommand) -> anyhow::Result<ExitCo
             }
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn vouchers(settings: Settings, command: VouchersCommand) -> anyhow::Result<ExitCode> {
+    let VouchersCommand::Issue {
+        value,
+        currency,
+        count,
+        expires,
+        promo,
+        out,
+    } = command;
+    let cur = tern_domain::Currency::parse(&currency)
+        .context("--currency must be a three-letter code")?;
+    let value = tern_domain::Money::parse_decimal(&value, cur)
+        .context("--value is not an amount in that currency")?;
+    if count == 0 || count > 1_000_000 {
+        anyhow::bail!("--count must be between 1 and 1000000");
+    }
+    // Redeemable through the whole last day (UTC).
+    let expires_at = expires
+        .and_then(|d| d.succ_opt())
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc().timestamp_millis());
+    let app = App::build(settings, Clock::default()).await?;
+    let bar = ProgressBar::new(count as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} codes ({per_sec})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_message("issuing vouchers");
+    let batch = tern_app::wallet::issue_vouchers(&app, value, count, promo, expires_at, |n| {
+        bar.inc(n as u64)
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}: {e:?}"))?;
+    bar.finish_and_clear();
+    let kind = if promo { "promo" } else { "cash" };
+    let exp = expires.map(|d| d.to_string()).unwrap_or_default();
+    let shown = value.to_string();
+    let amount = shown.split(' ').next().unwrap_or("");
+    let mut csv = String::from("code,value,currency,kind,expires\n");
+    for c in &batch.codes {
+        csv.push_str(&format!("{c},{amount},{},{kind},{exp}\n", value.currency));
+    }
+    std::fs::write(&out, csv).with_context(|| format!("cannot write {}", out.display()))?;
+    println!(
+        "issued {count} {kind} vouchers of {value} (batch {}) → {}",
+        batch.id,
+        out.display()
+    );
     Ok(ExitCode::SUCCESS)
 }

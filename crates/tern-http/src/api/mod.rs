@@ -4,6 +4,7 @@ pub(crate) mod accounts;
 pub(crate) mod me;
 pub(crate) mod password_resets;
 pub(crate) mod sessions;
+pub(crate) mod wallet;
 
 use axum::Router;
 use axum::routing::{delete, get, post};
@@ -31,4 +32,6 @@ pub fn routes() -> Router<HttpState> {
             "/password-resets/confirm",
             post(password_resets::confirm_reset),
         )
+        .route("/wallet", get(wallet::get_wallet))
+        .route("/wallet/redeem", post(wallet::redeem))
 }

@@ -19,3 +19,4 @@ mod passwords;
 mod phone;
 mod portal;
 mod smtp;
+mod wallet;

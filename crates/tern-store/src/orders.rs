@@ -1,0 +1,119 @@
+//! Orders: a plan bought from the wallet, for a new eSIM or as a top-up.
+
+use sqlx::{AnyConnection, Row, any::AnyRow};
+
+use crate::Result;
+
+#[derive(Debug, Clone)]
+pub struct OrderRow {
+    pub id: String,
+    pub account_id: String,
+    pub plan_code: String,
+    pub iccid: Option<String>,
+    pub kind: String,
+    pub state: String,
+    pub price_minor: i64,
+    pub currency: String,
+    pub failure_reason: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const COLUMNS: &str = "id, account_id, plan_code, iccid, kind, state, price_minor, currency, failure_reason, created_at, updated_at";
+
+fn from_row(r: &AnyRow) -> Result<OrderRow> {
+    Ok(OrderRow {
+        id: r.try_get("id")?,
+        account_id: r.try_get("account_id")?,
+        plan_code: r.try_get("plan_code")?,
+        iccid: r.try_get("iccid")?,
+        kind: r.try_get("kind")?,
+        state: r.try_get("state")?,
+        price_minor: r.try_get("price_minor")?,
+        currency: r.try_get("currency")?,
+        failure_reason: r.try_get("failure_reason")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+pub async fn insert(conn: &mut AnyConnection, o: &OrderRow) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO orders (id, account_id, plan_code, iccid, kind, state, price_minor, currency, \
+         failure_reason, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(o.id.as_str())
+    .bind(o.account_id.as_str())
+    .bind(o.plan_code.as_str())
+    .bind(o.iccid.as_deref())
+    .bind(o.kind.as_str())
+    .bind(o.state.as_str())
+    .bind(o.price_minor)
+    .bind(o.currency.as_str())
+    .bind(o.failure_reason.as_deref())
+    .bind(o.created_at)
+    .bind(o.updated_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn by_id(conn: &mut AnyConnection, id: &str) -> Result<Option<OrderRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM orders WHERE id = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+pub async fn for_account(
+    conn: &mut AnyConnection,
+    account_id: &str,
+    limit: i64,
+) -> Result<Vec<OrderRow>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM orders WHERE account_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(account_id)
+        .bind(limit)
+        .fetch_all(conn)
+        .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Moves an order from `from` to `to`; false when it was not in `from`
+/// (another worker got there first).
+pub async fn transition(
+    conn: &mut AnyConnection,
+    id: &str,
+    from: &str,
+    to: &str,
+    failure_reason: Option<&str>,
+    now: i64,
+) -> Result<bool> {
+    let r = sqlx::query(
+        "UPDATE orders SET state = $3, failure_reason = COALESCE($4, failure_reason), updated_at = $5 \
+         WHERE id = $1 AND state = $2",
+    )
+    .bind(id)
+    .bind(from)
+    .bind(to)
+    .bind(failure_reason)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Records the ICCID the SM-DP+ reserved for an order.
+pub async fn set_iccid(conn: &mut AnyConnection, id: &str, iccid: &str, now: i64) -> Result<()> {
+    sqlx::query("UPDATE orders SET iccid = $2, updated_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(iccid)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
