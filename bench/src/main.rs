@@ -38,9 +38,7 @@ impl Drop for Server {
 }
 
 fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
 /// Starts `tern serve` on a fresh SQLite data folder; returns it and the
@@ -61,11 +59,7 @@ async fn start(tern: &PathBuf) -> anyhow::Result<(Server, Duration)> {
         .spawn()
         .with_context(|| format!("cannot run {}", tern.display()))?;
     let url = format!("http://127.0.0.1:{port}");
-    let server = Server {
-        child,
-        url,
-        _dir: dir,
-    };
+    let server = Server { child, url, _dir: dir };
     let client = reqwest::Client::new();
     for _ in 0..1000 {
         if let Ok(r) = client.get(format!("{}/readyz", server.url)).send().await
@@ -93,9 +87,7 @@ fn rss_mib(pid: u32) -> anyhow::Result<f64> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
 
     // 1. The cost of one password hash (Argon2id, 19 MiB, t=2, p=1), which
     //    bounds logins per second: cores ÷ hash time.

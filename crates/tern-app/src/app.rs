@@ -25,6 +25,11 @@ pub struct AppInner {
     /// A real Argon2id hash of a random password, verified against when an
     /// email is unknown so that the answer takes as long as for a known one.
     pub(crate) dummy_hash: String,
+    es2: tern_esim::Es2Client,
+    /// The built-in SM-DP+ emulator's base URL, when it runs in this process.
+    pub emulator_url: Option<String>,
+    smdp_address: String,
+    callback_secret: String,
 }
 
 #[derive(Clone)]
@@ -41,12 +46,35 @@ impl AppInner {
     pub fn secret_key(&self) -> &[u8] {
         &self.secret_key
     }
+
+    /// The ES2+ client (to the configured SM-DP+ or the built-in emulator).
+    pub fn es2(&self) -> &tern_esim::Es2Client {
+        &self.es2
+    }
+
+    /// The SM-DP+ host name that goes into activation codes.
+    pub fn smdp_address(&self) -> String {
+        self.smdp_address.clone()
+    }
+
+    /// The secret the SM-DP+ must present on callbacks.
+    pub fn callback_secret(&self) -> &str {
+        &self.callback_secret
+    }
 }
 
 impl App {
     /// Opens the database (applying migrations), the transports and the
     /// secret key, creating the data folder on first run.
     pub async fn build(settings: Settings, clock: Clock) -> AppResult<Self> {
+        let callback = format!("http://{}", settings.listen);
+        Self::build_with_callback(settings, clock, &callback).await
+    }
+
+    /// Like [`App::build`]; `callback_base` is where the built-in SM-DP+
+    /// emulator sends its download notifications (this process's HTTP
+    /// listener, which may only be known once it is bound).
+    pub async fn build_with_callback(settings: Settings, clock: Clock, callback_base: &str) -> AppResult<Self> {
         let internal = |e: std::io::Error| AppError::Internal(e.to_string());
         std::fs::create_dir_all(&settings.data_dir).map_err(internal)?;
         let db = Db::connect(&settings.database_url(), settings.db_max_connections).await?;
@@ -56,19 +84,34 @@ impl App {
             _ => load_or_create_key(&settings.data_dir.join("secret.key")).map_err(internal)?,
         };
         let mail_transport = match &settings.mail.smtp_url {
-            Some(url) if !url.expose_secret().is_empty() => {
-                EmailTransport::Smtp(url.expose_secret().to_owned())
-            }
+            Some(url) if !url.expose_secret().is_empty() => EmailTransport::Smtp(url.expose_secret().to_owned()),
             _ => EmailTransport::File(settings.data_dir.join("outbox").join("mail")),
         };
         let mailer = Mailer::new(&mail_transport, &settings.mail.from)?;
         let sms = match (&settings.sms.http_url, &settings.sms.http_secret) {
-            (Some(url), Some(secret)) if !url.is_empty() => {
-                SmsSender::http(url, secret.expose_secret())
-            }
+            (Some(url), Some(secret)) if !url.is_empty() => SmsSender::http(url, secret.expose_secret()),
             _ => SmsSender::File(settings.data_dir.join("outbox").join("sms")),
         };
         let dummy_hash = crate::passwords::hash(crate::tokens::new_token()).await?;
+        let callback_secret = match &settings.smdp.callback_secret {
+            Some(s) if !s.expose_secret().is_empty() => s.expose_secret().to_owned(),
+            _ => crate::tokens::keyed_hash(&secret_key, "es2plus-callback"),
+        };
+        let (es2_url, emulator_url) = match settings.smdp.url.as_deref().filter(|u| !u.is_empty()) {
+            Some(url) => (url.to_owned(), None),
+            None => {
+                let url = crate::esims::start_emulator(&settings, callback_base, &callback_secret).await?;
+                (url.clone(), Some(url))
+            }
+        };
+        let smdp_address = settings.smdp.emulator_address.clone();
+        let mut es2_config =
+            tern_esim::Es2Config::new(es2_url, &settings.smdp.requester_id, &settings.smdp.profile_type);
+        es2_config.timeout = settings.smdp.timeout;
+        es2_config.tls.client_cert_pem = settings.smdp.client_cert.clone();
+        es2_config.tls.client_key_pem = settings.smdp.client_key.clone();
+        es2_config.tls.ca_bundle_pem = settings.smdp.ca_bundle.clone();
+        let es2 = tern_esim::Es2Client::new(es2_config).map_err(|e| AppError::Internal(format!("ES2+ client: {e}")))?;
         Ok(Self(Arc::new(AppInner {
             db,
             settings,
@@ -77,6 +120,10 @@ impl App {
             sms,
             secret_key,
             dummy_hash,
+            es2,
+            emulator_url,
+            smdp_address,
+            callback_secret,
         })))
     }
 

@@ -41,6 +41,54 @@ pub struct Settings {
     pub sms: SmsSettings,
     pub jobs: JobSettings,
     pub wallet: WalletSettings,
+    pub smdp: SmdpSettings,
+}
+
+/// Where eSIM profiles come from.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmdpSettings {
+    /// The SM-DP+'s ES2+ base URL. Unset: Tern starts its built-in SM-DP+
+    /// emulator in the same process (development and tests only; in a
+    /// multi-process deployment run `tern smdp-sim` once and point every
+    /// process at it, or at a certified SM-DP+).
+    pub url: Option<String>,
+    /// Tern's `functionRequesterIdentifier` at the SM-DP+.
+    pub requester_id: String,
+    /// The profile type downloadOrder asks for.
+    pub profile_type: String,
+    /// Secret the SM-DP+ presents (`Authorization: Bearer …`) on
+    /// HandleDownloadProgressInfo callbacks; derived from the secret key
+    /// when unset.
+    #[serde(serialize_with = "redact")]
+    pub callback_secret: Option<SecretString>,
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
+    /// Mutual TLS towards the SM-DP+ (PEM files).
+    pub client_cert: Option<PathBuf>,
+    pub client_key: Option<PathBuf>,
+    pub ca_bundle: Option<PathBuf>,
+    /// The built-in emulator's host name (goes into activation codes).
+    pub emulator_address: String,
+    /// Profiles the built-in emulator has in stock.
+    pub emulator_profiles: u64,
+}
+
+impl Default for SmdpSettings {
+    fn default() -> Self {
+        Self {
+            url: None,
+            requester_id: "tern".into(),
+            profile_type: "tern-standard".into(),
+            callback_secret: None,
+            timeout: Duration::from_secs(30),
+            client_cert: None,
+            client_key: None,
+            ca_bundle: None,
+            emulator_address: "smdp.tern.test".into(),
+            emulator_profiles: 10_000,
+        }
+    }
 }
 
 /// Money settings.
@@ -143,6 +191,7 @@ impl Default for Settings {
             sms: SmsSettings::default(),
             jobs: JobSettings::default(),
             wallet: WalletSettings::default(),
+            smdp: SmdpSettings::default(),
         }
     }
 }
@@ -202,6 +251,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "sms",
     "jobs",
     "wallet",
+    "smdp",
 ];
 
 /// Why settings could not be loaded.
@@ -296,10 +346,7 @@ mod tests {
             jail.set_env("TERN_JOBS__LEASE", "2s");
             jail.set_env("TERN_LISTEN", "127.0.0.1:9999");
             jail.set_env("TERN_TEST_SOMETHING_ELSE", "ignored");
-            jail.create_file(
-                "tern.toml",
-                "product_name = \"Gull\"\n[auth]\nreset_ttl = \"30m\"\n",
-            )?;
+            jail.create_file("tern.toml", "product_name = \"Gull\"\n[auth]\nreset_ttl = \"30m\"\n")?;
             let s = Settings::load(None).map_err(|e| e.to_string())?;
             assert_eq!(s.jobs.lease, Duration::from_secs(2));
             assert_eq!(s.listen, "127.0.0.1:9999");
@@ -326,10 +373,7 @@ mod tests {
             ..Settings::default()
         };
         let shown = s.to_redacted_toml();
-        assert!(
-            !shown.contains("hunter2") && !shown.contains("topsecret"),
-            "{shown}"
-        );
+        assert!(!shown.contains("hunter2") && !shown.contains("topsecret"), "{shown}");
         assert!(shown.contains("[redacted]"));
         assert!(!format!("{s:?}").contains("topsecret"));
     }

@@ -52,10 +52,7 @@ pub enum AppError {
     Conflict(&'static str),
     /// The wallet cannot pay; `shortfall_minor` more is needed.
     #[error("insufficient funds")]
-    InsufficientFunds {
-        shortfall_minor: i64,
-        currency: String,
-    },
+    InsufficientFunds { shortfall_minor: i64, currency: String },
     /// Too many attempts; try again after this many seconds.
     #[error("too many attempts")]
     RateLimited { retry_after_secs: u64 },

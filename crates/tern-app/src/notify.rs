@@ -49,10 +49,8 @@ pub async fn queue(app: &App, conn: &mut Conn, msg: Message<'_>) -> AppResult<St
         mut values,
     } = msg;
     if let Value::Object(map) = &mut values {
-        map.entry("product")
-            .or_insert(json!(app.settings.product_name));
-        map.entry("support_email")
-            .or_insert(json!(app.settings.support_email));
+        map.entry("product").or_insert(json!(app.settings.product_name));
+        map.entry("support_email").or_insert(json!(app.settings.support_email));
     }
     let rendered = tern_notify::render(template, locale, &values)?;
     let id = crate::tokens::new_id();
@@ -76,15 +74,7 @@ pub async fn queue(app: &App, conn: &mut Conn, msg: Message<'_>) -> AppResult<St
         },
     )
     .await?;
-    jobs::enqueue(
-        app,
-        conn,
-        &Job::DeliverNotification {
-            outbox_id: id.clone(),
-        },
-        None,
-    )
-    .await?;
+    jobs::enqueue(app, conn, &Job::DeliverNotification { outbox_id: id.clone() }, None).await?;
     Ok(id)
 }
 
@@ -111,14 +101,12 @@ pub async fn deliver(app: &App, outbox_id: &str) -> AppResult<()> {
     match result {
         Ok(()) => {
             outbox::mark_sent(&mut conn, &msg.id, app.now_ms()).await?;
-            metrics::counter!("tern_notifications_sent_total", "channel" => msg.channel.clone())
-                .increment(1);
+            metrics::counter!("tern_notifications_sent_total", "channel" => msg.channel.clone()).increment(1);
             Ok(())
         }
         Err(e) => {
             outbox::mark_failed_attempt(&mut conn, &msg.id, &e.to_string()).await?;
-            metrics::counter!("tern_notification_failures_total", "channel" => msg.channel.clone())
-                .increment(1);
+            metrics::counter!("tern_notification_failures_total", "channel" => msg.channel.clone()).increment(1);
             Err(e.into())
         }
     }

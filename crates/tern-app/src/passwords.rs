@@ -8,8 +8,7 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use crate::error::{AppError, AppResult};
 
 fn argon2() -> AppResult<Argon2<'static>> {
-    let params =
-        Params::new(19 * 1024, 2, 1, None).map_err(|e| AppError::Internal(e.to_string()))?;
+    let params = Params::new(19 * 1024, 2, 1, None).map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
@@ -34,9 +33,7 @@ pub async fn verify(password: String, phc: String) -> AppResult<bool> {
         let Ok(parsed) = PasswordHash::new(&phc) else {
             return Ok(false);
         };
-        Ok(argon2()?
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok())
+        Ok(argon2()?.verify_password(password.as_bytes(), &parsed).is_ok())
     })
     .await
     .map_err(|e| AppError::Internal(e.to_string()))?

@@ -15,9 +15,7 @@ pub struct Limit {
 }
 
 fn retry_after(until: i64, now: i64) -> u64 {
-    u64::try_from((until - now + 999) / 1000)
-        .unwrap_or(1)
-        .max(1)
+    u64::try_from((until - now + 999) / 1000).unwrap_or(1).max(1)
 }
 
 /// Refuses with 429 when `key` already used its allowance, without

@@ -39,9 +39,7 @@ impl ActivationCodeError {
             ActivationCodeError::InvalidSmdpAddress => "activation_code_invalid_smdp_address",
             ActivationCodeError::InvalidMatchingId => "activation_code_invalid_matching_id",
             ActivationCodeError::InvalidSmdpOid => "activation_code_invalid_smdp_oid",
-            ActivationCodeError::InvalidConfirmationFlag => {
-                "activation_code_invalid_confirmation_flag"
-            }
+            ActivationCodeError::InvalidConfirmationFlag => "activation_code_invalid_confirmation_flag",
             ActivationCodeError::FieldTooLong => "activation_code_field_too_long",
         }
     }
@@ -78,10 +76,7 @@ impl ActivationCode {
         if !is_plausible_host(smdp) {
             return Err(ActivationCodeError::InvalidSmdpAddress);
         }
-        let id_ok = !matching_id.is_empty()
-            && matching_id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        let id_ok = !matching_id.is_empty() && matching_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
         if !id_ok {
             return Err(ActivationCodeError::InvalidMatchingId);
         }
@@ -227,10 +222,7 @@ mod tests {
     #[test]
     fn formats_the_usual_shape() {
         let ac = ActivationCode::new("smdp.example.com", "04386-AGYFT-A74Y8-3F815").unwrap();
-        assert_eq!(
-            ac.to_string(),
-            "LPA:1$smdp.example.com$04386-AGYFT-A74Y8-3F815"
-        );
+        assert_eq!(ac.to_string(), "LPA:1$smdp.example.com$04386-AGYFT-A74Y8-3F815");
         assert_eq!(ac.smdp_oid(), None);
         assert!(!ac.confirmation_code_required());
     }
@@ -263,47 +255,20 @@ mod tests {
             ("1$smdp.example.com$ABC", "activation_code_invalid"),
             ("LPA:", "activation_code_invalid"),
             ("LPA:1$smdp.example.com", "activation_code_invalid"),
-            (
-                "LPA:1$smdp.example.com$ABC$1.2$1$x",
-                "activation_code_invalid",
-            ),
-            (
-                "LPA:2$smdp.example.com$ABC",
-                "activation_code_unsupported_format",
-            ),
+            ("LPA:1$smdp.example.com$ABC$1.2$1$x", "activation_code_invalid"),
+            ("LPA:2$smdp.example.com$ABC", "activation_code_unsupported_format"),
             ("LPA:1$$ABC", "activation_code_invalid_smdp_address"),
             (
                 "LPA:1$https://smdp.example.com$ABC",
                 "activation_code_invalid_smdp_address",
             ),
-            (
-                "LPA:1$smdp.example.com:443$ABC",
-                "activation_code_invalid_smdp_address",
-            ),
-            (
-                "LPA:1$smdp..example.com$ABC",
-                "activation_code_invalid_smdp_address",
-            ),
-            (
-                "LPA:1$-smdp.example.com$ABC",
-                "activation_code_invalid_smdp_address",
-            ),
-            (
-                "LPA:1$smdp.example.com$",
-                "activation_code_invalid_matching_id",
-            ),
-            (
-                "LPA:1$smdp.example.com$AB_C",
-                "activation_code_invalid_matching_id",
-            ),
-            (
-                "LPA:1$smdp.example.com$ABC$",
-                "activation_code_invalid_smdp_oid",
-            ),
-            (
-                "LPA:1$smdp.example.com$ABC$1.x",
-                "activation_code_invalid_smdp_oid",
-            ),
+            ("LPA:1$smdp.example.com:443$ABC", "activation_code_invalid_smdp_address"),
+            ("LPA:1$smdp..example.com$ABC", "activation_code_invalid_smdp_address"),
+            ("LPA:1$-smdp.example.com$ABC", "activation_code_invalid_smdp_address"),
+            ("LPA:1$smdp.example.com$", "activation_code_invalid_matching_id"),
+            ("LPA:1$smdp.example.com$AB_C", "activation_code_invalid_matching_id"),
+            ("LPA:1$smdp.example.com$ABC$", "activation_code_invalid_smdp_oid"),
+            ("LPA:1$smdp.example.com$ABC$1.x", "activation_code_invalid_smdp_oid"),
             (
                 "LPA:1$smdp.example.com$ABC$$0",
                 "activation_code_invalid_confirmation_flag",
@@ -311,11 +276,7 @@ mod tests {
             (long_id_code.as_str(), "activation_code_field_too_long"),
         ];
         for (bad, code) in cases {
-            assert_eq!(
-                ActivationCode::parse(bad).unwrap_err().code(),
-                code,
-                "{bad:?}"
-            );
+            assert_eq!(ActivationCode::parse(bad).unwrap_err().code(), code, "{bad:?}");
         }
     }
 
@@ -330,23 +291,14 @@ mod tests {
             ActivationCode::new("smdp.example.com", "A$B").unwrap_err(),
             InvalidMatchingId
         );
-        assert_eq!(
-            ActivationCode::new("", "ABC").unwrap_err(),
-            InvalidSmdpAddress
-        );
+        assert_eq!(ActivationCode::new("", "ABC").unwrap_err(), InvalidSmdpAddress);
         assert_eq!(
             ActivationCode::new("smdp.example.com", "").unwrap_err(),
             InvalidMatchingId
         );
         let ac = ActivationCode::new("smdp.example.com", "ABC").unwrap();
-        assert_eq!(
-            ac.clone().with_smdp_oid("1.3$6").unwrap_err(),
-            InvalidSmdpOid
-        );
-        assert_eq!(
-            ac.with_smdp_oid(&"1.".repeat(128)).unwrap_err(),
-            FieldTooLong
-        );
+        assert_eq!(ac.clone().with_smdp_oid("1.3$6").unwrap_err(), InvalidSmdpOid);
+        assert_eq!(ac.with_smdp_oid(&"1.".repeat(128)).unwrap_err(), FieldTooLong);
     }
 
     /// A random valid activation code.

@@ -64,9 +64,7 @@ impl ChainBreak {
     /// The sequence number of the first entry that does not verify.
     pub fn seq(&self) -> i64 {
         match self {
-            ChainBreak::BadLink { seq } | ChainBreak::BadHash { seq } | ChainBreak::Gap { seq } => {
-                *seq
-            }
+            ChainBreak::BadLink { seq } | ChainBreak::BadHash { seq } | ChainBreak::Gap { seq } => *seq,
         }
     }
 }
@@ -74,11 +72,7 @@ impl ChainBreak {
 /// Verifies entries in order, continuing from `prev` (the hash of the entry
 /// before the first one given, or [`GENESIS`]) and `prev_seq`.
 /// Returns the last hash and sequence so a caller can verify in pages.
-pub fn verify_page(
-    mut prev: String,
-    mut prev_seq: i64,
-    entries: &[StoredEntry],
-) -> Result<(String, i64), ChainBreak> {
+pub fn verify_page(mut prev: String, mut prev_seq: i64, entries: &[StoredEntry]) -> Result<(String, i64), ChainBreak> {
     for e in entries {
         if e.seq != prev_seq + 1 {
             return Err(ChainBreak::Gap { seq: e.seq });
@@ -151,15 +145,9 @@ mod tests {
     fn names_the_first_broken_entry() {
         let mut c = chain(5);
         c[2].details = "{\"edited\":true}".into();
-        assert_eq!(
-            verify_page(GENESIS.into(), 0, &c),
-            Err(ChainBreak::BadHash { seq: 3 })
-        );
+        assert_eq!(verify_page(GENESIS.into(), 0, &c), Err(ChainBreak::BadHash { seq: 3 }));
         let mut c = chain(5);
         c.remove(1);
-        assert_eq!(
-            verify_page(GENESIS.into(), 0, &c),
-            Err(ChainBreak::Gap { seq: 3 })
-        );
+        assert_eq!(verify_page(GENESIS.into(), 0, &c), Err(ChainBreak::Gap { seq: 3 }));
     }
 }

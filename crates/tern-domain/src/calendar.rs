@@ -26,9 +26,7 @@ pub enum CalendarError {
     #[error("the calendar is not valid: {0}")]
     Toml(String),
     /// A date or range that is not `YYYY-MM-DD` or `YYYY-MM-DD/YYYY-MM-DD`.
-    #[error(
-        "{0:?} is not a date (YYYY-MM-DD) or a range of at most a year (YYYY-MM-DD/YYYY-MM-DD)"
-    )]
+    #[error("{0:?} is not a date (YYYY-MM-DD) or a range of at most a year (YYYY-MM-DD/YYYY-MM-DD)")]
     BadDate(String),
     /// A weekend entry that is not a weekday name.
     #[error("{0:?} is not a weekday name such as sat or sunday")]
@@ -111,8 +109,7 @@ impl WorkCalendar {
     /// so an operator's own calendar is refused early rather than producing
     /// wrong due dates.
     pub fn from_toml(text: &str) -> Result<Self, CalendarError> {
-        let raw: RawCalendar =
-            toml::from_str(text).map_err(|e| CalendarError::Toml(e.message().to_owned()))?;
+        let raw: RawCalendar = toml::from_str(text).map_err(|e| CalendarError::Toml(e.message().to_owned()))?;
         let mut weekend = [false; 7];
         for day in &raw.weekend {
             let wd: Weekday = day
@@ -344,15 +341,9 @@ mod tests {
         assert_eq!(cn.add_working_days(d("2026-02-13"), 2), d("2026-02-24"));
         assert_eq!(cn.add_working_days(d("2026-02-13"), 6), d("2026-02-28"));
         assert_eq!(cn.add_working_days(d("2026-02-13"), 15), d("2026-03-12"));
-        assert_eq!(
-            cn.working_days_between(d("2026-02-13"), d("2026-03-12")),
-            15
-        );
+        assert_eq!(cn.working_days_between(d("2026-02-13"), d("2026-03-12")), 15);
         // With weekends only: Feb 16-20, Feb 23-27, Mar 2-6, so Fri 03-06.
-        assert_eq!(
-            weekends().add_working_days(d("2026-02-13"), 15),
-            d("2026-03-06")
-        );
+        assert_eq!(weekends().add_working_days(d("2026-02-13"), 15), d("2026-03-06"));
     }
 
     #[test]
@@ -383,10 +374,7 @@ mod tests {
         // 14 Mon 10-26  15 Tue 10-27
         let cn = cn();
         assert_eq!(cn.add_working_days(d("2026-09-30"), 15), d("2026-10-27"));
-        assert_eq!(
-            cn.working_days_between(d("2026-09-30"), d("2026-10-27")),
-            15
-        );
+        assert_eq!(cn.working_days_between(d("2026-09-30"), d("2026-10-27")), 15);
         // "Within 3 working days of due" on Thu 10-22: Fri 23, Mon 26, Tue 27.
         assert_eq!(cn.working_days_between(d("2026-10-22"), d("2026-10-27")), 3);
         // Received on a holiday (Sat 10-03): the next working day is Thu 10-08.
@@ -431,10 +419,7 @@ mod tests {
 
     #[test]
     fn saturates_instead_of_overflowing() {
-        assert_eq!(
-            cn().add_working_days(d("2026-01-01"), u32::MAX),
-            NaiveDate::MAX
-        );
+        assert_eq!(cn().add_working_days(d("2026-01-01"), u32::MAX), NaiveDate::MAX);
         assert_eq!(cn().add_working_days(NaiveDate::MAX, 1), NaiveDate::MAX);
     }
 
@@ -442,10 +427,7 @@ mod tests {
     fn refuses_bad_calendars() {
         let cases = [
             ("name = \"x\"", "calendar_invalid"),
-            (
-                "name = \"x\"\nweekend = [\"sat\"]\nholiday = []",
-                "calendar_invalid",
-            ),
+            ("name = \"x\"\nweekend = [\"sat\"]\nholiday = []", "calendar_invalid"),
             (
                 "name = \"x\"\nweekend = [\"saturday\", \"funday\"]",
                 "calendar_unknown_weekday",
@@ -480,27 +462,19 @@ mod tests {
             ),
         ];
         for (text, code) in cases {
-            assert_eq!(
-                WorkCalendar::from_toml(text).unwrap_err().code(),
-                code,
-                "{text}"
-            );
+            assert_eq!(WorkCalendar::from_toml(text).unwrap_err().code(), code, "{text}");
         }
     }
 
     #[test]
     fn other_weekly_patterns() {
         // A Friday-Saturday weekend with a single holiday on Sun 2026-03-01.
-        let cal = WorkCalendar::from_toml(
-            "name = \"fri-sat\"\nweekend = [\"Friday\", \"sat\"]\nholidays = [\"2026-03-01\"]",
-        )
-        .unwrap();
+        let cal =
+            WorkCalendar::from_toml("name = \"fri-sat\"\nweekend = [\"Friday\", \"sat\"]\nholidays = [\"2026-03-01\"]")
+                .unwrap();
         // Thu 02-26: Fri, Sat off, Sun 03-01 holiday, Mon 03-02 first.
         assert_eq!(cal.add_working_days(d("2026-02-26"), 1), d("2026-03-02"));
-        assert_eq!(
-            cal.working_days_between(d("2026-02-26"), d("2026-03-08")),
-            5
-        );
+        assert_eq!(cal.working_days_between(d("2026-02-26"), d("2026-03-08")), 5);
     }
 
     /// Day-by-day reference for the skipping implementation.

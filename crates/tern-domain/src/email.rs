@@ -27,8 +27,7 @@ impl Email {
         if normalised.len() > 254 {
             return Err(EmailError::TooLong);
         }
-        let parsed: email_address::EmailAddress =
-            normalised.parse().map_err(|_| EmailError::Invalid)?;
+        let parsed: email_address::EmailAddress = normalised.parse().map_err(|_| EmailError::Invalid)?;
         // Display names ("Ann <ann@x>") and domains without a dot are not
         // addresses anyone signs up with.
         if parsed.email() != normalised || !parsed.domain().contains('.') {

@@ -6,6 +6,7 @@
 pub mod activation_code;
 pub mod audit;
 pub mod calendar;
+pub mod catalogue;
 pub mod device;
 pub mod email;
 pub mod ids;

@@ -3,9 +3,7 @@
 use std::fmt;
 
 /// A supported user-interface language.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
 pub enum Locale {
     #[default]
     #[serde(rename = "en")]
@@ -79,14 +77,8 @@ mod tests {
 
     #[test]
     fn negotiates_by_quality() {
-        assert_eq!(
-            Locale::negotiate("fr;q=1, zh-CN;q=0.8, en;q=0.5"),
-            Some(Locale::ZhCn)
-        );
-        assert_eq!(
-            Locale::negotiate("en-US,en;q=0.9,zh;q=0.8"),
-            Some(Locale::En)
-        );
+        assert_eq!(Locale::negotiate("fr;q=1, zh-CN;q=0.8, en;q=0.5"), Some(Locale::ZhCn));
+        assert_eq!(Locale::negotiate("en-US,en;q=0.9,zh;q=0.8"), Some(Locale::En));
         assert_eq!(Locale::negotiate("de, fr"), None);
         assert_eq!(Locale::negotiate("zh;q=0"), None);
     }

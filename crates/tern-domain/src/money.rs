@@ -73,10 +73,7 @@ pub struct Money {
 
 impl Money {
     pub fn new(amount_minor: i64, currency: Currency) -> Self {
-        Self {
-            amount_minor,
-            currency,
-        }
+        Self { amount_minor, currency }
     }
 
     /// Parses a decimal amount such as `20.00` in the currency's exponent.
@@ -155,10 +152,7 @@ mod tests {
         assert_eq!(m.amount_minor, 2050);
         assert_eq!(m.to_string(), "20.50 USD");
         let jpy = Currency::parse("JPY").unwrap();
-        assert_eq!(
-            Money::parse_decimal("1200", jpy).unwrap().to_string(),
-            "1200 JPY"
-        );
+        assert_eq!(Money::parse_decimal("1200", jpy).unwrap().to_string(), "1200 JPY");
         assert!(Money::parse_decimal("12.5", jpy).is_err());
         assert!(Money::parse_decimal("1.234", usd).is_err());
         assert!(Money::parse_decimal("abc", usd).is_err());

@@ -68,10 +68,7 @@ mod tests {
 
     #[test]
     fn refuses_short_weak_and_personal() {
-        assert_eq!(
-            NewPassword::parse("abc", &[]).unwrap_err().code(),
-            "password_too_short"
-        );
+        assert_eq!(NewPassword::parse("abc", &[]).unwrap_err().code(), "password_too_short");
         assert_eq!(
             NewPassword::parse("password1", &[]).unwrap_err().code(),
             "password_too_weak"
@@ -81,15 +78,11 @@ mod tests {
             "password_too_weak"
         );
         assert_eq!(
-            NewPassword::parse("annlee1990", &["annlee1990@example.com", "annlee1990"])
-                .unwrap_err(),
+            NewPassword::parse("annlee1990", &["annlee1990@example.com", "annlee1990"]).unwrap_err(),
             PasswordError::TooWeak
         );
         let long = "x".repeat(200);
-        assert_eq!(
-            NewPassword::parse(&long, &[]).unwrap_err().code(),
-            "password_too_long"
-        );
+        assert_eq!(NewPassword::parse(&long, &[]).unwrap_err().code(), "password_too_long");
     }
 
     #[test]

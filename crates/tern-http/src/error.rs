@@ -29,10 +29,9 @@ pub fn status_of(e: &AppError) -> StatusCode {
     match e {
         AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
         AppError::InvalidCredentials | AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
-        AppError::Forbidden
-        | AppError::ReauthRequired
-        | AppError::EmailNotVerified
-        | AppError::AccountInactive => StatusCode::FORBIDDEN,
+        AppError::Forbidden | AppError::ReauthRequired | AppError::EmailNotVerified | AppError::AccountInactive => {
+            StatusCode::FORBIDDEN
+        }
         AppError::NotFound => StatusCode::NOT_FOUND,
         AppError::TokenInvalid => StatusCode::BAD_REQUEST,
         AppError::Conflict(_) => StatusCode::CONFLICT,
@@ -55,12 +54,7 @@ pub fn message(code: &str, locale: Locale) -> String {
 }
 
 /// Builds the JSON error body for any code and status.
-pub fn error_response(
-    status: StatusCode,
-    code: &str,
-    locale: Locale,
-    details: Option<serde_json::Value>,
-) -> Response {
+pub fn error_response(status: StatusCode, code: &str, locale: Locale, details: Option<serde_json::Value>) -> Response {
     let mut body = json!({ "error": { "code": code, "message": message(code, locale) } });
     if let Some(d) = details {
         body["error"]["details"] = d;

@@ -47,15 +47,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
 
 /// The bearer token or session cookie of a request, if any.
 pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
-    if let Some(auth) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    {
+    if let Some(auth) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         let mut parts = auth.splitn(2, ' ');
-        if parts
-            .next()
-            .is_some_and(|s| s.eq_ignore_ascii_case("bearer"))
-        {
+        if parts.next().is_some_and(|s| s.eq_ignore_ascii_case("bearer")) {
             return parts.next().map(|t| t.trim().to_owned());
         }
         return None;
@@ -82,10 +76,7 @@ impl Auth {
 
 impl FromRequestParts<HttpState> for Auth {
     type Rejection = ApiError;
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &HttpState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &HttpState) -> Result<Self, Self::Rejection> {
         let header_locale = locale_from_headers(&parts.headers);
         let token = token_from_headers(&parts.headers)
             .ok_or_else(|| ApiError::new(AppError::Unauthenticated, header_locale))?;
@@ -93,9 +84,7 @@ impl FromRequestParts<HttpState> for Auth {
             .await
             .map_err(|e| ApiError::new(e, header_locale))?;
         let explicit = parts.headers.contains_key(header::ACCEPT_LANGUAGE)
-            || CookieJar::from_headers(&parts.headers)
-                .get(LANG_COOKIE)
-                .is_some();
+            || CookieJar::from_headers(&parts.headers).get(LANG_COOKIE).is_some();
         let locale = if explicit { header_locale } else { who.locale };
         Ok(Auth { who, locale })
     }
@@ -148,9 +137,7 @@ where
 
 fn json_rejection(r: JsonRejection, locale: Locale) -> Response {
     match r {
-        JsonRejection::JsonSyntaxError(_) => {
-            error_response(StatusCode::BAD_REQUEST, "malformed_json", locale, None)
-        }
+        JsonRejection::JsonSyntaxError(_) => error_response(StatusCode::BAD_REQUEST, "malformed_json", locale, None),
         JsonRejection::JsonDataError(e) => {
             // serde's reason names the field ("missing field `email`"); it
             // carries no user data.
@@ -160,9 +147,7 @@ fn json_rejection(r: JsonRejection, locale: Locale) -> Response {
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_body",
                 locale,
-                Some(
-                    serde_json::json!([{ "field": "body", "code": "invalid_body", "message": reason }]),
-                ),
+                Some(serde_json::json!([{ "field": "body", "code": "invalid_body", "message": reason }])),
             )
         }
         JsonRejection::MissingJsonContentType(_) => error_response(
@@ -173,12 +158,7 @@ fn json_rejection(r: JsonRejection, locale: Locale) -> Response {
         ),
         JsonRejection::BytesRejection(b) => {
             if b.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                error_response(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "body_too_large",
-                    locale,
-                    None,
-                )
+                error_response(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", locale, None)
             } else {
                 error_response(StatusCode::BAD_REQUEST, "malformed_body", locale, None)
             }

@@ -31,12 +31,18 @@ pub fn apply(router: Router, state: HttpState) -> Router {
     let secure = state.app.settings.cookie_secure();
     router
         .layer(DefaultBodyLimit::max(MAX_BODY))
-        .layer(middleware::from_fn(move |req: Request, next: Next| security_headers(secure, req, next)))
+        .layer(middleware::from_fn(move |req: Request, next: Next| {
+            security_headers(secure, req, next)
+        }))
         .layer(middleware::from_fn(record_metrics))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(PropagateRequestIdLayer::new(X_REQUEST_ID.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
-            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            let id = req
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-");
             tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
         }))
         .layer(SetRequestIdLayer::new(X_REQUEST_ID.clone(), MakeRequestUuid))
@@ -57,9 +63,7 @@ async fn security_headers(secure: bool, req: Request, next: Next) -> Response {
         .or_insert(HeaderValue::from_static("no-store"));
     if secure {
         h.entry(header::STRICT_TRANSPORT_SECURITY)
-            .or_insert(HeaderValue::from_static(
-                "max-age=31536000; includeSubDomains",
-            ));
+            .or_insert(HeaderValue::from_static("max-age=31536000; includeSubDomains"));
     }
     res
 }

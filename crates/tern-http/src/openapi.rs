@@ -5,7 +5,7 @@ use utoipa::Modify;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
-use crate::api::{accounts, me, password_resets, sessions, wallet};
+use crate::api::{accounts, catalogue, esims, me, orders, password_resets, sessions, wallet};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -32,6 +32,17 @@ use crate::api::{accounts, me, password_resets, sessions, wallet};
         password_resets::confirm_reset,
         wallet::get_wallet,
         wallet::redeem,
+        catalogue::list_plans,
+        catalogue::get_plan,
+        orders::create_order,
+        orders::list_orders,
+        orders::get_order,
+        orders::cancel_order,
+        esims::list_esims,
+        esims::get_esim,
+        esims::qr_svg,
+        esims::simulate_install,
+        esims::download_progress,
     ),
     components(schemas(ErrorBody, ErrorDetail, FieldDetail)),
     modifiers(&BearerAuth),
@@ -40,6 +51,10 @@ use crate::api::{accounts, me, password_resets, sessions, wallet};
         (name = "sessions", description = "Signing in and out"),
         (name = "me", description = "The signed-in user's own account"),
         (name = "wallet", description = "Prepaid balance and vouchers"),
+        (name = "catalogue", description = "Plans by country and region"),
+        (name = "orders", description = "Buying plans, idempotently"),
+        (name = "esims", description = "eSIMs, activation codes and packages"),
+        (name = "integrations", description = "Callbacks from the SM-DP+ and the network"),
     )
 )]
 pub struct ApiDoc;
@@ -84,7 +99,5 @@ impl Modify for BearerAuth {
 
 /// The document as JSON text.
 pub fn json() -> String {
-    ApiDoc::openapi()
-        .to_pretty_json()
-        .unwrap_or_else(|_| "{}".to_owned())
+    ApiDoc::openapi().to_pretty_json().unwrap_or_else(|_| "{}".to_owned())
 }

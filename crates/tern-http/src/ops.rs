@@ -14,6 +14,10 @@ pub fn routes() -> Router<HttpState> {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/api/openapi.json", get(openapi))
+        .route(
+            "/es2plus/handleDownloadProgressInfo",
+            axum::routing::post(crate::api::esims::download_progress),
+        )
 }
 
 /// The process is up.
@@ -36,8 +40,5 @@ async fn readyz(State(s): State<HttpState>) -> impl IntoResponse {
 }
 
 async fn openapi() -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        crate::openapi::json(),
-    )
+    ([(header::CONTENT_TYPE, "application/json")], crate::openapi::json())
 }

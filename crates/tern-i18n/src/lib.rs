@@ -78,24 +78,14 @@ mod tests {
         let missing: Vec<_> = en.symmetric_difference(&zh).collect();
         assert!(missing.is_empty(), "keys in only one language: {missing:?}");
         for (k, v) in EN.iter() {
-            assert_eq!(
-                placeholders(v),
-                placeholders(&ZH[k]),
-                "placeholders differ for {k}"
-            );
+            assert_eq!(placeholders(v), placeholders(&ZH[k]), "placeholders differ for {k}");
         }
     }
 
     #[test]
     fn looks_up_and_fills() {
-        assert_eq!(
-            tf(Locale::En, "test.hello", &[("name", "Ann")]),
-            "Hello, Ann"
-        );
-        assert_eq!(
-            tf(Locale::ZhCn, "test.hello", &[("name", "Ann")]),
-            "你好，Ann"
-        );
+        assert_eq!(tf(Locale::En, "test.hello", &[("name", "Ann")]), "Hello, Ann");
+        assert_eq!(tf(Locale::ZhCn, "test.hello", &[("name", "Ann")]), "你好，Ann");
         assert_eq!(t(Locale::En, "no.such.key"), "no.such.key");
     }
 }

@@ -36,9 +36,7 @@ enum Inner {
 
 impl Mailer {
     pub fn new(transport: &EmailTransport, from: &str) -> Result<Self, NotifyError> {
-        let from: Mailbox = from
-            .parse()
-            .map_err(|_| NotifyError::Address(from.to_owned()))?;
+        let from: Mailbox = from.parse().map_err(|_| NotifyError::Address(from.to_owned()))?;
         let inner = match transport {
             EmailTransport::File(dir) => {
                 std::fs::create_dir_all(dir)?;
@@ -57,16 +55,8 @@ impl Mailer {
     /// Sends one plain-text message. `message_id` is the outbox id, so a
     /// message re-sent after a crash carries the same Message-ID and mail
     /// clients can fold duplicates.
-    pub async fn send(
-        &self,
-        message_id: &str,
-        to: &str,
-        subject: &str,
-        text: &str,
-    ) -> Result<(), NotifyError> {
-        let to: Mailbox = to
-            .parse()
-            .map_err(|_| NotifyError::Address(to.to_owned()))?;
+    pub async fn send(&self, message_id: &str, to: &str, subject: &str, text: &str) -> Result<(), NotifyError> {
+        let to: Mailbox = to.parse().map_err(|_| NotifyError::Address(to.to_owned()))?;
         let domain = self.from.email.domain().to_owned();
         let msg = Message::builder()
             .from(self.from.clone())
@@ -78,16 +68,11 @@ impl Mailer {
             .map_err(|e| NotifyError::Mail(e.to_string()))?;
         match &self.inner {
             Inner::File(t, dir) => {
-                let id = t
-                    .send(msg)
-                    .await
-                    .map_err(|e| NotifyError::Mail(e.to_string()))?;
+                let id = t.send(msg).await.map_err(|e| NotifyError::Mail(e.to_string()))?;
                 tracing::info!(outbox_id = message_id, file = %dir.join(format!("{id}.eml")).display(), "email written to outbox folder");
             }
             Inner::Smtp(t) => {
-                t.send(msg)
-                    .await
-                    .map_err(|e| NotifyError::Mail(e.to_string()))?;
+                t.send(msg).await.map_err(|e| NotifyError::Mail(e.to_string()))?;
                 tracing::info!(outbox_id = message_id, "email handed to SMTP relay");
             }
         }

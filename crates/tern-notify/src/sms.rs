@@ -40,10 +40,7 @@ pub fn signature(secret: &str, unix_secs: i64, body: &str) -> String {
         Err(_) => return String::new(),
     };
     mac.update(format!("{unix_secs}.{body}").as_bytes());
-    format!(
-        "t={unix_secs},v1={}",
-        hex::encode(mac.finalize().into_bytes())
-    )
+    format!("t={unix_secs},v1={}", hex::encode(mac.finalize().into_bytes()))
 }
 
 impl SmsSender {
@@ -68,11 +65,7 @@ impl SmsSender {
                 tokio::fs::write(&path, payload).await?;
                 tracing::info!(outbox_id = message_id, file = %path.display(), "SMS written to outbox folder");
             }
-            SmsSender::Http {
-                url,
-                secret,
-                client,
-            } => {
+            SmsSender::Http { url, secret, client } => {
                 let now = chrono::Utc::now().timestamp();
                 let res = client
                     .post(url)
@@ -83,10 +76,7 @@ impl SmsSender {
                     .await
                     .map_err(|e| NotifyError::Sms(e.without_url().to_string()))?;
                 if !res.status().is_success() {
-                    return Err(NotifyError::Sms(format!(
-                        "provider answered {}",
-                        res.status()
-                    )));
+                    return Err(NotifyError::Sms(format!("provider answered {}", res.status())));
                 }
                 tracing::info!(outbox_id = message_id, "SMS handed to provider");
             }

@@ -36,6 +36,7 @@ pub const NAMES: &[&str] = &[
     "password_changed",
     "phone_code",
     "signup_existing",
+    "esim_ready",
 ];
 
 static SOURCES: &[(&str, &str)] = templates!(
@@ -45,6 +46,7 @@ static SOURCES: &[(&str, &str)] = templates!(
     "password_changed",
     "phone_code",
     "signup_existing",
+    "esim_ready",
 );
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
@@ -60,11 +62,7 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
 });
 
 /// Renders template `name` in `locale` with `values`.
-pub fn render(
-    name: &str,
-    locale: Locale,
-    values: &serde_json::Value,
-) -> Result<Rendered, NotifyError> {
+pub fn render(name: &str, locale: Locale, values: &serde_json::Value) -> Result<Rendered, NotifyError> {
     let key = format!("{}/{}", locale.tag(), name);
     let tmpl = ENV
         .get_template(&key)
@@ -73,9 +71,7 @@ pub fn render(
     let (first, rest) = out.split_once('\n').unwrap_or((&out, ""));
     let subject = first
         .strip_prefix("subject:")
-        .ok_or_else(|| {
-            NotifyError::MissingTemplate(format!("{key}: first line must be 'subject: …'"))
-        })?
+        .ok_or_else(|| NotifyError::MissingTemplate(format!("{key}: first line must be 'subject: …'")))?
         .trim()
         .to_owned();
     Ok(Rendered {
@@ -92,16 +88,12 @@ mod tests {
     fn every_template_renders_in_both_languages() {
         let values = serde_json::json!({
             "name": "Ann", "link": "http://x/verify?token=t", "code": "123456",
-            "minutes": 10, "hours": 24, "product": "Tern", "support_email": "help@example.com", "reset_link": "http://x/forgot",
+            "minutes": 10, "hours": 24, "product": "Tern", "support_email": "help@example.com", "reset_link": "http://x/forgot", "plan": "JP-5GB-15D",
         });
         for name in NAMES {
             for locale in Locale::ALL {
-                let r = render(name, locale, &values)
-                    .unwrap_or_else(|e| panic!("{name}/{locale}: {e}"));
-                assert!(
-                    !r.subject.is_empty() && !r.text.is_empty(),
-                    "{name}/{locale} is empty"
-                );
+                let r = render(name, locale, &values).unwrap_or_else(|e| panic!("{name}/{locale}: {e}"));
+                assert!(!r.subject.is_empty() && !r.text.is_empty(), "{name}/{locale} is empty");
             }
         }
     }

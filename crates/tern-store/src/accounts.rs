@@ -127,12 +127,7 @@ pub struct ProfilePatch {
     pub phone: Option<Option<String>>,
 }
 
-pub async fn update_profile(
-    conn: &mut AnyConnection,
-    id: &str,
-    p: &ProfilePatch,
-    now: i64,
-) -> Result<()> {
+pub async fn update_profile(conn: &mut AnyConnection, id: &str, p: &ProfilePatch, now: i64) -> Result<()> {
     if let Some(name) = &p.name {
         sqlx::query("UPDATE accounts SET name = $2, updated_at = $3 WHERE id = $1")
             .bind(id)
@@ -163,20 +158,13 @@ pub async fn update_profile(
     Ok(())
 }
 
-pub async fn set_phone_verified(
-    conn: &mut AnyConnection,
-    id: &str,
-    phone: &str,
-    now: i64,
-) -> Result<bool> {
-    let r = sqlx::query(
-        "UPDATE accounts SET phone_verified_at = $3, updated_at = $3 WHERE id = $1 AND phone = $2",
-    )
-    .bind(id)
-    .bind(phone)
-    .bind(now)
-    .execute(conn)
-    .await?;
+pub async fn set_phone_verified(conn: &mut AnyConnection, id: &str, phone: &str, now: i64) -> Result<bool> {
+    let r = sqlx::query("UPDATE accounts SET phone_verified_at = $3, updated_at = $3 WHERE id = $1 AND phone = $2")
+        .bind(id)
+        .bind(phone)
+        .bind(now)
+        .execute(conn)
+        .await?;
     Ok(r.rows_affected() == 1)
 }
 

@@ -23,12 +23,7 @@ pub struct AuditEvent<'a> {
 /// Appends an entry inside the caller's transaction. Appends are
 /// serialised (an advisory lock on PostgreSQL; SQLite's single writer) so
 /// the chain never forks.
-pub async fn append(
-    conn: &mut AnyConnection,
-    backend: Backend,
-    e: &AuditEvent<'_>,
-    now: i64,
-) -> Result<i64> {
+pub async fn append(conn: &mut AnyConnection, backend: Backend, e: &AuditEvent<'_>, now: i64) -> Result<i64> {
     if backend == Backend::Postgres {
         sqlx::query("SELECT pg_advisory_xact_lock(7402)")
             .execute(&mut *conn)
@@ -71,11 +66,7 @@ pub async fn append(
 }
 
 /// A page of entries after `after_seq`, in order.
-pub async fn page(
-    conn: &mut AnyConnection,
-    after_seq: i64,
-    limit: i64,
-) -> Result<Vec<StoredEntry>> {
+pub async fn page(conn: &mut AnyConnection, after_seq: i64, limit: i64) -> Result<Vec<StoredEntry>> {
     let rows = sqlx::query(
         "SELECT seq, at, actor, action, subject, details, prev_hash, hash FROM audit_log \
          WHERE seq > $1 ORDER BY seq LIMIT $2",
@@ -101,11 +92,7 @@ pub async fn page(
 }
 
 /// Entries about one subject or by one actor, newest first.
-pub async fn for_account(
-    conn: &mut AnyConnection,
-    account_id: &str,
-    limit: i64,
-) -> Result<Vec<StoredEntry>> {
+pub async fn for_account(conn: &mut AnyConnection, account_id: &str, limit: i64) -> Result<Vec<StoredEntry>> {
     let rows = sqlx::query(
         "SELECT seq, at, actor, action, subject, details, prev_hash, hash FROM audit_log \
          WHERE subject = $1 OR actor = $1 ORDER BY seq DESC LIMIT $2",

@@ -13,11 +13,12 @@ pub struct Stored {
 }
 
 pub async fn get(conn: &mut AnyConnection, account_id: &str, key: &str) -> Result<Option<Stored>> {
-    let row = sqlx::query("SELECT request_hash, status, response FROM idempotency_keys WHERE account_id = $1 AND key = $2")
-        .bind(account_id)
-        .bind(key)
-        .fetch_optional(conn)
-        .await?;
+    let row =
+        sqlx::query("SELECT request_hash, status, response FROM idempotency_keys WHERE account_id = $1 AND key = $2")
+            .bind(account_id)
+            .bind(key)
+            .fetch_optional(conn)
+            .await?;
     row.map(|r| {
         Ok(Stored {
             request_hash: r.try_get("request_hash")?,
@@ -31,13 +32,7 @@ pub async fn get(conn: &mut AnyConnection, account_id: &str, key: &str) -> Resul
 /// Stores the first response for a key; a concurrent request with the same
 /// key that got there first makes this a unique violation (`Conflict`),
 /// and the caller rolls back and replays the stored one.
-pub async fn put(
-    conn: &mut AnyConnection,
-    account_id: &str,
-    key: &str,
-    s: &Stored,
-    now: i64,
-) -> Result<()> {
+pub async fn put(conn: &mut AnyConnection, account_id: &str, key: &str, s: &Stored, now: i64) -> Result<()> {
     sqlx::query(
         "INSERT INTO idempotency_keys (account_id, key, request_hash, status, response, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6)",

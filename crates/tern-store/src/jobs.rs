@@ -190,12 +190,10 @@ pub async fn list(conn: &mut AnyConnection, state: &str, limit: i64) -> Result<V
 
 /// Jobs that a worker could take now or later (not failed).
 pub async fn count_open(conn: &mut AnyConnection) -> Result<i64> {
-    Ok(
-        sqlx::query("SELECT COUNT(*) AS n FROM jobs WHERE state <> 'failed'")
-            .fetch_one(conn)
-            .await?
-            .try_get("n")?,
-    )
+    Ok(sqlx::query("SELECT COUNT(*) AS n FROM jobs WHERE state <> 'failed'")
+        .fetch_one(conn)
+        .await?
+        .try_get("n")?)
 }
 
 /// Jobs ready to run at `now` (pending and due, or with an expired lease).
@@ -211,11 +209,9 @@ pub async fn count_ready(conn: &mut AnyConnection, now: i64) -> Result<i64> {
 }
 
 pub async fn count_by_state(conn: &mut AnyConnection, state: &str) -> Result<i64> {
-    Ok(
-        sqlx::query("SELECT COUNT(*) AS n FROM jobs WHERE state = $1")
-            .bind(state)
-            .fetch_one(conn)
-            .await?
-            .try_get("n")?,
-    )
+    Ok(sqlx::query("SELECT COUNT(*) AS n FROM jobs WHERE state = $1")
+        .bind(state)
+        .fetch_one(conn)
+        .await?
+        .try_get("n")?)
 }

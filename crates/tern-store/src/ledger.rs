@@ -81,13 +81,7 @@ pub async fn lock(conn: &mut AnyConnection, backend: Backend, ids: &[&str]) -> R
 /// Posts a transaction inside the caller's database transaction. Wallets
 /// (every account that is not `system`) may not go below zero.
 pub async fn post(conn: &mut AnyConnection, t: &NewTransaction<'_>) -> Result<Posted> {
-    if t.entries
-        .iter()
-        .map(|e| i128::from(e.amount_minor))
-        .sum::<i128>()
-        != 0
-        || t.entries.is_empty()
-    {
+    if t.entries.iter().map(|e| i128::from(e.amount_minor)).sum::<i128>() != 0 || t.entries.is_empty() {
         return Ok(Posted::Unbalanced);
     }
     let inserted = sqlx::query(
@@ -148,11 +142,7 @@ pub async fn balance(conn: &mut AnyConnection, id: &str) -> Result<i64> {
 }
 
 /// The entries of a transaction (to reverse it exactly).
-pub async fn entries_of(
-    conn: &mut AnyConnection,
-    kind: &str,
-    reference: &str,
-) -> Result<Vec<Entry>> {
+pub async fn entries_of(conn: &mut AnyConnection, kind: &str, reference: &str) -> Result<Vec<Entry>> {
     let rows = sqlx::query(
         "SELECT e.ledger_account_id, e.amount_minor FROM ledger_entries e \
          JOIN ledger_transactions t ON t.id = e.transaction_id \
@@ -184,11 +174,7 @@ pub struct HistoryLine {
 }
 
 /// A user's wallet movements (cash and promotional together), newest first.
-pub async fn history(
-    conn: &mut AnyConnection,
-    owner_id: &str,
-    limit: i64,
-) -> Result<Vec<HistoryLine>> {
+pub async fn history(conn: &mut AnyConnection, owner_id: &str, limit: i64) -> Result<Vec<HistoryLine>> {
     let rows = sqlx::query(
         "SELECT t.id, t.kind, t.reference, CAST(SUM(e.amount_minor) AS BIGINT) AS amount, MIN(e.currency) AS currency, t.created_at \
          FROM ledger_entries e JOIN ledger_accounts a ON a.id = e.ledger_account_id \

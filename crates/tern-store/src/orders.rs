@@ -19,7 +19,8 @@ pub struct OrderRow {
     pub updated_at: i64,
 }
 
-const COLUMNS: &str = "id, account_id, plan_code, iccid, kind, state, price_minor, currency, failure_reason, created_at, updated_at";
+const COLUMNS: &str =
+    "id, account_id, plan_code, iccid, kind, state, price_minor, currency, failure_reason, created_at, updated_at";
 
 fn from_row(r: &AnyRow) -> Result<OrderRow> {
     Ok(OrderRow {
@@ -67,14 +68,8 @@ pub async fn by_id(conn: &mut AnyConnection, id: &str) -> Result<Option<OrderRow
     row.as_ref().map(from_row).transpose()
 }
 
-pub async fn for_account(
-    conn: &mut AnyConnection,
-    account_id: &str,
-    limit: i64,
-) -> Result<Vec<OrderRow>> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM orders WHERE account_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
-    );
+pub async fn for_account(conn: &mut AnyConnection, account_id: &str, limit: i64) -> Result<Vec<OrderRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM orders WHERE account_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2");
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(account_id)
         .bind(limit)

@@ -71,13 +71,11 @@ pub async fn by_id(conn: &mut AnyConnection, id: &str) -> Result<Option<OutboxRo
 }
 
 pub async fn mark_sent(conn: &mut AnyConnection, id: &str, now: i64) -> Result<()> {
-    sqlx::query(
-        "UPDATE outbox SET sent_at = $2, attempts = attempts + 1, last_error = NULL WHERE id = $1",
-    )
-    .bind(id)
-    .bind(now)
-    .execute(conn)
-    .await?;
+    sqlx::query("UPDATE outbox SET sent_at = $2, attempts = attempts + 1, last_error = NULL WHERE id = $1")
+        .bind(id)
+        .bind(now)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -92,10 +90,8 @@ pub async fn mark_failed_attempt(conn: &mut AnyConnection, id: &str, error: &str
 
 /// Counts messages by state, for operators and tests.
 pub async fn count_unsent(conn: &mut AnyConnection) -> Result<i64> {
-    Ok(
-        sqlx::query("SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL")
-            .fetch_one(conn)
-            .await?
-            .try_get("n")?,
-    )
+    Ok(sqlx::query("SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL")
+        .fetch_one(conn)
+        .await?
+        .try_get("n")?)
 }

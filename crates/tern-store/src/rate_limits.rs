@@ -8,12 +8,7 @@ use crate::Result;
 /// Adds one hit to `key` in the window of `window_ms` starting at the
 /// window's first hit, and returns the hits in the current window and
 /// when that window ends.
-pub async fn hit(
-    conn: &mut AnyConnection,
-    key: &str,
-    window_ms: i64,
-    now: i64,
-) -> Result<(i64, i64)> {
+pub async fn hit(conn: &mut AnyConnection, key: &str, window_ms: i64, now: i64) -> Result<(i64, i64)> {
     let row = sqlx::query(
         "INSERT INTO rate_limits (key, window_start, count) VALUES ($1, $2, 1) \
          ON CONFLICT (key) DO UPDATE SET \
@@ -32,12 +27,7 @@ pub async fn hit(
 }
 
 /// The hits in the current window without adding one.
-pub async fn peek(
-    conn: &mut AnyConnection,
-    key: &str,
-    window_ms: i64,
-    now: i64,
-) -> Result<(i64, i64)> {
+pub async fn peek(conn: &mut AnyConnection, key: &str, window_ms: i64, now: i64) -> Result<(i64, i64)> {
     let row = sqlx::query("SELECT count, window_start FROM rate_limits WHERE key = $1")
         .bind(key)
         .fetch_optional(conn)

@@ -21,8 +21,7 @@ pub struct SessionRow {
     pub user_agent: Option<String>,
 }
 
-const COLUMNS: &str =
-    "id, account_id, kind, label, created_at, expires_at, last_seen_at, reauth_at, ip, user_agent";
+const COLUMNS: &str = "id, account_id, kind, label, created_at, expires_at, last_seen_at, reauth_at, ip, user_agent";
 
 fn from_row(r: &AnyRow) -> Result<SessionRow> {
     Ok(SessionRow {
@@ -73,11 +72,7 @@ pub async fn insert(conn: &mut AnyConnection, s: &NewSession<'_>) -> Result<()> 
 }
 
 /// The live session a token hash belongs to, if any.
-pub async fn by_token_hash(
-    conn: &mut AnyConnection,
-    token_hash: &str,
-    now: i64,
-) -> Result<Option<SessionRow>> {
+pub async fn by_token_hash(conn: &mut AnyConnection, token_hash: &str, now: i64) -> Result<Option<SessionRow>> {
     let sql = format!("SELECT {COLUMNS} FROM sessions WHERE token_hash = $1 AND expires_at > $2");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(token_hash)
@@ -108,11 +103,7 @@ pub async fn set_reauth(conn: &mut AnyConnection, id: &str, now: i64) -> Result<
     Ok(())
 }
 
-pub async fn list_for_account(
-    conn: &mut AnyConnection,
-    account_id: &str,
-    now: i64,
-) -> Result<Vec<SessionRow>> {
+pub async fn list_for_account(conn: &mut AnyConnection, account_id: &str, now: i64) -> Result<Vec<SessionRow>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM sessions WHERE account_id = $1 AND expires_at > $2 \
          ORDER BY last_seen_at DESC"
@@ -136,11 +127,7 @@ pub async fn delete(conn: &mut AnyConnection, account_id: &str, id: &str) -> Res
 }
 
 /// Ends every session and token of an account except `keep`; returns how many.
-pub async fn delete_all_for_account(
-    conn: &mut AnyConnection,
-    account_id: &str,
-    keep: Option<&str>,
-) -> Result<u64> {
+pub async fn delete_all_for_account(conn: &mut AnyConnection, account_id: &str, keep: Option<&str>) -> Result<u64> {
     let r = sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND id <> $2")
         .bind(account_id)
         .bind(keep.unwrap_or(""))

@@ -55,12 +55,7 @@ pub async fn insert(conn: &mut AnyConnection, t: &NewToken<'_>) -> Result<()> {
 
 /// Marks the unused, unexpired token with this hash as used and returns it.
 /// The update is the check, so two concurrent uses cannot both succeed.
-pub async fn consume(
-    conn: &mut AnyConnection,
-    purpose: &str,
-    token_hash: &str,
-    now: i64,
-) -> Result<Option<TokenRow>> {
+pub async fn consume(conn: &mut AnyConnection, purpose: &str, token_hash: &str, now: i64) -> Result<Option<TokenRow>> {
     let row = sqlx::query(
         "UPDATE one_time_tokens SET used_at = $3 \
          WHERE purpose = $1 AND token_hash = $2 AND used_at IS NULL AND expires_at > $3 \
@@ -118,12 +113,10 @@ pub async fn latest_live(
 
 /// Counts a wrong guess; returns the attempts so far.
 pub async fn add_attempt(conn: &mut AnyConnection, id: &str) -> Result<i64> {
-    let r = sqlx::query(
-        "UPDATE one_time_tokens SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts",
-    )
-    .bind(id)
-    .fetch_one(conn)
-    .await?;
+    let r = sqlx::query("UPDATE one_time_tokens SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts")
+        .bind(id)
+        .fetch_one(conn)
+        .await?;
     Ok(r.try_get("attempts")?)
 }
 
@@ -138,20 +131,13 @@ pub async fn mark_used(conn: &mut AnyConnection, id: &str, now: i64) -> Result<(
 
 /// Voids every unused token of a purpose for an account (a new reset link
 /// replaces the old one; a password change voids pending resets).
-pub async fn void_all(
-    conn: &mut AnyConnection,
-    account_id: &str,
-    purpose: &str,
-    now: i64,
-) -> Result<()> {
-    sqlx::query(
-        "UPDATE one_time_tokens SET used_at = $3 WHERE account_id = $1 AND purpose = $2 AND used_at IS NULL",
-    )
-    .bind(account_id)
-    .bind(purpose)
-    .bind(now)
-    .execute(conn)
-    .await?;
+pub async fn void_all(conn: &mut AnyConnection, account_id: &str, purpose: &str, now: i64) -> Result<()> {
+    sqlx::query("UPDATE one_time_tokens SET used_at = $3 WHERE account_id = $1 AND purpose = $2 AND used_at IS NULL")
+        .bind(account_id)
+        .bind(purpose)
+        .bind(now)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

@@ -126,10 +126,7 @@ enum AuditCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -182,12 +179,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Jobs { command } => jobs(settings, command).await,
         Command::Admin {
-            command:
-                AdminCommand::Create {
-                    email,
-                    role,
-                    password,
-                },
+            command: AdminCommand::Create { email, role, password },
         } => {
             let app = App::build(settings, Clock::default()).await?;
             let role = Role::parse(&role).context("unknown role")?;
@@ -222,11 +214,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
             bar.set_message("verifying audit log");
-            let report = tern_app::audit::verify(&app.db, |n| {
-                bar.set_position(u64::try_from(n).unwrap_or(0))
-            })
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let report = tern_app::audit::verify(&app.db, |n| bar.set_position(u64::try_from(n).unwrap_or(0)))
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             bar.finish_and_clear();
             match report.first_broken {
                 None => {
@@ -234,10 +224,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     Ok(ExitCode::SUCCESS)
                 }
                 Some(b) => {
-                    println!(
-                        "audit log BROKEN after {} good entries: {b}",
-                        report.entries
-                    );
+                    println!("audit log BROKEN after {} good entries: {b}", report.entries);
                     Ok(ExitCode::from(2))
                 }
             }
@@ -314,10 +301,8 @@ async fn vouchers(settings: Settings, command: VouchersCommand) -> anyhow::Resul
         promo,
         out,
     } = command;
-    let cur = tern_domain::Currency::parse(&currency)
-        .context("--currency must be a three-letter code")?;
-    let value = tern_domain::Money::parse_decimal(&value, cur)
-        .context("--value is not an amount in that currency")?;
+    let cur = tern_domain::Currency::parse(&currency).context("--currency must be a three-letter code")?;
+    let value = tern_domain::Money::parse_decimal(&value, cur).context("--value is not an amount in that currency")?;
     if count == 0 || count > 1_000_000 {
         anyhow::bail!("--count must be between 1 and 1000000");
     }
@@ -333,11 +318,9 @@ async fn vouchers(settings: Settings, command: VouchersCommand) -> anyhow::Resul
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar.set_message("issuing vouchers");
-    let batch = tern_app::wallet::issue_vouchers(&app, value, count, promo, expires_at, |n| {
-        bar.inc(n as u64)
-    })
-    .await
-    .map_err(|e| anyhow::anyhow!("{e}: {e:?}"))?;
+    let batch = tern_app::wallet::issue_vouchers(&app, value, count, promo, expires_at, |n| bar.inc(n as u64))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}: {e:?}"))?;
     bar.finish_and_clear();
     let kind = if promo { "promo" } else { "cash" };
     let exp = expires.map(|d| d.to_string()).unwrap_or_default();

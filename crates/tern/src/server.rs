@@ -32,36 +32,66 @@ pub struct Running {
     tasks: Vec<JoinHandle<()>>,
 }
 
-/// Opens the database (migrating it), then starts what `opts` asks for.
+/// The sample catalogue a fresh database starts with.
+pub const SAMPLE_CATALOGUE: &[u8] = include_bytes!("../../../examples/catalogue.json");
+
+/// Opens the database (migrating it, and loading the sample catalogue into
+/// an empty one), then starts what `opts` asks for.
 pub async fn start(settings: Settings, clock: Clock, opts: Options) -> anyhow::Result<Running> {
-    let app = App::build(settings, clock)
+    // Bind first: the built-in SM-DP+ emulator needs the real address to
+    // call back.
+    let listener = if opts.http {
+        Some(bind(&settings.listen).await?)
+    } else {
+        None
+    };
+    let callback = match &listener {
+        Some(l) => format!("http://{}", l.local_addr()?),
+        None => format!("http://{}", settings.listen),
+    };
+    let app = App::build_with_callback(settings, clock, &callback)
         .await
         .context("could not start Tern")?;
-    start_with(app, opts).await
+    let seeded = tern_app::catalogue::seed_if_empty(&app, SAMPLE_CATALOGUE)
+        .await
+        .map_err(|e| anyhow::anyhow!("could not load the sample catalogue: {e}"))?;
+    if seeded > 0 {
+        tracing::info!(plans = seeded, "loaded the sample catalogue into the empty database");
+    }
+    start_listening(app, listener, opts).await
+}
+
+async fn bind(addr: &str) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))
 }
 
 /// Starts HTTP and/or the worker for an already built application.
 pub async fn start_with(app: App, opts: Options) -> anyhow::Result<Running> {
+    let listener = if opts.http {
+        Some(bind(&app.settings.listen).await?)
+    } else {
+        None
+    };
+    start_listening(app, listener, opts).await
+}
+
+async fn start_listening(app: App, listener: Option<TcpListener>, opts: Options) -> anyhow::Result<Running> {
     let (shutdown, rx) = watch::channel(false);
     let mut tasks = Vec::new();
     let mut addr = None;
     let mut metrics_addr = None;
-    if opts.http {
-        let listener = TcpListener::bind(&app.settings.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", app.settings.listen))?;
+    if let Some(listener) = listener {
         addr = Some(listener.local_addr()?);
         let router = tern_http::router(HttpState::new(app.clone()));
         let mut stop = rx.clone();
         tasks.push(tokio::spawn(async move {
-            let served = axum::serve(
-                listener,
-                router.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(async move {
-                let _ = stop.wait_for(|s| *s).await;
-            })
-            .await;
+            let served = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+                .with_graceful_shutdown(async move {
+                    let _ = stop.wait_for(|s| *s).await;
+                })
+                .await;
             if let Err(e) = served {
                 tracing::error!(error = %e, "HTTP server stopped with an error");
             }
@@ -72,15 +102,9 @@ pub async fn start_with(app: App, opts: Options) -> anyhow::Result<Running> {
     {
         let listener = TcpListener::bind(&app.settings.metrics_listen)
             .await
-            .with_context(|| {
-                format!(
-                    "cannot listen for metrics on {}",
-                    app.settings.metrics_listen
-                )
-            })?;
+            .with_context(|| format!("cannot listen for metrics on {}", app.settings.metrics_listen))?;
         metrics_addr = Some(listener.local_addr()?);
-        let router =
-            Router::new().route("/metrics", get(move || std::future::ready(handle.render())));
+        let router = Router::new().route("/metrics", get(move || std::future::ready(handle.render())));
         let mut stop = rx.clone();
         tasks.push(tokio::spawn(async move {
             let _ = axum::serve(listener, router)

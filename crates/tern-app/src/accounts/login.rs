@@ -50,20 +50,12 @@ fn address_limit(app: &App) -> Limit {
 /// same work (a full Argon2id verification), and both count against the
 /// same per-email limit, so neither the answer, its timing nor the
 /// throttling tells whether an account exists.
-pub async fn login(
-    app: &App,
-    input: LoginInput,
-    ip: Option<&str>,
-    user_agent: Option<&str>,
-) -> AppResult<NewSession> {
+pub async fn login(app: &App, input: LoginInput, ip: Option<&str>, user_agent: Option<&str>) -> AppResult<NewSession> {
     let now = app.now_ms();
     let normalised = Email::parse(&input.email)
         .map(|e| e.as_str().to_owned())
         .unwrap_or_else(|_| input.email.trim().to_lowercase());
-    let email_key = format!(
-        "login:email:{}",
-        tokens::keyed_hash(app.secret_key(), &normalised)
-    );
+    let email_key = format!("login:email:{}", tokens::keyed_hash(app.secret_key(), &normalised));
     let ip_key = ip.map(|ip| format!("login:ip:{}", tokens::keyed_hash(app.secret_key(), ip)));
     {
         let mut conn = app.db.conn().await?;
@@ -179,12 +171,7 @@ pub async fn reauthenticate(app: &App, who: &Principal, password: &str) -> AppRe
 
 /// Verifies the caller's current password, throttled per account under
 /// `purpose` (5 failures per 15 minutes).
-pub async fn check_password(
-    app: &App,
-    who: &Principal,
-    password: &str,
-    purpose: &str,
-) -> AppResult<()> {
+pub async fn check_password(app: &App, who: &Principal, password: &str, purpose: &str) -> AppResult<()> {
     let now = app.now_ms();
     let key = format!("{purpose}:{}", who.account_id);
     let limit = Limit {

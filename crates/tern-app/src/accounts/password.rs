@@ -37,12 +37,7 @@ fn check_new(raw: &str, account: &tern_store::accounts::AccountRow) -> AppResult
 
 /// Changes the password after checking the current one; every other
 /// session and token of the account ends, and the owner is told by email.
-pub async fn change_password(
-    app: &App,
-    who: &Principal,
-    current: &str,
-    new: &str,
-) -> AppResult<()> {
+pub async fn change_password(app: &App, who: &Principal, current: &str, new: &str) -> AppResult<()> {
     super::login::check_password(app, who, current, "change_password")
         .await
         .map_err(|e| match e {
@@ -60,8 +55,7 @@ pub async fn change_password(
     let now = app.now_ms();
     let mut tx = app.db.begin().await?;
     accounts::set_password(&mut tx, &account.id, &hash, now).await?;
-    let ended =
-        sessions::delete_all_for_account(&mut tx, &account.id, Some(&who.session_id)).await?;
+    let ended = sessions::delete_all_for_account(&mut tx, &account.id, Some(&who.session_id)).await?;
     token_store::void_all(&mut tx, &account.id, RESET_PASSWORD, now).await?;
     if let Some(email) = &account.email {
         let locale = Locale::parse(&account.locale).unwrap_or_default();
@@ -111,13 +105,8 @@ pub async fn request_reset(app: &App, email: &str, ip: Option<&str>) -> AppResul
         max: 30,
         window: std::time::Duration::from_secs(3600),
     };
-    let email_key = format!(
-        "reset:email:{}",
-        tokens::keyed_hash(app.secret_key(), email.as_str())
-    );
-    let over_email = rate_limit::take(&mut tx, &email_key, per_email, now)
-        .await
-        .is_err();
+    let email_key = format!("reset:email:{}", tokens::keyed_hash(app.secret_key(), email.as_str()));
+    let over_email = rate_limit::take(&mut tx, &email_key, per_email, now).await.is_err();
     let over_ip = match ip {
         Some(ip) => {
             let k = format!("reset:ip:{}", tokens::keyed_hash(app.secret_key(), ip));
@@ -189,9 +178,7 @@ pub async fn confirm_reset(app: &App, token: &str, new: &str) -> AppResult<()> {
         let Some((row, _)) = find_live_reset(&mut conn, token, now).await? else {
             return Err(AppError::TokenInvalid);
         };
-        accounts::by_id(&mut conn, &row)
-            .await?
-            .ok_or(AppError::TokenInvalid)?
+        accounts::by_id(&mut conn, &row).await?.ok_or(AppError::TokenInvalid)?
     };
     let new = check_new(new, &account)?;
     let hash = crate::passwords::hash(new.expose().to_owned()).await?;
@@ -236,15 +223,9 @@ pub async fn confirm_reset(app: &App, token: &str, new: &str) -> AppResult<()> {
 /// this before showing the form).
 pub async fn reset_token_is_live(app: &App, token: &str) -> AppResult<bool> {
     let mut conn = app.db.conn().await?;
-    Ok(find_live_reset(&mut conn, token, app.now_ms())
-        .await?
-        .is_some())
+    Ok(find_live_reset(&mut conn, token, app.now_ms()).await?.is_some())
 }
 
-async fn find_live_reset(
-    conn: &mut tern_store::Conn,
-    token: &str,
-    now: i64,
-) -> AppResult<Option<(String, i64)>> {
+async fn find_live_reset(conn: &mut tern_store::Conn, token: &str, now: i64) -> AppResult<Option<(String, i64)>> {
     Ok(token_store::peek(conn, RESET_PASSWORD, &tokens::hash(token.trim()), now).await?)
 }

@@ -92,9 +92,7 @@ pub async fn confirm_phone_code(app: &App, who: &Principal, code: &str) -> AppRe
     let max = i64::from(app.settings.auth.phone_code_attempts);
     if row.attempts >= max {
         return Err(AppError::RateLimited {
-            retry_after_secs: u64::try_from((row.expires_at - now) / 1000)
-                .unwrap_or(1)
-                .max(1),
+            retry_after_secs: u64::try_from((row.expires_at - now) / 1000).unwrap_or(1).max(1),
         });
     }
     let given = tokens::hash(&format!("{}:{}", who.account_id, code.trim()));

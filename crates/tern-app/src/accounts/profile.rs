@@ -137,10 +137,7 @@ pub async fn list_sessions(app: &App, who: &Principal) -> AppResult<Vec<SessionV
             created_at: rfc3339(s.created_at),
             last_seen_at: rfc3339(s.last_seen_at),
             expires_at: rfc3339(s.expires_at),
-            device: s
-                .user_agent
-                .as_deref()
-                .and_then(tern_domain::device::describe),
+            device: s.user_agent.as_deref().and_then(tern_domain::device::describe),
             user_agent: s.user_agent,
             ip: s.ip,
         })

@@ -36,15 +36,8 @@ pub async fn signup(app: &App, input: SignupInput, fallback_locale: Locale) -> A
     let email = Email::parse(&input.email)
         .map_err(|_| problems.add("email", "email_invalid"))
         .ok();
-    let phone = match input
-        .phone
-        .as_deref()
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-    {
-        Some(p) => Phone::parse(p)
-            .map_err(|_| problems.add("phone", "phone_invalid"))
-            .ok(),
+    let phone = match input.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        Some(p) => Phone::parse(p).map_err(|_| problems.add("phone", "phone_invalid")).ok(),
         None => None,
     };
     let name = input

@@ -11,12 +11,7 @@ use crate::tokens;
 
 /// Creates a verified staff account, or gives an existing account the
 /// role. Returns the account id and whether it was created.
-pub async fn create_staff(
-    app: &App,
-    email: &str,
-    role: Role,
-    password: &str,
-) -> AppResult<(String, bool)> {
+pub async fn create_staff(app: &App, email: &str, role: Role, password: &str) -> AppResult<(String, bool)> {
     if !role.is_staff() {
         return Err(AppError::field("role", "role_not_staff"));
     }
@@ -42,8 +37,8 @@ pub async fn create_staff(
         tx.commit().await.map_err(tern_store::StoreError::from)?;
         return Ok((a.id, false));
     }
-    let password = NewPassword::parse(password, &[email.as_str()])
-        .map_err(|e| AppError::field("password", e.code()))?;
+    let password =
+        NewPassword::parse(password, &[email.as_str()]).map_err(|e| AppError::field("password", e.code()))?;
     let hash = crate::passwords::hash(password.expose().to_owned()).await?;
     let id = tokens::new_id();
     let mut tx = app.db.begin().await?;

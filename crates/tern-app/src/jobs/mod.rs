@@ -21,6 +21,8 @@ pub enum Job {
     DeliverNotification { outbox_id: String },
     /// Remove expired sessions and tokens.
     Housekeeping,
+    /// Get a new eSIM from the SM-DP+ for an order.
+    ProvisionOrder { order_id: String },
 }
 
 impl Job {
@@ -28,12 +30,16 @@ impl Job {
         match self {
             Job::DeliverNotification { .. } => "deliver_notification",
             Job::Housekeeping => "housekeeping",
+            Job::ProvisionOrder { .. } => "provision_order",
         }
     }
 
-    /// Runs the job's effect.
-    pub async fn run(&self, app: &App) -> AppResult<()> {
+    /// Runs the job's effect. `last_attempt` lets a handler settle for
+    /// good (e.g. fail an order and return its money) rather than leave
+    /// work half-done when no retry will follow.
+    pub async fn run(&self, app: &App, last_attempt: bool) -> AppResult<()> {
         match self {
+            Job::ProvisionOrder { order_id } => crate::orders::provision(app, order_id, last_attempt).await,
             Job::DeliverNotification { outbox_id } => crate::notify::deliver(app, outbox_id).await,
             Job::Housekeeping => {
                 let mut conn = app.db.conn().await?;
@@ -46,14 +52,8 @@ impl Job {
 
 /// Queues `job` in the caller's transaction. With a `dedup_key`, a job
 /// with the same key that is still queued makes this a no-op.
-pub async fn enqueue(
-    app: &App,
-    conn: &mut Conn,
-    job: &Job,
-    dedup_key: Option<&str>,
-) -> AppResult<bool> {
-    let payload =
-        serde_json::to_string(job).map_err(|e| crate::AppError::Internal(e.to_string()))?;
+pub async fn enqueue(app: &App, conn: &mut Conn, job: &Job, dedup_key: Option<&str>) -> AppResult<bool> {
+    let payload = serde_json::to_string(job).map_err(|e| crate::AppError::Internal(e.to_string()))?;
     let id = crate::tokens::new_id();
     let now = app.now_ms();
     Ok(queue::enqueue(

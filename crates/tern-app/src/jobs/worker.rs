@@ -60,13 +60,8 @@ impl Worker {
         }
         tracing::info!(worker = %self.id, in_flight = running.len(), "worker stopping; finishing running jobs");
         let drain = async { while running.join_next().await.is_some() {} };
-        if tokio::time::timeout(Duration::from_secs(30), drain)
-            .await
-            .is_err()
-        {
-            tracing::warn!(
-                "jobs still running after 30 s; their leases will expire and another worker will take them"
-            );
+        if tokio::time::timeout(Duration::from_secs(30), drain).await.is_err() {
+            tracing::warn!("jobs still running after 30 s; their leases will expire and another worker will take them");
         }
     }
 }
@@ -97,7 +92,10 @@ pub fn backoff(base: Duration, attempt: i64) -> Duration {
 async fn execute(app: &App, worker: &str, claimed: ClaimedJob) {
     let started = std::time::Instant::now();
     let outcome = match serde_json::from_str::<Job>(&claimed.payload) {
-        Ok(job) => job.run(app).await.map_err(|e| e.to_string()),
+        Ok(job) => job
+            .run(app, claimed.attempts >= claimed.max_attempts)
+            .await
+            .map_err(|e| e.to_string()),
         Err(e) => Err(format!("unreadable payload: {e}")),
     };
     let now = app.now_ms();
@@ -124,10 +122,8 @@ async fn execute(app: &App, worker: &str, claimed: ClaimedJob) {
         tracing::warn!(job = %claimed.id, error = %e, "could not record job outcome; the lease will expire and it runs again");
     }
     let label = if outcome.is_ok() { "ok" } else { "error" };
-    metrics::counter!("tern_jobs_total", "kind" => claimed.kind.clone(), "outcome" => label)
-        .increment(1);
-    metrics::histogram!("tern_job_seconds", "kind" => claimed.kind)
-        .record(started.elapsed().as_secs_f64());
+    metrics::counter!("tern_jobs_total", "kind" => claimed.kind.clone(), "outcome" => label).increment(1);
+    metrics::histogram!("tern_job_seconds", "kind" => claimed.kind).record(started.elapsed().as_secs_f64());
 }
 
 /// Runs every job that is ready now, one at a time, until none is left;

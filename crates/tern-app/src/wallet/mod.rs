@@ -38,37 +38,15 @@ pub fn system_id(name: &str, currency: &str) -> String {
 
 /// The wallet currency of this deployment.
 pub fn currency(app: &App) -> AppResult<Currency> {
-    Currency::parse(&app.settings.wallet.currency)
-        .map_err(|e| AppError::Internal(format!("wallet.currency: {e}")))
+    Currency::parse(&app.settings.wallet.currency).map_err(|e| AppError::Internal(format!("wallet.currency: {e}")))
 }
 
 /// Creates the user's and the system's ledger accounts when missing.
-pub(crate) async fn ensure_accounts(
-    app: &App,
-    conn: &mut Conn,
-    account_id: &str,
-    system: &[&str],
-) -> AppResult<()> {
+pub(crate) async fn ensure_accounts(app: &App, conn: &mut Conn, account_id: &str, system: &[&str]) -> AppResult<()> {
     let cur = app.settings.wallet.currency.as_str();
     let now = app.now_ms();
-    ledger::ensure_account(
-        conn,
-        &cash_id(account_id, cur),
-        Some(account_id),
-        "cash",
-        cur,
-        now,
-    )
-    .await?;
-    ledger::ensure_account(
-        conn,
-        &promo_id(account_id, cur),
-        Some(account_id),
-        "promo",
-        cur,
-        now,
-    )
-    .await?;
+    ledger::ensure_account(conn, &cash_id(account_id, cur), Some(account_id), "cash", cur, now).await?;
+    ledger::ensure_account(conn, &promo_id(account_id, cur), Some(account_id), "promo", cur, now).await?;
     for name in system {
         ledger::ensure_account(conn, &system_id(name, cur), None, "system", cur, now).await?;
     }

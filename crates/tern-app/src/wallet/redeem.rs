@@ -88,9 +88,7 @@ pub async fn redeem(app: &App, who: &Principal, typed: &str) -> AppResult<Wallet
     )
     .await?;
     if posted != Posted::Done {
-        return Err(AppError::Internal(format!(
-            "voucher posting refused: {posted:?}"
-        )));
+        return Err(AppError::Internal(format!("voucher posting refused: {posted:?}")));
     }
     audit::record(
         &mut tx,

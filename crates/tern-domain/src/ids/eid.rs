@@ -121,10 +121,7 @@ mod tests {
 
     #[test]
     fn check_digits_match_the_sample() {
-        assert_eq!(
-            Eid::with_check_digits(&SAMPLE[..30]).unwrap().as_str(),
-            SAMPLE
-        );
+        assert_eq!(Eid::with_check_digits(&SAMPLE[..30]).unwrap().as_str(), SAMPLE);
         // 8904400…0 mod 97 = 52 and 52 * 100 mod 97 = 59, so 98 - 59 = 39.
         assert_eq!(
             Eid::with_check_digits("890440000000000000000000000000")
@@ -146,14 +143,8 @@ mod tests {
         for (bad, code) in cases {
             assert_eq!(Eid::parse(bad).unwrap_err().code(), code, "{bad:?}");
         }
-        assert_eq!(
-            Eid::with_check_digits("123").unwrap_err(),
-            EidError::InvalidLength
-        );
-        assert_eq!(
-            Eid::with_check_digits("x").unwrap_err(),
-            EidError::NotNumeric
-        );
+        assert_eq!(Eid::with_check_digits("123").unwrap_err(), EidError::InvalidLength);
+        assert_eq!(Eid::with_check_digits("x").unwrap_err(), EidError::NotNumeric);
     }
 
     proptest! {

@@ -77,11 +77,7 @@ impl Iccid {
 
     /// Builds the ICCID `prefix` + zero-padded `serial` + check digit, `len`
     /// digits in all, so the SM-DP+ emulator can mint an inventory.
-    pub fn from_prefix_and_serial(
-        prefix: &str,
-        serial: u64,
-        len: usize,
-    ) -> Result<Self, IccidError> {
+    pub fn from_prefix_and_serial(prefix: &str, serial: u64, len: usize) -> Result<Self, IccidError> {
         if !(18..=20).contains(&len) || prefix.len() >= len {
             return Err(IccidError::InvalidLength);
         }
@@ -202,14 +198,8 @@ mod tests {
         let id = Iccid::from_prefix_and_serial("89882", 42, 19).unwrap();
         assert_eq!(id.as_str(), "8988200000000000428");
         let err = |p: &str, s: u64, l: usize| Iccid::from_prefix_and_serial(p, s, l).unwrap_err();
-        assert_eq!(
-            err("89882", 10_u64.pow(13), 19),
-            IccidError::SerialOutOfRange
-        );
-        assert_eq!(
-            err("898820000000000000", 0, 19),
-            IccidError::SerialOutOfRange
-        );
+        assert_eq!(err("89882", 10_u64.pow(13), 19), IccidError::SerialOutOfRange);
+        assert_eq!(err("898820000000000000", 0, 19), IccidError::SerialOutOfRange);
         assert_eq!(err("89882", 1, 17), IccidError::InvalidLength);
         assert_eq!(err("99882", 1, 19), IccidError::BadPrefix);
         assert_eq!(err("89x82", 1, 19), IccidError::NotNumeric);
@@ -224,10 +214,7 @@ mod tests {
         let row = Row {
             iccid: Iccid::parse(ICCID_19).unwrap(),
         };
-        assert_eq!(
-            toml::to_string(&row).unwrap().trim(),
-            format!("iccid = \"{ICCID_19}\"")
-        );
+        assert_eq!(toml::to_string(&row).unwrap().trim(), format!("iccid = \"{ICCID_19}\""));
         let wire: Row = toml::from_str("iccid = \"8944500102198304826F\"").unwrap();
         assert_eq!(wire, row);
         assert!(toml::from_str::<Row>("iccid = \"8944500102198304825\"").is_err());

@@ -12,11 +12,7 @@ use crate::state::HttpState;
 /// Your account.
 #[utoipa::path(get, path = "/api/v1/me", tag = "me", responses((status = 200, body = Me)), security(("bearer" = [])))]
 pub async fn get_me(State(s): State<HttpState>, auth: Auth) -> Result<Json<Me>, ApiError> {
-    Ok(Json(
-        accounts::me(&s.app, &auth.who)
-            .await
-            .map_err(|e| auth.err(e))?,
-    ))
+    Ok(Json(accounts::me(&s.app, &auth.who).await.map_err(|e| auth.err(e))?))
 }
 
 /// Change name, language or phone number.
@@ -48,23 +44,15 @@ pub async fn change_password(
     auth: Auth,
     ApiJson(input): ApiJson<PasswordChange>,
 ) -> Result<StatusCode, ApiError> {
-    accounts::change_password(
-        &s.app,
-        &auth.who,
-        &input.current_password,
-        &input.new_password,
-    )
-    .await
-    .map_err(|e| auth.err(e))?;
+    accounts::change_password(&s.app, &auth.who, &input.current_password, &input.new_password)
+        .await
+        .map_err(|e| auth.err(e))?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Your signed-in devices and API tokens.
 #[utoipa::path(get, path = "/api/v1/me/sessions", tag = "me", responses((status = 200, body = [SessionView])), security(("bearer" = [])))]
-pub async fn list_sessions(
-    State(s): State<HttpState>,
-    auth: Auth,
-) -> Result<Json<Vec<SessionView>>, ApiError> {
+pub async fn list_sessions(State(s): State<HttpState>, auth: Auth) -> Result<Json<Vec<SessionView>>, ApiError> {
     Ok(Json(
         accounts::list_sessions(&s.app, &auth.who)
             .await

@@ -1,7 +1,10 @@
 //! The JSON API under `/api/v1`.
 
 pub(crate) mod accounts;
+pub(crate) mod catalogue;
+pub(crate) mod esims;
 pub(crate) mod me;
+pub(crate) mod orders;
 pub(crate) mod password_resets;
 pub(crate) mod sessions;
 pub(crate) mod wallet;
@@ -16,10 +19,7 @@ pub fn routes() -> Router<HttpState> {
         .route("/accounts", post(accounts::create_account))
         .route("/accounts/verify-email", post(accounts::verify_email))
         .route("/sessions", post(sessions::create_session))
-        .route(
-            "/sessions/current",
-            delete(sessions::delete_current_session),
-        )
+        .route("/sessions/current", delete(sessions::delete_current_session))
         .route("/sessions/current/reauth", post(sessions::reauthenticate))
         .route("/me", get(me::get_me).patch(me::patch_me))
         .route("/me/password", post(me::change_password))
@@ -28,10 +28,16 @@ pub fn routes() -> Router<HttpState> {
         .route("/me/phone/verification", post(me::phone_start))
         .route("/me/phone/verification/confirm", post(me::phone_confirm))
         .route("/password-resets", post(password_resets::request_reset))
-        .route(
-            "/password-resets/confirm",
-            post(password_resets::confirm_reset),
-        )
+        .route("/password-resets/confirm", post(password_resets::confirm_reset))
         .route("/wallet", get(wallet::get_wallet))
         .route("/wallet/redeem", post(wallet::redeem))
+        .route("/plans", get(catalogue::list_plans))
+        .route("/plans/{code}", get(catalogue::get_plan))
+        .route("/orders", post(orders::create_order).get(orders::list_orders))
+        .route("/orders/{id}", get(orders::get_order))
+        .route("/orders/{id}/cancel", post(orders::cancel_order))
+        .route("/esims", get(esims::list_esims))
+        .route("/esims/{iccid}", get(esims::get_esim))
+        .route("/esims/{iccid}/qr.svg", get(esims::qr_svg))
+        .route("/esims/{iccid}/simulate-install", post(esims::simulate_install))
 }

@@ -19,14 +19,9 @@ pub async fn create_session(
     client: Client,
     ApiJson(input): ApiJson<LoginInput>,
 ) -> Result<(StatusCode, Json<NewSession>), ApiError> {
-    let session = accounts::login(
-        &s.app,
-        input,
-        client.ip.as_deref(),
-        client.user_agent.as_deref(),
-    )
-    .await
-    .map_err(|e| ApiError::new(e, locale))?;
+    let session = accounts::login(&s.app, input, client.ip.as_deref(), client.user_agent.as_deref())
+        .await
+        .map_err(|e| ApiError::new(e, locale))?;
     Ok((StatusCode::CREATED, Json(session)))
 }
 
@@ -34,13 +29,8 @@ pub async fn create_session(
 #[utoipa::path(delete, path = "/api/v1/sessions/current", tag = "sessions",
     responses((status = 204, description = "signed out"), (status = 401, description = "unauthenticated")),
     security(("bearer" = [])))]
-pub async fn delete_current_session(
-    State(s): State<HttpState>,
-    auth: Auth,
-) -> Result<StatusCode, ApiError> {
-    accounts::logout(&s.app, &auth.who)
-        .await
-        .map_err(|e| auth.err(e))?;
+pub async fn delete_current_session(State(s): State<HttpState>, auth: Auth) -> Result<StatusCode, ApiError> {
+    accounts::logout(&s.app, &auth.who).await.map_err(|e| auth.err(e))?;
     Ok(StatusCode::NO_CONTENT)
 }
 

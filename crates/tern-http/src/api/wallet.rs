@@ -10,15 +10,8 @@ use crate::state::HttpState;
 
 /// Your balance (cash and promotional credit) and latest movements.
 #[utoipa::path(get, path = "/api/v1/wallet", tag = "wallet", responses((status = 200, body = WalletView)), security(("bearer" = [])))]
-pub async fn get_wallet(
-    State(s): State<HttpState>,
-    auth: Auth,
-) -> Result<Json<WalletView>, ApiError> {
-    Ok(Json(
-        wallet::view(&s.app, &auth.who)
-            .await
-            .map_err(|e| auth.err(e))?,
-    ))
+pub async fn get_wallet(State(s): State<HttpState>, auth: Auth) -> Result<Json<WalletView>, ApiError> {
+    Ok(Json(wallet::view(&s.app, &auth.who).await.map_err(|e| auth.err(e))?))
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]

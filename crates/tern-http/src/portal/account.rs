@@ -27,10 +27,15 @@ async fn page(ctx: &Ctx, status: StatusCode, notice: Option<String>, errors: Val
         return Redirect::to("/login?next=/account").into_response();
     };
     let app = &ctx.state.app;
-    let me = match accounts::me(app, who).await {
-        Ok(m) => m,
-        Err(e) => return ctx.render_status(crate::error::status_of(&e), "message.html", json!({ "title": t(ctx.locale, "error.generic"), "body": crate::error::message(e.code(), ctx.locale) })),
-    };
+    let me =
+        match accounts::me(app, who).await {
+            Ok(m) => m,
+            Err(e) => return ctx.render_status(
+                crate::error::status_of(&e),
+                "message.html",
+                json!({ "title": t(ctx.locale, "error.generic"), "body": crate::error::message(e.code(), ctx.locale) }),
+            ),
+        };
     let sessions = accounts::list_sessions(app, who).await.unwrap_or_default();
     ctx.render_status(
         status,
@@ -39,17 +44,12 @@ async fn page(ctx: &Ctx, status: StatusCode, notice: Option<String>, errors: Val
     )
 }
 
-pub async fn show(
-    State(s): State<HttpState>,
-    headers: HeaderMap,
-    Query(q): Query<Notice>,
-) -> Response {
+pub async fn show(State(s): State<HttpState>, headers: HeaderMap, Query(q): Query<Notice>) -> Response {
     let ctx = Ctx::load(s, &headers, "/account").await;
     if let Err(r) = ctx.require_login() {
         return r;
     }
-    let notice =
-        (!q.notice.is_empty()).then(|| t(ctx.locale, &format!("notice.{}", q.notice)).to_owned());
+    let notice = (!q.notice.is_empty()).then(|| t(ctx.locale, &format!("notice.{}", q.notice)).to_owned());
     page(&ctx, StatusCode::OK, notice, json!({})).await
 }
 
@@ -74,11 +74,7 @@ pub struct ProfileForm {
     locale: String,
 }
 
-pub async fn update_profile(
-    State(s): State<HttpState>,
-    headers: HeaderMap,
-    Form(f): Form<ProfileForm>,
-) -> Response {
+pub async fn update_profile(State(s): State<HttpState>, headers: HeaderMap, Form(f): Form<ProfileForm>) -> Response {
     let ctx = Ctx::load(s, &headers, "/account").await;
     let who = match ctx.require_login() {
         Ok(w) => w.clone(),
@@ -92,9 +88,7 @@ pub async fn update_profile(
         phone: Some(f.phone),
         locale: Some(f.locale.clone()),
     };
-    let result = accounts::update_profile(&ctx.state.app, &who, update)
-        .await
-        .map(|_| ());
+    let result = accounts::update_profile(&ctx.state.app, &who, update).await.map(|_| ());
     let ok = result.is_ok();
     let mut res = after(&ctx, "profile", result, "profile_saved").await;
     if ok && let Some(loc) = tern_domain::Locale::parse(&f.locale) {
@@ -118,11 +112,7 @@ pub struct PasswordForm {
     new_password: String,
 }
 
-pub async fn change_password(
-    State(s): State<HttpState>,
-    headers: HeaderMap,
-    Form(f): Form<PasswordForm>,
-) -> Response {
+pub async fn change_password(State(s): State<HttpState>, headers: HeaderMap, Form(f): Form<PasswordForm>) -> Response {
     let ctx = Ctx::load(s, &headers, "/account").await;
     let who = match ctx.require_login() {
         Ok(w) => w.clone(),
@@ -131,8 +121,7 @@ pub async fn change_password(
     if let Err(r) = ctx.check_csrf(&f.csrf) {
         return r;
     }
-    let result =
-        accounts::change_password(&ctx.state.app, &who, &f.current_password, &f.new_password).await;
+    let result = accounts::change_password(&ctx.state.app, &who, &f.current_password, &f.new_password).await;
     after(&ctx, "password", result, "password_changed").await
 }
 
@@ -143,11 +132,7 @@ pub struct CodeForm {
     code: String,
 }
 
-pub async fn send_phone_code(
-    State(s): State<HttpState>,
-    headers: HeaderMap,
-    Form(f): Form<CodeForm>,
-) -> Response {
+pub async fn send_phone_code(State(s): State<HttpState>, headers: HeaderMap, Form(f): Form<CodeForm>) -> Response {
     let ctx = Ctx::load(s, &headers, "/account").await;
     let who = match ctx.require_login() {
         Ok(w) => w.clone(),
@@ -160,11 +145,7 @@ pub async fn send_phone_code(
     after(&ctx, "phone", result, "code_sent").await
 }
 
-pub async fn confirm_phone(
-    State(s): State<HttpState>,
-    headers: HeaderMap,
-    Form(f): Form<CodeForm>,
-) -> Response {
+pub async fn confirm_phone(State(s): State<HttpState>, headers: HeaderMap, Form(f): Form<CodeForm>) -> Response {
     let ctx = Ctx::load(s, &headers, "/account").await;
     let who = match ctx.require_login() {
         Ok(w) => w.clone(),

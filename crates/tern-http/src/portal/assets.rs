@@ -16,21 +16,9 @@ static FILES: &[(&str, &str, &[u8])] = &[
         "text/css; charset=utf-8",
         include_bytes!("../../static/app.css"),
     ),
-    (
-        "icon.svg",
-        "image/svg+xml",
-        include_bytes!("../../static/icon.svg"),
-    ),
-    (
-        "icon-192.png",
-        "image/png",
-        include_bytes!("../../static/icon-192.png"),
-    ),
-    (
-        "icon-512.png",
-        "image/png",
-        include_bytes!("../../static/icon-512.png"),
-    ),
+    ("icon.svg", "image/svg+xml", include_bytes!("../../static/icon.svg")),
+    ("icon-192.png", "image/png", include_bytes!("../../static/icon-192.png")),
+    ("icon-512.png", "image/png", include_bytes!("../../static/icon-512.png")),
 ];
 
 pub async fn static_file(Path(file): Path<String>) -> Response {
@@ -63,11 +51,7 @@ pub async fn manifest() -> Response {
             { "src": "/static/icon.svg", "sizes": "any", "type": "image/svg+xml", "purpose": "any" }
         ]
     });
-    (
-        [(header::CONTENT_TYPE, "application/manifest+json")],
-        body.to_string(),
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "application/manifest+json")], body.to_string()).into_response()
 }
 
 #[derive(Debug, Default, serde::Deserialize)]

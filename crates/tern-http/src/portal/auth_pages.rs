@@ -37,11 +37,7 @@ pub async fn signup_form(State(s): State<HttpState>, headers: HeaderMap) -> Resp
     ctx.render("signup.html", json!({ "form": {} }))
 }
 
-pub async fn signup_submit(
-    State(s): State<HttpState>,
-    headers: HeaderMap,
-    Form(f): Form<SignupForm>,
-) -> Response {
+pub async fn signup_submit(State(s): State<HttpState>, headers: HeaderMap, Form(f): Form<SignupForm>) -> Response {
     let ctx = Ctx::load(s, &headers, "/signup").await;
     if let Err(r) = ctx.check_csrf(&f.csrf) {
         return r;
@@ -77,11 +73,7 @@ pub struct TokenQuery {
     notice: String,
 }
 
-pub async fn verify_email(
-    State(s): State<HttpState>,
-    headers: HeaderMap,
-    Query(q): Query<TokenQuery>,
-) -> Response {
+pub async fn verify_email(State(s): State<HttpState>, headers: HeaderMap, Query(q): Query<TokenQuery>) -> Response {
     let ctx = Ctx::load(s, &headers, "/verify-email").await;
     match accounts::verify_email(&ctx.state.app, &q.token).await {
         Ok(_) => ctx.render(
@@ -105,21 +97,13 @@ pub struct LoginForm {
     next: String,
 }
 
-pub async fn login_form(
-    State(s): State<HttpState>,
-    headers: HeaderMap,
-    Query(q): Query<TokenQuery>,
-) -> Response {
+pub async fn login_form(State(s): State<HttpState>, headers: HeaderMap, Query(q): Query<TokenQuery>) -> Response {
     let ctx = Ctx::load(s, &headers, "/login").await;
     if ctx.who.is_some() {
         return Redirect::to(&safe_next(&q.next)).into_response();
     }
-    let notice =
-        (!q.notice.is_empty()).then(|| t(ctx.locale, &format!("notice.{}", q.notice)).to_owned());
-    ctx.render(
-        "login.html",
-        json!({ "form": { "next": q.next }, "notice": notice }),
-    )
+    let notice = (!q.notice.is_empty()).then(|| t(ctx.locale, &format!("notice.{}", q.notice)).to_owned());
+    ctx.render("login.html", json!({ "form": { "next": q.next }, "notice": notice }))
 }
 
 pub async fn login_submit(
@@ -182,11 +166,7 @@ pub struct CsrfOnly {
     csrf: String,
 }
 
-pub async fn logout(
-    State(s): State<HttpState>,
-    headers: HeaderMap,
-    Form(f): Form<CsrfOnly>,
-) -> Response {
+pub async fn logout(State(s): State<HttpState>, headers: HeaderMap, Form(f): Form<CsrfOnly>) -> Response {
     let ctx = Ctx::load(s, &headers, "/").await;
     if let Err(r) = ctx.check_csrf(&f.csrf) {
         return r;
@@ -194,10 +174,7 @@ pub async fn logout(
     if let Some(who) = &ctx.who {
         let _ = accounts::logout(&ctx.state.app, who).await;
     }
-    let jar = ctx
-        .jar
-        .clone()
-        .remove(Cookie::build(SESSION_COOKIE).path("/"));
+    let jar = ctx.jar.clone().remove(Cookie::build(SESSION_COOKIE).path("/"));
     (jar, Redirect::to("/login?notice=signed_out")).into_response()
 }
 
@@ -224,16 +201,19 @@ pub async fn forgot_submit(
         return r;
     }
     match accounts::request_reset(&ctx.state.app, &f.email, client.ip.as_deref()).await {
-        Ok(()) => ctx.render("message.html", json!({ "title": t(ctx.locale, "reset.sent_title"), "body": t(ctx.locale, "reset.sent") })),
-        Err(e) => ctx.render_status(crate::error::status_of(&e), "forgot.html", json!({ "form": { "email": f.email }, "errors": ctx.errors(&e) })),
+        Ok(()) => ctx.render(
+            "message.html",
+            json!({ "title": t(ctx.locale, "reset.sent_title"), "body": t(ctx.locale, "reset.sent") }),
+        ),
+        Err(e) => ctx.render_status(
+            crate::error::status_of(&e),
+            "forgot.html",
+            json!({ "form": { "email": f.email }, "errors": ctx.errors(&e) }),
+        ),
     }
 }
 
-pub async fn reset_form(
-    State(s): State<HttpState>,
-    headers: HeaderMap,
-    Query(q): Query<TokenQuery>,
-) -> Response {
+pub async fn reset_form(State(s): State<HttpState>, headers: HeaderMap, Query(q): Query<TokenQuery>) -> Response {
     let ctx = Ctx::load(s, &headers, "/reset-password").await;
     match accounts::reset_token_is_live(&ctx.state.app, &q.token).await {
         Ok(true) => ctx.render("reset.html", json!({ "form": { "token": q.token } })),
@@ -253,11 +233,7 @@ pub struct ResetForm {
     new_password: String,
 }
 
-pub async fn reset_submit(
-    State(s): State<HttpState>,
-    headers: HeaderMap,
-    Form(f): Form<ResetForm>,
-) -> Response {
+pub async fn reset_submit(State(s): State<HttpState>, headers: HeaderMap, Form(f): Form<ResetForm>) -> Response {
     let ctx = Ctx::load(s, &headers, "/reset-password").await;
     if let Err(r) = ctx.check_csrf(&f.csrf) {
         return r;

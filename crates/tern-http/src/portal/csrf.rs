@@ -30,9 +30,7 @@ pub fn ensure(jar: CookieJar, secure: bool) -> (CookieJar, String) {
 /// Whether the submitted field matches the cookie.
 pub fn valid(jar: &CookieJar, submitted: &str) -> bool {
     match jar.get(COOKIE) {
-        Some(c) if c.value().len() >= 32 => {
-            bool::from(c.value().as_bytes().ct_eq(submitted.as_bytes()))
-        }
+        Some(c) if c.value().len() >= 32 => bool::from(c.value().as_bytes().ct_eq(submitted.as_bytes())),
         _ => false,
     }
 }

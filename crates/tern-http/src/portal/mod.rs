@@ -18,15 +18,9 @@ use crate::state::HttpState;
 pub fn routes() -> Router<HttpState> {
     Router::new()
         .route("/", get(auth_pages::home))
-        .route(
-            "/signup",
-            get(auth_pages::signup_form).post(auth_pages::signup_submit),
-        )
+        .route("/signup", get(auth_pages::signup_form).post(auth_pages::signup_submit))
         .route("/verify-email", get(auth_pages::verify_email))
-        .route(
-            "/login",
-            get(auth_pages::login_form).post(auth_pages::login_submit),
-        )
+        .route("/login", get(auth_pages::login_form).post(auth_pages::login_submit))
         .route("/logout", post(auth_pages::logout))
         .route(
             "/forgot-password",

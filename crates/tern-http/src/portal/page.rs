@@ -55,9 +55,7 @@ impl Ctx {
     pub fn require_login(&self) -> Result<&Principal, Response> {
         match &self.who {
             Some(p) => Ok(p),
-            None => {
-                Err(Redirect::to(&format!("/login?next={}", urlencode(&self.path))).into_response())
-            }
+            None => Err(Redirect::to(&format!("/login?next={}", urlencode(&self.path))).into_response()),
         }
     }
 
@@ -80,11 +78,7 @@ impl Ctx {
                 v.entry(k).or_insert(x);
             }
         }
-        let html = self
-            .state
-            .pages
-            .get_template(template)
-            .and_then(|t| t.render(&values));
+        let html = self.state.pages.get_template(template).and_then(|t| t.render(&values));
         match html {
             Ok(html) => (status, self.jar.clone(), Html(html)).into_response(),
             Err(e) => {
@@ -139,11 +133,7 @@ pub fn urlencode(s: &str) -> String {
 /// A local path to go to after signing in; anything else goes home (no
 /// open redirects).
 pub fn safe_next(next: &str) -> String {
-    if next.starts_with('/')
-        && !next.starts_with("//")
-        && !next.contains('\\')
-        && !next.contains("://")
-    {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') && !next.contains("://") {
         next.to_owned()
     } else {
         "/account".to_owned()

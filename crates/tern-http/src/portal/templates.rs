@@ -30,11 +30,7 @@ fn t(state: &State, key: &str) -> String {
 }
 
 /// Like `t`, filling `{name}` placeholders from keyword arguments.
-fn tf(
-    state: &State,
-    key: &str,
-    kwargs: minijinja::value::Kwargs,
-) -> Result<String, minijinja::Error> {
+fn tf(state: &State, key: &str, kwargs: minijinja::value::Kwargs) -> Result<String, minijinja::Error> {
     let mut s = t(state, key);
     for name in kwargs.args() {
         let v: Value = kwargs.get(name)?;
@@ -88,10 +84,7 @@ mod tests {
                     .unwrap()
                     .render(&ctx)
                     .unwrap_or_else(|e| panic!("{name}: {e:#}"));
-                assert!(
-                    html.contains(&format!("<html lang=\"{locale}\">")),
-                    "{name}"
-                );
+                assert!(html.contains(&format!("<html lang=\"{locale}\">")), "{name}");
                 assert!(
                     !html.contains("nav.") && !html.contains("field."),
                     "{name} shows a raw key"

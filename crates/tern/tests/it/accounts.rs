@@ -12,7 +12,11 @@ on_both!(signup_verify_login_me_logout, |db: Db| async move {
     assert_eq!((s, body["status"].as_str()), (StatusCode::OK, Some("ok")));
 
     let (s, body) = app
-        .post("/api/v1/accounts", None, json!({ "email": " Ann.Lee@Example.com ", "password": PW, "phone": "+44 7700 900123", "name": "Ann" }))
+        .post(
+            "/api/v1/accounts",
+            None,
+            json!({ "email": " Ann.Lee@Example.com ", "password": PW, "phone": "+44 7700 900123", "name": "Ann" }),
+        )
         .await;
     assert_eq!(s, StatusCode::ACCEPTED, "{body}");
     assert_eq!(body["status"], "verification_sent");
@@ -34,30 +38,16 @@ on_both!(signup_verify_login_me_logout, |db: Db| async move {
     let mails = app.mail_to("ann.lee@example.com");
     assert_eq!(mails.len(), 1, "one verification email");
     assert_eq!(mails[0].subject, "Confirm your email for Tern");
-    let token = mails[0]
-        .link_token("verify-email")
-        .expect("link in the email");
-    assert!(
-        mails[0]
-            .body
-            .contains("http://tern.test/verify-email?token=")
-    );
+    let token = mails[0].link_token("verify-email").expect("link in the email");
+    assert!(mails[0].body.contains("http://tern.test/verify-email?token="));
 
     let (s, _) = app
-        .post(
-            "/api/v1/accounts/verify-email",
-            None,
-            json!({ "token": token }),
-        )
+        .post("/api/v1/accounts/verify-email", None, json!({ "token": token }))
         .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     // Single use.
     let (s, body) = app
-        .post(
-            "/api/v1/accounts/verify-email",
-            None,
-            json!({ "token": token }),
-        )
+        .post("/api/v1/accounts/verify-email", None, json!({ "token": token }))
         .await;
     assert_eq!(
         (s, body["error"]["code"].as_str()),
@@ -124,12 +114,7 @@ on_both!(signup_verify_login_me_logout, |db: Db| async move {
     );
 
     let (s, _) = app
-        .call(
-            Method::DELETE,
-            "/api/v1/sessions/current",
-            Some(&token),
-            None,
-        )
+        .call(Method::DELETE, "/api/v1/sessions/current", Some(&token), None)
         .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     let (s, body) = app.get("/api/v1/me", Some(&token)).await;
@@ -140,40 +125,32 @@ on_both!(signup_verify_login_me_logout, |db: Db| async move {
     app.stop().await;
 });
 
-on_both!(
-    signup_with_a_taken_email_looks_the_same,
-    |db: Db| async move {
-        let app = TestApp::start(db).await;
-        app.user("taken@example.com", PW).await;
-        let first = app
-            .post(
-                "/api/v1/accounts",
-                None,
-                json!({ "email": "new@example.com", "password": PW }),
-            )
-            .await;
-        let again = app
-            .post(
-                "/api/v1/accounts",
-                None,
-                json!({ "email": "taken@example.com", "password": PW }),
-            )
-            .await;
-        assert_eq!(
-            first, again,
-            "same status and body whether or not the email is taken"
-        );
-        app.drain_jobs().await;
-        let mails = app.mail_to("taken@example.com");
-        assert!(
-            mails
-                .iter()
-                .any(|m| m.subject.starts_with("Someone tried to sign up")),
-            "the owner is told"
-        );
-        app.stop().await;
-    }
-);
+on_both!(signup_with_a_taken_email_looks_the_same, |db: Db| async move {
+    let app = TestApp::start(db).await;
+    app.user("taken@example.com", PW).await;
+    let first = app
+        .post(
+            "/api/v1/accounts",
+            None,
+            json!({ "email": "new@example.com", "password": PW }),
+        )
+        .await;
+    let again = app
+        .post(
+            "/api/v1/accounts",
+            None,
+            json!({ "email": "taken@example.com", "password": PW }),
+        )
+        .await;
+    assert_eq!(first, again, "same status and body whether or not the email is taken");
+    app.drain_jobs().await;
+    let mails = app.mail_to("taken@example.com");
+    assert!(
+        mails.iter().any(|m| m.subject.starts_with("Someone tried to sign up")),
+        "the owner is told"
+    );
+    app.stop().await;
+});
 
 on_both!(sessions_can_be_listed_and_ended, |db: Db| async move {
     let app = TestApp::start(db).await;
@@ -196,10 +173,7 @@ on_both!(sessions_can_be_listed_and_ended, |db: Db| async move {
         )
         .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
-    assert_eq!(
-        app.get("/api/v1/me", Some(&laptop)).await.0,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(app.get("/api/v1/me", Some(&laptop)).await.0, StatusCode::UNAUTHORIZED);
     assert_eq!(app.get("/api/v1/me", Some(&phone)).await.0, StatusCode::OK);
 
     // Another account's session id is simply not found.
@@ -223,15 +197,11 @@ on_both!(reauthentication_opens_a_window, |db: Db| async move {
     let app = TestApp::start(db).await;
     let token = app.user("cy@example.com", PW).await;
     let app_handle = app.app().clone();
-    let who = tern_app::auth::authenticate(&app_handle, &token)
-        .await
-        .unwrap();
+    let who = tern_app::auth::authenticate(&app_handle, &token).await.unwrap();
     // A fresh login counts as recent.
     assert!(who.require_recent_auth(&app_handle).is_ok());
     app.clock.advance(std::time::Duration::from_secs(11 * 60));
-    let who = tern_app::auth::authenticate(&app_handle, &token)
-        .await
-        .unwrap();
+    let who = tern_app::auth::authenticate(&app_handle, &token).await.unwrap();
     assert!(matches!(
         who.require_recent_auth(&app_handle),
         Err(tern_app::AppError::ReauthRequired)
@@ -255,9 +225,7 @@ on_both!(reauthentication_opens_a_window, |db: Db| async move {
         )
         .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
-    let who = tern_app::auth::authenticate(&app_handle, &token)
-        .await
-        .unwrap();
+    let who = tern_app::auth::authenticate(&app_handle, &token).await.unwrap();
     assert!(who.require_recent_auth(&app_handle).is_ok());
     app.stop().await;
 });

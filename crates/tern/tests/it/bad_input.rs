@@ -33,17 +33,8 @@ on_both!(bad_input_gets_stable_codes, |db: Db| async move {
     let (s, b) = raw(&app, "/api/v1/accounts", json_ct, b"{\"email\": ".to_vec()).await;
     assert_eq!((s, code(&b)), (StatusCode::BAD_REQUEST, "malformed_json"));
 
-    let (s, b) = raw(
-        &app,
-        "/api/v1/accounts",
-        json_ct,
-        b"{\"email\": \"a@b.com\"}".to_vec(),
-    )
-    .await;
-    assert_eq!(
-        (s, code(&b)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body")
-    );
+    let (s, b) = raw(&app, "/api/v1/accounts", json_ct, b"{\"email\": \"a@b.com\"}".to_vec()).await;
+    assert_eq!((s, code(&b)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"));
     assert!(
         b["error"]["details"][0]["message"]
             .as_str()
@@ -53,10 +44,7 @@ on_both!(bad_input_gets_stable_codes, |db: Db| async move {
     );
 
     let (s, b) = raw(&app, "/api/v1/accounts", json_ct, b"[1,2,3]".to_vec()).await;
-    assert_eq!(
-        (s, code(&b)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body")
-    );
+    assert_eq!((s, code(&b)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"));
 
     let (s, b) = raw(&app, "/api/v1/accounts", "text/plain", b"hello".to_vec()).await;
     assert_eq!(
@@ -69,10 +57,7 @@ on_both!(bad_input_gets_stable_codes, |db: Db| async move {
         "x".repeat(2 * 1024 * 1024)
     );
     let (s, b) = raw(&app, "/api/v1/accounts", json_ct, big.into_bytes()).await;
-    assert_eq!(
-        (s, code(&b)),
-        (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large")
-    );
+    assert_eq!((s, code(&b)), (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"));
 
     let (s, b) = app
         .post(
@@ -81,10 +66,7 @@ on_both!(bad_input_gets_stable_codes, |db: Db| async move {
             json!({ "email": "not-an-email", "password": "correct horse battery staple" }),
         )
         .await;
-    assert_eq!(
-        (s, code(&b)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
-    );
+    assert_eq!((s, code(&b)), (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"));
     assert_eq!(
         b["error"]["details"][0],
         json!({ "field": "email", "code": "email_invalid", "message": "Enter a valid email address, like name@example.com." })
@@ -107,10 +89,7 @@ on_both!(bad_input_gets_stable_codes, |db: Db| async move {
             json!({ "email": "ok@example.com", "password": "short" }),
         )
         .await;
-    assert_eq!(
-        b["error"]["details"][0]["code"], "password_too_short",
-        "{s}"
-    );
+    assert_eq!(b["error"]["details"][0]["code"], "password_too_short", "{s}");
 
     // Every problem at once.
     let (_, b) = app
@@ -173,12 +152,7 @@ on_both!(bad_input_gets_stable_codes, |db: Db| async move {
 on_both!(security_headers_are_set, |db: Db| async move {
     let app = TestApp::start(db).await;
     for path in ["/healthz", "/login", "/api/v1/me"] {
-        let res = app
-            .client
-            .get(format!("{}{}", app.url, path))
-            .send()
-            .await
-            .unwrap();
+        let res = app.client.get(format!("{}{}", app.url, path)).send().await.unwrap();
         let h = res.headers();
         assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
         assert_eq!(h["x-frame-options"], "DENY");
@@ -189,10 +163,7 @@ on_both!(security_headers_are_set, |db: Db| async move {
                 .contains("frame-ancestors 'none'")
         );
         assert!(h.contains_key("x-request-id"));
-        assert!(
-            !h.contains_key("strict-transport-security"),
-            "no HSTS without TLS"
-        );
+        assert!(!h.contains_key("strict-transport-security"), "no HSTS without TLS");
     }
     app.stop().await;
 });

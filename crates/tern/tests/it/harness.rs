@@ -17,9 +17,7 @@ pub enum Db {
 
 /// The PostgreSQL server URL tests create databases on, if configured.
 pub fn postgres_url() -> Option<String> {
-    std::env::var("TERN_TEST_DATABASE_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
+    std::env::var("TERN_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())
 }
 
 /// Runs a test body against SQLite and, when configured, PostgreSQL.
@@ -187,9 +185,7 @@ impl TestApp {
 
     /// Runs every ready background job (mail delivery, …).
     pub async fn drain_jobs(&self) -> usize {
-        tern_app::jobs::run_pending(self.app())
-            .await
-            .expect("jobs run")
+        tern_app::jobs::run_pending(self.app()).await.expect("jobs run")
     }
 
     /// Every email delivered so far to `to`, oldest first.
@@ -202,8 +198,8 @@ impl TestApp {
         let dir = self.data_dir.join("outbox").join("sms");
         let mut out = vec![];
         for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            let v: Value = serde_json::from_slice(&std::fs::read(entry.path()).unwrap_or_default())
-                .unwrap_or(Value::Null);
+            let v: Value =
+                serde_json::from_slice(&std::fs::read(entry.path()).unwrap_or_default()).unwrap_or(Value::Null);
             if v["to"] == to {
                 out.push(v["body"].as_str().unwrap_or_default().to_owned());
             }
@@ -228,11 +224,7 @@ impl TestApp {
             .and_then(|m| m.link_token("verify-email"))
             .expect("verification link");
         let (s, _) = self
-            .post(
-                "/api/v1/accounts/verify-email",
-                None,
-                json!({ "token": token }),
-            )
+            .post("/api/v1/accounts/verify-email", None, json!({ "token": token }))
             .await;
         assert_eq!(s, StatusCode::NO_CONTENT);
         self.login(email, password).await
@@ -276,10 +268,7 @@ pub fn parse_mail(raw: &[u8]) -> Option<Mail> {
     use mailparse::MailHeaderMap;
     Some(Mail {
         to: parsed.headers.get_first_value("To").unwrap_or_default(),
-        subject: parsed
-            .headers
-            .get_first_value("Subject")
-            .unwrap_or_default(),
+        subject: parsed.headers.get_first_value("Subject").unwrap_or_default(),
         body: parsed.get_body().ok()?,
         modified: std::time::SystemTime::UNIX_EPOCH,
     })

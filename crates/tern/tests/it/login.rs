@@ -6,31 +6,28 @@ use serde_json::json;
 use crate::harness::{Db, PW, TestApp};
 use crate::on_both;
 
-on_both!(
-    wrong_password_and_unknown_email_look_the_same,
-    |db: Db| async move {
-        let app = TestApp::start(db).await;
-        app.user("dee@example.com", PW).await;
-        let wrong = app
-            .post(
-                "/api/v1/sessions",
-                None,
-                json!({ "email": "dee@example.com", "password": "not the password" }),
-            )
-            .await;
-        let unknown = app
-            .post(
-                "/api/v1/sessions",
-                None,
-                json!({ "email": "nobody@example.com", "password": "not the password" }),
-            )
-            .await;
-        assert_eq!(wrong.0, StatusCode::UNAUTHORIZED);
-        assert_eq!(wrong, unknown, "same status and body");
-        assert_eq!(wrong.1["error"]["code"], "invalid_credentials");
-        app.stop().await;
-    }
-);
+on_both!(wrong_password_and_unknown_email_look_the_same, |db: Db| async move {
+    let app = TestApp::start(db).await;
+    app.user("dee@example.com", PW).await;
+    let wrong = app
+        .post(
+            "/api/v1/sessions",
+            None,
+            json!({ "email": "dee@example.com", "password": "not the password" }),
+        )
+        .await;
+    let unknown = app
+        .post(
+            "/api/v1/sessions",
+            None,
+            json!({ "email": "nobody@example.com", "password": "not the password" }),
+        )
+        .await;
+    assert_eq!(wrong.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong, unknown, "same status and body");
+    assert_eq!(wrong.1["error"]["code"], "invalid_credentials");
+    app.stop().await;
+});
 
 on_both!(eleventh_wrong_password_is_throttled, |db: Db| async move {
     let app = TestApp::start(db).await;
@@ -57,11 +54,7 @@ on_both!(eleventh_wrong_password_is_throttled, |db: Db| async move {
         StatusCode::TOO_MANY_REQUESTS,
         "even the right password waits"
     );
-    let retry: u64 = res.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let retry: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!(retry > 0 && retry <= 15 * 60);
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["error"]["code"], "rate_limited");
@@ -88,21 +81,18 @@ on_both!(eleventh_wrong_password_is_throttled, |db: Db| async move {
     app.stop().await;
 });
 
-on_both!(
-    chinese_error_messages_follow_accept_language,
-    |db: Db| async move {
-        let app = TestApp::start(db).await;
-        let res = app
-            .client
-            .post(format!("{}/api/v1/sessions", app.url))
-            .header("accept-language", "zh-CN,zh;q=0.9,en;q=0.5")
-            .json(&json!({ "email": "x@example.com", "password": "whatever it is" }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.headers()["content-language"], "zh-CN");
-        let body: serde_json::Value = res.json().await.unwrap();
-        assert_eq!(body["error"]["message"], "邮箱或密码不正确。");
-        app.stop().await;
-    }
-);
+on_both!(chinese_error_messages_follow_accept_language, |db: Db| async move {
+    let app = TestApp::start(db).await;
+    let res = app
+        .client
+        .post(format!("{}/api/v1/sessions", app.url))
+        .header("accept-language", "zh-CN,zh;q=0.9,en;q=0.5")
+        .json(&json!({ "email": "x@example.com", "password": "whatever it is" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["content-language"], "zh-CN");
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["message"], "邮箱或密码不正确。");
+    app.stop().await;
+});

@@ -18,11 +18,7 @@ on_both!(portal_forms_need_the_csrf_token, |db: Db| async move {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let page = browser
-        .get(format!("{}/signup", app.url))
-        .send()
-        .await
-        .unwrap();
+    let page = browser.get(format!("{}/signup", app.url)).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();
     assert!(html.contains("<h1>Create your account</h1>"));
@@ -32,11 +28,7 @@ on_both!(portal_forms_need_the_csrf_token, |db: Db| async move {
     for token in ["", "forged-token-forged-token-forged-token"] {
         let res = browser
             .post(format!("{}/signup", app.url))
-            .form(&[
-                ("csrf", token),
-                ("email", "nia@example.com"),
-                ("password", PW),
-            ])
+            .form(&[("csrf", token), ("email", "nia@example.com"), ("password", PW)])
             .send()
             .await
             .unwrap();
@@ -46,11 +38,7 @@ on_both!(portal_forms_need_the_csrf_token, |db: Db| async move {
     // The same form from the page itself works.
     let res = browser
         .post(format!("{}/signup", app.url))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("email", "nia@example.com"),
-            ("password", PW),
-        ])
+        .form(&[("csrf", csrf.as_str()), ("email", "nia@example.com"), ("password", PW)])
         .send()
         .await
         .unwrap();
@@ -69,11 +57,7 @@ on_both!(portal_sign_in_flow_and_language, |db: Db| async move {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let res = browser
-        .get(format!("{}/account", app.url))
-        .send()
-        .await
-        .unwrap();
+    let res = browser.get(format!("{}/account", app.url)).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(res.headers()["location"], "/login?next=%2Faccount");
 
@@ -157,10 +141,7 @@ on_both!(portal_sign_in_flow_and_language, |db: Db| async move {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        manifest.headers()["content-type"],
-        "application/manifest+json"
-    );
+    assert_eq!(manifest.headers()["content-type"], "application/manifest+json");
     let png = browser
         .get(format!("{}/static/icon-192.png", app.url))
         .send()

@@ -65,11 +65,7 @@ async fn start_smtp() -> Option<SmtpServer> {
         .expect("start aiosmtpd");
     for _ in 0..100 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Some(SmtpServer {
-                child,
-                port,
-                maildir,
-            });
+            return Some(SmtpServer { child, port, maildir });
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -79,43 +75,36 @@ async fn start_smtp() -> Option<SmtpServer> {
     panic!("aiosmtpd did not start");
 }
 
-on_both!(
-    verification_mail_goes_through_a_real_smtp_server,
-    |db: Db| async move {
-        let Some(smtp) = start_smtp().await else {
-            return;
-        };
-        let url = format!("smtp://127.0.0.1:{}", smtp.port);
-        let app = TestApp::start_with(db, |s| s.mail.smtp_url = Some(url.into())).await;
-        let res = app
-            .client
-            .post(format!("{}/api/v1/accounts", app.url))
-            .header("accept-language", "zh-CN")
-            .json(&json!({ "email": "pia@example.com", "password": PW }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), reqwest::StatusCode::ACCEPTED);
-        assert_eq!(app.drain_jobs().await, 1);
-        let new_mail = smtp.maildir.path().join("box").join("new");
-        let mails = read_mail_dir(&new_mail, "pia@example.com");
-        assert_eq!(mails.len(), 1, "delivered once through SMTP");
-        assert_eq!(mails[0].subject, "请验证您在 Tern 的邮箱");
-        let token = mails[0]
-            .link_token("verify-email")
-            .expect("link survives the SMTP trip");
-        let (s, _) = app
-            .post(
-                "/api/v1/accounts/verify-email",
-                None,
-                json!({ "token": token }),
-            )
-            .await;
-        assert_eq!(s, reqwest::StatusCode::NO_CONTENT);
-        assert!(
-            app.mail_to("pia@example.com").is_empty(),
-            "nothing went to the file outbox"
-        );
-        app.stop().await;
-    }
-);
+on_both!(verification_mail_goes_through_a_real_smtp_server, |db: Db| async move {
+    let Some(smtp) = start_smtp().await else {
+        return;
+    };
+    let url = format!("smtp://127.0.0.1:{}", smtp.port);
+    let app = TestApp::start_with(db, |s| s.mail.smtp_url = Some(url.into())).await;
+    let res = app
+        .client
+        .post(format!("{}/api/v1/accounts", app.url))
+        .header("accept-language", "zh-CN")
+        .json(&json!({ "email": "pia@example.com", "password": PW }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::ACCEPTED);
+    assert_eq!(app.drain_jobs().await, 1);
+    let new_mail = smtp.maildir.path().join("box").join("new");
+    let mails = read_mail_dir(&new_mail, "pia@example.com");
+    assert_eq!(mails.len(), 1, "delivered once through SMTP");
+    assert_eq!(mails[0].subject, "请验证您在 Tern 的邮箱");
+    let token = mails[0]
+        .link_token("verify-email")
+        .expect("link survives the SMTP trip");
+    let (s, _) = app
+        .post("/api/v1/accounts/verify-email", None, json!({ "token": token }))
+        .await;
+    assert_eq!(s, reqwest::StatusCode::NO_CONTENT);
+    assert!(
+        app.mail_to("pia@example.com").is_empty(),
+        "nothing went to the file outbox"
+    );
+    app.stop().await;
+});

@@ -1,0 +1,10 @@
+//! eSIMs as the traveller sees them, and the SM-DP+'s download progress
+//! callbacks that move them from released to installed.
+
+mod emulator;
+mod progress;
+mod views;
+
+pub use emulator::start_emulator;
+pub use progress::{DownloadProgress, download_progress, simulate_install};
+pub use views::{EsimDetail, EsimSummary, PackageView, get, list, qr_svg};

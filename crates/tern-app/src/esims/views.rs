@@ -1,0 +1,157 @@
+//! What `GET /api/v1/esims…` shows.
+
+use serde::Serialize;
+use tern_store::esims::{self, EsimRow, PackageRow};
+
+use crate::App;
+use crate::auth::Principal;
+use crate::clock::rfc3339;
+use crate::error::{AppError, AppResult};
+
+/// An eSIM in a list.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct EsimSummary {
+    pub iccid: String,
+    /// `released` (ready to install), `downloaded`, `installed`, `error`, `canceled`, `barred`.
+    pub state: String,
+    pub created_at: String,
+}
+
+/// A package (a bought plan) on an eSIM, with what is used and left.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PackageView {
+    pub plan_code: String,
+    pub order_id: String,
+    /// `pending` (validity not started), `active`, `expired`, `canceled`.
+    pub state: String,
+    pub countries: Vec<String>,
+    /// None for unlimited plans.
+    pub data_limit_bytes: Option<i64>,
+    pub data_used_bytes: i64,
+    /// None for unlimited plans.
+    pub data_left_bytes: Option<i64>,
+    pub fair_use_bytes: Option<i64>,
+    pub voice_limit_seconds: i64,
+    pub voice_used_seconds: i64,
+    pub sms_limit: i64,
+    pub sms_used: i64,
+    /// `on_purchase`, `on_install` or `on_first_use`.
+    pub activation: String,
+    pub validity_days: i64,
+    pub starts_at: Option<String>,
+    pub expires_at: Option<String>,
+}
+
+/// Everything needed to install and follow an eSIM.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct EsimDetail {
+    pub iccid: String,
+    pub state: String,
+    /// `LPA:1$<SM-DP+ address>$<matching id>`: what the QR code holds.
+    pub activation_code: String,
+    /// For typing in by hand ("Enter details manually").
+    pub smdp_address: String,
+    pub matching_id: String,
+    /// Opens the eSIM install sheet on iOS 17.4 and later.
+    pub ios_install_link: String,
+    pub qr_svg_url: String,
+    pub eid: Option<String>,
+    pub installed_at: Option<String>,
+    pub last_error: Option<String>,
+    pub packages: Vec<PackageView>,
+}
+
+fn package_view(p: PackageRow) -> PackageView {
+    PackageView {
+        data_left_bytes: p.data_limit_bytes.map(|l| (l - p.used_data_bytes).max(0)),
+        plan_code: p.plan_code,
+        order_id: p.order_id,
+        state: p.state,
+        countries: p.countries.split_whitespace().map(str::to_owned).collect(),
+        data_limit_bytes: p.data_limit_bytes,
+        data_used_bytes: p.used_data_bytes,
+        fair_use_bytes: p.fair_use_bytes,
+        voice_limit_seconds: p.voice_limit_seconds,
+        voice_used_seconds: p.used_voice_seconds,
+        sms_limit: p.sms_limit,
+        sms_used: p.used_sms,
+        activation: p.activation,
+        validity_days: p.validity_days,
+        starts_at: p.starts_at.map(rfc3339),
+        expires_at: p.expires_at.map(rfc3339),
+    }
+}
+
+/// The caller's eSIMs, newest first.
+pub async fn list(app: &App, who: &Principal) -> AppResult<Vec<EsimSummary>> {
+    let mut conn = app.db.conn().await?;
+    Ok(esims::for_account(&mut conn, &who.account_id)
+        .await?
+        .into_iter()
+        .map(|e| EsimSummary {
+            iccid: e.iccid,
+            state: e.state,
+            created_at: rfc3339(e.created_at),
+        })
+        .collect())
+}
+
+/// One of the caller's eSIMs; someone else's, or a malformed ICCID, is
+/// simply not found.
+pub async fn own(app: &App, who: &Principal, iccid: &str) -> AppResult<EsimRow> {
+    let iccid = tern_domain::ids::Iccid::parse(iccid).map_err(|_| AppError::NotFound)?;
+    let mut conn = app.db.conn().await?;
+    match esims::by_iccid(&mut conn, iccid.as_str()).await? {
+        Some(e) if e.account_id == who.account_id => Ok(e),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+pub async fn get(app: &App, who: &Principal, iccid: &str) -> AppResult<EsimDetail> {
+    let e = own(app, who, iccid).await?;
+    let mut conn = app.db.conn().await?;
+    let packages = esims::packages_of(&mut conn, &e.iccid)
+        .await?
+        .into_iter()
+        .map(package_view)
+        .collect();
+    Ok(EsimDetail {
+        ios_install_link: format!(
+            "https://esimsetup.apple.com/esim_qrcode_provisioning?carddata={}",
+            urlencode(&e.activation_code)
+        ),
+        qr_svg_url: format!("/api/v1/esims/{}/qr.svg", e.iccid),
+        iccid: e.iccid,
+        state: e.state,
+        activation_code: e.activation_code,
+        smdp_address: e.smdp_address,
+        matching_id: e.matching_id,
+        eid: e.eid,
+        installed_at: e.installed_at.map(rfc3339),
+        last_error: e.last_error,
+        packages,
+    })
+}
+
+/// The activation code as a QR code, in SVG.
+pub async fn qr_svg(app: &App, who: &Principal, iccid: &str) -> AppResult<String> {
+    let e = own(app, who, iccid).await?;
+    let code = qrcode::QrCode::with_error_correction_level(e.activation_code.as_bytes(), qrcode::EcLevel::M)
+        .map_err(|err| AppError::Internal(format!("QR code: {err}")))?;
+    Ok(code
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(240, 240)
+        .quiet_zone(true)
+        .build())
+}
+
+fn urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 3);
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}

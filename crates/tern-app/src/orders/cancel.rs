@@ -1,0 +1,92 @@
+//! Cancelling an order: an unused package on an eSIM that was never
+//! installed, within the cancellation window, is refunded in full.
+
+use serde_json::json;
+use tern_esim::client::CancelOrder;
+use tern_esim::wire::FinalProfileStatus;
+use tern_store::{StoreError, esims, orders};
+
+use super::OrderView;
+use crate::App;
+use crate::audit;
+use crate::auth::Principal;
+use crate::clock::ms;
+use crate::error::{AppError, AppResult};
+
+/// Cancels one of the caller's orders and refunds it to the wallet, or
+/// refuses with 409 and the reason (`order_not_cancellable_state`,
+/// `esim_installed`, `package_used`, `cancel_window_passed`).
+pub async fn cancel(app: &App, who: &Principal, order_id: &str) -> AppResult<OrderView> {
+    let now = app.now_ms();
+    let (order, package, esim) = {
+        let mut conn = app.db.conn().await?;
+        let order = match orders::by_id(&mut conn, order_id).await? {
+            Some(o) if o.account_id == who.account_id => o,
+            _ => return Err(AppError::NotFound),
+        };
+        if order.state != "completed" {
+            return Err(AppError::Conflict("order_not_cancellable_state"));
+        }
+        let package = esims::package_of_order(&mut conn, &order.id)
+            .await?
+            .ok_or(AppError::Conflict("order_not_cancellable_state"))?;
+        let esim = esims::by_iccid(&mut conn, &package.iccid)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        (order, package, esim)
+    };
+    if esim.state != "released" || esim.installed_at.is_some() {
+        return Err(AppError::Conflict("esim_installed"));
+    }
+    if package.used_data_bytes > 0 || package.used_voice_seconds > 0 || package.used_sms > 0 {
+        return Err(AppError::Conflict("package_used"));
+    }
+    if now - order.created_at > ms(app.settings.wallet.cancel_window) {
+        return Err(AppError::Conflict("cancel_window_passed"));
+    }
+    // The profile of a new eSIM goes back to the SM-DP+ first; if that
+    // fails, nothing is refunded and the traveller can try again.
+    let others_on_esim = {
+        let mut conn = app.db.conn().await?;
+        esims::packages_of(&mut conn, &esim.iccid)
+            .await?
+            .iter()
+            .filter(|p| p.id != package.id && p.state != "canceled")
+            .count()
+    };
+    if order.kind == "new_esim" && others_on_esim == 0 {
+        let iccid = tern_domain::ids::Iccid::parse(&esim.iccid).map_err(|e| AppError::Internal(e.to_string()))?;
+        let cancel = CancelOrder {
+            iccid,
+            eid: None,
+            matching_id: Some(esim.matching_id.clone()),
+            final_status: FinalProfileStatus::Unavailable,
+        };
+        if let Err(e) = app.es2().cancel_order(&cancel).await {
+            return Err(AppError::Unavailable(format!("SM-DP+ did not cancel the profile: {e}")));
+        }
+    }
+    let mut tx = app.db.begin().await?;
+    if !orders::transition(&mut tx, &order.id, "completed", "canceled", None, now).await? {
+        return Err(AppError::Conflict("order_not_cancellable_state"));
+    }
+    esims::set_package_state(&mut tx, &package.id, &package.state, "canceled").await?;
+    if order.kind == "new_esim" && others_on_esim == 0 {
+        esims::set_state(&mut tx, &esim.iccid, "canceled", now).await?;
+    }
+    crate::wallet::reverse(app, &mut tx, "purchase", &order.id, "order_refund").await?;
+    audit::record(
+        &mut tx,
+        app.db.backend(),
+        &who.account_id,
+        "order.canceled",
+        &order.id,
+        json!({ "refunded_minor": order.price_minor }),
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    let mut conn = app.db.conn().await?;
+    let row = orders::by_id(&mut conn, &order.id).await?.ok_or(AppError::NotFound)?;
+    OrderView::from_row(&row)
+}

@@ -1,0 +1,72 @@
+//! Orders: buying a plan from the wallet, for a new eSIM or as a top-up
+//! of one the traveller has; provisioning through ES2+; cancelling.
+
+mod cancel;
+mod place;
+mod provision;
+
+pub use cancel::cancel;
+pub use place::{OrderInput, Placed, place};
+pub use provision::provision;
+
+use serde::Serialize;
+use tern_domain::{Currency, Money};
+use tern_store::orders::{self, OrderRow};
+
+use crate::App;
+use crate::auth::Principal;
+use crate::clock::rfc3339;
+use crate::error::{AppError, AppResult};
+use crate::wallet::MoneySchema;
+
+/// An order as its owner sees it.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct OrderView {
+    pub id: String,
+    /// `new_esim` or `top_up`.
+    pub kind: String,
+    /// `provisioning`, `completed`, `failed` (money returned) or `canceled` (refunded).
+    pub state: String,
+    pub plan_code: String,
+    /// The eSIM, once known.
+    pub iccid: Option<String>,
+    #[schema(value_type = MoneySchema)]
+    pub price: Money,
+    pub failure_reason: Option<String>,
+    pub created_at: String,
+}
+
+impl OrderView {
+    pub(crate) fn from_row(o: &OrderRow) -> AppResult<Self> {
+        let currency = Currency::parse(&o.currency).map_err(|e| AppError::Internal(e.to_string()))?;
+        Ok(Self {
+            id: o.id.clone(),
+            kind: o.kind.clone(),
+            state: o.state.clone(),
+            plan_code: o.plan_code.clone(),
+            iccid: o.iccid.clone(),
+            price: Money::new(o.price_minor, currency),
+            failure_reason: o.failure_reason.clone(),
+            created_at: rfc3339(o.created_at),
+        })
+    }
+}
+
+/// The caller's orders, newest first.
+pub async fn list(app: &App, who: &Principal) -> AppResult<Vec<OrderView>> {
+    let mut conn = app.db.conn().await?;
+    orders::for_account(&mut conn, &who.account_id, 200)
+        .await?
+        .iter()
+        .map(OrderView::from_row)
+        .collect()
+}
+
+/// One of the caller's orders; another account's order is not found.
+pub async fn get(app: &App, who: &Principal, id: &str) -> AppResult<OrderView> {
+    let mut conn = app.db.conn().await?;
+    match orders::by_id(&mut conn, id).await? {
+        Some(o) if o.account_id == who.account_id => OrderView::from_row(&o),
+        _ => Err(AppError::NotFound),
+    }
+}

@@ -1,0 +1,47 @@
+//! The plan catalogue.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use tern_app::catalogue::{self, PlanView};
+
+use crate::error::ApiError;
+use crate::extract::Lang;
+use crate::state::HttpState;
+
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(default)]
+pub struct PlanQuery {
+    /// ISO 3166-1 alpha-2 country the plan must cover, e.g. `JP`.
+    country: Option<String>,
+    /// `local`, `regional` or `global`.
+    region: Option<String>,
+}
+
+/// Active plans, cheapest first.
+#[utoipa::path(get, path = "/api/v1/plans", tag = "catalogue", params(PlanQuery),
+    responses((status = 200, body = [PlanView]), (status = 422, description = "country_unknown / region_invalid")))]
+pub async fn list_plans(
+    State(s): State<HttpState>,
+    Lang(locale): Lang,
+    Query(q): Query<PlanQuery>,
+) -> Result<Json<Vec<PlanView>>, ApiError> {
+    let plans = catalogue::list(&s.app, q.country.as_deref(), q.region.as_deref(), locale)
+        .await
+        .map_err(|e| ApiError::new(e, locale))?;
+    Ok(Json(plans))
+}
+
+/// One plan.
+#[utoipa::path(get, path = "/api/v1/plans/{code}", tag = "catalogue", params(("code" = String, Path)),
+    responses((status = 200, body = PlanView), (status = 404, description = "not_found")))]
+pub async fn get_plan(
+    State(s): State<HttpState>,
+    Lang(locale): Lang,
+    Path(code): Path<String>,
+) -> Result<Json<PlanView>, ApiError> {
+    Ok(Json(
+        catalogue::get_view(&s.app, &code, locale)
+            .await
+            .map_err(|e| ApiError::new(e, locale))?,
+    ))
+}

@@ -1,0 +1,95 @@
+//! eSIMs, and the SM-DP+'s callback.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::IntoResponse;
+use subtle::ConstantTimeEq;
+use tern_app::AppError;
+use tern_app::esims::{self, DownloadProgress, EsimDetail, EsimSummary};
+
+use crate::error::ApiError;
+use crate::extract::{ApiJson, Auth};
+use crate::state::HttpState;
+
+/// Your eSIMs.
+#[utoipa::path(get, path = "/api/v1/esims", tag = "esims", responses((status = 200, body = [EsimSummary])), security(("bearer" = [])))]
+pub async fn list_esims(State(s): State<HttpState>, auth: Auth) -> Result<Json<Vec<EsimSummary>>, ApiError> {
+    Ok(Json(esims::list(&s.app, &auth.who).await.map_err(|e| auth.err(e))?))
+}
+
+/// One eSIM: activation code, manual-entry fields, iOS install link, and
+/// its packages with what is used and left.
+#[utoipa::path(get, path = "/api/v1/esims/{iccid}", tag = "esims", params(("iccid" = String, Path)),
+    responses((status = 200, body = EsimDetail), (status = 404, description = "not_found")), security(("bearer" = [])))]
+pub async fn get_esim(
+    State(s): State<HttpState>,
+    auth: Auth,
+    Path(iccid): Path<String>,
+) -> Result<Json<EsimDetail>, ApiError> {
+    Ok(Json(
+        esims::get(&s.app, &auth.who, &iccid).await.map_err(|e| auth.err(e))?,
+    ))
+}
+
+/// The activation code as a QR code (SVG).
+#[utoipa::path(get, path = "/api/v1/esims/{iccid}/qr.svg", tag = "esims", params(("iccid" = String, Path)),
+    responses((status = 200, content_type = "image/svg+xml", description = "the QR code"), (status = 404, description = "not_found")),
+    security(("bearer" = [])))]
+pub async fn qr_svg(
+    State(s): State<HttpState>,
+    auth: Auth,
+    Path(iccid): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let svg = esims::qr_svg(&s.app, &auth.who, &iccid)
+        .await
+        .map_err(|e| auth.err(e))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "private, max-age=3600"),
+        ],
+        svg,
+    ))
+}
+
+/// Emulator mode only: act as the phone and install this eSIM.
+#[utoipa::path(post, path = "/api/v1/esims/{iccid}/simulate-install", tag = "esims", params(("iccid" = String, Path)),
+    responses((status = 202, description = "installing"), (status = 409, description = "not_in_emulator_mode / esim_not_installable")),
+    security(("bearer" = [])))]
+pub async fn simulate_install(
+    State(s): State<HttpState>,
+    auth: Auth,
+    Path(iccid): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    esims::simulate_install(&s.app, &auth.who, &iccid)
+        .await
+        .map_err(|e| auth.err(e))?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// ES2+ HandleDownloadProgressInfo, called by the SM-DP+ with the shared
+/// secret as a bearer token.
+#[utoipa::path(post, path = "/es2plus/handleDownloadProgressInfo", tag = "integrations", request_body = DownloadProgress,
+    responses((status = 200, description = "acknowledged"), (status = 401, description = "wrong secret")))]
+pub async fn download_progress(
+    State(s): State<HttpState>,
+    headers: HeaderMap,
+    ApiJson(n): ApiJson<DownloadProgress>,
+) -> Result<impl IntoResponse, ApiError> {
+    let locale = tern_domain::Locale::En;
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if !bool::from(given.as_bytes().ct_eq(s.app.callback_secret().as_bytes())) {
+        return Err(ApiError::new(AppError::Unauthenticated, locale));
+    }
+    esims::download_progress(&s.app, n)
+        .await
+        .map_err(|e| ApiError::new(e, locale))?;
+    Ok(Json(
+        serde_json::json!({ "header": { "functionExecutionStatus": { "status": "Executed-Success" } } }),
+    ))
+}
