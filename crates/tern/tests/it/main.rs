@@ -15,6 +15,7 @@ mod crash;
 mod jobs;
 mod login;
 mod openapi;
+mod orders;
 mod passwords;
 mod phone;
 mod portal;
