@@ -51,6 +51,28 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// The plan catalogue.
+    Plans {
+        #[command(subcommand)]
+        command: PlansCommand,
+    },
+    /// Run the built-in SM-DP+ emulator as its own ES2+ server (for
+    /// development and multi-process test setups; production uses a
+    /// certified SM-DP+).
+    SmdpSim {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8443")]
+        listen: String,
+        /// Tern's base URL for HandleDownloadProgressInfo callbacks.
+        #[arg(long)]
+        callback_url: Option<String>,
+        /// Shared secret sent with callbacks (Tern's smdp.callback_secret).
+        #[arg(long, env = "TERN_SMDP_CALLBACK_SECRET", hide_env_values = true)]
+        callback_secret: Option<String>,
+        /// Profiles in stock.
+        #[arg(long, default_value_t = 10_000)]
+        profiles: u64,
+    },
     /// Prepaid voucher codes.
     Vouchers {
         #[command(subcommand)]
@@ -85,6 +107,14 @@ enum AdminCommand {
         #[arg(long, env = "TERN_ADMIN_PASSWORD", hide_env_values = true)]
         password: Option<String>,
     },
+}
+
+#[derive(Subcommand)]
+enum PlansCommand {
+    /// Validate a JSON or CSV file and upsert its plans by code; every
+    /// error is reported with its row, and nothing is stored unless all
+    /// rows are valid.
+    Import { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -201,6 +231,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Vouchers { command } => vouchers(settings, command).await,
+        Command::Plans {
+            command: PlansCommand::Import { file },
+        } => import_plans(settings, &file).await,
+        Command::SmdpSim {
+            listen,
+            callback_url,
+            callback_secret,
+            profiles,
+        } => smdp_sim(&settings, &listen, callback_url, callback_secret, profiles).await,
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
@@ -336,5 +375,93 @@ async fn vouchers(settings: Settings, command: VouchersCommand) -> anyhow::Resul
         batch.id,
         out.display()
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn import_plans(settings: Settings, file: &std::path::Path) -> anyhow::Result<ExitCode> {
+    use tern_app::catalogue::{Format, ImportFailure, import};
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let format = match file
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("csv") => Format::Csv,
+        Some("json") => Format::Json,
+        _ => anyhow::bail!("the file must end in .json or .csv"),
+    };
+    let app = App::build(settings, Clock::default()).await?;
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} {pos} plans")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar.set_message("importing");
+    match import(&app, &bytes, format, |n| bar.inc(n as u64)).await {
+        Ok(report) => {
+            bar.finish_and_clear();
+            println!(
+                "imported {}: {} new, {} updated",
+                file.display(),
+                report.created,
+                report.updated
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(ImportFailure::Invalid(errors)) => {
+            bar.finish_and_clear();
+            eprintln!(
+                "{} has {} problem(s); nothing was imported:",
+                file.display(),
+                errors.as_slice().len()
+            );
+            for e in errors.as_slice() {
+                let at = match e.line {
+                    Some(line) => format!("line {line}"),
+                    None => format!("row {}", e.row),
+                };
+                let field = e.field.as_deref().unwrap_or("-");
+                eprintln!("  {at}, {field}: {} ({})", e.message, e.code.as_str());
+            }
+            Ok(ExitCode::from(2))
+        }
+        Err(ImportFailure::Failed(e)) => Err(anyhow::anyhow!("{e}: {e:?}")),
+    }
+}
+
+async fn smdp_sim(
+    settings: &Settings,
+    listen: &str,
+    callback_url: Option<String>,
+    callback_secret: Option<String>,
+    profiles: u64,
+) -> anyhow::Result<ExitCode> {
+    use tern_esim::emulator::CallbackConfig;
+    let callback = match (callback_url, callback_secret) {
+        (Some(base_url), Some(secret)) => Some(CallbackConfig {
+            base_url,
+            bearer_secret: secrecy::SecretString::from(secret),
+        }),
+        (Some(_), None) => anyhow::bail!("--callback-url needs --callback-secret (or TERN_SMDP_CALLBACK_SECRET)"),
+        _ => None,
+    };
+    let config = tern_esim::EmulatorConfig {
+        smdp_address: settings.smdp.emulator_address.clone(),
+        profile_type: settings.smdp.profile_type.clone(),
+        profile_count: profiles,
+        callback,
+        ..tern_esim::EmulatorConfig::default()
+    };
+    let emulator = tern_esim::SmdpEmulator::new(config).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    println!(
+        "SM-DP+ emulator (ES2+ over HTTP) on http://{} with {profiles} profiles",
+        listener.local_addr()?
+    );
+    println!("Point Tern at it with TERN_SMDP__URL=http://{}", listener.local_addr()?);
+    tern_esim::emulator::serve(listener, emulator, server::shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
 }
