@@ -7,7 +7,9 @@ mod account;
 mod assets;
 mod auth_pages;
 mod csrf;
+mod esims;
 mod page;
+mod shop;
 pub mod templates;
 
 use axum::Router;
@@ -36,6 +38,15 @@ pub fn routes() -> Router<HttpState> {
         .route("/account/phone/send", post(account::send_phone_code))
         .route("/account/phone/confirm", post(account::confirm_phone))
         .route("/account/sessions/{id}/end", post(account::end_session))
+        .route("/plans", get(shop::plans))
+        .route("/plans/{code}", get(shop::plan))
+        .route("/plans/{code}/buy", post(shop::buy))
+        .route("/wallet", get(shop::wallet_show))
+        .route("/wallet/redeem", post(shop::wallet_redeem))
+        .route("/esims", get(esims::list))
+        .route("/esims/{iccid}", get(esims::show))
+        .route("/esims/{iccid}/simulate-install", post(esims::simulate_install))
+        .route("/orders/{id}/cancel", post(esims::cancel_order))
         .route("/lang", get(assets::switch_language))
         .route("/manifest.webmanifest", get(assets::manifest))
         .route("/static/{file}", get(assets::static_file))

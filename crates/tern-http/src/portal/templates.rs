@@ -18,6 +18,11 @@ static PAGES: &[(&str, &str)] = pages!(
     "reset.html",
     "account.html",
     "macros.html",
+    "plans.html",
+    "plan.html",
+    "wallet.html",
+    "esims.html",
+    "esim.html",
 );
 
 /// Looks `key` up in the language of the page being rendered (`locale`).
@@ -74,6 +79,17 @@ mod tests {
                 "path": "/account?x=1", "form": { "email": "a@b.com", "token": "t", "next": "/" }, "errors": errors,
                 "me": me, "sessions": [{ "id": "s1", "current": false, "user_agent": null, "last_seen_at": "2026-01-01T00:00:00Z" }],
                 "notice": "saved", "title": "T", "body": "B", "link": "/", "link_text": "L",
+                "plan": { "code": "JP-1GB-7D", "display_name": "Japan 1 GB", "price_text": "4.50 USD", "summary": "1 GB",
+                          "coverage_text": "JP", "activation_text": "on purchase" },
+                "plans": [{ "code": "JP-1GB-7D", "display_name": "Japan", "price_text": "4.50 USD", "summary": "1 GB", "coverage_text": "JP" }],
+                "balance_text": "10.00 USD", "after_text": "5.50 USD", "enough": true, "key": "k",
+                "esims": [{ "iccid": "8988", "state_text": "Ready" }],
+                "orders": [{ "id": "o1", "plan_code": "JP", "price_text": "1 USD", "created_at": "2026-01-01T00:00:00Z", "state": "completed", "state_text": "Done" }],
+                "history": [{ "label": "Voucher", "at": "2026-01-01T00:00:00Z", "amount_text": "20.00 USD" }],
+                "esim": { "iccid": "8988", "state": "released", "smdp_address": "smdp.tern.test", "matching_id": "M",
+                          "activation_code": "LPA:1$smdp.tern.test$M", "ios_install_link": "https://x" },
+                "state_text": "Ready", "emulator": true,
+                "packages": [{ "plan_code": "JP", "state_text": "Active", "data_text": "1 GB left", "validity_text": "7 days" }],
             });
             for (name, _) in super::PAGES {
                 if *name == "macros.html" {

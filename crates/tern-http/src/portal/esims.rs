@@ -1,0 +1,166 @@
+//! The traveller's eSIMs and orders.
+
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde_json::{Value, json};
+use tern_app::{esims, orders};
+use tern_domain::Locale;
+use tern_i18n::{t, tf};
+
+use super::page::Ctx;
+use super::shop::size_text;
+use crate::state::HttpState;
+
+fn state_text(kind: &str, state: &str, locale: Locale) -> String {
+    let key = format!("{kind}.state.{state}");
+    let s = t(locale, &key);
+    if s == key { state.to_owned() } else { s.to_owned() }
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct NoticeQuery {
+    notice: String,
+}
+
+pub async fn list(State(s): State<HttpState>, headers: HeaderMap, Query(q): Query<NoticeQuery>) -> Response {
+    let ctx = Ctx::load(s, &headers, "/esims").await;
+    let who = match ctx.require_login() {
+        Ok(w) => w.clone(),
+        Err(r) => return r,
+    };
+    let app = &ctx.state.app;
+    let list: Vec<Value> = esims::list(app, &who)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|e| json!({ "iccid": e.iccid, "state_text": state_text("esim", &e.state, ctx.locale) }))
+        .collect();
+    let all_orders = orders::list(app, &who).await.unwrap_or_default();
+    let pending = all_orders.iter().any(|o| o.state == "provisioning");
+    let orders: Vec<Value> = all_orders
+        .iter()
+        .map(|o| {
+            json!({ "id": o.id, "plan_code": o.plan_code, "price_text": o.price.to_string(), "created_at": o.created_at,
+                    "state": o.state, "state_text": state_text("order", &o.state, ctx.locale) })
+        })
+        .collect();
+    let notice = (!q.notice.is_empty()).then(|| t(ctx.locale, &format!("notice.{}", q.notice)).to_owned());
+    ctx.render(
+        "esims.html",
+        json!({ "esims": list, "orders": orders, "orders_pending": pending, "notice": notice }),
+    )
+}
+
+async fn detail(ctx: &Ctx, iccid: &str, status: StatusCode, notice: Option<String>, errors: Value) -> Response {
+    let Some(who) = ctx.who.as_ref() else {
+        return Redirect::to(&format!("/login?next=/esims/{iccid}")).into_response();
+    };
+    let app = &ctx.state.app;
+    let e = match esims::get(app, who, iccid).await {
+        Ok(e) => e,
+        Err(err) => {
+            return ctx.render_status(
+                crate::error::status_of(&err),
+                "message.html",
+                json!({ "title": t(ctx.locale, "error.not_found"), "body": crate::error::message(err.code(), ctx.locale), "link": "/esims", "link_text": t(ctx.locale, "esims.title") }),
+            );
+        }
+    };
+    let packages: Vec<Value> = e
+        .packages
+        .iter()
+        .map(|p| {
+            let mb = |b: i64| size_text(u64::try_from(b.max(0)).unwrap_or(0) / (1024 * 1024));
+            let data_text = match (p.data_limit_bytes, p.data_left_bytes) {
+                (Some(limit), Some(left)) => tf(ctx.locale, "esim.data_left", &[("left", &mb(left)), ("limit", &mb(limit))]),
+                _ => tf(ctx.locale, "esim.data_unlimited", &[("used", &mb(p.data_used_bytes))]),
+            };
+            let validity_text = match &p.expires_at {
+                Some(at) => tf(ctx.locale, "esim.valid_until", &[("at", &at.replace('T', " ").replace('Z', " UTC"))]),
+                None => tf(ctx.locale, "esim.valid_days_from", &[("n", &p.validity_days.to_string()), ("when", t(ctx.locale, &format!("esim.starts.{}", p.activation)))]),
+            };
+            json!({ "plan_code": p.plan_code, "state_text": state_text("package", &p.state, ctx.locale), "data_text": data_text, "validity_text": validity_text })
+        })
+        .collect();
+    let state = state_text("esim", &e.state, ctx.locale);
+    ctx.render_status(
+        status,
+        "esim.html",
+        json!({ "esim": e, "state_text": state, "packages": packages, "emulator": app.emulator_url.is_some(), "notice": notice, "errors": errors }),
+    )
+}
+
+pub async fn show(
+    State(s): State<HttpState>,
+    headers: HeaderMap,
+    Path(iccid): Path<String>,
+    Query(q): Query<NoticeQuery>,
+) -> Response {
+    let ctx = Ctx::load(s, &headers, &format!("/esims/{iccid}")).await;
+    let notice = (!q.notice.is_empty()).then(|| t(ctx.locale, &format!("notice.{}", q.notice)).to_owned());
+    detail(&ctx, &iccid, StatusCode::OK, notice, json!({})).await
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+pub async fn simulate_install(
+    State(s): State<HttpState>,
+    headers: HeaderMap,
+    Path(iccid): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    let ctx = Ctx::load(s, &headers, &format!("/esims/{iccid}")).await;
+    let who = match ctx.require_login() {
+        Ok(w) => w.clone(),
+        Err(r) => return r,
+    };
+    if let Err(r) = ctx.check_csrf(&f.csrf) {
+        return r;
+    }
+    match esims::simulate_install(&ctx.state.app, &who, &iccid).await {
+        Ok(()) => {
+            // The emulator calls back within moments; give it a beat so the
+            // page shows the new state.
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            Redirect::to(&format!("/esims/{iccid}?notice=install_simulated")).into_response()
+        }
+        Err(e) => {
+            let errors = ctx.errors(&e);
+            detail(&ctx, &iccid, crate::error::status_of(&e), None, errors).await
+        }
+    }
+}
+
+pub async fn cancel_order(
+    State(s): State<HttpState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    let ctx = Ctx::load(s, &headers, "/esims").await;
+    let who = match ctx.require_login() {
+        Ok(w) => w.clone(),
+        Err(r) => return r,
+    };
+    if let Err(r) = ctx.check_csrf(&f.csrf) {
+        return r;
+    }
+    match orders::cancel(&ctx.state.app, &who, &id).await {
+        Ok(_) => Redirect::to("/esims?notice=order_canceled").into_response(),
+        Err(e) => {
+            let msg = crate::error::message(e.code(), ctx.locale);
+            ctx.render_status(
+                crate::error::status_of(&e),
+                "message.html",
+                json!({ "title": t(ctx.locale, "orders.cannot_cancel"), "body": msg, "link": "/esims", "link_text": t(ctx.locale, "esims.title") }),
+            )
+        }
+    }
+}

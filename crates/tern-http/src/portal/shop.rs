@@ -1,0 +1,259 @@
+//! The shop: plans by country, a plan page with checkout, and the wallet.
+
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde_json::{Value, json};
+use tern_app::catalogue::{self, PlanView};
+use tern_app::orders::{self, OrderInput};
+use tern_app::wallet;
+use tern_domain::Locale;
+use tern_domain::catalogue::{Activation, DataAllowance, PlanSpec, Region};
+use tern_i18n::{t, tf};
+
+use super::page::Ctx;
+use crate::state::HttpState;
+
+/// "5 GB", "500 MB".
+pub fn size_text(mb: u64) -> String {
+    if mb >= 1024 && mb % 1024 == 0 {
+        format!("{} GB", mb / 1024)
+    } else {
+        format!("{mb} MB")
+    }
+}
+
+/// The plan as lines of text for people.
+pub fn describe(spec: &PlanSpec, locale: Locale) -> Value {
+    let days = tf(locale, "shop.days", &[("n", &spec.validity_days.to_string())]);
+    let data = match spec.data {
+        DataAllowance::Limited { mb } => size_text(u64::from(mb)),
+        DataAllowance::Unlimited { fair_use_mb } => tf(
+            locale,
+            "shop.unlimited",
+            &[("fair", &size_text(u64::from(fair_use_mb)))],
+        ),
+    };
+    let mut summary = format!("{data} · {days}");
+    if spec.voice_minutes > 0 {
+        summary.push_str(&format!(
+            " · {}",
+            tf(locale, "shop.minutes", &[("n", &spec.voice_minutes.to_string())])
+        ));
+    }
+    if spec.sms > 0 {
+        summary.push_str(&format!(
+            " · {}",
+            tf(locale, "shop.sms", &[("n", &spec.sms.to_string())])
+        ));
+    }
+    let countries: Vec<&str> = spec.coverage.as_slice().iter().map(|c| c.as_str()).collect();
+    let coverage_text = match spec.region {
+        Region::Local => countries.join(" "),
+        _ if countries.len() <= 8 => countries.join(" "),
+        _ => tf(locale, "shop.countries", &[("n", &countries.len().to_string())]),
+    };
+    let activation_text = t(
+        locale,
+        match spec.activation {
+            Activation::OnPurchase => "shop.starts_on_purchase",
+            Activation::OnInstall => "shop.starts_on_install",
+            Activation::OnFirstUse => "shop.starts_on_first_use",
+        },
+    );
+    json!({
+        "code": spec.code.as_str(),
+        "display_name": spec.name.get(locale),
+        "price_text": spec.price.to_string(),
+        "summary": summary,
+        "coverage_text": coverage_text,
+        "activation_text": activation_text,
+    })
+}
+
+fn plan_json(p: &PlanView, locale: Locale) -> Value {
+    describe(&p.plan, locale)
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct PlansQuery {
+    country: String,
+}
+
+pub async fn plans(State(s): State<HttpState>, headers: HeaderMap, Query(q): Query<PlansQuery>) -> Response {
+    let ctx = Ctx::load(s, &headers, "/plans").await;
+    let country = q.country.trim().to_ascii_uppercase();
+    let filter = (!country.is_empty()).then_some(country.as_str());
+    match catalogue::list(&ctx.state.app, filter, None, ctx.locale).await {
+        Ok(list) => {
+            let plans: Vec<Value> = list.iter().map(|p| plan_json(p, ctx.locale)).collect();
+            ctx.render("plans.html", json!({ "plans": plans, "country": country }))
+        }
+        Err(e) => ctx.render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "plans.html",
+            json!({ "plans": [], "country": country, "error": crate::error::message(
+                match &e { tern_app::AppError::Validation(f) => f.first().map(|x| x.code.as_str()).unwrap_or("validation_failed"), other => other.code() },
+                ctx.locale) }),
+        ),
+    }
+}
+
+async fn plan_page(ctx: &Ctx, code: &str, status: StatusCode, errors: Value) -> Response {
+    let plan = match catalogue::get(&ctx.state.app, code).await {
+        Ok(p) if p.is_active() => p,
+        _ => {
+            return ctx.render_status(
+                StatusCode::NOT_FOUND,
+                "message.html",
+                json!({ "title": t(ctx.locale, "error.not_found"), "body": t(ctx.locale, "shop.no_such_plan"), "link": "/plans", "link_text": t(ctx.locale, "shop.title") }),
+            );
+        }
+    };
+    let mut values =
+        json!({ "plan": describe(plan.spec(), ctx.locale), "errors": errors, "key": tern_app::tokens::new_token() });
+    if let Some(who) = &ctx.who {
+        let app = &ctx.state.app;
+        if let Ok(w) = wallet::view(app, who).await {
+            let price = plan.price();
+            let after = w.balance.amount_minor - price.amount_minor;
+            values["balance_text"] = json!(w.balance.to_string());
+            values["enough"] = json!(after >= 0);
+            values["after_text"] = json!(tern_domain::Money::new(after.max(0), price.currency).to_string());
+            values["short_text"] = json!(tern_domain::Money::new((-after).max(0), price.currency).to_string());
+        }
+        let esims: Vec<Value> = tern_app::esims::list(app, who)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|e| !matches!(e.state.as_str(), "canceled" | "barred" | "error"))
+            .map(|e| json!({ "iccid": e.iccid }))
+            .collect();
+        values["esims"] = json!(esims);
+    }
+    ctx.render_status(status, "plan.html", values)
+}
+
+pub async fn plan(State(s): State<HttpState>, headers: HeaderMap, Path(code): Path<String>) -> Response {
+    let ctx = Ctx::load(s, &headers, &format!("/plans/{code}")).await;
+    plan_page(&ctx, &code, StatusCode::OK, json!({})).await
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct BuyForm {
+    csrf: String,
+    key: String,
+    iccid: String,
+}
+
+/// Places the order. The form carries an idempotency key made when the
+/// page was shown, so a double click or a resubmitted form buys once.
+pub async fn buy(
+    State(s): State<HttpState>,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+    Form(f): Form<BuyForm>,
+) -> Response {
+    let ctx = Ctx::load(s, &headers, &format!("/plans/{code}")).await;
+    let who = match ctx.require_login() {
+        Ok(w) => w.clone(),
+        Err(r) => return r,
+    };
+    if let Err(r) = ctx.check_csrf(&f.csrf) {
+        return r;
+    }
+    let input = OrderInput {
+        plan_code: code.clone(),
+        iccid: (!f.iccid.is_empty()).then_some(f.iccid),
+    };
+    let key = (!f.key.is_empty()).then_some(f.key.as_str());
+    match orders::place(&ctx.state.app, &who, input, key).await {
+        Ok(_) => Redirect::to("/esims?notice=order_placed").into_response(),
+        Err(e) => {
+            let errors = ctx.errors(&e);
+            plan_page(&ctx, &code, crate::error::status_of(&e), errors).await
+        }
+    }
+}
+
+fn history_label(kind: &str, locale: Locale) -> String {
+    let key = format!("wallet.kind.{kind}");
+    let s = t(locale, &key);
+    if s == key { kind.to_owned() } else { s.to_owned() }
+}
+
+async fn wallet_page(ctx: &Ctx, status: StatusCode, notice: Option<String>, errors: Value) -> Response {
+    let Some(who) = ctx.who.as_ref() else {
+        return Redirect::to("/login?next=/wallet").into_response();
+    };
+    let w =
+        match wallet::view(&ctx.state.app, who).await {
+            Ok(w) => w,
+            Err(e) => return ctx.render_status(
+                crate::error::status_of(&e),
+                "message.html",
+                json!({ "title": t(ctx.locale, "error.generic"), "body": crate::error::message(e.code(), ctx.locale) }),
+            ),
+        };
+    let history: Vec<Value> = w
+        .history
+        .iter()
+        .map(
+            |h| json!({ "label": history_label(&h.kind, ctx.locale), "at": h.at, "amount_text": h.amount.to_string() }),
+        )
+        .collect();
+    ctx.render_status(
+        status,
+        "wallet.html",
+        json!({
+            "balance_text": w.balance.to_string(), "cash_text": w.cash.to_string(), "promo_text": w.promo.to_string(),
+            "promo_minor": w.promo.amount_minor, "history": history, "notice": notice, "errors": errors,
+        }),
+    )
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct NoticeQuery {
+    notice: String,
+}
+
+pub async fn wallet_show(State(s): State<HttpState>, headers: HeaderMap, Query(q): Query<NoticeQuery>) -> Response {
+    let ctx = Ctx::load(s, &headers, "/wallet").await;
+    if let Err(r) = ctx.require_login() {
+        return r;
+    }
+    let notice = (!q.notice.is_empty()).then(|| t(ctx.locale, &format!("notice.{}", q.notice)).to_owned());
+    wallet_page(&ctx, StatusCode::OK, notice, json!({})).await
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct RedeemForm {
+    csrf: String,
+    code: String,
+}
+
+pub async fn wallet_redeem(State(s): State<HttpState>, headers: HeaderMap, Form(f): Form<RedeemForm>) -> Response {
+    let ctx = Ctx::load(s, &headers, "/wallet").await;
+    let who = match ctx.require_login() {
+        Ok(w) => w.clone(),
+        Err(r) => return r,
+    };
+    if let Err(r) = ctx.check_csrf(&f.csrf) {
+        return r;
+    }
+    match wallet::redeem(&ctx.state.app, &who, &f.code).await {
+        Ok(_) => Redirect::to("/wallet?notice=voucher_redeemed").into_response(),
+        Err(e) => {
+            let mut errors = ctx.errors(&e);
+            if !matches!(e, tern_app::AppError::Validation(_)) {
+                errors["fields"] = json!({ "code": crate::error::message(e.code(), ctx.locale) });
+            }
+            wallet_page(&ctx, crate::error::status_of(&e), None, errors).await
+        }
+    }
+}
