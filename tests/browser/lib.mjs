@@ -112,3 +112,62 @@ export function linkIn(mail, path) {
   }
   throw new Error(`no ${path} link in mail "${mail.subject}"`);
 }
+
+// --- helpers for the shop story (shop.test.mjs) -----------------------------
+
+/** The Tern binary the server runs (scripts/browser-tests exports it). */
+export const TERN_BIN = process.env.TERN_BIN || '';
+
+/**
+ * Signs up `email` on /signup, opens the verification link from the mail
+ * and signs in on /login (English UI). Ends on /account.
+ */
+export async function signUpVerifySignIn(page, { email, password, name = '' }) {
+  await page.goto(`${BASE_URL}/signup`);
+  await page.getByLabel('Email', { exact: true }).fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  if (name) await page.getByLabel('Name (optional)').fill(name);
+  await Promise.all([
+    page.waitForNavigation(),
+    page.getByRole('button', { name: 'Create account' }).click(),
+  ]);
+  await page.goto(linkIn(await waitForMail(email), '/verify-email'));
+  await page.goto(`${BASE_URL}/login`);
+  await page.getByLabel('Email', { exact: true }).fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await Promise.all([
+    page.waitForURL((u) => u.pathname !== '/login'),
+    page.locator('main').getByRole('button', { name: 'Sign in', exact: true }).click(),
+  ]);
+}
+
+/**
+ * Issues voucher codes with the real CLI (`tern vouchers issue`) against
+ * the running server's data directory and database, and returns the codes
+ * read back from the CSV it writes.
+ */
+export async function issueVouchers({ value = '20.00', currency = 'USD', count = 1 } = {}) {
+  if (!TERN_BIN) throw new Error('TERN_BIN must be set (scripts/browser-tests sets it)');
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const { mkdtemp, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const dir = await mkdtemp(join(tmpdir(), 'tern-vouchers-'));
+  try {
+    const out = join(dir, 'codes.csv');
+    const env = { ...process.env, TERN_DATA_DIR: DATA_DIR, TERN_CONFIG: join(dir, 'none.toml') };
+    // Same database as the server: SQLite in the data dir unless a URL is set.
+    if (!env.TERN_DATABASE_URL) delete env.TERN_DATABASE_URL;
+    await promisify(execFile)(
+      TERN_BIN,
+      ['vouchers', 'issue', '--value', value, '--currency', currency, '--count', String(count), '--out', out],
+      { env, cwd: dir, timeout: 60000 },
+    );
+    const [header, ...rows] = (await readFile(out, 'utf8')).trim().split(/\r?\n/);
+    const col = header.split(',').indexOf('code');
+    if (col < 0) throw new Error(`no code column in ${header}`);
+    return rows.map((r) => r.split(',')[col]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

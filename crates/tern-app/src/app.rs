@@ -30,6 +30,10 @@ pub struct AppInner {
     pub emulator_url: Option<String>,
     smdp_address: String,
     callback_secret: String,
+    /// This process's own HTTP address (loopback), for in-process
+    /// integrations that call Tern back: the SM-DP+ emulator and the
+    /// sandbox payment gateway's webhook.
+    pub local_url: String,
 }
 
 #[derive(Clone)]
@@ -124,6 +128,7 @@ impl App {
             emulator_url,
             smdp_address,
             callback_secret,
+            local_url: callback_base.to_owned(),
         })))
     }
 

@@ -16,8 +16,10 @@ pub mod jobs;
 pub mod notify;
 pub mod orders;
 pub mod passwords;
+pub mod payments;
 pub mod rate_limit;
 pub mod tokens;
+pub mod usage;
 pub mod wallet;
 
 pub use app::App;

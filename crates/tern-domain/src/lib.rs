@@ -15,6 +15,7 @@ pub mod money;
 pub mod password;
 pub mod phone;
 pub mod role;
+pub mod usage;
 pub mod voucher;
 
 pub use email::Email;

@@ -5,7 +5,7 @@ use utoipa::Modify;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
-use crate::api::{accounts, catalogue, esims, me, orders, password_resets, sessions, wallet};
+use crate::api::{accounts, catalogue, esims, me, orders, password_resets, payments, sessions, wallet};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -32,6 +32,9 @@ use crate::api::{accounts, catalogue, esims, me, orders, password_resets, sessio
         password_resets::confirm_reset,
         wallet::get_wallet,
         wallet::redeem,
+        payments::start_top_up,
+        payments::get_top_up,
+        payments::webhook,
         catalogue::list_plans,
         catalogue::get_plan,
         orders::create_order,
@@ -43,6 +46,8 @@ use crate::api::{accounts, catalogue, esims, me, orders, password_resets, sessio
         esims::qr_svg,
         esims::simulate_install,
         esims::download_progress,
+        crate::api::usage::esim_usage,
+        crate::api::usage::post_usage,
     ),
     components(schemas(ErrorBody, ErrorDetail, FieldDetail)),
     modifiers(&BearerAuth),

@@ -37,6 +37,9 @@ pub const NAMES: &[&str] = &[
     "phone_code",
     "signup_existing",
     "esim_ready",
+    "usage_80",
+    "usage_100",
+    "expiry_soon",
 ];
 
 static SOURCES: &[(&str, &str)] = templates!(
@@ -47,6 +50,9 @@ static SOURCES: &[(&str, &str)] = templates!(
     "phone_code",
     "signup_existing",
     "esim_ready",
+    "usage_80",
+    "usage_100",
+    "expiry_soon",
 );
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {

@@ -11,6 +11,7 @@
 //! verification email in the outbox and its audit entry).
 
 pub mod accounts;
+pub mod api_keys;
 pub mod audit;
 mod db;
 mod error;
@@ -24,6 +25,8 @@ pub mod plans;
 pub mod rate_limits;
 pub mod sessions;
 pub mod tokens;
+pub mod top_ups;
+pub mod usage;
 pub mod vouchers;
 
 pub use db::{Backend, Db, Tx};

@@ -107,6 +107,27 @@ enum AdminCommand {
         #[arg(long, env = "TERN_ADMIN_PASSWORD", hide_env_values = true)]
         password: Option<String>,
     },
+    /// API keys for integrators (the mobile network's usage feed).
+    ApiKey {
+        #[command(subcommand)]
+        command: ApiKeyCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ApiKeyCommand {
+    /// Create a key; it is printed once and only its hash is kept.
+    Create {
+        #[arg(long, value_parser = ["network"])]
+        role: String,
+        /// What the key is for, e.g. the network operator's name.
+        #[arg(long)]
+        name: String,
+    },
+    /// List keys (never the keys themselves).
+    List,
+    /// Revoke a key at once.
+    Revoke { id: String },
 }
 
 #[derive(Subcommand)]
@@ -230,6 +251,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Admin {
+            command: AdminCommand::ApiKey { command },
+        } => api_keys(settings, command).await,
         Command::Vouchers { command } => vouchers(settings, command).await,
         Command::Plans {
             command: PlansCommand::Import { file },
@@ -463,5 +487,47 @@ async fn smdp_sim(
     );
     println!("Point Tern at it with TERN_SMDP__URL=http://{}", listener.local_addr()?);
     tern_esim::emulator::serve(listener, emulator, server::shutdown_signal()).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn api_keys(settings: Settings, command: ApiKeyCommand) -> anyhow::Result<ExitCode> {
+    let app = App::build(settings, Clock::default()).await?;
+    let fail = |e: tern_app::AppError| anyhow::anyhow!("{e}: {e:?}");
+    match command {
+        ApiKeyCommand::Create { role, name } => {
+            let (key, secret) = tern_app::usage::create_api_key(&app, &name, &role)
+                .await
+                .map_err(fail)?;
+            println!("created {} key {} ({})", key.role, key.id, key.name);
+            println!("key (shown once, store it safely): {secret}");
+        }
+        ApiKeyCommand::List => {
+            let keys = tern_app::usage::list_api_keys(&app).await.map_err(fail)?;
+            if keys.is_empty() {
+                println!("no API keys");
+            }
+            for k in keys {
+                let state = match k.revoked_at {
+                    Some(t) => format!("revoked {}", tern_app::clock::rfc3339(t)),
+                    None => "active".to_owned(),
+                };
+                println!(
+                    "{}  {}  {}  created {}  {state}",
+                    k.id,
+                    k.role,
+                    k.name,
+                    tern_app::clock::rfc3339(k.created_at)
+                );
+            }
+        }
+        ApiKeyCommand::Revoke { id } => {
+            if tern_app::usage::revoke_api_key(&app, &id).await.map_err(fail)? {
+                println!("key {id} revoked");
+            } else {
+                println!("no active key {id}");
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }

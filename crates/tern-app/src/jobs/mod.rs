@@ -23,6 +23,8 @@ pub enum Job {
     Housekeeping,
     /// Get a new eSIM from the SM-DP+ for an order.
     ProvisionOrder { order_id: String },
+    /// Mark ended packages expired and send "expires in a day" reminders.
+    UsageSweep,
 }
 
 impl Job {
@@ -31,6 +33,7 @@ impl Job {
             Job::DeliverNotification { .. } => "deliver_notification",
             Job::Housekeeping => "housekeeping",
             Job::ProvisionOrder { .. } => "provision_order",
+            Job::UsageSweep => "usage_sweep",
         }
     }
 
@@ -41,6 +44,7 @@ impl Job {
         match self {
             Job::ProvisionOrder { order_id } => crate::orders::provision(app, order_id, last_attempt).await,
             Job::DeliverNotification { outbox_id } => crate::notify::deliver(app, outbox_id).await,
+            Job::UsageSweep => crate::usage::sweep(app).await.map(|_| ()),
             Job::Housekeeping => {
                 let mut conn = app.db.conn().await?;
                 tern_store::sessions::delete_expired(&mut conn, app.now_ms()).await?;

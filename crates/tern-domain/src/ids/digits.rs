@@ -26,8 +26,9 @@ pub(crate) fn luhn_check_digit(payload: &[u8]) -> u8 {
     b'0' + ((10 - sum % 10) % 10) as u8
 }
 
-/// True when the last digit of `digits` is the Luhn check digit of the rest.
-pub(crate) fn luhn_valid(digits: &[u8]) -> bool {
+/// True when the last digit of `digits` (ASCII) is the Luhn check digit of
+/// the rest: ICCIDs and payment card numbers.
+pub fn luhn_valid(digits: &[u8]) -> bool {
     match digits.split_last() {
         Some((check, payload)) => luhn_check_digit(payload) == *check,
         None => false,

@@ -5,6 +5,8 @@
 //! caught at the edge instead of reaching the SM-DP+ or the network.
 
 mod digits;
+
+pub use digits::luhn_valid;
 mod eid;
 mod iccid;
 mod imsi;

@@ -6,7 +6,9 @@ pub(crate) mod esims;
 pub(crate) mod me;
 pub(crate) mod orders;
 pub(crate) mod password_resets;
+pub(crate) mod payments;
 pub(crate) mod sessions;
+pub(crate) mod usage;
 pub(crate) mod wallet;
 
 use axum::Router;
@@ -31,6 +33,9 @@ pub fn routes() -> Router<HttpState> {
         .route("/password-resets/confirm", post(password_resets::confirm_reset))
         .route("/wallet", get(wallet::get_wallet))
         .route("/wallet/redeem", post(wallet::redeem))
+        .route("/wallet/top-ups", post(payments::start_top_up))
+        .route("/wallet/top-ups/{id}", get(payments::get_top_up))
+        .route("/payments/webhook/{gateway}", post(payments::webhook))
         .route("/plans", get(catalogue::list_plans))
         .route("/plans/{code}", get(catalogue::get_plan))
         .route("/orders", post(orders::create_order).get(orders::list_orders))
@@ -40,4 +45,9 @@ pub fn routes() -> Router<HttpState> {
         .route("/esims/{iccid}", get(esims::get_esim))
         .route("/esims/{iccid}/qr.svg", get(esims::qr_svg))
         .route("/esims/{iccid}/simulate-install", post(esims::simulate_install))
+        .route("/esims/{iccid}/usage", get(usage::esim_usage))
+        .route(
+            "/network/usage",
+            post(usage::post_usage).layer(axum::extract::DefaultBodyLimit::max(usage::MAX_USAGE_BODY)),
+        )
 }

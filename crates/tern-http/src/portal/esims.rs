@@ -79,17 +79,35 @@ async fn detail(ctx: &Ctx, iccid: &str, status: StatusCode, notice: Option<Strin
                 _ => tf(ctx.locale, "esim.data_unlimited", &[("used", &mb(p.data_used_bytes))]),
             };
             let validity_text = match &p.expires_at {
-                Some(at) => tf(ctx.locale, "esim.valid_until", &[("at", &at.replace('T', " ").replace('Z', " UTC"))]),
+                Some(at) => tf(ctx.locale, "esim.valid_until", &[("at", &format!("{} UTC", at.replace('T', " ").get(..16).unwrap_or(at)))]),
                 None => tf(ctx.locale, "esim.valid_days_from", &[("n", &p.validity_days.to_string()), ("when", t(ctx.locale, &format!("esim.starts.{}", p.activation)))]),
             };
             json!({ "plan_code": p.plan_code, "state_text": state_text("package", &p.state, ctx.locale), "data_text": data_text, "validity_text": validity_text })
         })
         .collect();
     let state = state_text("esim", &e.state, ctx.locale);
+    let usage = tern_app::usage::series(app, who, iccid).await.ok();
+    let chart = usage.as_ref().filter(|u| !u.days.is_empty()).map(|u| {
+        let bars: Vec<super::chart::Bar> = u
+            .days
+            .iter()
+            .map(|d| super::chart::Bar {
+                label: d.date.get(5..).unwrap_or(&d.date).to_owned(),
+                value: d.data_bytes as f64 / 1_048_576.0,
+            })
+            .collect();
+        let total = size_text(u64::try_from(u.totals.data_bytes.max(0)).unwrap_or(0) / (1024 * 1024));
+        let desc = tf(
+            ctx.locale,
+            "esim.chart_desc",
+            &[("days", &u.days.len().to_string()), ("total", &total)],
+        );
+        super::chart::bar_chart(t(ctx.locale, "esim.chart_title"), &desc, "MB", &bars)
+    });
     ctx.render_status(
         status,
         "esim.html",
-        json!({ "esim": e, "state_text": state, "packages": packages, "emulator": app.emulator_url.is_some(), "notice": notice, "errors": errors }),
+        json!({ "esim": e, "state_text": state, "packages": packages, "chart": chart, "emulator": app.emulator_url.is_some(), "notice": notice, "errors": errors }),
     )
 }
 

@@ -6,6 +6,8 @@
 mod account;
 mod assets;
 mod auth_pages;
+mod chart;
+mod checkout;
 mod csrf;
 mod esims;
 mod page;
@@ -43,6 +45,8 @@ pub fn routes() -> Router<HttpState> {
         .route("/plans/{code}/buy", post(shop::buy))
         .route("/wallet", get(shop::wallet_show))
         .route("/wallet/redeem", post(shop::wallet_redeem))
+        .route("/wallet/top-up", post(checkout::start))
+        .route("/sandbox/checkout/{id}", get(checkout::show).post(checkout::pay))
         .route("/esims", get(esims::list))
         .route("/esims/{iccid}", get(esims::show))
         .route("/esims/{iccid}/simulate-install", post(esims::simulate_install))

@@ -17,10 +17,10 @@ use crate::state::HttpState;
 
 /// "5 GB", "500 MB".
 pub fn size_text(mb: u64) -> String {
-    if mb >= 1024 && mb % 1024 == 0 {
-        format!("{} GB", mb / 1024)
-    } else {
-        format!("{mb} MB")
+    match mb {
+        0..1024 => format!("{mb} MB"),
+        _ if mb.is_multiple_of(1024) => format!("{} GB", mb / 1024),
+        _ => format!("{:.1} GB", mb as f64 / 1024.0),
     }
 }
 
@@ -132,8 +132,23 @@ async fn plan_page(ctx: &Ctx, code: &str, status: StatusCode, errors: Value) -> 
             .map(|e| json!({ "iccid": e.iccid }))
             .collect();
         values["esims"] = json!(esims);
+        if let Some(at) = recent_purchase(app, who, plan.code().as_str()).await {
+            values["recent_purchase_at"] = json!(at);
+        }
     }
     ctx.render_status(status, "plan.html", values)
+}
+
+/// When the traveller bought this plan in the last 15 minutes: a second
+/// purchase then needs an explicit "yes, again" (Back and Pay would
+/// otherwise buy twice, as the page gets a fresh idempotency key).
+async fn recent_purchase(app: &tern_app::App, who: &tern_app::auth::Principal, code: &str) -> Option<String> {
+    let cutoff = chrono::Utc::now() - chrono::Duration::minutes(15);
+    orders::list(app, who).await.ok()?.into_iter().find_map(|o| {
+        let at = chrono::DateTime::parse_from_rfc3339(&o.created_at).ok()?;
+        (o.plan_code == code && at > cutoff && o.state != "failed" && o.state != "canceled")
+            .then(|| at.format("%H:%M UTC").to_string())
+    })
 }
 
 pub async fn plan(State(s): State<HttpState>, headers: HeaderMap, Path(code): Path<String>) -> Response {
@@ -147,6 +162,7 @@ pub struct BuyForm {
     csrf: String,
     key: String,
     iccid: String,
+    again: String,
 }
 
 /// Places the order. The form carries an idempotency key made when the
@@ -164,6 +180,10 @@ pub async fn buy(
     };
     if let Err(r) = ctx.check_csrf(&f.csrf) {
         return r;
+    }
+    if f.again.is_empty() && recent_purchase(&ctx.state.app, &who, &code).await.is_some() {
+        let errors = json!({ "general": t(ctx.locale, "shop.confirm_again_needed") });
+        return plan_page(&ctx, &code, StatusCode::CONFLICT, errors).await;
     }
     let input = OrderInput {
         plan_code: code.clone(),
@@ -253,6 +273,9 @@ pub async fn wallet_redeem(State(s): State<HttpState>, headers: HeaderMap, Form(
             if !matches!(e, tern_app::AppError::Validation(_)) {
                 errors["fields"] = json!({ "code": crate::error::message(e.code(), ctx.locale) });
             }
+            // The message beside the field is enough; keep what was typed.
+            errors["general"] = Value::Null;
+            errors["typed"] = json!(f.code);
             wallet_page(&ctx, crate::error::status_of(&e), None, errors).await
         }
     }

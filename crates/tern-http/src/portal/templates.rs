@@ -23,6 +23,7 @@ static PAGES: &[(&str, &str)] = pages!(
     "wallet.html",
     "esims.html",
     "esim.html",
+    "checkout.html",
 );
 
 /// Looks `key` up in the language of the page being rendered (`locale`).
@@ -88,7 +89,7 @@ mod tests {
                 "history": [{ "label": "Voucher", "at": "2026-01-01T00:00:00Z", "amount_text": "20.00 USD" }],
                 "esim": { "iccid": "8988", "state": "released", "smdp_address": "smdp.tern.test", "matching_id": "M",
                           "activation_code": "LPA:1$smdp.tern.test$M", "ios_install_link": "https://x" },
-                "state_text": "Ready", "emulator": true,
+                "state_text": "Ready", "emulator": true, "amount_text": "20.00 USD", "top_up": { "id": "t1", "state": "pending" },
                 "packages": [{ "plan_code": "JP", "state_text": "Active", "data_text": "1 GB left", "validity_text": "7 days" }],
             });
             for (name, _) in super::PAGES {

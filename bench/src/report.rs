@@ -1,0 +1,161 @@
+//! `docs/PERFORMANCE.md`, written from the figures of one run.
+
+use std::fmt::Write;
+use std::time::Duration;
+
+use crate::basics::Basics;
+use crate::load::Params;
+use crate::suite::{DatabaseRun, MEMORY_GOAL_MIB, RATIO_GOAL};
+
+/// What happened on one database.
+pub enum Outcome {
+    Measured(DatabaseRun),
+    Skipped(&'static str),
+    Failed(String),
+}
+
+pub struct Report<'a> {
+    pub cores: usize,
+    pub machine: String,
+    pub load_average: String,
+    pub basics: &'a Basics,
+    pub params: &'a Params,
+    pub sqlite: &'a Outcome,
+    pub postgres: &'a Outcome,
+}
+
+fn ms(d: Duration) -> String {
+    let ms = d.as_secs_f64() * 1000.0;
+    if ms < 10.0 {
+        format!("{ms:.2} ms")
+    } else {
+        format!("{ms:.1} ms")
+    }
+}
+
+fn yes_no(met: bool) -> &'static str {
+    if met { "yes" } else { "**no**" }
+}
+
+impl Report<'_> {
+    pub fn render(&self) -> String {
+        let b = self.basics;
+        let mut s = format!(
+            "# Performance\n\n\
+             Measured by `scripts/bench` (the harness is `bench/src/`), which\n\
+             rewrites this file. Figures depend on the machine; ratios against the\n\
+             baselines measured in the same run are what to compare.\n\n\
+             Last run: {date}, {cores} cores, {machine}; load average at the start {load}.\n\n\
+             ## Password hashing\n\n\
+             Argon2id at OWASP's minimum (19 MiB, t=2, p=1), timed over {n} hashes.\n\n\
+             | figure | value |\n|---|---|\n\
+             | one hash | {hash_ms:.1} ms |\n\
+             | bound on logins per second (cores ÷ hash time) | {login_bound:.0}/s |\n\n\
+             ## Memory and start-up (`tern serve`, SQLite, release build)\n\n\
+             | figure | value | goal |\n|---|---|---|\n\
+             | start-up to `/readyz` 200 on a fresh database (migrations included) | {ready_ms:.0} ms | |\n\
+             | resident memory, idle | {idle:.1} MiB | ≤ 30 MiB |\n\
+             | resident memory after 500 portal and API requests | {warm:.1} MiB | |\n\n",
+            date = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
+            cores = self.cores,
+            machine = self.machine,
+            load = self.load_average,
+            n = b.hashes,
+            hash_ms = b.hash_ms,
+            login_bound = b.login_bound,
+            ready_ms = b.ready.as_secs_f64() * 1000.0,
+            idle = b.idle_mib,
+            warm = b.warm_mib,
+        );
+        let p = self.params;
+        let _ = write!(
+            s,
+            "## Read endpoints under load\n\n\
+             A fresh `tern serve` (release build, `RUST_LOG=warn`, built-in SM-DP+\n\
+             emulator) per database. A traveller is set up through the API (sign-up,\n\
+             emailed verification link, sign-in, a voucher from `tern vouchers issue`\n\
+             redeemed, a `JP-5GB-15D` order provisioned). Then `wrk` — a second process\n\
+             on loopback, on the same {cores} cores as the server — loads each endpoint for\n\
+             {secs} s with {c} connections on {t} threads (after {warm} s of warm-up), sending\n\
+             the traveller's bearer token with every request. `GET /healthz`, a static\n\
+             JSON answer from the same server, is the baseline: the ratio is the\n\
+             endpoint's requests/s over `/healthz`'s. Latencies are `wrk --latency`\n\
+             percentiles. Resident memory is the server process's, sampled every 100 ms\n\
+             while `wrk` runs (the PostgreSQL server's own processes are not counted).\n\n",
+            cores = self.cores,
+            secs = p.duration.as_secs(),
+            c = p.connections,
+            t = p.threads,
+            warm = p.warmup.as_secs(),
+        );
+        self.database(&mut s, "SQLite", self.sqlite);
+        self.database(&mut s, "PostgreSQL", self.postgres);
+        s.push_str(
+            "Not measured yet: login throughput against the hash bound, usage\n\
+             ingestion against a raw INSERT, closures per second (they come with the\n\
+             features they measure).\n",
+        );
+        s
+    }
+
+    fn database(&self, s: &mut String, name: &str, outcome: &Outcome) {
+        let _ = writeln!(s, "### {name}\n");
+        let run = match outcome {
+            Outcome::Measured(run) => run,
+            Outcome::Skipped(why) => {
+                let _ = writeln!(s, "Not measured in this run ({why}).\n");
+                return;
+            }
+            Outcome::Failed(e) => {
+                let _ = writeln!(s, "The run failed:\n\n```text\n{e}\n```\n");
+                return;
+            }
+        };
+        s.push_str(
+            "| endpoint | req/s | p50 | p99 | ratio to `/healthz` | goal | met? |\n|---|---|---|---|---|---|---|\n",
+        );
+        let base_rps = run.baseline().map_or(f64::NAN, |f| f.requests_per_sec);
+        let mut notes = vec![];
+        for e in &run.endpoints {
+            let f = &e.figures;
+            let ratio = f.requests_per_sec / base_rps;
+            let clean = f.bad_responses == 0 && f.socket_errors == 0;
+            if !clean {
+                notes.push(format!(
+                    "`{}`: {} responses other than 2xx/3xx and {} socket errors out of {} requests.",
+                    e.label, f.bad_responses, f.socket_errors, f.requests
+                ));
+            }
+            let (goal, met) = if e.baseline {
+                ("baseline".to_owned(), if clean { "—" } else { "**no**" })
+            } else {
+                (
+                    format!("≥ {:.0} %", RATIO_GOAL * 100.0),
+                    yes_no(clean && ratio >= RATIO_GOAL),
+                )
+            };
+            let _ = writeln!(
+                s,
+                "| `{}` | {:.0} | {} | {} | {:.0} % | {goal} | {met} |",
+                e.label,
+                f.requests_per_sec,
+                ms(f.p50),
+                ms(f.p99),
+                ratio * 100.0,
+            );
+        }
+        let _ = write!(
+            s,
+            "\n| figure | value | goal | met? |\n|---|---|---|---|\n\
+             | server resident memory, peak sampled under load | {peak:.1} MiB | ≤ 100 MB ({goal:.1} MiB) | {met} |\n\
+             | server resident memory, high-water mark (`VmHWM`, set-up included) | {hwm:.1} MiB | | |\n\n",
+            peak = run.load_peak_mib,
+            goal = MEMORY_GOAL_MIB,
+            met = yes_no(run.load_peak_mib <= MEMORY_GOAL_MIB),
+            hwm = run.hwm_mib,
+        );
+        for n in notes {
+            let _ = writeln!(s, "{n}\n");
+        }
+    }
+}

@@ -1,0 +1,199 @@
+//! Topping up the wallet through a payment gateway.
+//!
+//! [`PaymentGateway`] is what a real provider plugs into; Tern ships a
+//! sandbox (a hosted checkout page that takes test cards, and a signed
+//! webhook) so the whole flow runs on one machine. The wallet is credited
+//! only by a verified webhook, exactly once per top-up.
+
+mod sandbox;
+
+pub use sandbox::{SANDBOX, SandboxGateway, TestCardOutcome, sandbox_charge};
+
+use serde::Serialize;
+use serde_json::json;
+use tern_domain::Money;
+use tern_store::ledger::{self, Entry, NewTransaction, Posted};
+use tern_store::top_ups::{self, TopUpRow};
+
+use crate::App;
+use crate::audit;
+use crate::auth::Principal;
+use crate::clock::rfc3339;
+use crate::error::{AppError, AppResult};
+use crate::wallet::{MoneySchema, cash_id, ensure_accounts, system_id};
+
+/// What a gateway reports about a payment, after its signature checked out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentEvent {
+    /// Our top-up id, which the gateway echoes back.
+    pub top_up_id: String,
+    pub succeeded: bool,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub reason: Option<String>,
+}
+
+/// A payment provider.
+pub trait PaymentGateway: Send + Sync {
+    /// The name in webhook URLs (`/api/v1/payments/webhook/{name}`).
+    fn name(&self) -> &'static str;
+    /// Where to send the traveller to pay for `top_up`.
+    fn checkout_url(&self, app: &App, top_up: &TopUpRow) -> String;
+    /// Checks a webhook's signature and reads its event; `None` when the
+    /// signature or the body is not right.
+    fn verify_webhook(&self, app: &App, signature: &str, body: &[u8]) -> Option<PaymentEvent>;
+}
+
+/// A top-up as its owner sees it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TopUpView {
+    pub id: String,
+    /// `pending`, `succeeded`, `failed` or `refunded`.
+    pub state: String,
+    #[schema(value_type = MoneySchema)]
+    pub amount: Money,
+    /// Open this to pay.
+    pub checkout_url: String,
+    pub failure_reason: Option<String>,
+    pub created_at: String,
+}
+
+fn view(app: &App, t: &TopUpRow) -> AppResult<TopUpView> {
+    let cur = crate::wallet::currency(app)?;
+    Ok(TopUpView {
+        id: t.id.clone(),
+        state: t.state.clone(),
+        amount: Money::new(t.amount_minor, cur),
+        checkout_url: SandboxGateway.checkout_url(app, t),
+        failure_reason: t.failure_reason.clone(),
+        created_at: rfc3339(t.created_at),
+    })
+}
+
+/// Smallest and largest top-up, in minor units.
+pub const MIN_TOP_UP: i64 = 100;
+pub const MAX_TOP_UP: i64 = 50_000;
+
+/// Starts a top-up of `amount_minor` in the wallet currency.
+pub async fn start(app: &App, who: &Principal, amount_minor: i64) -> AppResult<TopUpView> {
+    if !(MIN_TOP_UP..=MAX_TOP_UP).contains(&amount_minor) {
+        return Err(AppError::field("amount_minor", "top_up_amount_out_of_range"));
+    }
+    let now = app.now_ms();
+    let row = TopUpRow {
+        id: crate::tokens::new_id(),
+        account_id: who.account_id.clone(),
+        amount_minor,
+        currency: app.settings.wallet.currency.clone(),
+        gateway: SANDBOX.to_owned(),
+        state: "pending".into(),
+        failure_reason: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let mut tx = app.db.begin().await?;
+    top_ups::insert(&mut tx, &row).await?;
+    audit::record(
+        &mut tx,
+        app.db.backend(),
+        &who.account_id,
+        "wallet.top_up_started",
+        &row.id,
+        json!({ "amount_minor": amount_minor }),
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    view(app, &row)
+}
+
+/// One of the caller's top-ups.
+pub async fn get(app: &App, who: &Principal, id: &str) -> AppResult<TopUpView> {
+    let mut conn = app.db.conn().await?;
+    match top_ups::by_id(&mut conn, id).await? {
+        Some(t) if t.account_id == who.account_id => view(app, &t),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+/// Applies a gateway webhook: credits the wallet once for a successful
+/// payment of the right amount, or marks the top-up failed. Repeats are
+/// acknowledged and change nothing.
+pub async fn webhook(app: &App, gateway: &dyn PaymentGateway, signature: &str, body: &[u8]) -> AppResult<()> {
+    let now = app.now_ms();
+    let event = gateway
+        .verify_webhook(app, signature, body)
+        .ok_or(AppError::Unauthenticated)?;
+    let mut tx = app.db.begin().await?;
+    let top_up = top_ups::by_id(&mut tx, &event.top_up_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if top_up.gateway != gateway.name() {
+        return Err(AppError::NotFound);
+    }
+    if !event.succeeded {
+        if top_ups::transition(&mut tx, &top_up.id, "pending", "failed", event.reason.as_deref(), now).await? {
+            audit::record(
+                &mut tx,
+                app.db.backend(),
+                gateway.name(),
+                "wallet.top_up_failed",
+                &top_up.id,
+                json!({}),
+                now,
+            )
+            .await?;
+        }
+        tx.commit().await.map_err(tern_store::StoreError::from)?;
+        return Ok(());
+    }
+    if event.amount_minor != top_up.amount_minor || event.currency != top_up.currency {
+        tracing::error!(top_up = %top_up.id, "gateway reported a different amount; not credited");
+        return Err(AppError::Conflict("payment_amount_mismatch"));
+    }
+    if !top_ups::transition(&mut tx, &top_up.id, "pending", "succeeded", None, now).await? {
+        return Ok(());
+    }
+    ensure_accounts(app, &mut tx, &top_up.account_id, &["gateway"]).await?;
+    let cur = top_up.currency.as_str();
+    let entries = [
+        Entry {
+            ledger_account_id: system_id("gateway", cur),
+            amount_minor: -top_up.amount_minor,
+        },
+        Entry {
+            ledger_account_id: cash_id(&top_up.account_id, cur),
+            amount_minor: top_up.amount_minor,
+        },
+    ];
+    let id = crate::tokens::new_id();
+    let posted = ledger::post(
+        &mut tx,
+        &NewTransaction {
+            id: &id,
+            kind: "top_up",
+            reference: &top_up.id,
+            memo: None,
+            currency: cur,
+            entries: &entries,
+            now,
+        },
+    )
+    .await?;
+    if posted != Posted::Done && posted != Posted::AlreadyPosted {
+        return Err(AppError::Internal(format!("top-up posting refused: {posted:?}")));
+    }
+    audit::record(
+        &mut tx,
+        app.db.backend(),
+        gateway.name(),
+        "wallet.top_up_succeeded",
+        &top_up.account_id,
+        json!({ "top_up": top_up.id, "amount_minor": top_up.amount_minor }),
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    metrics::counter!("tern_top_ups_total").increment(1);
+    Ok(())
+}

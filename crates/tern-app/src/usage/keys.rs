@@ -1,0 +1,110 @@
+//! API keys for integrators. A key is shown once when created; Tern keeps
+//! only its SHA-256, like session tokens.
+
+use serde_json::json;
+use tern_store::StoreError;
+use tern_store::api_keys::{self, ApiKeyRow};
+
+use crate::App;
+use crate::audit;
+use crate::error::{AppError, AppResult};
+use crate::tokens;
+
+/// Roles a key can have. `network`: posts usage records.
+pub const API_KEY_ROLES: &[&str] = &["network"];
+
+/// What keys start with, so secret scanners and people recognise them.
+const PREFIX: &str = "tern_key_";
+
+/// A key as operators see it (never the key itself).
+#[derive(Debug, Clone)]
+pub struct ApiKey {
+    pub id: String,
+    pub name: String,
+    pub role: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+impl From<ApiKeyRow> for ApiKey {
+    fn from(r: ApiKeyRow) -> Self {
+        Self {
+            id: r.id,
+            name: r.name,
+            role: r.role,
+            created_at: r.created_at,
+            revoked_at: r.revoked_at,
+        }
+    }
+}
+
+/// Creates a key; returns its record and the key, which is not stored and
+/// cannot be shown again.
+pub async fn create_api_key(app: &App, name: &str, role: &str) -> AppResult<(ApiKey, String)> {
+    let name = name.trim();
+    let mut problems = vec![];
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        problems.push(crate::FieldError::new("name", "api_key_name_invalid"));
+    }
+    if !API_KEY_ROLES.contains(&role) {
+        problems.push(crate::FieldError::new("role", "api_key_role_invalid"));
+    }
+    if !problems.is_empty() {
+        return Err(AppError::Validation(problems));
+    }
+    let key = format!("{PREFIX}{}", tokens::new_token());
+    let now = app.now_ms();
+    let row = ApiKeyRow {
+        id: tokens::new_id(),
+        name: name.to_owned(),
+        role: role.to_owned(),
+        key_hash: tokens::hash(&key),
+        created_at: now,
+        revoked_at: None,
+    };
+    let mut tx = app.db.begin().await?;
+    api_keys::insert(&mut tx, &row).await?;
+    audit::record(
+        &mut tx,
+        app.db.backend(),
+        "cli",
+        "api_key.created",
+        &row.id,
+        json!({ "role": role }),
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok((row.into(), key))
+}
+
+/// Every key, newest first.
+pub async fn list_api_keys(app: &App) -> AppResult<Vec<ApiKey>> {
+    let mut conn = app.db.conn().await?;
+    Ok(api_keys::list(&mut conn).await?.into_iter().map(ApiKey::from).collect())
+}
+
+/// Revokes a key at once; false when there was no such active key.
+pub async fn revoke_api_key(app: &App, id: &str) -> AppResult<bool> {
+    let now = app.now_ms();
+    let mut tx = app.db.begin().await?;
+    let revoked = api_keys::revoke(&mut tx, id, now).await?;
+    if revoked {
+        audit::record(&mut tx, app.db.backend(), "cli", "api_key.revoked", id, json!({}), now).await?;
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(revoked)
+}
+
+/// Resolves a bearer key to an active key with the `network` role; any
+/// other token (a user's session token included) is "not signed in".
+pub async fn authenticate_network(app: &App, key: &str) -> AppResult<ApiKey> {
+    if !key.starts_with(PREFIX) || key.len() > 256 {
+        return Err(AppError::Unauthenticated);
+    }
+    let mut conn = app.db.conn().await?;
+    match api_keys::active_by_hash(&mut conn, &tokens::hash(key)).await? {
+        Some(k) if k.role == "network" => Ok(k.into()),
+        _ => Err(AppError::Unauthenticated),
+    }
+}

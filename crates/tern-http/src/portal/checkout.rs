@@ -1,0 +1,103 @@
+//! The sandbox gateway's hosted checkout page, and the wallet's top-up form.
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde_json::{Value, json};
+use tern_app::payments::{self, TestCardOutcome, sandbox_charge};
+use tern_domain::Money;
+use tern_i18n::t;
+use tern_store::top_ups;
+
+use super::page::Ctx;
+use crate::state::HttpState;
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct TopUpForm {
+    csrf: String,
+    amount: String,
+}
+
+/// Starts a top-up from the wallet page and goes to the checkout.
+pub async fn start(State(s): State<HttpState>, headers: HeaderMap, Form(f): Form<TopUpForm>) -> Response {
+    let ctx = Ctx::load(s, &headers, "/wallet").await;
+    let who = match ctx.require_login() {
+        Ok(w) => w.clone(),
+        Err(r) => return r,
+    };
+    if let Err(r) = ctx.check_csrf(&f.csrf) {
+        return r;
+    }
+    let minor = tern_app::wallet::currency(&ctx.state.app)
+        .ok()
+        .and_then(|c| Money::parse_decimal(&f.amount, c).ok())
+        .map(|m| m.amount_minor)
+        .unwrap_or(-1);
+    match payments::start(&ctx.state.app, &who, minor).await {
+        Ok(t) => Redirect::to(&format!("/sandbox/checkout/{}", t.id)).into_response(),
+        Err(_) => Redirect::to("/wallet?notice=top_up_amount").into_response(),
+    }
+}
+
+async fn page(ctx: &Ctx, id: &str, status: StatusCode, errors: Value) -> Response {
+    let Some(who) = ctx.who.as_ref() else {
+        return Redirect::to(&format!("/login?next=/sandbox/checkout/{id}")).into_response();
+    };
+    match payments::get(&ctx.state.app, who, id).await {
+        Ok(t) => ctx.render_status(
+            status,
+            "checkout.html",
+            json!({ "top_up": { "id": t.id, "state": t.state }, "amount_text": t.amount.to_string(), "errors": errors }),
+        ),
+        Err(e) => ctx.render_status(
+            crate::error::status_of(&e),
+            "message.html",
+            json!({ "title": t(ctx.locale, "error.not_found"), "body": crate::error::message(e.code(), ctx.locale) }),
+        ),
+    }
+}
+
+pub async fn show(State(s): State<HttpState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let ctx = Ctx::load(s, &headers, &format!("/sandbox/checkout/{id}")).await;
+    page(&ctx, &id, StatusCode::OK, json!({})).await
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct PayForm {
+    csrf: String,
+    card_number: String,
+}
+
+pub async fn pay(
+    State(s): State<HttpState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<PayForm>,
+) -> Response {
+    let ctx = Ctx::load(s, &headers, &format!("/sandbox/checkout/{id}")).await;
+    let who = match ctx.require_login() {
+        Ok(w) => w.clone(),
+        Err(r) => return r,
+    };
+    if let Err(r) = ctx.check_csrf(&f.csrf) {
+        return r;
+    }
+    let row = match ctx.state.app.db.conn().await {
+        Ok(mut conn) => top_ups::by_id(&mut conn, &id).await.ok().flatten(),
+        Err(_) => None,
+    };
+    let Some(row) = row.filter(|r| r.account_id == who.account_id) else {
+        return page(&ctx, &id, StatusCode::NOT_FOUND, json!({})).await;
+    };
+    match sandbox_charge(&ctx.state.app, &row, &f.card_number).await {
+        Ok(TestCardOutcome::Approved) => Redirect::to("/wallet?notice=top_up_succeeded").into_response(),
+        Ok(TestCardOutcome::Declined) => Redirect::to("/wallet?notice=top_up_declined").into_response(),
+        Err(e) => {
+            let errors = ctx.errors(&e);
+            page(&ctx, &id, crate::error::status_of(&e), errors).await
+        }
+    }
+}

@@ -1,0 +1,345 @@
+//! Usage records from the network, and the package columns drawing down
+//! needs (allowances, validity, reminder markers).
+//!
+//! Batches are large (up to 10 000 records), so everything here works on
+//! many rows per statement: `IN` lists and multi-row `VALUES` of at most
+//! [`ROWS_PER_STATEMENT`] rows, which keeps every statement far below
+//! SQLite's 32 766 and PostgreSQL's 65 535 bound parameters.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write;
+
+use sqlx::{AnyConnection, Row, any::AnyRow};
+
+use crate::{Backend, Result};
+
+/// Most rows one statement carries.
+pub const ROWS_PER_STATEMENT: usize = 500;
+/// Rows per package update (ten parameters each).
+const PACKAGES_PER_UPDATE: usize = 200;
+
+/// `($s, $s+1, …), (…)`: `rows` groups of `cols` placeholders from `$start`.
+fn placeholders(rows: usize, cols: usize, start: usize) -> String {
+    let mut s = String::with_capacity(rows * cols * 6);
+    let mut n = start;
+    for r in 0..rows {
+        if r > 0 {
+            s.push_str(", ");
+        }
+        s.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                s.push_str(", ");
+            }
+            let _ = write!(s, "${n}");
+            n += 1;
+        }
+        s.push(')');
+    }
+    s
+}
+
+/// `$1, $2, …, $n` for an `IN` list.
+fn list(n: usize) -> String {
+    let mut s = String::with_capacity(n * 5);
+    for i in 1..=n {
+        if i > 1 {
+            s.push_str(", ");
+        }
+        let _ = write!(s, "${i}");
+    }
+    s
+}
+
+fn lock_clause(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Postgres => " FOR UPDATE",
+        // SQLite has one writer at a time (`BEGIN IMMEDIATE`).
+        Backend::Sqlite => "",
+    }
+}
+
+/// Locks the eSIMs among `iccids` for the transaction (PostgreSQL; SQLite
+/// writers are serialised anyway) and returns their owners by ICCID.
+/// Locking in ICCID order keeps concurrent batches from deadlocking.
+pub async fn lock_esims(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    iccids: &[&str],
+) -> Result<HashMap<String, String>> {
+    let mut sorted: Vec<&str> = iccids.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut out = HashMap::with_capacity(sorted.len());
+    for chunk in sorted.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "SELECT iccid, account_id FROM esims WHERE iccid IN ({}) ORDER BY iccid{}",
+            list(chunk.len()),
+            lock_clause(backend)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for i in chunk {
+            q = q.bind(*i);
+        }
+        for r in q.fetch_all(&mut *conn).await? {
+            out.insert(r.try_get("iccid")?, r.try_get("account_id")?);
+        }
+    }
+    Ok(out)
+}
+
+/// Which of `event_ids` are stored already.
+pub async fn existing_events(conn: &mut AnyConnection, event_ids: &[&str]) -> Result<HashSet<String>> {
+    let mut out = HashSet::new();
+    for chunk in event_ids.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "SELECT event_id FROM usage_events WHERE event_id IN ({})",
+            list(chunk.len())
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for r in q.fetch_all(&mut *conn).await? {
+            out.insert(r.try_get("event_id")?);
+        }
+    }
+    Ok(out)
+}
+
+/// A usage record as stored.
+#[derive(Debug, Clone)]
+pub struct UsageEventRow {
+    pub event_id: String,
+    pub iccid: String,
+    pub kind: String,
+    pub quantity: i64,
+    pub country: String,
+    pub occurred_at: i64,
+    pub package_id: Option<String>,
+    pub overage: i64,
+    pub received_at: i64,
+}
+
+/// Inserts records, skipping event ids already stored; returns how many
+/// were inserted.
+pub async fn insert_events(conn: &mut AnyConnection, rows: &[UsageEventRow]) -> Result<u64> {
+    let mut inserted = 0;
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO usage_events (event_id, iccid, kind, quantity, country, occurred_at, package_id, overage, \
+             received_at) VALUES {} ON CONFLICT (event_id) DO NOTHING",
+            placeholders(chunk.len(), 9, 1)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for e in chunk {
+            q = q
+                .bind(e.event_id.as_str())
+                .bind(e.iccid.as_str())
+                .bind(e.kind.as_str())
+                .bind(e.quantity)
+                .bind(e.country.as_str())
+                .bind(e.occurred_at)
+                .bind(e.package_id.as_deref())
+                .bind(e.overage)
+                .bind(e.received_at);
+        }
+        inserted += q.execute(&mut *conn).await?.rows_affected();
+    }
+    Ok(inserted)
+}
+
+/// A package with what drawing down and reminders need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsagePackageRow {
+    pub id: String,
+    pub iccid: String,
+    pub account_id: String,
+    pub plan_code: String,
+    pub countries: String,
+    pub data_limit_bytes: Option<i64>,
+    pub voice_limit_seconds: i64,
+    pub sms_limit: i64,
+    pub used_data_bytes: i64,
+    pub used_voice_seconds: i64,
+    pub used_sms: i64,
+    pub activation: String,
+    pub validity_days: i64,
+    pub starts_at: Option<i64>,
+    pub expires_at: Option<i64>,
+    pub state: String,
+    pub created_at: i64,
+    pub notified_80_at: Option<i64>,
+    pub notified_100_at: Option<i64>,
+    pub notified_expiry_at: Option<i64>,
+}
+
+const PACKAGE_COLUMNS: &str = "id, iccid, account_id, plan_code, countries, data_limit_bytes, voice_limit_seconds, \
+     sms_limit, used_data_bytes, used_voice_seconds, used_sms, activation, validity_days, starts_at, expires_at, \
+     state, created_at, notified_80_at, notified_100_at, notified_expiry_at";
+
+fn package(r: &AnyRow) -> Result<UsagePackageRow> {
+    Ok(UsagePackageRow {
+        id: r.try_get("id")?,
+        iccid: r.try_get("iccid")?,
+        account_id: r.try_get("account_id")?,
+        plan_code: r.try_get("plan_code")?,
+        countries: r.try_get("countries")?,
+        data_limit_bytes: r.try_get("data_limit_bytes")?,
+        voice_limit_seconds: r.try_get("voice_limit_seconds")?,
+        sms_limit: r.try_get("sms_limit")?,
+        used_data_bytes: r.try_get("used_data_bytes")?,
+        used_voice_seconds: r.try_get("used_voice_seconds")?,
+        used_sms: r.try_get("used_sms")?,
+        activation: r.try_get("activation")?,
+        validity_days: r.try_get("validity_days")?,
+        starts_at: r.try_get("starts_at")?,
+        expires_at: r.try_get("expires_at")?,
+        state: r.try_get("state")?,
+        created_at: r.try_get("created_at")?,
+        notified_80_at: r.try_get("notified_80_at")?,
+        notified_100_at: r.try_get("notified_100_at")?,
+        notified_expiry_at: r.try_get("notified_expiry_at")?,
+    })
+}
+
+/// The packages on the eSIMs `iccids`, oldest first per eSIM, locked for
+/// the transaction on PostgreSQL.
+pub async fn packages_for(conn: &mut AnyConnection, backend: Backend, iccids: &[&str]) -> Result<Vec<UsagePackageRow>> {
+    let mut sorted: Vec<&str> = iccids.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut out = Vec::new();
+    for chunk in sorted.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "SELECT {PACKAGE_COLUMNS} FROM packages WHERE iccid IN ({}) ORDER BY iccid, created_at, id{}",
+            list(chunk.len()),
+            lock_clause(backend)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for i in chunk {
+            q = q.bind(*i);
+        }
+        for r in q.fetch_all(&mut *conn).await? {
+            out.push(package(&r)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Writes back what drawing down changed: usage, state, validity and
+/// reminder markers, many packages per statement.
+pub async fn update_packages(conn: &mut AnyConnection, rows: &[&UsagePackageRow]) -> Result<()> {
+    for chunk in rows.chunks(PACKAGES_PER_UPDATE) {
+        let sql = format!(
+            "UPDATE packages SET used_data_bytes = v.column2, used_voice_seconds = v.column3, used_sms = v.column4, \
+             state = v.column5, starts_at = v.column6, expires_at = v.column7, notified_80_at = v.column8, \
+             notified_100_at = v.column9, notified_expiry_at = v.column10 \
+             FROM (VALUES {}) AS v WHERE packages.id = v.column1",
+            placeholders(chunk.len(), 10, 1)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for p in chunk {
+            q = q
+                .bind(p.id.as_str())
+                .bind(p.used_data_bytes)
+                .bind(p.used_voice_seconds)
+                .bind(p.used_sms)
+                .bind(p.state.as_str())
+                .bind(p.starts_at)
+                .bind(p.expires_at)
+                .bind(p.notified_80_at)
+                .bind(p.notified_100_at)
+                .bind(p.notified_expiry_at);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Marks every running package whose validity ended by `now` as expired;
+/// returns how many.
+pub async fn expire_due(conn: &mut AnyConnection, now: i64) -> Result<u64> {
+    let r = sqlx::query("UPDATE packages SET state = 'expired' WHERE state = 'active' AND expires_at <= $1")
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(r.rows_affected())
+}
+
+/// Running packages that end in `(now, until]` and were not reminded yet.
+pub async fn expiring_unnotified(
+    conn: &mut AnyConnection,
+    now: i64,
+    until: i64,
+    limit: i64,
+) -> Result<Vec<UsagePackageRow>> {
+    let sql = format!(
+        "SELECT {PACKAGE_COLUMNS} FROM packages WHERE state = 'active' AND expires_at > $1 AND expires_at <= $2 \
+         AND notified_expiry_at IS NULL ORDER BY expires_at, id LIMIT $3"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(now)
+        .bind(until)
+        .bind(limit)
+        .fetch_all(conn)
+        .await?;
+    rows.iter().map(package).collect()
+}
+
+/// Records that the expiry reminder of a package went out; false when
+/// another worker recorded it first.
+pub async fn claim_expiry_notice(conn: &mut AnyConnection, id: &str, now: i64) -> Result<bool> {
+    let r = sqlx::query("UPDATE packages SET notified_expiry_at = $2 WHERE id = $1 AND notified_expiry_at IS NULL")
+        .bind(id)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Usage of one kind on one UTC day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DailyUsage {
+    /// Days since the Unix epoch.
+    pub day: i64,
+    pub kind: String,
+    pub quantity: i64,
+    pub overage: i64,
+}
+
+/// An eSIM's usage per UTC day and kind, oldest first.
+pub async fn daily(conn: &mut AnyConnection, iccid: &str) -> Result<Vec<DailyUsage>> {
+    let rows = sqlx::query(
+        "SELECT occurred_at / 86400000 AS day, kind, CAST(SUM(quantity) AS BIGINT) AS quantity, \
+         CAST(SUM(overage) AS BIGINT) AS overage FROM usage_events WHERE iccid = $1 \
+         GROUP BY occurred_at / 86400000, kind ORDER BY day, kind",
+    )
+    .bind(iccid)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(DailyUsage {
+                day: r.try_get("day")?,
+                kind: r.try_get("kind")?,
+                quantity: r.try_get("quantity")?,
+                overage: r.try_get("overage")?,
+            })
+        })
+        .collect()
+}
+
+// Nine parameters per event row must stay under SQLite's limit.
+const _: () = assert!(ROWS_PER_STATEMENT * 9 < 32_766 && PACKAGES_PER_UPDATE * 10 < 32_766);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_number_every_cell() {
+        assert_eq!(placeholders(2, 3, 1), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(list(3), "$1, $2, $3");
+    }
+}
