@@ -34,6 +34,8 @@ pub struct AppInner {
     /// integrations that call Tern back: the SM-DP+ emulator and the
     /// sandbox payment gateway's webhook.
     pub local_url: String,
+    /// The active plans, parsed, for a few seconds (the shop's hot path).
+    pub(crate) catalogue_cache: crate::catalogue::Cache,
 }
 
 #[derive(Clone)]
@@ -129,6 +131,7 @@ impl App {
             smdp_address,
             callback_secret,
             local_url: callback_base.to_owned(),
+            catalogue_cache: crate::catalogue::Cache::default(),
         })))
     }
 

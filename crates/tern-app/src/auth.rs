@@ -2,7 +2,7 @@
 //! account, and the checks sensitive actions make.
 
 use tern_domain::{Locale, Role};
-use tern_store::{accounts, sessions};
+use tern_store::sessions;
 
 use crate::App;
 use crate::clock::ms;
@@ -49,24 +49,21 @@ pub async fn authenticate(app: &App, token: &str) -> AppResult<Principal> {
     }
     let now = app.now_ms();
     let mut conn = app.db.conn().await?;
-    let session = sessions::by_token_hash(&mut conn, &tokens::hash(token), now)
+    let found = sessions::with_account_by_token_hash(&mut conn, &tokens::hash(token), now)
         .await?
         .ok_or(AppError::Unauthenticated)?;
-    let account = accounts::by_id(&mut conn, &session.account_id)
-        .await?
-        .ok_or(AppError::Unauthenticated)?;
-    if account.status != "active" {
+    if found.status != "active" {
         return Err(AppError::Unauthenticated);
     }
-    if now - session.last_seen_at > 60_000 {
-        sessions::touch(&mut conn, &session.id, now).await?;
+    if now - found.last_seen_at > 60_000 {
+        sessions::touch(&mut conn, &found.session_id, now).await?;
     }
     Ok(Principal {
-        account_id: account.id,
-        session_id: session.id,
-        role: Role::parse(&account.role).unwrap_or(Role::User),
-        locale: Locale::parse(&account.locale).unwrap_or_default(),
-        reauth_at: session.reauth_at,
-        status: account.status,
+        account_id: found.account_id,
+        session_id: found.session_id,
+        role: Role::parse(&found.role).unwrap_or(Role::User),
+        locale: Locale::parse(&found.locale).unwrap_or_default(),
+        reauth_at: found.reauth_at,
+        status: found.status,
     })
 }

@@ -9,6 +9,37 @@ use tern_store::plans::{self, PlanRow};
 use crate::App;
 use crate::error::{AppError, AppResult};
 
+/// How long the parsed catalogue is reused before it is read again. An
+/// import in this process clears it at once; other processes see the new
+/// catalogue within this time.
+const CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The active plans, parsed and checked, with when they were read.
+#[derive(Default)]
+pub struct Cache(std::sync::RwLock<Option<(std::time::Instant, std::sync::Arc<Vec<Plan>>)>>);
+
+impl Cache {
+    fn get(&self) -> Option<std::sync::Arc<Vec<Plan>>> {
+        let guard = self.0.read().ok()?;
+        guard
+            .as_ref()
+            .filter(|(at, _)| at.elapsed() < CACHE_TTL)
+            .map(|(_, plans)| plans.clone())
+    }
+
+    fn put(&self, plans: std::sync::Arc<Vec<Plan>>) {
+        if let Ok(mut guard) = self.0.write() {
+            *guard = Some((std::time::Instant::now(), plans));
+        }
+    }
+
+    fn clear(&self) {
+        if let Ok(mut guard) = self.0.write() {
+            *guard = None;
+        }
+    }
+}
+
 /// Which format an import file is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -76,6 +107,7 @@ pub async fn import(
     tx.commit()
         .await
         .map_err(|e| AppError::from(tern_store::StoreError::from(e)))?;
+    app.catalogue_cache.clear();
     Ok(report)
 }
 
@@ -120,11 +152,31 @@ pub async fn list(app: &App, country: Option<&str>, region: Option<&str>, locale
         Some(_) => return Err(AppError::field("region", "region_invalid")),
         None => None,
     };
+    let all = active_plans(app).await?;
+    let out: Vec<&Plan> = all
+        .iter()
+        .filter(|p| {
+            country
+                .as_deref()
+                .is_none_or(|c| p.coverage().as_slice().iter().any(|x| x.as_str() == c))
+        })
+        .filter(|p| region.as_deref().is_none_or(|r| p.region().kind() == r))
+        .collect();
+    Ok(out.into_iter().map(|p| view(p.clone(), locale)).collect())
+}
+
+/// Every active plan, cheapest first, from the cache when it is fresh.
+async fn active_plans(app: &App) -> AppResult<std::sync::Arc<Vec<Plan>>> {
+    if let Some(plans) = app.catalogue_cache.get() {
+        return Ok(plans);
+    }
     let mut conn = app.db.conn().await?;
-    let rows = plans::list_active(&mut conn, country.as_deref(), region.as_deref()).await?;
+    let rows = plans::list_active(&mut conn, None, None).await?;
     let mut out: Vec<Plan> = rows.iter().map(to_plan).collect::<AppResult<_>>()?;
     out.sort_by_key(|p| (p.price().amount_minor, p.code().as_str().to_owned()));
-    Ok(out.into_iter().map(|p| view(p, locale)).collect())
+    let plans = std::sync::Arc::new(out);
+    app.catalogue_cache.put(plans.clone());
+    Ok(plans)
 }
 
 /// One plan by code (inactive ones too, so old orders can show theirs).

@@ -144,3 +144,44 @@ pub async fn delete_expired(conn: &mut AnyConnection, now: i64) -> Result<u64> {
         .await?;
     Ok(r.rows_affected())
 }
+
+/// A live session together with what authorisation needs of its account,
+/// in one query (the hot path of every signed-in request).
+#[derive(Debug, Clone)]
+pub struct SessionAccount {
+    pub session_id: String,
+    pub account_id: String,
+    pub last_seen_at: i64,
+    pub reauth_at: Option<i64>,
+    pub role: String,
+    pub locale: String,
+    pub status: String,
+}
+
+pub async fn with_account_by_token_hash(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+    now: i64,
+) -> Result<Option<SessionAccount>> {
+    let row = sqlx::query(
+        "SELECT s.id, s.account_id, s.last_seen_at, s.reauth_at, a.role, a.locale, a.status \
+         FROM sessions s JOIN accounts a ON a.id = s.account_id \
+         WHERE s.token_hash = $1 AND s.expires_at > $2",
+    )
+    .bind(token_hash)
+    .bind(now)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| {
+        Ok(SessionAccount {
+            session_id: r.try_get("id")?,
+            account_id: r.try_get("account_id")?,
+            last_seen_at: r.try_get("last_seen_at")?,
+            reauth_at: r.try_get("reauth_at")?,
+            role: r.try_get("role")?,
+            locale: r.try_get("locale")?,
+            status: r.try_get("status")?,
+        })
+    })
+    .transpose()
+}
