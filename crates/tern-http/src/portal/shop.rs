@@ -181,7 +181,17 @@ pub async fn buy(
     if let Err(r) = ctx.check_csrf(&f.csrf) {
         return r;
     }
-    if f.again.is_empty() && recent_purchase(&ctx.state.app, &who, &code).await.is_some() {
+    // A resubmit of this very form (same key) is answered by the order it
+    // made; only a new form within minutes of a purchase needs the tick.
+    let key_used = match ctx.state.app.db.conn().await {
+        Ok(mut conn) if !f.key.is_empty() => tern_store::idempotency::get(&mut conn, &who.account_id, &f.key)
+            .await
+            .ok()
+            .flatten()
+            .is_some(),
+        _ => false,
+    };
+    if f.again.is_empty() && !key_used && recent_purchase(&ctx.state.app, &who, &code).await.is_some() {
         let errors = json!({ "general": t(ctx.locale, "shop.confirm_again_needed") });
         return plan_page(&ctx, &code, StatusCode::CONFLICT, errors).await;
     }
