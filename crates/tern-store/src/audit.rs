@@ -65,6 +65,19 @@ pub async fn append(conn: &mut AnyConnection, backend: Backend, e: &AuditEvent<'
     Ok(seq)
 }
 
+fn entry(r: &sqlx::any::AnyRow) -> Result<StoredEntry> {
+    Ok(StoredEntry {
+        seq: r.try_get("seq")?,
+        at_ms: r.try_get("at")?,
+        actor: r.try_get("actor")?,
+        action: r.try_get("action")?,
+        subject: r.try_get("subject")?,
+        details: r.try_get("details")?,
+        prev_hash: r.try_get("prev_hash")?,
+        hash: r.try_get("hash")?,
+    })
+}
+
 /// A page of entries after `after_seq`, in order.
 pub async fn page(conn: &mut AnyConnection, after_seq: i64, limit: i64) -> Result<Vec<StoredEntry>> {
     let rows = sqlx::query(
@@ -75,20 +88,7 @@ pub async fn page(conn: &mut AnyConnection, after_seq: i64, limit: i64) -> Resul
     .bind(limit)
     .fetch_all(conn)
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(StoredEntry {
-                seq: r.try_get("seq")?,
-                at_ms: r.try_get("at")?,
-                actor: r.try_get("actor")?,
-                action: r.try_get("action")?,
-                subject: r.try_get("subject")?,
-                details: r.try_get("details")?,
-                prev_hash: r.try_get("prev_hash")?,
-                hash: r.try_get("hash")?,
-            })
-        })
-        .collect()
+    rows.iter().map(entry).collect()
 }
 
 /// Entries about one subject or by one actor, newest first.
@@ -101,20 +101,7 @@ pub async fn for_account(conn: &mut AnyConnection, account_id: &str, limit: i64)
     .bind(limit)
     .fetch_all(conn)
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(StoredEntry {
-                seq: r.try_get("seq")?,
-                at_ms: r.try_get("at")?,
-                actor: r.try_get("actor")?,
-                action: r.try_get("action")?,
-                subject: r.try_get("subject")?,
-                details: r.try_get("details")?,
-                prev_hash: r.try_get("prev_hash")?,
-                hash: r.try_get("hash")?,
-            })
-        })
-        .collect()
+    rows.iter().map(entry).collect()
 }
 
 pub async fn count(conn: &mut AnyConnection) -> Result<i64> {

@@ -76,13 +76,10 @@ pub struct ProfileForm {
 
 pub async fn update_profile(State(s): State<HttpState>, headers: HeaderMap, Form(f): Form<ProfileForm>) -> Response {
     let ctx = Ctx::load(s, &headers, "/account").await;
-    let who = match ctx.require_login() {
-        Ok(w) => w.clone(),
+    let who = match ctx.form_user(&f.csrf) {
+        Ok(w) => w,
         Err(r) => return r,
     };
-    if let Err(r) = ctx.check_csrf(&f.csrf) {
-        return r;
-    }
     let update = ProfileUpdate {
         name: Some(f.name),
         phone: Some(f.phone),
@@ -114,13 +111,10 @@ pub struct PasswordForm {
 
 pub async fn change_password(State(s): State<HttpState>, headers: HeaderMap, Form(f): Form<PasswordForm>) -> Response {
     let ctx = Ctx::load(s, &headers, "/account").await;
-    let who = match ctx.require_login() {
-        Ok(w) => w.clone(),
+    let who = match ctx.form_user(&f.csrf) {
+        Ok(w) => w,
         Err(r) => return r,
     };
-    if let Err(r) = ctx.check_csrf(&f.csrf) {
-        return r;
-    }
     let result = accounts::change_password(&ctx.state.app, &who, &f.current_password, &f.new_password).await;
     after(&ctx, "password", result, "password_changed").await
 }
@@ -134,26 +128,20 @@ pub struct CodeForm {
 
 pub async fn send_phone_code(State(s): State<HttpState>, headers: HeaderMap, Form(f): Form<CodeForm>) -> Response {
     let ctx = Ctx::load(s, &headers, "/account").await;
-    let who = match ctx.require_login() {
-        Ok(w) => w.clone(),
+    let who = match ctx.form_user(&f.csrf) {
+        Ok(w) => w,
         Err(r) => return r,
     };
-    if let Err(r) = ctx.check_csrf(&f.csrf) {
-        return r;
-    }
     let result = accounts::send_phone_code(&ctx.state.app, &who).await;
     after(&ctx, "phone", result, "code_sent").await
 }
 
 pub async fn confirm_phone(State(s): State<HttpState>, headers: HeaderMap, Form(f): Form<CodeForm>) -> Response {
     let ctx = Ctx::load(s, &headers, "/account").await;
-    let who = match ctx.require_login() {
-        Ok(w) => w.clone(),
+    let who = match ctx.form_user(&f.csrf) {
+        Ok(w) => w,
         Err(r) => return r,
     };
-    if let Err(r) = ctx.check_csrf(&f.csrf) {
-        return r;
-    }
     let result = accounts::confirm_phone_code(&ctx.state.app, &who, &f.code).await;
     after(&ctx, "phone", result, "phone_verified").await
 }
@@ -171,13 +159,10 @@ pub async fn end_session(
     Form(f): Form<CsrfForm>,
 ) -> Response {
     let ctx = Ctx::load(s, &headers, "/account").await;
-    let who = match ctx.require_login() {
-        Ok(w) => w.clone(),
+    let who = match ctx.form_user(&f.csrf) {
+        Ok(w) => w,
         Err(r) => return r,
     };
-    if let Err(r) = ctx.check_csrf(&f.csrf) {
-        return r;
-    }
     let result = accounts::end_session(&ctx.state.app, &who, &id).await;
     after(&ctx, "sessions", result, "session_ended").await
 }

@@ -23,13 +23,10 @@ pub struct TopUpForm {
 /// Starts a top-up from the wallet page and goes to the checkout.
 pub async fn start(State(s): State<HttpState>, headers: HeaderMap, Form(f): Form<TopUpForm>) -> Response {
     let ctx = Ctx::load(s, &headers, "/wallet").await;
-    let who = match ctx.require_login() {
-        Ok(w) => w.clone(),
+    let who = match ctx.form_user(&f.csrf) {
+        Ok(w) => w,
         Err(r) => return r,
     };
-    if let Err(r) = ctx.check_csrf(&f.csrf) {
-        return r;
-    }
     let minor = tern_app::wallet::currency(&ctx.state.app)
         .ok()
         .and_then(|c| Money::parse_decimal(&f.amount, c).ok())
@@ -78,13 +75,10 @@ pub async fn pay(
     Form(f): Form<PayForm>,
 ) -> Response {
     let ctx = Ctx::load(s, &headers, &format!("/sandbox/checkout/{id}")).await;
-    let who = match ctx.require_login() {
-        Ok(w) => w.clone(),
+    let who = match ctx.form_user(&f.csrf) {
+        Ok(w) => w,
         Err(r) => return r,
     };
-    if let Err(r) = ctx.check_csrf(&f.csrf) {
-        return r;
-    }
     let row = match ctx.state.app.db.conn().await {
         Ok(mut conn) => top_ups::by_id(&mut conn, &id).await.ok().flatten(),
         Err(_) => None,

@@ -135,13 +135,10 @@ pub async fn simulate_install(
     Form(f): Form<CsrfForm>,
 ) -> Response {
     let ctx = Ctx::load(s, &headers, &format!("/esims/{iccid}")).await;
-    let who = match ctx.require_login() {
-        Ok(w) => w.clone(),
+    let who = match ctx.form_user(&f.csrf) {
+        Ok(w) => w,
         Err(r) => return r,
     };
-    if let Err(r) = ctx.check_csrf(&f.csrf) {
-        return r;
-    }
     match esims::simulate_install(&ctx.state.app, &who, &iccid).await {
         Ok(()) => {
             // The emulator calls back within moments; give it a beat so the
@@ -163,13 +160,10 @@ pub async fn cancel_order(
     Form(f): Form<CsrfForm>,
 ) -> Response {
     let ctx = Ctx::load(s, &headers, "/esims").await;
-    let who = match ctx.require_login() {
-        Ok(w) => w.clone(),
+    let who = match ctx.form_user(&f.csrf) {
+        Ok(w) => w,
         Err(r) => return r,
     };
-    if let Err(r) = ctx.check_csrf(&f.csrf) {
-        return r;
-    }
     match orders::cancel(&ctx.state.app, &who, &id).await {
         Ok(_) => Redirect::to("/esims?notice=order_canceled").into_response(),
         Err(e) => {

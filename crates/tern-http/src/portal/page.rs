@@ -109,6 +109,14 @@ impl Ctx {
         json!({ "fields": fields, "general": message(e.code(), self.locale) })
     }
 
+    /// The signed-in user posting a form with a good CSRF token; otherwise
+    /// the answer to give (sign-in redirect or "please try again").
+    pub fn form_user(&self, csrf: &str) -> Result<Principal, Response> {
+        let who = self.require_login()?.clone();
+        self.check_csrf(csrf)?;
+        Ok(who)
+    }
+
     /// Whether the form's CSRF field is good; when not, the answer to give.
     pub fn check_csrf(&self, submitted: &str) -> Result<(), Response> {
         if csrf::valid(&self.jar, submitted) {

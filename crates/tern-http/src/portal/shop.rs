@@ -174,13 +174,10 @@ pub async fn buy(
     Form(f): Form<BuyForm>,
 ) -> Response {
     let ctx = Ctx::load(s, &headers, &format!("/plans/{code}")).await;
-    let who = match ctx.require_login() {
-        Ok(w) => w.clone(),
+    let who = match ctx.form_user(&f.csrf) {
+        Ok(w) => w,
         Err(r) => return r,
     };
-    if let Err(r) = ctx.check_csrf(&f.csrf) {
-        return r;
-    }
     // A resubmit of this very form (same key) is answered by the order it
     // made; only a new form within minutes of a purchase needs the tick.
     let key_used = match ctx.state.app.db.conn().await {
@@ -269,13 +266,10 @@ pub struct RedeemForm {
 
 pub async fn wallet_redeem(State(s): State<HttpState>, headers: HeaderMap, Form(f): Form<RedeemForm>) -> Response {
     let ctx = Ctx::load(s, &headers, "/wallet").await;
-    let who = match ctx.require_login() {
-        Ok(w) => w.clone(),
+    let who = match ctx.form_user(&f.csrf) {
+        Ok(w) => w,
         Err(r) => return r,
     };
-    if let Err(r) = ctx.check_csrf(&f.csrf) {
-        return r;
-    }
     match wallet::redeem(&ctx.state.app, &who, &f.code).await {
         Ok(_) => Redirect::to("/wallet?notice=voucher_redeemed").into_response(),
         Err(e) => {
