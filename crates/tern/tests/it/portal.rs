@@ -153,3 +153,96 @@ on_both!(portal_sign_in_flow_and_language, |db: Db| async move {
     assert_eq!(&png[..4], b"\x89PNG");
     app.stop().await;
 });
+
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker).unwrap_or_else(|| panic!("no {name} field")) + marker.len();
+    html[start..start + html[start..].find('"').unwrap()].to_owned()
+}
+
+on_both!(
+    buying_the_same_plan_again_within_minutes_needs_a_tick,
+    |db: Db| async move {
+        let app = TestApp::start(db).await;
+        let token = crate::orders::funded_user(&app, "pat@example.com", 5000).await;
+        let browser = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        browser.get(format!("{}/login", app.url)).send().await.unwrap();
+        let html = browser
+            .get(format!("{}/login", app.url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let res = browser
+            .post(format!("{}/login", app.url))
+            .form(&[
+                ("csrf", csrf_of(&html).as_str()),
+                ("email", "pat@example.com"),
+                ("password", PW),
+                ("next", "/plans"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let page = browser
+            .get(format!("{}/plans/JP-1GB-7D", app.url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let (csrf, key1) = (csrf_of(&page), hidden(&page, "key"));
+        let buy = |key: String, again: &'static str| {
+            let browser = browser.clone();
+            let csrf = csrf.clone();
+            let url = format!("{}/plans/JP-1GB-7D/buy", app.url);
+            async move {
+                browser
+                    .post(url)
+                    .form(&[
+                        ("csrf", csrf.as_str()),
+                        ("key", key.as_str()),
+                        ("iccid", ""),
+                        ("again", again),
+                    ])
+                    .send()
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(buy(key1.clone(), "").await.status(), StatusCode::SEE_OTHER);
+        // The same form again: the same order, no question asked.
+        assert_eq!(buy(key1, "").await.status(), StatusCode::SEE_OTHER);
+        let orders = |t: String| {
+            let app = &app;
+            async move { app.get("/api/v1/orders", Some(&t)).await.1.as_array().unwrap().len() }
+        };
+        assert_eq!(orders(token.clone()).await, 1);
+        // Back, reload, Pay: a fresh form now asks first.
+        let page = browser
+            .get(format!("{}/plans/JP-1GB-7D", app.url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("You bought this plan at"), "{page}");
+        let key2 = hidden(&page, "key");
+        let res = buy(key2.clone(), "").await;
+        assert_eq!(res.status(), StatusCode::CONFLICT);
+        assert!(res.text().await.unwrap().contains("Tick"));
+        assert_eq!(orders(token.clone()).await, 1);
+        assert_eq!(buy(key2, "yes").await.status(), StatusCode::SEE_OTHER);
+        assert_eq!(orders(token).await, 2);
+        app.stop().await;
+    }
+);
