@@ -171,3 +171,30 @@ export async function issueVouchers({ value = '20.00', currency = 'USD', count =
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * Creates a network API key with the real CLI (`tern admin api-key create
+ * --role network`) against the running server's database, and returns it.
+ */
+export async function networkKey() {
+  if (!TERN_BIN) throw new Error('TERN_BIN must be set (scripts/browser-tests sets it)');
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const { mkdtemp, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const dir = await mkdtemp(join(tmpdir(), 'tern-key-'));
+  try {
+    const env = { ...process.env, TERN_DATA_DIR: DATA_DIR, TERN_CONFIG: join(dir, 'none.toml') };
+    if (!env.TERN_DATABASE_URL) delete env.TERN_DATABASE_URL;
+    const { stdout } = await promisify(execFile)(
+      TERN_BIN,
+      ['admin', 'api-key', 'create', '--role', 'network', '--name', 'browser-test'],
+      { env, cwd: dir, timeout: 60000 },
+    );
+    const key = stdout.match(/tern_key_[A-Za-z0-9_-]+/);
+    if (!key) throw new Error(`no key in: ${stdout}`);
+    return key[0];
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import {
   BASE_URL,
   issueVouchers,
+  networkKey,
   launch,
   mobileContext,
   shot,
@@ -208,6 +209,27 @@ describe('shop story (mobile)', () => {
     }
     assert.equal((await page.locator('main .badge').innerText()).trim(), 'Installed');
     await shot(page, '20-09-esim-installed');
+
+    // 8b. The network reports usage; the page shows it on the chart.
+    const key = await networkKey();
+    const now = Date.now();
+    const records = [3, 2, 1].map((h, i) => ({
+      event_id: `browser-${i}`, iccid, kind: 'data', quantity: (i + 1) * 100 * 1024 * 1024,
+      country: 'JP', occurred_at: new Date(now - h * 3600 * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    }));
+    const usageRes = await fetch(`${BASE_URL}/api/v1/network/usage`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ records }),
+    });
+    assert.equal(usageRes.status, 200, await usageRes.text());
+    await page.reload();
+    const chart = page.locator('svg.chart');
+    assert.ok(await chart.isVisible(), 'usage chart shown');
+    assert.ok((await chart.locator('rect').count()) >= 1, 'at least one bar');
+    assert.ok(await page.getByRole('heading', { name: 'Data used per day' }).isVisible());
+    assert.match(await page.locator('main').innerText(), /4\.4 GB of 5 GB left/);
+    await shot(page, '20-09b-esim-usage-chart');
 
     // 9. The same page in Chinese.
     await Promise.all([

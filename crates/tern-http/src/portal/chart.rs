@@ -67,7 +67,7 @@ pub fn bar_chart(title: &str, description: &str, unit: &str, bars: &[Bar]) -> St
     }
     if !bars.is_empty() {
         let slot = plot_w / bars.len() as f64;
-        let bar_w = (slot * 0.7).max(2.0);
+        let bar_w = (slot * 0.7).clamp(2.0, 48.0);
         for (i, b) in bars.iter().enumerate() {
             let bh = if max > 0.0 { plot_h * b.value / max } else { 0.0 };
             let x = left + slot * i as f64 + (slot - bar_w) / 2.0;
