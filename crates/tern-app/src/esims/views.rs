@@ -108,8 +108,13 @@ pub async fn own(app: &App, who: &Principal, iccid: &str) -> AppResult<EsimRow> 
 }
 
 pub async fn get(app: &App, who: &Principal, iccid: &str) -> AppResult<EsimDetail> {
-    let e = own(app, who, iccid).await?;
+    // One pooled connection for both reads (this is a hot path).
+    let iccid = tern_domain::ids::Iccid::parse(iccid).map_err(|_| AppError::NotFound)?;
     let mut conn = app.db.conn().await?;
+    let e = match esims::by_iccid(&mut conn, iccid.as_str()).await? {
+        Some(e) if e.account_id == who.account_id => e,
+        _ => return Err(AppError::NotFound),
+    };
     let packages = esims::packages_of(&mut conn, &e.iccid)
         .await?
         .into_iter()
