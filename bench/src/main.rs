@@ -5,6 +5,7 @@
 //! Run it with `scripts/bench` (builds the release binaries first).
 
 mod basics;
+mod ingest;
 mod load;
 mod postgres;
 mod report;

@@ -27,6 +27,8 @@ pub struct DatabaseRun {
     pub load_peak_mib: f64,
     /// The kernel's high-water mark at the end (set-up included).
     pub hwm_mib: f64,
+    /// Usage ingestion against a raw INSERT, when it could be measured.
+    pub ingestion: Result<crate::ingest::Ingestion, String>,
 }
 
 impl DatabaseRun {
@@ -84,10 +86,23 @@ pub async fn run(tern: &Path, database_url: Option<&str>, params: &Params) -> an
     }
     let load_peak_mib = endpoints.iter().map(|e| e.figures.peak_rss_mib).fold(0.0, f64::max);
     let hwm_mib = peak_rss_mib(server.pid())?;
+    let ingestion = crate::ingest::measure(&server, &traveller.iccid, database_url)
+        .await
+        .map_err(|e| format!("{e:#}"));
+    match &ingestion {
+        Ok(i) => println!(
+            "  usage ingestion: {:.0} records/s through the API, {:.0} records/s raw INSERT ({:.0} %)",
+            i.api_per_sec,
+            i.raw_per_sec,
+            100.0 * i.api_per_sec / i.raw_per_sec
+        ),
+        Err(e) => println!("  usage ingestion not measured: {e}"),
+    }
     Ok(DatabaseRun {
         endpoints,
         load_peak_mib,
         hwm_mib,
+        ingestion,
     })
 }
 
