@@ -57,22 +57,7 @@ pub async fn change_password(app: &App, who: &Principal, current: &str, new: &st
     accounts::set_password(&mut tx, &account.id, &hash, now).await?;
     let ended = sessions::delete_all_for_account(&mut tx, &account.id, Some(&who.session_id)).await?;
     token_store::void_all(&mut tx, &account.id, RESET_PASSWORD, now).await?;
-    if let Some(email) = &account.email {
-        let locale = Locale::parse(&account.locale).unwrap_or_default();
-        queue(
-            app,
-            &mut tx,
-            Message {
-                channel: Channel::Email,
-                account_id: Some(&account.id),
-                recipient: email,
-                template: "password_changed",
-                locale,
-                values: json!({ "name": account.name }),
-            },
-        )
-        .await?;
-    }
+    tell_password_changed(app, &mut tx, &account).await?;
     audit::record(
         &mut tx,
         app.db.backend(),
@@ -189,22 +174,7 @@ pub async fn confirm_reset(app: &App, token: &str, new: &str) -> AppResult<()> {
     accounts::set_password(&mut tx, &row.account_id, &hash, now).await?;
     accounts::set_email_verified(&mut tx, &row.account_id, now).await?;
     let ended = sessions::delete_all_for_account(&mut tx, &row.account_id, None).await?;
-    if let Some(email) = &account.email {
-        let locale = Locale::parse(&account.locale).unwrap_or_default();
-        queue(
-            app,
-            &mut tx,
-            Message {
-                channel: Channel::Email,
-                account_id: Some(&account.id),
-                recipient: email,
-                template: "password_changed",
-                locale,
-                values: json!({ "name": account.name }),
-            },
-        )
-        .await?;
-    }
+    tell_password_changed(app, &mut tx, &account).await?;
     audit::record(
         &mut tx,
         app.db.backend(),
@@ -216,6 +186,26 @@ pub async fn confirm_reset(app: &App, token: &str, new: &str) -> AppResult<()> {
     )
     .await?;
     tx.commit().await.map_err(tern_store::StoreError::from)?;
+    Ok(())
+}
+
+/// Emails the owner that the password changed (if the account has an email).
+async fn tell_password_changed(
+    app: &App,
+    conn: &mut tern_store::Conn,
+    account: &tern_store::accounts::AccountRow,
+) -> AppResult<()> {
+    let Some(email) = &account.email else { return Ok(()) };
+    let locale = Locale::parse(&account.locale).unwrap_or_default();
+    let msg = Message {
+        channel: Channel::Email,
+        account_id: Some(&account.id),
+        recipient: email,
+        template: "password_changed",
+        locale,
+        values: json!({ "name": account.name }),
+    };
+    queue(app, conn, msg).await?;
     Ok(())
 }
 
