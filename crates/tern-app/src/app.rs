@@ -91,12 +91,24 @@ impl App {
         };
         let mail_transport = match &settings.mail.smtp_url {
             Some(url) if !url.expose_secret().is_empty() => EmailTransport::Smtp(url.expose_secret().to_owned()),
-            _ => EmailTransport::File(settings.data_dir.join("outbox").join("mail")),
+            _ => EmailTransport::File(
+                settings
+                    .mail
+                    .file_dir
+                    .clone()
+                    .unwrap_or_else(|| settings.data_dir.join("outbox").join("mail")),
+            ),
         };
         let mailer = Mailer::new(&mail_transport, &settings.mail.from)?;
         let sms = match (&settings.sms.http_url, &settings.sms.http_secret) {
             (Some(url), Some(secret)) if !url.is_empty() => SmsSender::http(url, secret.expose_secret()),
-            _ => SmsSender::File(settings.data_dir.join("outbox").join("sms")),
+            _ => SmsSender::File(
+                settings
+                    .sms
+                    .file_dir
+                    .clone()
+                    .unwrap_or_else(|| settings.data_dir.join("outbox").join("sms")),
+            ),
         };
         let dummy_hash = crate::passwords::hash(crate::tokens::new_token()).await?;
         let callback_secret = match &settings.smdp.callback_secret {

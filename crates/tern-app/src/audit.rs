@@ -70,3 +70,28 @@ pub async fn verify(db: &tern_store::Db, mut progress: impl FnMut(i64)) -> AppRe
         }
     }
 }
+
+/// Records a refused staff action (an audit entry per forbidden attempt).
+/// Best effort: a failure to record is logged, the 403 stands.
+pub async fn forbidden(app: &crate::App, actor: &str, action: &str) {
+    let result = async {
+        let mut tx = app.db.begin().await?;
+        record(
+            &mut tx,
+            app.db.backend(),
+            actor,
+            "access.forbidden",
+            action,
+            serde_json::json!({}),
+            app.now_ms(),
+        )
+        .await?;
+        tx.commit().await.map_err(tern_store::StoreError::from)?;
+        Ok::<_, crate::AppError>(())
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "could not record a forbidden attempt");
+    }
+    metrics::counter!("tern_forbidden_total").increment(1);
+}

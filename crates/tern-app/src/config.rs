@@ -42,6 +42,83 @@ pub struct Settings {
     pub jobs: JobSettings,
     pub wallet: WalletSettings,
     pub smdp: SmdpSettings,
+    pub closure: ClosureSettings,
+    pub exports: ExportSettings,
+}
+
+/// Personal data exports.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ExportSettings {
+    /// How long the emailed download link works; the file is deleted then.
+    #[serde(with = "humantime_serde")]
+    pub ttl: Duration,
+    /// Least time between two exports a user asks for (exports made for an
+    /// account closure are not limited).
+    #[serde(with = "humantime_serde")]
+    pub min_interval: Duration,
+}
+
+impl Default for ExportSettings {
+    fn default() -> Self {
+        Self {
+            ttl: Duration::from_secs(7 * 86_400),
+            min_interval: Duration::from_secs(86_400),
+        }
+    }
+}
+
+/// Account closure and dormant accounts.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClosureSettings {
+    /// Time to change one's mind before processing starts (0 allowed).
+    #[serde(with = "humantime_serde")]
+    pub cooling_off: Duration,
+    /// The due date is this many working days after the day of receipt.
+    pub due_working_days: u32,
+    /// `weekends`, `cn-2026`, or the path of a calendar TOML file.
+    pub calendar: String,
+    /// Refund promotional credit too (normally it is forfeited).
+    pub refund_promo: bool,
+    /// How long pseudonymised financial records are kept before a job
+    /// purges them.
+    #[serde(with = "humantime_serde")]
+    pub retention: Duration,
+    /// Wrong passwords on a closure request per `password_window` before 429.
+    pub password_failures: u32,
+    #[serde(with = "humantime_serde")]
+    pub password_window: Duration,
+    /// Operators are warned this many working days before a due date.
+    pub at_risk_working_days: u32,
+    /// Inactivity after which an account is warned that it will be closed;
+    /// 0 turns dormant-account closure off.
+    #[serde(with = "humantime_serde")]
+    pub dormant_after: Duration,
+    /// Time after the warning, without a login, before the closure request.
+    #[serde(with = "humantime_serde")]
+    pub dormant_grace: Duration,
+    /// A top-up still pending after this long is treated as abandoned.
+    #[serde(with = "humantime_serde")]
+    pub abandoned_top_up_after: Duration,
+}
+
+impl Default for ClosureSettings {
+    fn default() -> Self {
+        Self {
+            cooling_off: Duration::from_secs(7 * 86_400),
+            due_working_days: 15,
+            calendar: "weekends".into(),
+            refund_promo: false,
+            retention: Duration::from_secs(7 * 365 * 86_400),
+            password_failures: 5,
+            password_window: Duration::from_secs(15 * 60),
+            at_risk_working_days: 3,
+            dormant_after: Duration::from_secs(730 * 86_400),
+            dormant_grace: Duration::from_secs(30 * 86_400),
+            abandoned_top_up_after: Duration::from_secs(3600),
+        }
+    }
 }
 
 /// Where eSIM profiles come from.
@@ -68,6 +145,10 @@ pub struct SmdpSettings {
     pub client_cert: Option<PathBuf>,
     pub client_key: Option<PathBuf>,
     pub ca_bundle: Option<PathBuf>,
+    /// The mobile network's provisioning API used to bar subscriptions at
+    /// closure; unset uses `url` (the emulator serves both) or the
+    /// built-in emulator.
+    pub network_url: Option<String>,
     /// The built-in emulator's host name (goes into activation codes).
     pub emulator_address: String,
     /// Profiles the built-in emulator has in stock.
@@ -85,6 +166,7 @@ impl Default for SmdpSettings {
             client_cert: None,
             client_key: None,
             ca_bundle: None,
+            network_url: None,
             emulator_address: "smdp.tern.test".into(),
             emulator_profiles: 10_000,
         }
@@ -146,6 +228,9 @@ pub struct MailSettings {
     /// `data_dir/outbox/mail`.
     #[serde(serialize_with = "redact")]
     pub smtp_url: Option<SecretString>,
+    /// Folder for `.eml` files when no SMTP server is set; default
+    /// `data_dir/outbox/mail`.
+    pub file_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -155,6 +240,9 @@ pub struct SmsSettings {
     pub http_url: Option<String>,
     #[serde(serialize_with = "redact")]
     pub http_secret: Option<SecretString>,
+    /// Folder for SMS files when no provider is set; default
+    /// `data_dir/outbox/sms`.
+    pub file_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -171,6 +259,11 @@ pub struct JobSettings {
     #[serde(with = "humantime_serde")]
     pub retry_base: Duration,
     pub max_attempts: u32,
+    /// How often housekeeping runs (expired sessions and exports, dormant
+    /// accounts, retention purges, closure deadline gauges); 0 turns the
+    /// schedule off (tests run it by hand).
+    #[serde(with = "humantime_serde")]
+    pub housekeeping_every: Duration,
 }
 
 impl Default for Settings {
@@ -192,6 +285,8 @@ impl Default for Settings {
             jobs: JobSettings::default(),
             wallet: WalletSettings::default(),
             smdp: SmdpSettings::default(),
+            closure: ClosureSettings::default(),
+            exports: ExportSettings::default(),
         }
     }
 }
@@ -218,6 +313,7 @@ impl Default for MailSettings {
         Self {
             from: "Tern <no-reply@tern.invalid>".into(),
             smtp_url: None,
+            file_dir: None,
         }
     }
 }
@@ -230,6 +326,7 @@ impl Default for JobSettings {
             concurrency: 4,
             retry_base: Duration::from_secs(2),
             max_attempts: 10,
+            housekeeping_every: Duration::from_secs(15 * 60),
         }
     }
 }
@@ -252,6 +349,8 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "jobs",
     "wallet",
     "smdp",
+    "closure",
+    "exports",
 ];
 
 /// Why settings could not be loaded.

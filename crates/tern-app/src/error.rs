@@ -56,6 +56,16 @@ pub enum AppError {
     /// Too many attempts; try again after this many seconds.
     #[error("too many attempts")]
     RateLimited { retry_after_secs: u64 },
+    /// A per-feature limit with its own stable code (HTTP 429); try again
+    /// after this many seconds.
+    #[error("limit reached: {code}")]
+    Throttled { code: &'static str, retry_after_secs: u64 },
+    /// Not found, with a stable code more precise than `not_found` (HTTP 404).
+    #[error("not found: {0}")]
+    Missing(&'static str),
+    /// Existed, but is gone for good, with a stable code (HTTP 410).
+    #[error("gone: {0}")]
+    Gone(&'static str),
     /// The database or another dependency is down; retry later.
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -78,6 +88,8 @@ impl AppError {
             AppError::TokenInvalid => "token_invalid",
             AppError::Conflict(code) => code,
             AppError::RateLimited { .. } => "rate_limited",
+            AppError::Throttled { code, .. } => code,
+            AppError::Missing(code) | AppError::Gone(code) => code,
             AppError::InsufficientFunds { .. } => "insufficient_funds",
             AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal_error",

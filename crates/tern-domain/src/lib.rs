@@ -7,6 +7,7 @@ pub mod activation_code;
 pub mod audit;
 pub mod calendar;
 pub mod catalogue;
+pub mod closure;
 pub mod device;
 pub mod email;
 pub mod ids;

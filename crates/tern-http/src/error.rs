@@ -32,10 +32,11 @@ pub fn status_of(e: &AppError) -> StatusCode {
         AppError::Forbidden | AppError::ReauthRequired | AppError::EmailNotVerified | AppError::AccountInactive => {
             StatusCode::FORBIDDEN
         }
-        AppError::NotFound => StatusCode::NOT_FOUND,
+        AppError::NotFound | AppError::Missing(_) => StatusCode::NOT_FOUND,
+        AppError::Gone(_) => StatusCode::GONE,
         AppError::TokenInvalid => StatusCode::BAD_REQUEST,
         AppError::Conflict(_) => StatusCode::CONFLICT,
-        AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        AppError::RateLimited { .. } | AppError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
         AppError::InsufficientFunds { .. } => StatusCode::PAYMENT_REQUIRED,
         AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -107,7 +108,7 @@ impl IntoResponse for ApiError {
             }
             res = r;
         }
-        if let AppError::RateLimited { retry_after_secs } = self.error
+        if let AppError::RateLimited { retry_after_secs } | AppError::Throttled { retry_after_secs, .. } = self.error
             && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
         {
             res.headers_mut().insert(header::RETRY_AFTER, v);

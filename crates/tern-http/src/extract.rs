@@ -77,16 +77,64 @@ impl Auth {
 impl FromRequestParts<HttpState> for Auth {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &HttpState) -> Result<Self, Self::Rejection> {
-        let header_locale = locale_from_headers(&parts.headers);
-        let token = token_from_headers(&parts.headers)
-            .ok_or_else(|| ApiError::new(AppError::Unauthenticated, header_locale))?;
-        let who = authenticate(&state.app, &token)
+        let creds = Credentials::from_headers(&parts.headers);
+        let who = authenticate(&state.app, creds.token()?)
             .await
-            .map_err(|e| ApiError::new(e, header_locale))?;
-        let explicit = parts.headers.contains_key(header::ACCEPT_LANGUAGE)
-            || CookieJar::from_headers(&parts.headers).get(LANG_COOKIE).is_some();
-        let locale = if explicit { header_locale } else { who.locale };
-        Ok(Auth { who, locale })
+            .map_err(|e| creds.err(e))?;
+        Ok(creds.signed_in(who))
+    }
+}
+
+/// The token and language of a request whose handler authenticates it
+/// itself, in the same query as its own reads (a hot path); [`Auth`] for
+/// every other handler. Never rejects by itself.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    token: Option<String>,
+    header_locale: Locale,
+    /// Whether the request names its language (`Accept-Language` or the
+    /// language cookie), which then wins over the account's.
+    explicit_locale: bool,
+}
+
+impl Credentials {
+    fn from_headers(headers: &HeaderMap) -> Self {
+        Credentials {
+            token: token_from_headers(headers),
+            header_locale: locale_from_headers(headers),
+            explicit_locale: headers.contains_key(header::ACCEPT_LANGUAGE)
+                || CookieJar::from_headers(headers).get(LANG_COOKIE).is_some(),
+        }
+    }
+
+    /// The presented token; 401 when there is none.
+    pub fn token(&self) -> Result<&str, ApiError> {
+        self.token
+            .as_deref()
+            .ok_or_else(|| ApiError::new(AppError::Unauthenticated, self.header_locale))
+    }
+
+    /// An authentication error, in the request's language.
+    pub fn err(&self, e: AppError) -> ApiError {
+        ApiError::new(e, self.header_locale)
+    }
+
+    /// The signed-in caller, answered in the account's language unless the
+    /// request asks for another.
+    pub fn signed_in(self, who: Principal) -> Auth {
+        let locale = if self.explicit_locale {
+            self.header_locale
+        } else {
+            who.locale
+        };
+        Auth { who, locale }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Credentials {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Credentials::from_headers(&parts.headers))
     }
 }
 

@@ -5,7 +5,7 @@ use utoipa::Modify;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
-use crate::api::{accounts, catalogue, esims, me, orders, password_resets, payments, sessions, wallet};
+use crate::api::{accounts, admin_closures, catalogue, closure, esims, exports, me, orders, password_resets, payments, sessions, wallet};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -28,6 +28,19 @@ use crate::api::{accounts, catalogue, esims, me, orders, password_resets, paymen
         me::end_session,
         me::phone_start,
         me::phone_confirm,
+        exports::request_export,
+        exports::get_export,
+        exports::download_export,
+        closure::preview,
+        closure::request,
+        closure::current,
+        closure::cancel,
+        closure::status,
+        admin_closures::list,
+        admin_closures::show,
+        admin_closures::hold,
+        admin_closures::resume,
+        admin_closures::retry,
         password_resets::request_reset,
         password_resets::confirm_reset,
         wallet::get_wallet,
@@ -55,6 +68,9 @@ use crate::api::{accounts, catalogue, esims, me, orders, password_resets, paymen
         (name = "accounts", description = "Sign-up, verification and password reset"),
         (name = "sessions", description = "Signing in and out"),
         (name = "me", description = "The signed-in user's own account"),
+        (name = "exports", description = "Personal data exports: a ZIP of your data by an emailed, expiring link"),
+        (name = "closure", description = "Closing your account: preview, request, cooling-off, public status"),
+        (name = "admin", description = "Operators: closure requests (roles support and admin)"),
         (name = "wallet", description = "Prepaid balance and vouchers"),
         (name = "catalogue", description = "Plans by country and region"),
         (name = "orders", description = "Buying plans, idempotently"),

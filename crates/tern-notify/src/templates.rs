@@ -40,6 +40,12 @@ pub const NAMES: &[&str] = &[
     "usage_80",
     "usage_100",
     "expiry_soon",
+    "closure_received",
+    "closure_canceled",
+    "closure_reminder",
+    "closure_completed",
+    "dormant_warning",
+    "export_ready",
 ];
 
 static SOURCES: &[(&str, &str)] = templates!(
@@ -53,6 +59,12 @@ static SOURCES: &[(&str, &str)] = templates!(
     "usage_80",
     "usage_100",
     "expiry_soon",
+    "closure_received",
+    "closure_canceled",
+    "closure_reminder",
+    "closure_completed",
+    "dormant_warning",
+    "export_ready",
 );
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {

@@ -169,7 +169,7 @@ pub async fn set_phone_verified(conn: &mut AnyConnection, id: &str, phone: &str,
 }
 
 pub async fn touch_login(conn: &mut AnyConnection, id: &str, now: i64) -> Result<()> {
-    sqlx::query("UPDATE accounts SET last_login_at = $2 WHERE id = $1")
+    sqlx::query("UPDATE accounts SET last_login_at = $2, dormant_warned_at = NULL WHERE id = $1")
         .bind(id)
         .bind(now)
         .execute(conn)
@@ -192,4 +192,53 @@ pub async fn count(conn: &mut AnyConnection) -> Result<i64> {
         .fetch_one(conn)
         .await?
         .try_get("n")?)
+}
+
+/// Moves an account from status `from` to `to`; false when it was not in `from`.
+pub async fn set_status(conn: &mut AnyConnection, id: &str, from: &str, to: &str, now: i64) -> Result<bool> {
+    let r = sqlx::query("UPDATE accounts SET status = $3, updated_at = $4 WHERE id = $1 AND status = $2")
+        .bind(id)
+        .bind(from)
+        .bind(to)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Active travellers not seen since `before` and not yet warned.
+pub async fn dormant_to_warn(conn: &mut AnyConnection, before: i64, limit: i64) -> Result<Vec<AccountRow>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM accounts WHERE role = 'user' AND status = 'active' AND dormant_warned_at IS NULL \
+         AND COALESCE(last_login_at, created_at) < $1 ORDER BY created_at LIMIT $2"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(before)
+        .bind(limit)
+        .fetch_all(conn)
+        .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Marks the dormancy warning sent; false when it already was.
+pub async fn mark_dormant_warned(conn: &mut AnyConnection, id: &str, now: i64) -> Result<bool> {
+    let r = sqlx::query("UPDATE accounts SET dormant_warned_at = $2 WHERE id = $1 AND dormant_warned_at IS NULL")
+        .bind(id)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Warned before `warned_before` and not signed in since: ids to close.
+pub async fn dormant_to_close(conn: &mut AnyConnection, warned_before: i64, limit: i64) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM accounts WHERE role = 'user' AND status = 'active' AND dormant_warned_at IS NOT NULL \
+         AND dormant_warned_at < $1 AND COALESCE(last_login_at, created_at) < dormant_warned_at \
+         ORDER BY dormant_warned_at LIMIT $2",
+    )
+    .bind(warned_before)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
 }

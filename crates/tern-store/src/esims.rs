@@ -19,23 +19,58 @@ pub struct EsimRow {
     pub installed_at: Option<i64>,
 }
 
-const ESIM_COLUMNS: &str = "iccid, account_id, state, smdp_address, matching_id, activation_code, eid, last_error, \
-     created_at, updated_at, installed_at";
+/// The columns of `esims` in the order [`esim_at`] reads them, each
+/// prefixed with `$p` (a table alias and a dot, or nothing). A macro, so
+/// that queries are string literals: built once, the same text every time
+/// (sqlx caches the prepared statement per connection by its text).
+macro_rules! esim_columns {
+    ($p:literal) => {
+        concat!(
+            $p, "iccid, ", $p, "account_id, ", $p, "state, ", $p, "smdp_address, ", $p, "matching_id, ",
+            $p, "activation_code, ", $p, "eid, ", $p, "last_error, ", $p, "created_at, ", $p, "updated_at, ",
+            $p, "installed_at"
+        )
+    };
+}
+
+/// The columns of `packages` in the order [`package_at`] reads them,
+/// each prefixed with `$p`.
+macro_rules! package_columns {
+    ($p:literal) => {
+        concat!(
+            $p, "id, ", $p, "iccid, ", $p, "order_id, ", $p, "account_id, ", $p, "plan_code, ", $p, "countries, ",
+            $p, "data_limit_bytes, ", $p, "fair_use_bytes, ", $p, "voice_limit_seconds, ", $p, "sms_limit, ",
+            $p, "used_data_bytes, ", $p, "used_voice_seconds, ", $p, "used_sms, ", $p, "activation, ",
+            $p, "validity_days, ", $p, "starts_at, ", $p, "expires_at, ", $p, "state, ", $p, "created_at, ",
+            $p, "notified_80_at, ", $p, "notified_100_at, ", $p, "notified_expiry_at"
+        )
+    };
+}
+pub(crate) use package_columns;
+
+/// How many columns [`esim_columns`] lists.
+const ESIM_COLUMN_COUNT: usize = 11;
+
+/// Reads an eSIM from the row's columns `at`, `at + 1`, … (by position: a
+/// joined row has other columns of the same names).
+fn esim_at(r: &AnyRow, at: usize) -> Result<EsimRow> {
+    Ok(EsimRow {
+        iccid: r.try_get(at)?,
+        account_id: r.try_get(at + 1)?,
+        state: r.try_get(at + 2)?,
+        smdp_address: r.try_get(at + 3)?,
+        matching_id: r.try_get(at + 4)?,
+        activation_code: r.try_get(at + 5)?,
+        eid: r.try_get(at + 6)?,
+        last_error: r.try_get(at + 7)?,
+        created_at: r.try_get(at + 8)?,
+        updated_at: r.try_get(at + 9)?,
+        installed_at: r.try_get(at + 10)?,
+    })
+}
 
 fn esim(r: &AnyRow) -> Result<EsimRow> {
-    Ok(EsimRow {
-        iccid: r.try_get("iccid")?,
-        account_id: r.try_get("account_id")?,
-        state: r.try_get("state")?,
-        smdp_address: r.try_get("smdp_address")?,
-        matching_id: r.try_get("matching_id")?,
-        activation_code: r.try_get("activation_code")?,
-        eid: r.try_get("eid")?,
-        last_error: r.try_get("last_error")?,
-        created_at: r.try_get("created_at")?,
-        updated_at: r.try_get("updated_at")?,
-        installed_at: r.try_get("installed_at")?,
-    })
+    esim_at(r, 0)
 }
 
 pub async fn insert(conn: &mut AnyConnection, e: &EsimRow) -> Result<()> {
@@ -60,8 +95,7 @@ pub async fn insert(conn: &mut AnyConnection, e: &EsimRow) -> Result<()> {
 }
 
 pub async fn by_iccid(conn: &mut AnyConnection, iccid: &str) -> Result<Option<EsimRow>> {
-    let sql = format!("SELECT {ESIM_COLUMNS} FROM esims WHERE iccid = $1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let row = sqlx::query(concat!("SELECT ", esim_columns!(""), " FROM esims WHERE iccid = $1"))
         .bind(iccid)
         .fetch_optional(conn)
         .await?;
@@ -69,15 +103,20 @@ pub async fn by_iccid(conn: &mut AnyConnection, iccid: &str) -> Result<Option<Es
 }
 
 pub async fn for_account(conn: &mut AnyConnection, account_id: &str) -> Result<Vec<EsimRow>> {
-    let sql = format!("SELECT {ESIM_COLUMNS} FROM esims WHERE account_id = $1 ORDER BY created_at DESC");
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(account_id)
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        esim_columns!(""),
+        " FROM esims WHERE account_id = $1 ORDER BY created_at DESC"
+    ))
+    .bind(account_id)
         .fetch_all(conn)
         .await?;
     rows.iter().map(esim).collect()
 }
 
-#[derive(Debug, Clone)]
+/// A package (a bought plan) on an eSIM: allowances, what is used, validity,
+/// and when each reminder went out.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PackageRow {
     pub id: String,
     pub iccid: String,
@@ -98,42 +137,140 @@ pub struct PackageRow {
     pub expires_at: Option<i64>,
     pub state: String,
     pub created_at: i64,
+    /// When the 80 % data reminder went out (None: not yet).
+    pub notified_80_at: Option<i64>,
+    /// When the 100 % data reminder went out.
+    pub notified_100_at: Option<i64>,
+    /// When the reminder a day before expiry went out.
+    pub notified_expiry_at: Option<i64>,
 }
 
-const PACKAGE_COLUMNS: &str = "id, iccid, order_id, account_id, plan_code, countries, data_limit_bytes, fair_use_bytes, \
-     voice_limit_seconds, sms_limit, used_data_bytes, used_voice_seconds, used_sms, activation, validity_days, \
-     starts_at, expires_at, state, created_at";
-
-fn package(r: &AnyRow) -> Result<PackageRow> {
+/// Reads a package from the row's columns `at`, `at + 1`, … in the order of
+/// [`package_columns`] (by position: a joined row has other columns of the
+/// same names).
+pub(crate) fn package_at(r: &AnyRow, at: usize) -> Result<PackageRow> {
     Ok(PackageRow {
-        id: r.try_get("id")?,
-        iccid: r.try_get("iccid")?,
-        order_id: r.try_get("order_id")?,
-        account_id: r.try_get("account_id")?,
-        plan_code: r.try_get("plan_code")?,
-        countries: r.try_get("countries")?,
-        data_limit_bytes: r.try_get("data_limit_bytes")?,
-        fair_use_bytes: r.try_get("fair_use_bytes")?,
-        voice_limit_seconds: r.try_get("voice_limit_seconds")?,
-        sms_limit: r.try_get("sms_limit")?,
-        used_data_bytes: r.try_get("used_data_bytes")?,
-        used_voice_seconds: r.try_get("used_voice_seconds")?,
-        used_sms: r.try_get("used_sms")?,
-        activation: r.try_get("activation")?,
-        validity_days: r.try_get("validity_days")?,
-        starts_at: r.try_get("starts_at")?,
-        expires_at: r.try_get("expires_at")?,
-        state: r.try_get("state")?,
-        created_at: r.try_get("created_at")?,
+        id: r.try_get(at)?,
+        iccid: r.try_get(at + 1)?,
+        order_id: r.try_get(at + 2)?,
+        account_id: r.try_get(at + 3)?,
+        plan_code: r.try_get(at + 4)?,
+        countries: r.try_get(at + 5)?,
+        data_limit_bytes: r.try_get(at + 6)?,
+        fair_use_bytes: r.try_get(at + 7)?,
+        voice_limit_seconds: r.try_get(at + 8)?,
+        sms_limit: r.try_get(at + 9)?,
+        used_data_bytes: r.try_get(at + 10)?,
+        used_voice_seconds: r.try_get(at + 11)?,
+        used_sms: r.try_get(at + 12)?,
+        activation: r.try_get(at + 13)?,
+        validity_days: r.try_get(at + 14)?,
+        starts_at: r.try_get(at + 15)?,
+        expires_at: r.try_get(at + 16)?,
+        state: r.try_get(at + 17)?,
+        created_at: r.try_get(at + 18)?,
+        notified_80_at: r.try_get(at + 19)?,
+        notified_100_at: r.try_get(at + 20)?,
+        notified_expiry_at: r.try_get(at + 21)?,
     })
+}
+
+pub(crate) fn package(r: &AnyRow) -> Result<PackageRow> {
+    package_at(r, 0)
+}
+
+/// One eSIM of an account with its packages, oldest first, in one query;
+/// None when there is no such eSIM or it is someone else's.
+pub async fn with_packages(
+    conn: &mut AnyConnection,
+    iccid: &str,
+    account_id: &str,
+) -> Result<Option<(EsimRow, Vec<PackageRow>)>> {
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        esim_columns!("e."),
+        ", ",
+        package_columns!("p."),
+        " FROM esims e LEFT JOIN packages p ON p.iccid = e.iccid \
+         WHERE e.iccid = $1 AND e.account_id = $2 ORDER BY p.created_at, p.id"
+    ))
+    .bind(iccid)
+    .bind(account_id)
+    .fetch_all(conn)
+    .await?;
+    esim_and_packages(&rows, 0)
+}
+
+/// The eSIM in columns `at…` of `rows` (the same in every row) and the
+/// packages after it (absent when the outer join found none).
+fn esim_and_packages(rows: &[AnyRow], at: usize) -> Result<Option<(EsimRow, Vec<PackageRow>)>> {
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    if first.try_get::<Option<String>, _>(at)?.is_none() {
+        return Ok(None);
+    }
+    let esim = esim_at(first, at)?;
+    let p = at + ESIM_COLUMN_COUNT;
+    let mut packages = Vec::with_capacity(rows.len());
+    for r in rows {
+        if r.try_get::<Option<String>, _>(p)?.is_some() {
+            packages.push(package_at(r, p)?);
+        }
+    }
+    Ok(Some((esim, packages)))
+}
+
+/// What `GET /api/v1/esims/{iccid}` needs, in one query: the live session of
+/// `token_hash` with its account (as [`sessions::with_account_by_token_hash`]
+/// finds it), and that account's eSIM `iccid` with its packages, oldest
+/// first (None when the account has no such eSIM). None when the token
+/// belongs to no live session.
+///
+/// [`sessions::with_account_by_token_hash`]: crate::sessions::with_account_by_token_hash
+pub async fn with_packages_for_session(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+    now: i64,
+    iccid: &str,
+) -> Result<Option<SessionEsim>> {
+    let rows = sqlx::query(concat!(
+        "SELECT s.id, s.account_id, s.last_seen_at, s.reauth_at, a.role, a.locale, a.status, ",
+        esim_columns!("e."),
+        ", ",
+        package_columns!("p."),
+        " FROM sessions s JOIN accounts a ON a.id = s.account_id \
+         LEFT JOIN esims e ON e.iccid = $3 AND e.account_id = s.account_id \
+         LEFT JOIN packages p ON p.iccid = e.iccid \
+         WHERE s.token_hash = $1 AND s.expires_at > $2 ORDER BY p.created_at, p.id"
+    ))
+    .bind(token_hash)
+    .bind(now)
+    .bind(iccid)
+    .fetch_all(conn)
+    .await?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    Ok(Some(SessionEsim {
+        session: crate::sessions::session_account(first)?,
+        esim: esim_and_packages(&rows, crate::sessions::SESSION_ACCOUNT_COLUMNS)?,
+    }))
+}
+
+/// A session with its account, and one of the account's eSIMs.
+#[derive(Debug, Clone)]
+pub struct SessionEsim {
+    pub session: crate::sessions::SessionAccount,
+    pub esim: Option<(EsimRow, Vec<PackageRow>)>,
 }
 
 pub async fn insert_package(conn: &mut AnyConnection, p: &PackageRow) -> Result<()> {
     sqlx::query(
         "INSERT INTO packages (id, iccid, order_id, account_id, plan_code, countries, data_limit_bytes, \
          fair_use_bytes, voice_limit_seconds, sms_limit, used_data_bytes, used_voice_seconds, used_sms, activation, \
-         validity_days, starts_at, expires_at, state, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+         validity_days, starts_at, expires_at, state, created_at, notified_80_at, notified_100_at, notified_expiry_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
     )
     .bind(p.id.as_str())
     .bind(p.iccid.as_str())
@@ -154,23 +291,28 @@ pub async fn insert_package(conn: &mut AnyConnection, p: &PackageRow) -> Result<
     .bind(p.expires_at)
     .bind(p.state.as_str())
     .bind(p.created_at)
+    .bind(p.notified_80_at)
+    .bind(p.notified_100_at)
+    .bind(p.notified_expiry_at)
     .execute(conn)
     .await?;
     Ok(())
 }
 
 pub async fn packages_of(conn: &mut AnyConnection, iccid: &str) -> Result<Vec<PackageRow>> {
-    let sql = format!("SELECT {PACKAGE_COLUMNS} FROM packages WHERE iccid = $1 ORDER BY created_at");
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(iccid)
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        package_columns!(""),
+        " FROM packages WHERE iccid = $1 ORDER BY created_at, id"
+    ))
+    .bind(iccid)
         .fetch_all(conn)
         .await?;
     rows.iter().map(package).collect()
 }
 
 pub async fn package_of_order(conn: &mut AnyConnection, order_id: &str) -> Result<Option<PackageRow>> {
-    let sql = format!("SELECT {PACKAGE_COLUMNS} FROM packages WHERE order_id = $1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let row = sqlx::query(concat!("SELECT ", package_columns!(""), " FROM packages WHERE order_id = $1"))
         .bind(order_id)
         .fetch_optional(conn)
         .await?;
@@ -235,5 +377,14 @@ pub async fn start_on_install(conn: &mut AnyConnection, iccid: &str, now: i64) -
     .bind(now)
     .execute(conn)
     .await?;
+    Ok(r.rows_affected())
+}
+
+/// Stops every package on an eSIM that is waiting or running; returns how many.
+pub async fn stop_packages(conn: &mut AnyConnection, iccid: &str) -> Result<u64> {
+    let r = sqlx::query("UPDATE packages SET state = 'canceled' WHERE iccid = $1 AND state IN ('pending', 'active')")
+        .bind(iccid)
+        .execute(conn)
+        .await?;
     Ok(r.rows_affected())
 }

@@ -95,3 +95,18 @@ pub async fn pending_for(conn: &mut AnyConnection, account_id: &str) -> Result<i
             .try_get("n")?,
     )
 }
+
+/// Marks an account's top-ups still pending from before `before` as failed
+/// (`abandoned`); returns how many.
+pub async fn abandon_pending(conn: &mut AnyConnection, account_id: &str, before: i64, now: i64) -> Result<u64> {
+    let r = sqlx::query(
+        "UPDATE top_ups SET state = 'failed', failure_reason = 'abandoned', updated_at = $3 \
+         WHERE account_id = $1 AND state = 'pending' AND created_at < $2",
+    )
+    .bind(account_id)
+    .bind(before)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected())
+}

@@ -1,5 +1,5 @@
-//! Usage records from the network, and the package columns drawing down
-//! needs (allowances, validity, reminder markers).
+//! Usage records from the network, and reading and writing back the
+//! packages they draw down (allowances, validity, reminder markers).
 //!
 //! Batches are large (up to 10 000 records), so everything here works on
 //! many rows per statement: `IN` lists and multi-row `VALUES` of at most
@@ -9,8 +9,9 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
 
-use sqlx::{AnyConnection, Row, any::AnyRow};
+use sqlx::{AnyConnection, Row};
 
+use crate::esims::{PackageRow, package, package_columns};
 use crate::{Backend, Result};
 
 /// Most rows one statement carries.
@@ -149,70 +150,17 @@ pub async fn insert_events(conn: &mut AnyConnection, rows: &[UsageEventRow]) -> 
     Ok(inserted)
 }
 
-/// A package with what drawing down and reminders need.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UsagePackageRow {
-    pub id: String,
-    pub iccid: String,
-    pub account_id: String,
-    pub plan_code: String,
-    pub countries: String,
-    pub data_limit_bytes: Option<i64>,
-    pub voice_limit_seconds: i64,
-    pub sms_limit: i64,
-    pub used_data_bytes: i64,
-    pub used_voice_seconds: i64,
-    pub used_sms: i64,
-    pub activation: String,
-    pub validity_days: i64,
-    pub starts_at: Option<i64>,
-    pub expires_at: Option<i64>,
-    pub state: String,
-    pub created_at: i64,
-    pub notified_80_at: Option<i64>,
-    pub notified_100_at: Option<i64>,
-    pub notified_expiry_at: Option<i64>,
-}
-
-const PACKAGE_COLUMNS: &str = "id, iccid, account_id, plan_code, countries, data_limit_bytes, voice_limit_seconds, \
-     sms_limit, used_data_bytes, used_voice_seconds, used_sms, activation, validity_days, starts_at, expires_at, \
-     state, created_at, notified_80_at, notified_100_at, notified_expiry_at";
-
-fn package(r: &AnyRow) -> Result<UsagePackageRow> {
-    Ok(UsagePackageRow {
-        id: r.try_get("id")?,
-        iccid: r.try_get("iccid")?,
-        account_id: r.try_get("account_id")?,
-        plan_code: r.try_get("plan_code")?,
-        countries: r.try_get("countries")?,
-        data_limit_bytes: r.try_get("data_limit_bytes")?,
-        voice_limit_seconds: r.try_get("voice_limit_seconds")?,
-        sms_limit: r.try_get("sms_limit")?,
-        used_data_bytes: r.try_get("used_data_bytes")?,
-        used_voice_seconds: r.try_get("used_voice_seconds")?,
-        used_sms: r.try_get("used_sms")?,
-        activation: r.try_get("activation")?,
-        validity_days: r.try_get("validity_days")?,
-        starts_at: r.try_get("starts_at")?,
-        expires_at: r.try_get("expires_at")?,
-        state: r.try_get("state")?,
-        created_at: r.try_get("created_at")?,
-        notified_80_at: r.try_get("notified_80_at")?,
-        notified_100_at: r.try_get("notified_100_at")?,
-        notified_expiry_at: r.try_get("notified_expiry_at")?,
-    })
-}
-
 /// The packages on the eSIMs `iccids`, oldest first per eSIM, locked for
 /// the transaction on PostgreSQL.
-pub async fn packages_for(conn: &mut AnyConnection, backend: Backend, iccids: &[&str]) -> Result<Vec<UsagePackageRow>> {
+pub async fn packages_for(conn: &mut AnyConnection, backend: Backend, iccids: &[&str]) -> Result<Vec<PackageRow>> {
     let mut sorted: Vec<&str> = iccids.to_vec();
     sorted.sort_unstable();
     sorted.dedup();
     let mut out = Vec::new();
     for chunk in sorted.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
-            "SELECT {PACKAGE_COLUMNS} FROM packages WHERE iccid IN ({}) ORDER BY iccid, created_at, id{}",
+            "SELECT {} FROM packages WHERE iccid IN ({}) ORDER BY iccid, created_at, id{}",
+            package_columns!(""),
             list(chunk.len()),
             lock_clause(backend)
         );
@@ -229,7 +177,7 @@ pub async fn packages_for(conn: &mut AnyConnection, backend: Backend, iccids: &[
 
 /// Writes back what drawing down changed: usage, state, validity and
 /// reminder markers, many packages per statement.
-pub async fn update_packages(conn: &mut AnyConnection, rows: &[&UsagePackageRow]) -> Result<()> {
+pub async fn update_packages(conn: &mut AnyConnection, rows: &[&PackageRow]) -> Result<()> {
     for chunk in rows.chunks(PACKAGES_PER_UPDATE) {
         let sql = format!(
             "UPDATE packages SET used_data_bytes = v.column2, used_voice_seconds = v.column3, used_sms = v.column4, \
@@ -273,13 +221,14 @@ pub async fn expiring_unnotified(
     now: i64,
     until: i64,
     limit: i64,
-) -> Result<Vec<UsagePackageRow>> {
-    let sql = format!(
-        "SELECT {PACKAGE_COLUMNS} FROM packages WHERE state = 'active' AND expires_at > $1 AND expires_at <= $2 \
+) -> Result<Vec<PackageRow>> {
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        package_columns!(""),
+        " FROM packages WHERE state = 'active' AND expires_at > $1 AND expires_at <= $2 \
          AND notified_expiry_at IS NULL ORDER BY expires_at, id LIMIT $3"
-    );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(now)
+    ))
+    .bind(now)
         .bind(until)
         .bind(limit)
         .fetch_all(conn)

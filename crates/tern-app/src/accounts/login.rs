@@ -172,12 +172,23 @@ pub async fn reauthenticate(app: &App, who: &Principal, password: &str) -> AppRe
 /// Verifies the caller's current password, throttled per account under
 /// `purpose` (5 failures per 15 minutes).
 pub async fn check_password(app: &App, who: &Principal, password: &str, purpose: &str) -> AppResult<()> {
-    let now = app.now_ms();
-    let key = format!("{purpose}:{}", who.account_id);
     let limit = Limit {
         max: 5,
         window: std::time::Duration::from_secs(15 * 60),
     };
+    check_password_limited(app, who, password, purpose, limit).await
+}
+
+/// [`check_password`] with its own allowance of failures.
+pub async fn check_password_limited(
+    app: &App,
+    who: &Principal,
+    password: &str,
+    purpose: &str,
+    limit: Limit,
+) -> AppResult<()> {
+    let now = app.now_ms();
+    let key = format!("{purpose}:{}", who.account_id);
     let hash = {
         let mut conn = app.db.conn().await?;
         rate_limit::check(&mut conn, &key, limit, now).await?;

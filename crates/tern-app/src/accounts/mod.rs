@@ -8,7 +8,7 @@ mod profile;
 mod signup;
 mod staff;
 
-pub use login::{LoginInput, NewSession, login, logout, reauthenticate};
+pub use login::{LoginInput, NewSession, check_password_limited, login, logout, reauthenticate};
 pub use password::{change_password, confirm_reset, request_reset, reset_token_is_live};
 pub use phone::{confirm_phone_code, send_phone_code};
 pub use profile::{Me, ProfileUpdate, SessionView, end_session, list_sessions, me, update_profile};

@@ -7,4 +7,4 @@ mod views;
 
 pub use emulator::start_emulator;
 pub use progress::{DownloadProgress, download_progress, simulate_install};
-pub use views::{EsimDetail, EsimSummary, PackageView, get, list, qr_svg};
+pub use views::{EsimDetail, EsimSummary, PackageView, get, get_signed_in, list, qr_svg};

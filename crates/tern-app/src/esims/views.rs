@@ -2,9 +2,10 @@
 
 use serde::Serialize;
 use tern_store::esims::{self, EsimRow, PackageRow};
+use tern_store::sessions;
 
 use crate::App;
-use crate::auth::Principal;
+use crate::auth::{self, Principal};
 use crate::clock::rfc3339;
 use crate::error::{AppError, AppResult};
 
@@ -107,20 +108,48 @@ pub async fn own(app: &App, who: &Principal, iccid: &str) -> AppResult<EsimRow> 
     }
 }
 
+/// One of the caller's eSIMs with its packages (one query).
 pub async fn get(app: &App, who: &Principal, iccid: &str) -> AppResult<EsimDetail> {
-    // One pooled connection for both reads (this is a hot path).
     let iccid = tern_domain::ids::Iccid::parse(iccid).map_err(|_| AppError::NotFound)?;
     let mut conn = app.db.conn().await?;
-    let e = match esims::by_iccid(&mut conn, iccid.as_str()).await? {
-        Some(e) if e.account_id == who.account_id => e,
-        _ => return Err(AppError::NotFound),
+    match esims::with_packages(&mut conn, iccid.as_str(), &who.account_id).await? {
+        Some((e, packages)) => Ok(detail(e, packages)),
+        None => Err(AppError::NotFound),
+    }
+}
+
+/// `GET /api/v1/esims/{iccid}`, the hot read path: authenticates `token`
+/// and reads the eSIM and its packages in one query on one connection,
+/// with the same rules as [`crate::auth::authenticate`] and [`get`].
+///
+/// The outer error is the authentication's (the caller is not signed in);
+/// the inner result is the read's, for the signed-in caller.
+pub async fn get_signed_in(app: &App, token: &str, iccid: &str) -> AppResult<(Principal, AppResult<EsimDetail>)> {
+    let token_hash = auth::token_hash(token)?;
+    let now = app.now_ms();
+    let mut conn = app.db.conn().await?;
+    let Ok(iccid) = tern_domain::ids::Iccid::parse(iccid) else {
+        // Not an ICCID: nothing to read, but the caller must still be
+        // signed in to learn that.
+        let found = sessions::with_account_by_token_hash(&mut conn, &token_hash, now).await?;
+        let who = auth::signed_in(&mut conn, found, now).await?;
+        return Ok((who, Err(AppError::NotFound)));
     };
-    let packages = esims::packages_of(&mut conn, &e.iccid)
-        .await?
-        .into_iter()
-        .map(package_view)
-        .collect();
-    Ok(EsimDetail {
+    let found = esims::with_packages_for_session(&mut conn, &token_hash, now, iccid.as_str()).await?;
+    let (session, esim) = match found {
+        Some(f) => (Some(f.session), f.esim),
+        None => (None, None),
+    };
+    let who = auth::signed_in(&mut conn, session, now).await?;
+    let read = match esim {
+        Some((e, packages)) => Ok(detail(e, packages)),
+        None => Err(AppError::NotFound),
+    };
+    Ok((who, read))
+}
+
+fn detail(e: EsimRow, packages: Vec<PackageRow>) -> EsimDetail {
+    EsimDetail {
         ios_install_link: format!(
             "https://esimsetup.apple.com/esim_qrcode_provisioning?carddata={}",
             urlencode(&e.activation_code)
@@ -134,8 +163,8 @@ pub async fn get(app: &App, who: &Principal, iccid: &str) -> AppResult<EsimDetai
         eid: e.eid,
         installed_at: e.installed_at.map(rfc3339),
         last_error: e.last_error,
-        packages,
-    })
+        packages: packages.into_iter().map(package_view).collect(),
+    }
 }
 
 /// The activation code as a QR code, in SVG.

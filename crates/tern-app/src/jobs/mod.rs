@@ -19,12 +19,18 @@ use crate::error::AppResult;
 pub enum Job {
     /// Send one email or SMS from the outbox.
     DeliverNotification { outbox_id: String },
-    /// Remove expired sessions and tokens.
+    /// Remove expired sessions and tokens, and expired exports' files.
     Housekeeping,
     /// Get a new eSIM from the SM-DP+ for an order.
     ProvisionOrder { order_id: String },
     /// Mark ended packages expired and send "expires in a day" reminders.
     UsageSweep,
+    /// Build a personal data export the user asked for and mail its link.
+    BuildExport { export_id: String },
+    /// Advance an account closure request as far as it can go now.
+    Closure { closure_id: String },
+    /// "Closing starts tomorrow", a day before cooling-off ends.
+    ClosureReminder { closure_id: String },
 }
 
 impl Job {
@@ -34,6 +40,9 @@ impl Job {
             Job::Housekeeping => "housekeeping",
             Job::ProvisionOrder { .. } => "provision_order",
             Job::UsageSweep => "usage_sweep",
+            Job::BuildExport { .. } => "build_export",
+            Job::Closure { .. } => "closure",
+            Job::ClosureReminder { .. } => "closure_reminder",
         }
     }
 
@@ -45,9 +54,17 @@ impl Job {
             Job::ProvisionOrder { order_id } => crate::orders::provision(app, order_id, last_attempt).await,
             Job::DeliverNotification { outbox_id } => crate::notify::deliver(app, outbox_id).await,
             Job::UsageSweep => crate::usage::sweep(app).await.map(|_| ()),
+            Job::Closure { closure_id } => crate::closure::advance(app, closure_id, last_attempt).await,
+            Job::ClosureReminder { closure_id } => crate::closure::remind(app, closure_id).await,
+            Job::BuildExport { export_id } => crate::exports::build(app, export_id, last_attempt).await,
             Job::Housekeeping => {
                 let mut conn = app.db.conn().await?;
                 tern_store::sessions::delete_expired(&mut conn, app.now_ms()).await?;
+                drop(conn);
+                crate::exports::purge_expired(app).await?;
+                crate::closure::dormant_sweep(app).await?;
+                crate::closure::purge_retention(app).await?;
+                crate::closure::at_risk(app).await?;
                 Ok(())
             }
         }
@@ -57,6 +74,17 @@ impl Job {
 /// Queues `job` in the caller's transaction. With a `dedup_key`, a job
 /// with the same key that is still queued makes this a no-op.
 pub async fn enqueue(app: &App, conn: &mut Conn, job: &Job, dedup_key: Option<&str>) -> AppResult<bool> {
+    enqueue_at(app, conn, job, dedup_key, app.now_ms()).await
+}
+
+/// [`enqueue`] to run no earlier than `run_at` (Unix ms).
+pub async fn enqueue_at(
+    app: &App,
+    conn: &mut Conn,
+    job: &Job,
+    dedup_key: Option<&str>,
+    run_at: i64,
+) -> AppResult<bool> {
     let payload = serde_json::to_string(job).map_err(|e| crate::AppError::Internal(e.to_string()))?;
     let id = crate::tokens::new_id();
     let now = app.now_ms();
@@ -68,7 +96,7 @@ pub async fn enqueue(app: &App, conn: &mut Conn, job: &Job, dedup_key: Option<&s
             payload: &payload,
             dedup_key,
             max_attempts: i64::from(app.settings.jobs.max_attempts),
-            run_at: now,
+            run_at,
             now,
         },
     )

@@ -30,9 +30,17 @@ impl Worker {
         let poll = self.app.settings.jobs.poll_interval;
         let mut running: JoinSet<()> = JoinSet::new();
         tracing::info!(worker = %self.id, concurrency, "worker started");
+        let every = self.app.settings.jobs.housekeeping_every;
+        let mut next_housekeeping = std::time::Instant::now();
         loop {
             if *shutdown.borrow() {
                 break;
+            }
+            if !every.is_zero() && std::time::Instant::now() >= next_housekeeping {
+                next_housekeeping = std::time::Instant::now() + every;
+                if let Err(e) = schedule_housekeeping(&self.app).await {
+                    tracing::warn!(error = %e, "could not schedule housekeeping; will retry");
+                }
             }
             let free = concurrency - running.len();
             let mut claimed_any = false;
@@ -64,6 +72,14 @@ impl Worker {
             tracing::warn!("jobs still running after 30 s; their leases will expire and another worker will take them");
         }
     }
+}
+
+/// Queues housekeeping unless it is queued already (every worker asks;
+/// the dedup key keeps it to one).
+async fn schedule_housekeeping(app: &App) -> AppResult<()> {
+    let mut conn = app.db.conn().await?;
+    super::enqueue(app, &mut conn, &super::Job::Housekeeping, Some("housekeeping")).await?;
+    Ok(())
 }
 
 async fn claim(app: &App, worker: &str, limit: i64) -> AppResult<Vec<ClaimedJob>> {

@@ -70,6 +70,9 @@ pub(crate) async fn add_package(
             expires_at: starts_now.then_some(now + validity * DAY_MS),
             state: if starts_now { "active" } else { "pending" }.to_owned(),
             created_at: now,
+            notified_80_at: None,
+            notified_100_at: None,
+            notified_expiry_at: None,
         },
     )
     .await?;

@@ -34,6 +34,7 @@ pub struct PaymentEvent {
 }
 
 /// A payment provider.
+#[async_trait::async_trait]
 pub trait PaymentGateway: Send + Sync {
     /// The name in webhook URLs (`/api/v1/payments/webhook/{name}`).
     fn name(&self) -> &'static str;
@@ -42,6 +43,18 @@ pub trait PaymentGateway: Send + Sync {
     /// Checks a webhook's signature and reads its event; `None` when the
     /// signature or the body is not right.
     fn verify_webhook(&self, app: &App, signature: &str, body: &[u8]) -> Option<PaymentEvent>;
+    /// Refunds `amount_minor` of the payment for `top_up`, at most once per
+    /// `idempotency_key` (a repeat returns the first refund's reference).
+    /// Returns the gateway's reference for the refund.
+    async fn refund(&self, app: &App, top_up: &TopUpRow, amount_minor: i64, idempotency_key: &str) -> AppResult<String>;
+}
+
+/// The gateway a top-up was paid through.
+pub fn gateway(name: &str) -> Option<&'static dyn PaymentGateway> {
+    match name {
+        SANDBOX => Some(&SandboxGateway),
+        _ => None,
+    }
 }
 
 /// A top-up as its owner sees it.

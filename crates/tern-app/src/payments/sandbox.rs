@@ -47,6 +47,7 @@ pub fn test_card(number: &str) -> AppResult<TestCardOutcome> {
     })
 }
 
+#[async_trait::async_trait]
 impl PaymentGateway for SandboxGateway {
     fn name(&self) -> &'static str {
         SANDBOX
@@ -54,6 +55,19 @@ impl PaymentGateway for SandboxGateway {
 
     fn checkout_url(&self, app: &App, top_up: &TopUpRow) -> String {
         format!("{}/sandbox/checkout/{}", app.settings.base_url(), top_up.id)
+    }
+
+    /// The sandbox refunds at once: the "card" is a test card. The
+    /// reference is derived from the idempotency key, so a repeat gives the
+    /// same one, as a real provider's idempotent refund API would.
+    async fn refund(&self, _app: &App, top_up: &TopUpRow, amount_minor: i64, idempotency_key: &str) -> AppResult<String> {
+        if amount_minor <= 0 || amount_minor > top_up.amount_minor {
+            return Err(AppError::Conflict("refund_amount_invalid"));
+        }
+        if !matches!(top_up.state.as_str(), "succeeded" | "refunded") {
+            return Err(AppError::Conflict("payment_not_refundable"));
+        }
+        Ok(format!("sandbox_re_{}", &crate::tokens::hash(idempotency_key)[..24]))
     }
 
     /// Checks `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`

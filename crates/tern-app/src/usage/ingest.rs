@@ -26,7 +26,8 @@ use tern_domain::usage::{
     self as rules, DataNotice, MAX_BATCH, PackageBalance, PackageState, RawQuantity, RawRecord, UsageRecord,
 };
 use tern_store::StoreError;
-use tern_store::usage::{self as store, UsageEventRow, UsagePackageRow};
+use tern_store::esims::PackageRow;
+use tern_store::usage::{self as store, UsageEventRow};
 
 use super::notices::{self, Notice, Recipients};
 use crate::App;
@@ -193,14 +194,14 @@ pub async fn ingest(app: &App, records: Vec<UsageRecord>) -> AppResult<IngestRep
 
 /// The packages of one eSIM while a batch is applied.
 struct Book {
-    rows: Vec<UsagePackageRow>,
+    rows: Vec<PackageRow>,
     balances: Vec<PackageBalance>,
     dirty: Vec<bool>,
 }
 
 /// A stored package as the rules see it; `None` when the row cannot be
 /// read (it is then left alone).
-fn balance(r: &UsagePackageRow) -> Option<PackageBalance> {
+fn balance(r: &PackageRow) -> Option<PackageBalance> {
     let countries = r
         .countries
         .split_whitespace()
@@ -224,7 +225,7 @@ fn balance(r: &UsagePackageRow) -> Option<PackageBalance> {
     })
 }
 
-fn write_back(b: &PackageBalance, r: &mut UsagePackageRow) {
+fn write_back(b: &PackageBalance, r: &mut PackageRow) {
     r.used_data_bytes = b.used_data_bytes;
     r.used_voice_seconds = b.used_voice_seconds;
     r.used_sms = b.used_sms;
@@ -233,7 +234,7 @@ fn write_back(b: &PackageBalance, r: &mut UsagePackageRow) {
     r.expires_at = b.expires_at;
 }
 
-fn books(rows: Vec<UsagePackageRow>) -> HashMap<String, Book> {
+fn books(rows: Vec<PackageRow>) -> HashMap<String, Book> {
     let mut books: HashMap<String, Book> = HashMap::new();
     for row in rows {
         let Some(b) = balance(&row) else {
@@ -314,7 +315,7 @@ async fn apply(app: &App, records: &[UsageRecord]) -> AppResult<Option<IngestRep
     }
 
     // Expiry and reminders, for every package the batch loaded.
-    let mut due: Vec<(Notice, UsagePackageRow)> = vec![];
+    let mut due: Vec<(Notice, PackageRow)> = vec![];
     for book in books.values_mut() {
         for i in rules::expire_due(&mut book.balances, now) {
             book.dirty[i] = true;
@@ -349,7 +350,7 @@ async fn apply(app: &App, records: &[UsageRecord]) -> AppResult<Option<IngestRep
             }
         }
     }
-    let changed: Vec<&UsagePackageRow> = books
+    let changed: Vec<&PackageRow> = books
         .values()
         .flat_map(|b| b.rows.iter().zip(&b.dirty).filter(|(_, d)| **d).map(|(r, _)| r))
         .collect();

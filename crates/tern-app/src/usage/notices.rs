@@ -9,7 +9,8 @@ use serde_json::json;
 use tern_domain::Locale;
 use tern_domain::usage::EXPIRY_NOTICE_MS;
 use tern_store::accounts::{self, AccountRow};
-use tern_store::usage::{self as store, UsagePackageRow};
+use tern_store::esims::PackageRow;
+use tern_store::usage as store;
 use tern_store::{Conn, StoreError};
 
 use crate::App;
@@ -61,7 +62,7 @@ pub(crate) async fn send(
     conn: &mut Conn,
     recipients: &mut Recipients,
     notice: Notice,
-    pkg: &UsagePackageRow,
+    pkg: &PackageRow,
 ) -> AppResult<()> {
     let account = match recipients.0.get(&pkg.account_id) {
         Some(a) => a.clone(),

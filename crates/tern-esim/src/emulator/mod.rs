@@ -14,16 +14,19 @@
 //!
 //! Routes: `POST /gsma/rsp2/es2plus/{downloadOrder, confirmOrder,
 //! cancelOrder, releaseProfile, getProfileStatus}`, `POST /device/install`,
-//! `GET /healthz`.
+//! `POST /network/bar`, `GET /network/subscribers/{iccid}`, `GET /healthz`.
 
 mod callback;
 mod device;
 mod es2;
 mod inventory;
+mod network;
 
 pub use callback::CallbackConfig;
 pub use device::{DeviceInstallRequest, DeviceInstallResponse, NotificationOutcome};
+pub use network::{BarRequest, Subscriber};
 
+use std::collections::HashSet;
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -106,6 +109,8 @@ struct Inner {
     config: EmulatorConfig,
     inventory: Mutex<Inventory>,
     notifier: Notifier,
+    /// ICCIDs the network has barred.
+    barred: Mutex<HashSet<String>>,
 }
 
 impl SmdpEmulator {
@@ -134,6 +139,7 @@ impl SmdpEmulator {
                 config,
                 inventory,
                 notifier,
+                barred: Mutex::new(HashSet::new()),
             }),
         })
     }
@@ -160,6 +166,11 @@ impl SmdpEmulator {
         self.inner.inventory.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The barred subscriptions, locked (never across an await).
+    fn barred(&self) -> MutexGuard<'_, HashSet<String>> {
+        self.inner.barred.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// The notification sender.
     fn notifier(&self) -> &Notifier {
         &self.inner.notifier
@@ -172,6 +183,8 @@ pub fn router(emulator: SmdpEmulator) -> Router {
     Router::new()
         .route(&format!("{ES2PLUS_PATH}/{{function}}"), post(es2::handle))
         .route("/device/install", post(device::install))
+        .route("/network/bar", post(network::bar))
+        .route("/network/subscribers/{iccid}", get(network::subscriber))
         .route("/healthz", get(|| async { "ok" }))
         .with_state(emulator)
 }

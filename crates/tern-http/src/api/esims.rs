@@ -9,7 +9,7 @@ use tern_app::AppError;
 use tern_app::esims::{self, DownloadProgress, EsimDetail, EsimSummary};
 
 use crate::error::ApiError;
-use crate::extract::{ApiJson, Auth};
+use crate::extract::{ApiJson, Auth, Credentials};
 use crate::state::HttpState;
 
 /// Your eSIMs.
@@ -24,12 +24,15 @@ pub async fn list_esims(State(s): State<HttpState>, auth: Auth) -> Result<Json<V
     responses((status = 200, body = EsimDetail), (status = 404, description = "not_found")), security(("bearer" = [])))]
 pub async fn get_esim(
     State(s): State<HttpState>,
-    auth: Auth,
+    creds: Credentials,
     Path(iccid): Path<String>,
 ) -> Result<Json<EsimDetail>, ApiError> {
-    Ok(Json(
-        esims::get(&s.app, &auth.who, &iccid).await.map_err(|e| auth.err(e))?,
-    ))
+    // The session, the eSIM and its packages in one query.
+    let (who, detail) = esims::get_signed_in(&s.app, creds.token()?, &iccid)
+        .await
+        .map_err(|e| creds.err(e))?;
+    let auth = creds.signed_in(who);
+    Ok(Json(detail.map_err(|e| auth.err(e))?))
 }
 
 /// The activation code as a QR code (SVG).

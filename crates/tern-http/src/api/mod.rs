@@ -1,8 +1,11 @@
 //! The JSON API under `/api/v1`.
 
 pub(crate) mod accounts;
+pub(crate) mod admin_closures;
 pub(crate) mod catalogue;
+pub(crate) mod closure;
 pub(crate) mod esims;
+pub(crate) mod exports;
 pub(crate) mod me;
 pub(crate) mod orders;
 pub(crate) mod password_resets;
@@ -29,6 +32,20 @@ pub fn routes() -> Router<HttpState> {
         .route("/me/sessions/{id}", delete(me::end_session))
         .route("/me/phone/verification", post(me::phone_start))
         .route("/me/phone/verification/confirm", post(me::phone_confirm))
+        .route("/me/exports", post(exports::request_export))
+        .route("/me/exports/{id}", get(exports::get_export))
+        .route("/exports/download/{token}", get(exports::download_export))
+        .route("/me/closure/preview", get(closure::preview))
+        .route(
+            "/me/closure",
+            post(closure::request).get(closure::current).delete(closure::cancel),
+        )
+        .route("/closure-status/{token}", get(closure::status))
+        .route("/admin/closures", get(admin_closures::list))
+        .route("/admin/closures/{id}", get(admin_closures::show))
+        .route("/admin/closures/{id}/hold", post(admin_closures::hold))
+        .route("/admin/closures/{id}/resume", post(admin_closures::resume))
+        .route("/admin/closures/{id}/retry", post(admin_closures::retry))
         .route("/password-resets", post(password_resets::request_reset))
         .route("/password-resets/confirm", post(password_resets::confirm_reset))
         .route("/wallet", get(wallet::get_wallet))

@@ -37,10 +37,11 @@ async fn page(ctx: &Ctx, status: StatusCode, notice: Option<String>, errors: Val
             ),
         };
     let sessions = accounts::list_sessions(app, who).await.unwrap_or_default();
+    let export = tern_app::exports::latest(app, who).await.ok().flatten();
     ctx.render_status(
         status,
         "account.html",
-        json!({ "me": me, "sessions": sessions, "notice": notice, "errors": errors }),
+        json!({ "me": me, "sessions": sessions, "export": export, "notice": notice, "errors": errors }),
     )
 }
 
@@ -165,4 +166,15 @@ pub async fn end_session(
     };
     let result = accounts::end_session(&ctx.state.app, &who, &id).await;
     after(&ctx, "sessions", result, "session_ended").await
+}
+
+/// "Download my data": asks for an export; the link arrives by email.
+pub async fn request_export(State(s): State<HttpState>, headers: HeaderMap, Form(f): Form<CsrfForm>) -> Response {
+    let ctx = Ctx::load(s, &headers, "/account").await;
+    let who = match ctx.form_user(&f.csrf) {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    let result = tern_app::exports::request(&ctx.state.app, &who).await.map(|_| ());
+    after(&ctx, "export", result, "export_requested").await
 }

@@ -10,6 +10,7 @@ mod chart;
 mod checkout;
 mod csrf;
 mod esims;
+mod exports;
 mod page;
 mod shop;
 pub mod templates;
@@ -40,6 +41,8 @@ pub fn routes() -> Router<HttpState> {
         .route("/account/phone/send", post(account::send_phone_code))
         .route("/account/phone/confirm", post(account::confirm_phone))
         .route("/account/sessions/{id}/end", post(account::end_session))
+        .route("/account/export", post(account::request_export))
+        .route("/exports/{token}", get(exports::download))
         .route("/plans", get(shop::plans))
         .route("/plans/{code}", get(shop::plan))
         .route("/plans/{code}/buy", post(shop::buy))

@@ -72,6 +72,7 @@ pub fn test_settings(dir: &std::path::Path) -> Settings {
         ..Settings::default()
     };
     s.jobs.retry_base = Duration::from_millis(20);
+    s.jobs.housekeeping_every = Duration::ZERO;
     s.jobs.poll_interval = Duration::from_millis(50);
     s
 }
@@ -190,12 +191,15 @@ impl TestApp {
 
     /// Every email delivered so far to `to`, oldest first.
     pub fn mail_to(&self, to: &str) -> Vec<Mail> {
-        read_mail_dir(&self.data_dir.join("outbox").join("mail"), to)
+        let settings = &self.app().settings;
+        let dir = settings.mail.file_dir.clone().unwrap_or_else(|| self.data_dir.join("outbox").join("mail"));
+        read_mail_dir(&dir, to)
     }
 
     /// Every SMS delivered so far to `to`.
     pub fn sms_to(&self, to: &str) -> Vec<String> {
-        let dir = self.data_dir.join("outbox").join("sms");
+        let settings = &self.app().settings;
+        let dir = settings.sms.file_dir.clone().unwrap_or_else(|| self.data_dir.join("outbox").join("sms"));
         let mut out = vec![];
         for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
             let v: Value =

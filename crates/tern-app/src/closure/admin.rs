@@ -1,0 +1,217 @@
+//! What operators do with closure requests: list, look into, hold, resume
+//! and retry (each audited), and the deadline watch.
+
+use serde::Serialize;
+use serde_json::json;
+use tern_domain::closure::ClosureState;
+use tern_store::closures::{self, ClosureRow};
+
+use super::StepView;
+use super::workflow::move_to;
+use crate::App;
+use crate::audit;
+use crate::clock::{rfc3339, to_datetime};
+use crate::error::{AppError, AppResult};
+use crate::jobs::{self, Job};
+
+/// A closure request as operators see it (no personal data: the account
+/// is shown by id).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AdminView {
+    pub id: String,
+    pub account_id: String,
+    pub state: String,
+    pub requested_by: String,
+    pub reason_code: Option<String>,
+    pub received_at: String,
+    pub cooling_off_until: String,
+    pub due_by: String,
+    /// `overdue`, `due_soon` (within the configured working days) or `ok`;
+    /// `done` once completed or canceled.
+    pub deadline: String,
+    pub hold_reason: Option<String>,
+    pub last_error: Option<String>,
+    pub steps_done: Vec<StepView>,
+    pub refund_minor: Option<i64>,
+    pub completed_at: Option<String>,
+}
+
+fn deadline(app: &App, c: &ClosureRow) -> AppResult<&'static str> {
+    let state = ClosureState::parse(&c.state);
+    if !state.is_some_and(ClosureState::is_open) {
+        return Ok("done");
+    }
+    let today = to_datetime(app.now_ms()).date_naive();
+    let due: chrono::NaiveDate = c
+        .due_on
+        .parse()
+        .map_err(|_| AppError::Internal(format!("bad due date {:?}", c.due_on)))?;
+    if today > due {
+        return Ok("overdue");
+    }
+    let cal = super::calendar(app)?;
+    if cal.working_days_between(today, due) <= app.settings.closure.at_risk_working_days {
+        return Ok("due_soon");
+    }
+    Ok("ok")
+}
+
+async fn admin_view(app: &App, conn: &mut tern_store::Conn, c: &ClosureRow) -> AppResult<AdminView> {
+    let steps = super::in_order(closures::steps(conn, &c.id).await?);
+    Ok(AdminView {
+        id: c.id.clone(),
+        account_id: c.account_id.clone(),
+        state: c.state.clone(),
+        requested_by: c.requested_by.clone(),
+        reason_code: c.reason_code.clone(),
+        received_at: rfc3339(c.received_at),
+        cooling_off_until: rfc3339(c.cooling_off_until),
+        due_by: c.due_on.clone(),
+        deadline: deadline(app, c)?.to_owned(),
+        hold_reason: c.hold_reason.clone(),
+        last_error: c.last_error.clone(),
+        steps_done: steps
+            .iter()
+            .map(|s| StepView {
+                step: s.step.clone(),
+                done_at: rfc3339(s.done_at),
+            })
+            .collect(),
+        refund_minor: c.refund_minor,
+        completed_at: c.completed_at.map(rfc3339),
+    })
+}
+
+/// Requests by state (`None`: all), optionally only `overdue` or
+/// `due_soon` ones, soonest due first.
+pub async fn list(
+    app: &App,
+    state: Option<&str>,
+    deadline_filter: Option<&str>,
+    limit: i64,
+) -> AppResult<Vec<AdminView>> {
+    if let Some(s) = state
+        && ClosureState::parse(s).is_none()
+    {
+        return Err(AppError::field("state", "closure_state_invalid"));
+    }
+    if let Some(d) = deadline_filter
+        && !matches!(d, "overdue" | "due_soon" | "ok" | "done")
+    {
+        return Err(AppError::field("deadline", "deadline_filter_invalid"));
+    }
+    let mut conn = app.db.conn().await?;
+    let rows = closures::list(&mut conn, state, limit.clamp(1, 1000)).await?;
+    let mut out = Vec::new();
+    for c in &rows {
+        let v = admin_view(app, &mut conn, c).await?;
+        if deadline_filter.is_none_or(|d| d == v.deadline) {
+            out.push(v);
+        }
+    }
+    Ok(out)
+}
+
+pub async fn show(app: &App, id: &str) -> AppResult<AdminView> {
+    let mut conn = app.db.conn().await?;
+    let c = closures::by_id(&mut conn, id).await?.ok_or(AppError::NotFound)?;
+    admin_view(app, &mut conn, &c).await
+}
+
+async fn load(app: &App, id: &str) -> AppResult<ClosureRow> {
+    let mut conn = app.db.conn().await?;
+    closures::by_id(&mut conn, id).await?.ok_or(AppError::NotFound)
+}
+
+/// Puts an open request on hold with a reason; the workflow stops before
+/// its next step.
+pub async fn hold(app: &App, actor: &str, id: &str, reason: &str) -> AppResult<AdminView> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(AppError::field("reason", "hold_reason_required"));
+    }
+    let c = load(app, id).await?;
+    if !move_to(app, &c, ClosureState::OnHold, Some(reason), actor).await? {
+        return Err(AppError::Conflict("closure_state_changed"));
+    }
+    show(app, id).await
+}
+
+/// Takes a request off hold: back to cooling-off if that has not run out,
+/// else to processing, and runs it.
+pub async fn resume(app: &App, actor: &str, id: &str) -> AppResult<AdminView> {
+    let c = load(app, id).await?;
+    let to = if app.now_ms() < c.cooling_off_until {
+        ClosureState::CoolingOff
+    } else {
+        ClosureState::Processing
+    };
+    if !move_to(app, &c, to, None, actor).await? {
+        return Err(AppError::Conflict("closure_state_changed"));
+    }
+    kick(app, &c, actor, "closure.resume_requested").await?;
+    show(app, id).await
+}
+
+/// Runs a processing request's workflow again now (after fixing what made
+/// a step fail); an on-hold request is resumed.
+pub async fn retry(app: &App, actor: &str, id: &str) -> AppResult<AdminView> {
+    let c = load(app, id).await?;
+    match ClosureState::parse(&c.state) {
+        Some(ClosureState::OnHold) => resume(app, actor, id).await,
+        Some(ClosureState::Processing | ClosureState::Received | ClosureState::CoolingOff) => {
+            kick(app, &c, actor, "closure.retry_requested").await?;
+            show(app, id).await
+        }
+        _ => Err(AppError::Conflict("closure_not_open")),
+    }
+}
+
+async fn kick(app: &App, c: &ClosureRow, actor: &str, action: &str) -> AppResult<()> {
+    let now = app.now_ms();
+    let mut tx = app.db.begin().await?;
+    let key = format!("closure:{}:kick:{}", c.id, crate::tokens::new_id());
+    jobs::enqueue(
+        app,
+        &mut tx,
+        &Job::Closure {
+            closure_id: c.id.clone(),
+        },
+        Some(&key),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        app.db.backend(),
+        actor,
+        action,
+        &c.account_id,
+        json!({ "closure": c.id }),
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    Ok(())
+}
+
+/// Open requests due within the warning window and overdue ones; also
+/// sets the `tern_closures_due_soon` and `tern_closures_overdue` gauges.
+pub async fn at_risk(app: &App) -> AppResult<(Vec<AdminView>, Vec<AdminView>)> {
+    let cal = super::calendar(app)?;
+    let today = to_datetime(app.now_ms()).date_naive();
+    let horizon = cal.add_working_days(today, app.settings.closure.at_risk_working_days);
+    let mut conn = app.db.conn().await?;
+    let rows = closures::open_due_by(&mut conn, &horizon.to_string()).await?;
+    let (mut soon, mut overdue) = (Vec::new(), Vec::new());
+    for c in &rows {
+        let v = admin_view(app, &mut conn, c).await?;
+        match v.deadline.as_str() {
+            "overdue" => overdue.push(v),
+            "due_soon" => soon.push(v),
+            _ => {}
+        }
+    }
+    metrics::gauge!("tern_closures_due_soon").set(soon.len() as f64);
+    metrics::gauge!("tern_closures_overdue").set(overdue.len() as f64);
+    Ok((soon, overdue))
+}

@@ -1,0 +1,68 @@
+//! Barring a subscription at the mobile network, so an installed eSIM
+//! stops working. Real networks plug in here; Tern ships an HTTP client for
+//! the network side of its built-in SM-DP+ emulator.
+
+use async_trait::async_trait;
+
+use crate::App;
+use crate::error::{AppError, AppResult};
+
+/// The mobile network's provisioning side.
+#[async_trait]
+pub trait Network: Send + Sync {
+    /// Bars the subscription on `iccid`; barring twice is not an error.
+    async fn bar(&self, iccid: &str) -> AppResult<()>;
+}
+
+/// The emulator's `POST /network/bar`.
+pub struct HttpNetwork {
+    base_url: String,
+    client: reqwest::Client,
+}
+
+impl HttpNetwork {
+    pub fn new(base_url: &str) -> Self {
+        Self {
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            client: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(10))
+                .build()
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The network of this deployment: `smdp.network_url`, else the
+    /// SM-DP+ URL (the emulator serves both), else the built-in emulator.
+    pub fn of(app: &App) -> AppResult<Self> {
+        let url = app
+            .settings
+            .smdp
+            .network_url
+            .clone()
+            .or_else(|| app.settings.smdp.url.clone())
+            .or_else(|| app.emulator_url.clone())
+            .ok_or_else(|| AppError::Internal("no network to bar subscriptions at (set smdp.network_url)".into()))?;
+        Ok(Self::new(&url))
+    }
+}
+
+#[async_trait]
+impl Network for HttpNetwork {
+    async fn bar(&self, iccid: &str) -> AppResult<()> {
+        let res = self
+            .client
+            .post(format!("{}/network/bar", self.base_url))
+            .json(&serde_json::json!({ "iccid": iccid }))
+            .send()
+            .await
+            .map_err(|e| AppError::Unavailable(format!("network: {e}")))?;
+        if res.status().is_success() {
+            Ok(())
+        } else {
+            Err(AppError::Unavailable(format!(
+                "network refused to bar: HTTP {}",
+                res.status()
+            )))
+        }
+    }
+}

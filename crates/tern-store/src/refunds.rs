@@ -1,0 +1,112 @@
+//! Refunds paid out at closure: through the gateway that took the payment,
+//! or as a remainder for a manual payout.
+
+use sqlx::{AnyConnection, Row, any::AnyRow};
+
+use crate::Result;
+
+#[derive(Debug, Clone)]
+pub struct RefundRow {
+    pub id: String,
+    pub closure_id: String,
+    /// The top-up refunded, or `manual`.
+    pub source: String,
+    pub gateway: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub state: String,
+    pub gateway_ref: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+fn from_row(r: &AnyRow) -> Result<RefundRow> {
+    Ok(RefundRow {
+        id: r.try_get("id")?,
+        closure_id: r.try_get("closure_id")?,
+        source: r.try_get("source")?,
+        gateway: r.try_get("gateway")?,
+        amount_minor: r.try_get("amount_minor")?,
+        currency: r.try_get("currency")?,
+        state: r.try_get("state")?,
+        gateway_ref: r.try_get("gateway_ref")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+/// Adds a refund line; false when the closure already has one for `source`.
+pub async fn insert(conn: &mut AnyConnection, r: &RefundRow) -> Result<bool> {
+    let res = sqlx::query(
+        "INSERT INTO refunds (id, closure_id, source, gateway, amount_minor, currency, state, gateway_ref, \
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+         ON CONFLICT (closure_id, source) DO NOTHING",
+    )
+    .bind(r.id.as_str())
+    .bind(r.closure_id.as_str())
+    .bind(r.source.as_str())
+    .bind(r.gateway.as_str())
+    .bind(r.amount_minor)
+    .bind(r.currency.as_str())
+    .bind(r.state.as_str())
+    .bind(r.gateway_ref.as_deref())
+    .bind(r.created_at)
+    .bind(r.updated_at)
+    .execute(conn)
+    .await?;
+    Ok(res.rows_affected() == 1)
+}
+
+pub async fn for_closure(conn: &mut AnyConnection, closure_id: &str) -> Result<Vec<RefundRow>> {
+    let rows = sqlx::query(
+        "SELECT id, closure_id, source, gateway, amount_minor, currency, state, gateway_ref, created_at, updated_at \
+         FROM refunds WHERE closure_id = $1 ORDER BY created_at, id",
+    )
+    .bind(closure_id)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Marks a gateway refund done; false when it already was.
+pub async fn mark_refunded(conn: &mut AnyConnection, id: &str, gateway_ref: &str, now: i64) -> Result<bool> {
+    let r = sqlx::query(
+        "UPDATE refunds SET state = 'refunded', gateway_ref = $2, updated_at = $3 WHERE id = $1 AND state = 'pending'",
+    )
+    .bind(id)
+    .bind(gateway_ref)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Succeeded top-ups of an account that still have money to refund,
+/// newest first: (id, gateway, refundable minor units).
+pub async fn refundable_top_ups(conn: &mut AnyConnection, account_id: &str) -> Result<Vec<(String, String, i64)>> {
+    let rows = sqlx::query(
+        "SELECT id, gateway, amount_minor - refunded_minor AS left_minor FROM top_ups \
+         WHERE account_id = $1 AND state = 'succeeded' AND amount_minor > refunded_minor \
+         ORDER BY created_at DESC, id DESC",
+    )
+    .bind(account_id)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("id")?, r.try_get("gateway")?, r.try_get("left_minor")?)))
+        .collect()
+}
+
+/// Counts `amount` as refunded on a top-up (fully refunded ones say so).
+pub async fn add_to_top_up(conn: &mut AnyConnection, top_up_id: &str, amount: i64, now: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE top_ups SET refunded_minor = refunded_minor + $2, updated_at = $3, \
+         state = CASE WHEN refunded_minor + $2 >= amount_minor THEN 'refunded' ELSE state END WHERE id = $1",
+    )
+    .bind(top_up_id)
+    .bind(amount)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
