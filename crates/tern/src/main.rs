@@ -1,5 +1,7 @@
 //! `tern`: the one binary. `tern --help` lists the commands.
 
+mod closures_cli;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -77,6 +79,11 @@ enum Command {
     Vouchers {
         #[command(subcommand)]
         command: VouchersCommand,
+    },
+    /// Account closure requests: list, show, hold, resume, retry.
+    Closures {
+        #[command(subcommand)]
+        command: closures_cli::ClosuresCommand,
     },
     /// The audit log.
     Audit {
@@ -229,6 +236,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Jobs { command } => jobs(settings, command).await,
+        Command::Closures { command } => closures_cli::run(settings, command).await,
         Command::Admin {
             command: AdminCommand::Create { email, role, password },
         } => {

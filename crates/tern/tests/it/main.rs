@@ -12,6 +12,7 @@ mod accounts;
 mod audit;
 mod bad_input;
 mod closure;
+mod closure_crash;
 mod crash;
 mod exports;
 mod jobs;
