@@ -300,3 +300,15 @@ pub async fn counts_by_day(conn: &mut AnyConnection, since: i64) -> Result<Vec<(
         })
         .collect()
 }
+
+/// Requests whose erasure is done and whose sweep is not: their sealed
+/// identifiers are searched for together in one pass.
+pub async fn awaiting_sweep(conn: &mut AnyConnection, limit: i64) -> Result<Vec<ClosureRow>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM closure_requests c WHERE sweep_sealed IS NOT NULL AND state = 'processing' \
+         AND EXISTS (SELECT 1 FROM closure_steps s WHERE s.closure_id = c.id AND s.step = 'erase') \
+         ORDER BY received_at LIMIT $1"
+    );
+    let rows = sqlx::query(AssertSqlSafe(sql)).bind(limit).fetch_all(conn).await?;
+    rows.iter().map(from_row).collect()
+}

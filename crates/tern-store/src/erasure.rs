@@ -253,3 +253,30 @@ pub async fn purge_retained(conn: &mut AnyConnection, account_id: &str, currency
         .await?;
     Ok(n)
 }
+
+/// Streams every value of the given text columns of `table` to `visit`
+/// (NULLs skipped), so a caller can search the whole table in one pass.
+pub async fn scan_text(
+    conn: &mut AnyConnection,
+    table: &str,
+    columns: &[&str],
+    mut visit: impl FnMut(&str),
+) -> Result<u64> {
+    use futures::TryStreamExt;
+    if columns.is_empty() {
+        return Ok(0);
+    }
+    let list: Vec<String> = columns.iter().map(|c| format!("CAST({} AS TEXT)", quoted(c))).collect();
+    let sql = format!("SELECT {} FROM {}", list.join(", "), quoted(table));
+    let mut rows = sqlx::query(AssertSqlSafe(sql)).fetch(conn);
+    let mut n = 0;
+    while let Some(row) = rows.try_next().await? {
+        n += 1;
+        for i in 0..columns.len() {
+            if let Some(v) = row.try_get::<Option<String>, _>(i)? {
+                visit(&v);
+            }
+        }
+    }
+    Ok(n)
+}
