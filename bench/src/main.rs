@@ -5,6 +5,7 @@
 //! Run it with `scripts/bench` (builds the release binaries first).
 
 mod basics;
+mod closures;
 mod ingest;
 mod load;
 mod postgres;
@@ -57,6 +58,12 @@ struct Args {
         default_value = "postgres://postgres@127.0.0.1:5432/postgres"
     )]
     postgres_url: String,
+    /// Accounts in the end-to-end closure benchmark (0 skips it).
+    #[arg(long, default_value_t = 1000)]
+    closures: usize,
+    /// Run only the closure benchmark and update its section of the report.
+    #[arg(long)]
+    only_closures: bool,
 }
 
 fn whole_seconds(s: &str) -> Result<Duration, String> {
@@ -103,6 +110,10 @@ fn outcome(name: &str, result: anyhow::Result<suite::DatabaseRun>) -> Outcome {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    let pg_admin = (!args.no_postgres).then_some(args.postgres_url.as_str());
+    if args.only_closures {
+        return closures::run_and_write(args.closures.max(1), pg_admin, &args.out).await;
+    }
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let load_average = load_average();
     let params = load::Params {
@@ -135,6 +146,9 @@ async fn main() -> anyhow::Result<()> {
         postgres: &postgres,
     };
     std::fs::write(&args.out, report.render())?;
+    if args.closures > 0 {
+        closures::run_and_write(args.closures, pg_admin, &args.out).await?;
+    }
     println!("wrote {}", args.out.display());
     if basics.idle_mib > 30.0 {
         println!("idle memory {:.1} MiB is above the 30 MiB goal", basics.idle_mib);

@@ -51,9 +51,19 @@ impl Principal {
 pub async fn authenticate(app: &App, token: &str) -> AppResult<Principal> {
     let token_hash = token_hash(token)?;
     let now = app.now_ms();
-    let mut conn = app.db.conn().await?;
+    let mut conn = app.db.reader().await?;
     let found = sessions::with_account_by_token_hash(&mut conn, &token_hash, now).await?;
-    signed_in(&mut conn, found, now).await
+    let who = signed_in(&mut conn, found, now).await;
+    release_unless_failed(conn, &who);
+    who
+}
+
+/// Gives a reader back unless the database failed on it (it is then
+/// closed, see [`tern_store::Reader`]).
+pub(crate) fn release_unless_failed<T>(conn: tern_store::Reader, result: &AppResult<T>) {
+    if !matches!(result, Err(AppError::Internal(_) | AppError::Unavailable(_))) {
+        conn.release();
+    }
 }
 
 /// The stored form of a token the caller presents; refuses absurd ones

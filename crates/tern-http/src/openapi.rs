@@ -5,7 +5,10 @@ use utoipa::Modify;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
-use crate::api::{accounts, admin_closures, catalogue, closure, esims, exports, me, orders, password_resets, payments, sessions, wallet};
+use crate::api::{
+    accounts, admin_closures, catalogue, closure, esims, exports, me, orders, password_resets, payments, sessions,
+    wallet,
+};
 
 #[derive(OpenApi)]
 #[openapi(

@@ -28,26 +28,17 @@ async fn exec(conn: &mut AnyConnection, sql: &'static str, account_id: &str) -> 
 /// the records kept by law (orders, ledger, eSIMs, usage) still refer to.
 /// Run it in a transaction; running it twice removes nothing more.
 pub async fn erase_account(conn: &mut AnyConnection, account_id: &str, now: i64) -> Result<Erased> {
-    let fields: Option<(Option<String>, Option<String>, Option<String>, Option<String>)> =
-        sqlx::query("SELECT email, phone, name, password_hash FROM accounts WHERE id = $1")
-            .bind(account_id)
-            .fetch_optional(&mut *conn)
-            .await?
-            .map(|r| -> Result<_> {
-                Ok((
-                    r.try_get("email")?,
-                    r.try_get("phone")?,
-                    r.try_get("name")?,
-                    r.try_get("password_hash")?,
-                ))
-            })
-            .transpose()?;
-    let profile_fields = fields.map_or(0, |(a, b, c, d)| {
-        [a.is_some(), b.is_some(), c.is_some(), d.is_some()]
-            .iter()
-            .filter(|x| **x)
-            .count() as i64
-    });
+    let profile_fields: i64 = sqlx::query(
+        "SELECT (CASE WHEN email IS NULL THEN 0 ELSE 1 END) + (CASE WHEN phone IS NULL THEN 0 ELSE 1 END) \
+         + (CASE WHEN name IS NULL THEN 0 ELSE 1 END) + (CASE WHEN password_hash IS NULL THEN 0 ELSE 1 END) AS n \
+         FROM accounts WHERE id = $1",
+    )
+    .bind(account_id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .map(|r| r.try_get::<i64, _>("n"))
+    .transpose()?
+    .unwrap_or(0);
     sqlx::query(
         "UPDATE accounts SET email = NULL, email_verified_at = NULL, phone = NULL, phone_verified_at = NULL, \
          name = NULL, password_hash = NULL, status = 'closed', erased_at = COALESCE(erased_at, $2), \

@@ -26,9 +26,28 @@ pub struct EsimRow {
 macro_rules! esim_columns {
     ($p:literal) => {
         concat!(
-            $p, "iccid, ", $p, "account_id, ", $p, "state, ", $p, "smdp_address, ", $p, "matching_id, ",
-            $p, "activation_code, ", $p, "eid, ", $p, "last_error, ", $p, "created_at, ", $p, "updated_at, ",
-            $p, "installed_at"
+            $p,
+            "iccid, ",
+            $p,
+            "account_id, ",
+            $p,
+            "state, ",
+            $p,
+            "smdp_address, ",
+            $p,
+            "matching_id, ",
+            $p,
+            "activation_code, ",
+            $p,
+            "eid, ",
+            $p,
+            "last_error, ",
+            $p,
+            "created_at, ",
+            $p,
+            "updated_at, ",
+            $p,
+            "installed_at"
         )
     };
 }
@@ -38,11 +57,50 @@ macro_rules! esim_columns {
 macro_rules! package_columns {
     ($p:literal) => {
         concat!(
-            $p, "id, ", $p, "iccid, ", $p, "order_id, ", $p, "account_id, ", $p, "plan_code, ", $p, "countries, ",
-            $p, "data_limit_bytes, ", $p, "fair_use_bytes, ", $p, "voice_limit_seconds, ", $p, "sms_limit, ",
-            $p, "used_data_bytes, ", $p, "used_voice_seconds, ", $p, "used_sms, ", $p, "activation, ",
-            $p, "validity_days, ", $p, "starts_at, ", $p, "expires_at, ", $p, "state, ", $p, "created_at, ",
-            $p, "notified_80_at, ", $p, "notified_100_at, ", $p, "notified_expiry_at"
+            $p,
+            "id, ",
+            $p,
+            "iccid, ",
+            $p,
+            "order_id, ",
+            $p,
+            "account_id, ",
+            $p,
+            "plan_code, ",
+            $p,
+            "countries, ",
+            $p,
+            "data_limit_bytes, ",
+            $p,
+            "fair_use_bytes, ",
+            $p,
+            "voice_limit_seconds, ",
+            $p,
+            "sms_limit, ",
+            $p,
+            "used_data_bytes, ",
+            $p,
+            "used_voice_seconds, ",
+            $p,
+            "used_sms, ",
+            $p,
+            "activation, ",
+            $p,
+            "validity_days, ",
+            $p,
+            "starts_at, ",
+            $p,
+            "expires_at, ",
+            $p,
+            "state, ",
+            $p,
+            "created_at, ",
+            $p,
+            "notified_80_at, ",
+            $p,
+            "notified_100_at, ",
+            $p,
+            "notified_expiry_at"
         )
     };
 }
@@ -109,8 +167,8 @@ pub async fn for_account(conn: &mut AnyConnection, account_id: &str) -> Result<V
         " FROM esims WHERE account_id = $1 ORDER BY created_at DESC"
     ))
     .bind(account_id)
-        .fetch_all(conn)
-        .await?;
+    .fetch_all(conn)
+    .await?;
     rows.iter().map(esim).collect()
 }
 
@@ -306,16 +364,20 @@ pub async fn packages_of(conn: &mut AnyConnection, iccid: &str) -> Result<Vec<Pa
         " FROM packages WHERE iccid = $1 ORDER BY created_at, id"
     ))
     .bind(iccid)
-        .fetch_all(conn)
-        .await?;
+    .fetch_all(conn)
+    .await?;
     rows.iter().map(package).collect()
 }
 
 pub async fn package_of_order(conn: &mut AnyConnection, order_id: &str) -> Result<Option<PackageRow>> {
-    let row = sqlx::query(concat!("SELECT ", package_columns!(""), " FROM packages WHERE order_id = $1"))
-        .bind(order_id)
-        .fetch_optional(conn)
-        .await?;
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        package_columns!(""),
+        " FROM packages WHERE order_id = $1"
+    ))
+    .bind(order_id)
+    .fetch_optional(conn)
+    .await?;
     row.as_ref().map(package).transpose()
 }
 

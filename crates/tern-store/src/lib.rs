@@ -33,7 +33,7 @@ pub mod top_ups;
 pub mod usage;
 pub mod vouchers;
 
-pub use db::{Backend, Db, Tx};
+pub use db::{Backend, Db, Reader, Tx};
 pub use error::StoreError;
 pub use sqlx::AnyConnection as Conn;
 

@@ -115,10 +115,12 @@ pub async fn set_iccid(conn: &mut AnyConnection, id: &str, iccid: &str, now: i64
 
 /// How many of an account's orders are in `state` (e.g. `provisioning`).
 pub async fn count_in_state(conn: &mut AnyConnection, account_id: &str, state: &str) -> Result<i64> {
-    Ok(sqlx::query("SELECT COUNT(*) AS n FROM orders WHERE account_id = $1 AND state = $2")
-        .bind(account_id)
-        .bind(state)
-        .fetch_one(conn)
-        .await?
-        .try_get("n")?)
+    Ok(
+        sqlx::query("SELECT COUNT(*) AS n FROM orders WHERE account_id = $1 AND state = $2")
+            .bind(account_id)
+            .bind(state)
+            .fetch_one(conn)
+            .await?
+            .try_get("n")?,
+    )
 }

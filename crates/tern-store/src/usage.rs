@@ -229,10 +229,10 @@ pub async fn expiring_unnotified(
          AND notified_expiry_at IS NULL ORDER BY expires_at, id LIMIT $3"
     ))
     .bind(now)
-        .bind(until)
-        .bind(limit)
-        .fetch_all(conn)
-        .await?;
+    .bind(until)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
     rows.iter().map(package).collect()
 }
 

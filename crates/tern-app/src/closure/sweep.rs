@@ -84,11 +84,12 @@ impl Search {
 
     fn value(&self, v: &str, hits: &mut [HashMap<&'static str, i64>], db: bool) {
         self.count(v.as_bytes(), 0, hits);
-        if db && !self.whole.is_empty() {
-            if let Some(owners) = self.whole.get(&v.trim().to_lowercase()) {
-                for i in owners {
-                    *hits[*i].entry("name").or_default() += 1;
-                }
+        if db
+            && !self.whole.is_empty()
+            && let Some(owners) = self.whole.get(&v.trim().to_lowercase())
+        {
+            for i in owners {
+                *hits[*i].entry("name").or_default() += 1;
             }
         }
     }

@@ -2,7 +2,6 @@
 
 use serde::Serialize;
 use tern_store::esims::{self, EsimRow, PackageRow};
-use tern_store::sessions;
 
 use crate::App;
 use crate::auth::{self, Principal};
@@ -125,22 +124,22 @@ pub async fn get(app: &App, who: &Principal, iccid: &str) -> AppResult<EsimDetai
 /// The outer error is the authentication's (the caller is not signed in);
 /// the inner result is the read's, for the signed-in caller.
 pub async fn get_signed_in(app: &App, token: &str, iccid: &str) -> AppResult<(Principal, AppResult<EsimDetail>)> {
-    let token_hash = auth::token_hash(token)?;
-    let now = app.now_ms();
-    let mut conn = app.db.conn().await?;
     let Ok(iccid) = tern_domain::ids::Iccid::parse(iccid) else {
         // Not an ICCID: nothing to read, but the caller must still be
         // signed in to learn that.
-        let found = sessions::with_account_by_token_hash(&mut conn, &token_hash, now).await?;
-        let who = auth::signed_in(&mut conn, found, now).await?;
-        return Ok((who, Err(AppError::NotFound)));
+        return Ok((auth::authenticate(app, token).await?, Err(AppError::NotFound)));
     };
+    let token_hash = auth::token_hash(token)?;
+    let now = app.now_ms();
+    let mut conn = app.db.reader().await?;
     let found = esims::with_packages_for_session(&mut conn, &token_hash, now, iccid.as_str()).await?;
     let (session, esim) = match found {
         Some(f) => (Some(f.session), f.esim),
         None => (None, None),
     };
-    let who = auth::signed_in(&mut conn, session, now).await?;
+    let who = auth::signed_in(&mut conn, session, now).await;
+    auth::release_unless_failed(conn, &who);
+    let who = who?;
     let read = match esim {
         Some((e, packages)) => Ok(detail(e, packages)),
         None => Err(AppError::NotFound),

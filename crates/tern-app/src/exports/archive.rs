@@ -90,7 +90,17 @@ mod tests {
 
     #[test]
     fn csv_has_a_bom_a_header_and_quotes_where_needed() {
-        let f = csv_file("x.csv", &[Line { id: "a", note: Some("b, \"c\"") }, Line { id: "d", note: None }]).unwrap();
+        let f = csv_file(
+            "x.csv",
+            &[
+                Line {
+                    id: "a",
+                    note: Some("b, \"c\""),
+                },
+                Line { id: "d", note: None },
+            ],
+        )
+        .unwrap();
         assert_eq!(f.bytes, "\u{feff}id,note\na,\"b, \"\"c\"\"\"\nd,\n".as_bytes());
         let empty = csv_file::<Line>("y.csv", &[]).unwrap();
         assert_eq!(empty.bytes, "\u{feff}id,note\n".as_bytes());
@@ -98,7 +108,10 @@ mod tests {
 
     #[test]
     fn the_zip_holds_the_files() {
-        let files = [ExportFile::new("a.txt", b"hello".to_vec()), ExportFile::new("b.json", b"[]".to_vec())];
+        let files = [
+            ExportFile::new("a.txt", b"hello".to_vec()),
+            ExportFile::new("b.json", b"[]".to_vec()),
+        ];
         let bytes = zip(&files, 1_772_000_000_000).unwrap();
         let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
         assert_eq!(z.len(), 2);

@@ -47,7 +47,10 @@ pub(super) async fn gather(app: &App, conn: &mut Conn, account: &AccountRow, now
         consents()?,
         audit_entries(conn, id).await?,
     ];
-    debug_assert!(files.iter().map(|f| f.name).eq(FILES), "FILES lists every file in order");
+    debug_assert!(
+        files.iter().map(|f| f.name).eq(FILES),
+        "FILES lists every file in order"
+    );
     Ok(files)
 }
 

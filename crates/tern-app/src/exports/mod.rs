@@ -142,7 +142,9 @@ pub async fn create_for_closure(app: &App, account_id: &str, closure_id: &str) -
         }
     };
     if row.account_id != account_id {
-        return Err(AppError::Internal(format!("closure {closure_id} has another account's export")));
+        return Err(AppError::Internal(format!(
+            "closure {closure_id} has another account's export"
+        )));
     }
     match row.state.as_str() {
         "pending" => build::run(app, &row.id).await,

@@ -25,7 +25,8 @@ const NONCE_LEN: usize = 24;
 /// The file key: HMAC-SHA256 over the token, keyed with the server secret
 /// (an HKDF extract with the secret as salt).
 fn key(secret: &[u8], token: &str) -> AppResult<Key> {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret).map_err(|e| AppError::Internal(format!("export key: {e}")))?;
+    let mut mac =
+        <Hmac<Sha256> as Mac>::new_from_slice(secret).map_err(|e| AppError::Internal(format!("export key: {e}")))?;
     mac.update(b"tern export file key v1\0");
     mac.update(token.as_bytes());
     Ok(*Key::from_slice(&mac.finalize().into_bytes()))
@@ -174,7 +175,10 @@ mod tests {
     fn seals_and_opens_only_with_the_same_token_and_id() {
         let sealed = seal(b"server secret", "tok", "exp-1", b"PK zip with ann@example.com").unwrap();
         assert!(!sealed.windows(15).any(|w| w == b"ann@example.com"));
-        assert_eq!(open(b"server secret", "tok", "exp-1", &sealed).unwrap(), b"PK zip with ann@example.com");
+        assert_eq!(
+            open(b"server secret", "tok", "exp-1", &sealed).unwrap(),
+            b"PK zip with ann@example.com"
+        );
         assert!(open(b"server secret", "tok2", "exp-1", &sealed).is_err());
         assert!(open(b"server secret", "tok", "exp-2", &sealed).is_err());
         assert!(open(b"other secret", "tok", "exp-1", &sealed).is_err());

@@ -46,7 +46,8 @@ pub trait PaymentGateway: Send + Sync {
     /// Refunds `amount_minor` of the payment for `top_up`, at most once per
     /// `idempotency_key` (a repeat returns the first refund's reference).
     /// Returns the gateway's reference for the refund.
-    async fn refund(&self, app: &App, top_up: &TopUpRow, amount_minor: i64, idempotency_key: &str) -> AppResult<String>;
+    async fn refund(&self, app: &App, top_up: &TopUpRow, amount_minor: i64, idempotency_key: &str)
+    -> AppResult<String>;
 }
 
 /// The gateway a top-up was paid through.

@@ -60,7 +60,13 @@ impl PaymentGateway for SandboxGateway {
     /// The sandbox refunds at once: the "card" is a test card. The
     /// reference is derived from the idempotency key, so a repeat gives the
     /// same one, as a real provider's idempotent refund API would.
-    async fn refund(&self, _app: &App, top_up: &TopUpRow, amount_minor: i64, idempotency_key: &str) -> AppResult<String> {
+    async fn refund(
+        &self,
+        _app: &App,
+        top_up: &TopUpRow,
+        amount_minor: i64,
+        idempotency_key: &str,
+    ) -> AppResult<String> {
         if amount_minor <= 0 || amount_minor > top_up.amount_minor {
             return Err(AppError::Conflict("refund_amount_invalid"));
         }

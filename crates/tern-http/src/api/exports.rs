@@ -16,7 +16,10 @@ use crate::state::HttpState;
 #[utoipa::path(post, path = "/api/v1/me/exports", tag = "exports",
     responses((status = 202, body = ExportView), (status = 429, description = "export_rate_limited, with Retry-After")),
     security(("bearer" = [])))]
-pub async fn request_export(State(s): State<HttpState>, auth: Auth) -> Result<(StatusCode, Json<ExportView>), ApiError> {
+pub async fn request_export(
+    State(s): State<HttpState>,
+    auth: Auth,
+) -> Result<(StatusCode, Json<ExportView>), ApiError> {
     let view = exports::request(&s.app, &auth.who).await.map_err(|e| auth.err(e))?;
     Ok((StatusCode::ACCEPTED, Json(view)))
 }
@@ -30,7 +33,9 @@ pub async fn get_export(
     auth: Auth,
     Path(id): Path<String>,
 ) -> Result<Json<ExportView>, ApiError> {
-    Ok(Json(exports::get(&s.app, &auth.who, &id).await.map_err(|e| auth.err(e))?))
+    Ok(Json(
+        exports::get(&s.app, &auth.who, &id).await.map_err(|e| auth.err(e))?,
+    ))
 }
 
 /// Download an export with the token from the emailed link; no sign-in.
@@ -62,7 +67,11 @@ pub(crate) fn attachment(file_name: &str, zip: Vec<u8>) -> Response {
     let safe = file_name
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    let name = if safe && !file_name.is_empty() { file_name } else { "tern-export.zip" };
+    let name = if safe && !file_name.is_empty() {
+        file_name
+    } else {
+        "tern-export.zip"
+    };
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
         headers.insert(header::CONTENT_DISPOSITION, v);
     }

@@ -8,6 +8,8 @@ mod assets;
 mod auth_pages;
 mod chart;
 mod checkout;
+mod closure;
+mod closure_status;
 mod csrf;
 mod esims;
 mod exports;
@@ -42,6 +44,10 @@ pub fn routes() -> Router<HttpState> {
         .route("/account/phone/confirm", post(account::confirm_phone))
         .route("/account/sessions/{id}/end", post(account::end_session))
         .route("/account/export", post(account::request_export))
+        .route("/account/close", get(closure::preview).post(closure::submit))
+        .route("/account/closure", get(closure::show))
+        .route("/account/closure/cancel", post(closure::cancel))
+        .route("/closure-status/{token}", get(closure_status::show))
         .route("/exports/{token}", get(exports::download))
         .route("/plans", get(shop::plans))
         .route("/plans/{code}", get(shop::plan))

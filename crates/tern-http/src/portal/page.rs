@@ -25,6 +25,9 @@ pub struct Ctx {
     pub locale: Locale,
     pub who: Option<Principal>,
     pub path: String,
+    /// When the signed-in account's open closure request can still be
+    /// called off: the end of its cooling-off (RFC 3339), for the banner.
+    pub closing_until: Option<String>,
 }
 
 impl Ctx {
@@ -34,6 +37,10 @@ impl Ctx {
         let (jar, csrf) = csrf::ensure(jar, state.app.settings.cookie_secure());
         let who = match token_from_headers(headers) {
             Some(token) => authenticate(&state.app, &token).await.ok(),
+            None => None,
+        };
+        let closing_until = match &who {
+            Some(p) => closing_until(&state, p).await,
             None => None,
         };
         let explicit = jar.get(LANG_COOKIE).is_some();
@@ -48,6 +55,7 @@ impl Ctx {
             locale,
             who,
             path: path.to_owned(),
+            closing_until,
         }
     }
 
@@ -72,6 +80,7 @@ impl Ctx {
             "csrf": self.csrf,
             "signed_in": self.who.is_some(),
             "path": self.path,
+            "closing_until": self.closing_until,
         });
         if let (Value::Object(v), Value::Object(b)) = (&mut values, base) {
             for (k, x) in b {
@@ -129,6 +138,18 @@ impl Ctx {
             ))
         }
     }
+}
+
+/// The cooling-off end of the account's open closure request while it
+/// can be called off (one indexed lookup); `None` otherwise or on error.
+async fn closing_until(state: &HttpState, who: &Principal) -> Option<String> {
+    let mut conn = state.app.db.conn().await.ok()?;
+    let open = tern_store::closures::open_for(&mut conn, &who.account_id)
+        .await
+        .ok()??;
+    tern_domain::closure::ClosureState::parse(&open.state)
+        .is_some_and(|s| s.is_cancelable())
+        .then(|| tern_app::clock::rfc3339(open.cooling_off_until))
 }
 
 /// Percent-encodes a path for a `next=` parameter.

@@ -24,6 +24,9 @@ static PAGES: &[(&str, &str)] = pages!(
     "esims.html",
     "esim.html",
     "checkout.html",
+    "close.html",
+    "closure.html",
+    "closure_status.html",
 );
 
 /// Looks `key` up in the language of the page being rendered (`locale`).
@@ -74,8 +77,28 @@ mod tests {
         let me = serde_json::json!({ "email": "a@b.com", "email_verified": true, "phone": "+447700900123",
             "phone_verified": false, "name": "Ann", "locale": "en" });
         let errors = serde_json::json!({ "fields": { "email": "bad" }, "general": "oops" });
+        // The closure pages' values (a separate literal: one would hit the macro recursion limit).
+        let closure = serde_json::json!({
+            "closing_until": "2026-01-08T00:00:00Z", "phrase": "CLOSE MY ACCOUNT", "cooling_off": true,
+            "preview": { "balance_text": "12.00 USD", "refund_lines": ["10.00 USD back"], "forfeited_text": "2.00 USD",
+                "esims": [{ "iccid": "8988", "state_text": "Installed", "data_text": "1 GB left", "valid_until": "2026-01-09T00:00:00Z" }],
+                "holds": [{ "code": "top_up_in_flight", "action": "wait" }], "deleted": ["profile", "sessions"],
+                "kept": [{ "what": ["Orders", "Payments"], "why": "law", "until": "2033-01-01" }],
+                "cooling_off_until": "2026-01-08T00:00:00Z", "due_by": "2026-01-22", "reasons": ["privacy", "other"] },
+            "close_form": { "key": "k", "reason_code": "privacy", "reason_text": "bye", "export": "yes", "confirmation": "" },
+            "closure": { "id": "c1", "state": "cooling_off", "status_url": "https://x/closure-status/t", "received_at": "2026-01-01T00:00:00Z",
+                "cooling_off_until": "2026-01-08T00:00:00Z", "due_by": "2026-01-22", "reason_code": "privacy", "export_requested": true,
+                "hold_reason": null, "cancelable": true, "completed_at": null, "canceled_at": null },
+            "reason_text": "Privacy",
+            "status": { "state": "completed", "received_at": "2026-01-01T00:00:00Z", "cooling_off_until": "2026-01-08T00:00:00Z",
+                "due_by": "2026-01-22", "hold_reason": "checking", "completed_at": "2026-01-08T01:00:00Z", "canceled_at": null },
+            "steps": [{ "text": "Frozen", "done_at": "2026-01-08T00:00:00Z" }, { "text": "Closed", "done_at": null }],
+            "receipt": { "deleted": ["Sessions: 2"], "retained": [{ "what": "Orders", "count": 1, "until": "2033-01-01" }],
+                "refund_text": "10.00 USD", "card_refunds": 1, "manual_text": "1.00 USD", "forfeited_text": "2.00 USD",
+                "barred": 1, "canceled_at_smdp": 0, "packages_stopped": 1, "sweep_text": "0 traces", "export_sent": true },
+        });
         for locale in ["en", "zh-CN"] {
-            let ctx = serde_json::json!({
+            let mut ctx = serde_json::json!({
                 "locale": locale, "other_locale": "en", "product": "Tern", "csrf": "c", "signed_in": true,
                 "path": "/account?x=1", "form": { "email": "a@b.com", "token": "t", "next": "/" }, "errors": errors,
                 "me": me, "sessions": [{ "id": "s1", "current": false, "user_agent": null, "last_seen_at": "2026-01-01T00:00:00Z" }],
@@ -92,6 +115,9 @@ mod tests {
                 "state_text": "Ready", "emulator": true, "amount_text": "20.00 USD", "top_up": { "id": "t1", "state": "pending" },
                 "packages": [{ "plan_code": "JP", "state_text": "Active", "data_text": "1 GB left", "validity_text": "7 days" }],
             });
+            if let (Some(c), Some(extra)) = (ctx.as_object_mut(), closure.as_object()) {
+                c.extend(extra.clone());
+            }
             for (name, _) in super::PAGES {
                 if *name == "macros.html" {
                     continue;
@@ -103,7 +129,7 @@ mod tests {
                     .unwrap_or_else(|e| panic!("{name}: {e:#}"));
                 assert!(html.contains(&format!("<html lang=\"{locale}\">")), "{name}");
                 assert!(
-                    !html.contains("nav.") && !html.contains("field."),
+                    !html.contains("nav.") && !html.contains("field.") && !html.contains("closure."),
                     "{name} shows a raw key"
                 );
             }

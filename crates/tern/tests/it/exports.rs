@@ -64,7 +64,9 @@ fn unzip(bytes: &[u8]) -> std::collections::BTreeMap<String, String> {
 async fn housekeeping(app: &TestApp) {
     let tern = app.app();
     let mut tx = tern.db.begin().await.unwrap();
-    tern_app::jobs::enqueue(tern, &mut tx, &Job::Housekeeping, None).await.unwrap();
+    tern_app::jobs::enqueue(tern, &mut tx, &Job::Housekeeping, None)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     app.drain_jobs().await;
 }
@@ -111,7 +113,11 @@ on_both!(a_user_downloads_their_data_by_the_emailed_link, |db: Db| async move {
     let profile: Value = serde_json::from_str(&files["profile.json"]).unwrap();
     assert_eq!(profile["email"], "ada@example.com");
     assert!(files["orders.csv"].contains(&order_id) && files["orders.csv"].contains("JP-5GB-15D"));
-    assert!(files["ledger.csv"].contains(&format!("purchase,{order_id}")), "{}", files["ledger.csv"]);
+    assert!(
+        files["ledger.csv"].contains(&format!("purchase,{order_id}")),
+        "{}",
+        files["ledger.csv"]
+    );
     assert!(files["ledger.csv"].contains(",voucher,"));
     let esims: Value = serde_json::from_str(&files["esims.json"]).unwrap();
     assert_eq!(esims[0]["iccid"], iccid.as_str());
@@ -125,7 +131,11 @@ on_both!(a_user_downloads_their_data_by_the_emailed_link, |db: Db| async move {
 
     // On disk the export is sealed: no trace of the person in it.
     let dir = app.data_dir.join("exports");
-    let names: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.file_name()).collect();
+    let names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
     assert_eq!(names, [std::ffi::OsString::from(format!("{id}.zip.enc"))]);
     let on_disk = std::fs::read(dir.join(format!("{id}.zip.enc"))).unwrap();
     assert!(!on_disk.windows(15).any(|w| w == b"ada@example.com"));
@@ -174,33 +184,97 @@ on_both!(a_user_downloads_their_data_by_the_emailed_link, |db: Db| async move {
     app.stop().await;
 });
 
-on_both!(a_closure_export_is_built_once_in_the_users_language, |db: Db| async move {
-    let app = TestApp::start(db).await;
-    let cho = app.user("cho@example.com", PW).await;
-    let (s, _) = app
-        .call(reqwest::Method::PATCH, "/api/v1/me", Some(&cho), Some(json!({ "locale": "zh-CN" })))
-        .await;
-    assert_eq!(s, StatusCode::OK);
-    let (_, me) = app.get("/api/v1/me", Some(&cho)).await;
-    let account = me["id"].as_str().unwrap();
-    // Her own export of today does not stop the closure's.
-    let (s, _) = app.post("/api/v1/me/exports", Some(&cho), json!({})).await;
-    assert_eq!(s, StatusCode::ACCEPTED);
-    app.drain_jobs().await;
-    assert_eq!(export_links(&app, "cho@example.com").len(), 1);
-
-    tern_app::exports::create_for_closure(app.app(), account, "closure-1").await.unwrap();
-    tern_app::exports::create_for_closure(app.app(), account, "closure-1").await.unwrap();
-    app.drain_jobs().await;
-    let links = export_links(&app, "cho@example.com");
-    assert_eq!(links.len(), 2, "one more email, not two");
-    for (token, subject) in links {
-        assert_eq!(subject, "您的 Tern 数据导出已就绪");
-        let (s, _, zip) = fetch(&app, &format!("/api/v1/exports/download/{token}")).await;
+on_both!(
+    a_closure_export_is_built_once_in_the_users_language,
+    |db: Db| async move {
+        let app = TestApp::start(db).await;
+        let cho = app.user("cho@example.com", PW).await;
+        let (s, _) = app
+            .call(
+                reqwest::Method::PATCH,
+                "/api/v1/me",
+                Some(&cho),
+                Some(json!({ "locale": "zh-CN" })),
+            )
+            .await;
         assert_eq!(s, StatusCode::OK);
-        assert!(unzip(&zip)["profile.json"].contains("cho@example.com"));
+        let (_, me) = app.get("/api/v1/me", Some(&cho)).await;
+        let account = me["id"].as_str().unwrap();
+        // Her own export of today does not stop the closure's.
+        let (s, _) = app.post("/api/v1/me/exports", Some(&cho), json!({})).await;
+        assert_eq!(s, StatusCode::ACCEPTED);
+        app.drain_jobs().await;
+        assert_eq!(export_links(&app, "cho@example.com").len(), 1);
+
+        tern_app::exports::create_for_closure(app.app(), account, "closure-1")
+            .await
+            .unwrap();
+        tern_app::exports::create_for_closure(app.app(), account, "closure-1")
+            .await
+            .unwrap();
+        app.drain_jobs().await;
+        let links = export_links(&app, "cho@example.com");
+        assert_eq!(links.len(), 2, "one more email, not two");
+        for (token, subject) in links {
+            assert_eq!(subject, "您的 Tern 数据导出已就绪");
+            let (s, _, zip) = fetch(&app, &format!("/api/v1/exports/download/{token}")).await;
+            assert_eq!(s, StatusCode::OK);
+            assert!(unzip(&zip)["profile.json"].contains("cho@example.com"));
+        }
+        let exports = std::fs::read_dir(app.data_dir.join("exports")).unwrap().count();
+        assert_eq!(exports, 2, "her own export and the closure's");
+        app.stop().await;
     }
-    let exports = std::fs::read_dir(app.data_dir.join("exports")).unwrap().count();
-    assert_eq!(exports, 2, "her own export and the closure's");
-    app.stop().await;
-});
+);
+
+on_both!(
+    the_account_page_asks_for_an_export_and_shows_its_state,
+    |db: Db| async move {
+        let app = TestApp::start(db).await;
+        let dee = app.user("dee@example.com", PW).await;
+        let browser = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let account_page = || async {
+            let res = browser
+                .get(format!("{}/account", app.url))
+                .bearer_auth(&dee)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::OK);
+            res.text().await.unwrap()
+        };
+        let ask = |csrf: String| {
+            browser
+                .post(format!("{}/account/export", app.url))
+                .bearer_auth(&dee)
+                .form(&[("csrf", csrf)])
+                .send()
+        };
+        let html = account_page().await;
+        assert!(html.contains("Download my data") && !html.contains("being prepared"));
+        let marker = "name=\"csrf\" value=\"";
+        let start = html.find(marker).unwrap() + marker.len();
+        let csrf = html[start..start + html[start..].find('"').unwrap()].to_owned();
+
+        let res = ask(csrf.clone()).await.unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(res.headers()["location"], "/account?notice=export_requested");
+        assert!(
+            account_page()
+                .await
+                .contains("is being prepared. We will email you the link.")
+        );
+        app.drain_jobs().await;
+        assert!(account_page().await.contains("Your latest export is ready"));
+        assert_eq!(export_links(&app, "dee@example.com").len(), 1);
+
+        let res = ask(csrf).await.unwrap();
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert!(res.text().await.unwrap().contains("You asked for an export recently."));
+        app.stop().await;
+    }
+);

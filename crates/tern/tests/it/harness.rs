@@ -192,14 +192,22 @@ impl TestApp {
     /// Every email delivered so far to `to`, oldest first.
     pub fn mail_to(&self, to: &str) -> Vec<Mail> {
         let settings = &self.app().settings;
-        let dir = settings.mail.file_dir.clone().unwrap_or_else(|| self.data_dir.join("outbox").join("mail"));
+        let dir = settings
+            .mail
+            .file_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("outbox").join("mail"));
         read_mail_dir(&dir, to)
     }
 
     /// Every SMS delivered so far to `to`.
     pub fn sms_to(&self, to: &str) -> Vec<String> {
         let settings = &self.app().settings;
-        let dir = settings.sms.file_dir.clone().unwrap_or_else(|| self.data_dir.join("outbox").join("sms"));
+        let dir = settings
+            .sms
+            .file_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("outbox").join("sms"));
         let mut out = vec![];
         for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
             let v: Value =
