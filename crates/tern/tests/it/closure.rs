@@ -249,7 +249,7 @@ on_both!(
             &app,
             &token,
             Some("close-1"),
-            json!({ "password": PW, "confirmation": "close my account", "reason_code": "privacy",
+            json!({ "password": PW, "confirmation": "close my account", "reason_code": "privacy", "export": true,
                 "reason_text": "I only travel once a year, says Marguerite Duchamp-Closer" }),
         )
         .await;
@@ -306,6 +306,16 @@ on_both!(
         assert!(done_mail.body.contains("Delete eSIM"), "{}", done_mail.body);
         assert!(done_mail.body.contains(&format!("{}.{:02}", cash / 100, cash % 100)));
         assert!(app.sms_to(PHONE).iter().any(|t| t.contains("account is closed")));
+
+    // The export asked for was mailed before erasure and still downloads
+    // after it (the file is encrypted at rest under the link's token).
+    let links = crate::exports::export_links(&app, EMAIL);
+    assert_eq!(links.len(), 1, "{links:?}");
+    let (s, _, zip) = crate::exports::fetch(&app, &format!("/api/v1/exports/download/{}", links[0].0)).await;
+    assert_eq!(s, StatusCode::OK);
+    let files = crate::exports::unzip(&zip);
+    assert!(files["profile.json"].contains(EMAIL));
+    assert!(files["orders.csv"].contains("JP-1GB-7D"));
 
         // Exactly one refund in the ledger, and it went back to the card.
         let mut conn = app.app().db.conn().await.unwrap();

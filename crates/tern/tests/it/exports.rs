@@ -29,7 +29,7 @@ const FILES: [&str; 11] = [
 
 /// The tokens of the "export ready" links mailed to `to`, with the
 /// subjects of those emails.
-fn export_links(app: &TestApp, to: &str) -> Vec<(String, String)> {
+pub fn export_links(app: &TestApp, to: &str) -> Vec<(String, String)> {
     let marker = "http://tern.test/exports/";
     app.mail_to(to)
         .into_iter()
@@ -42,14 +42,14 @@ fn export_links(app: &TestApp, to: &str) -> Vec<(String, String)> {
 }
 
 /// Downloads `path`; the status, headers and body bytes.
-async fn fetch(app: &TestApp, path: &str) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
+pub async fn fetch(app: &TestApp, path: &str) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
     let res = app.client.get(format!("{}{path}", app.url)).send().await.unwrap();
     let (status, headers) = (res.status(), res.headers().clone());
     (status, headers, res.bytes().await.unwrap().to_vec())
 }
 
 /// The files of a ZIP by name.
-fn unzip(bytes: &[u8]) -> std::collections::BTreeMap<String, String> {
+pub fn unzip(bytes: &[u8]) -> std::collections::BTreeMap<String, String> {
     let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).expect("a ZIP");
     let mut out = std::collections::BTreeMap::new();
     for i in 0..z.len() {
