@@ -312,3 +312,17 @@ pub async fn awaiting_sweep(conn: &mut AnyConnection, limit: i64) -> Result<Vec<
     let rows = sqlx::query(AssertSqlSafe(sql)).bind(limit).fetch_all(conn).await?;
     rows.iter().map(from_row).collect()
 }
+
+/// Completed requests since `since`: (completed_at, due_on), for the
+/// deadline-compliance chart.
+pub async fn completions_since(conn: &mut AnyConnection, since: i64) -> Result<Vec<(i64, String)>> {
+    let rows = sqlx::query(
+        "SELECT completed_at, due_on FROM closure_requests WHERE state = 'completed' AND completed_at >= $1",
+    )
+    .bind(since)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("completed_at")?, r.try_get("due_on")?)))
+        .collect()
+}

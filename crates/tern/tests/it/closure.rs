@@ -307,15 +307,15 @@ on_both!(
         assert!(done_mail.body.contains(&format!("{}.{:02}", cash / 100, cash % 100)));
         assert!(app.sms_to(PHONE).iter().any(|t| t.contains("account is closed")));
 
-    // The export asked for was mailed before erasure and still downloads
-    // after it (the file is encrypted at rest under the link's token).
-    let links = crate::exports::export_links(&app, EMAIL);
-    assert_eq!(links.len(), 1, "{links:?}");
-    let (s, _, zip) = crate::exports::fetch(&app, &format!("/api/v1/exports/download/{}", links[0].0)).await;
-    assert_eq!(s, StatusCode::OK);
-    let files = crate::exports::unzip(&zip);
-    assert!(files["profile.json"].contains(EMAIL));
-    assert!(files["orders.csv"].contains("JP-1GB-7D"));
+        // The export asked for was mailed before erasure and still downloads
+        // after it (the file is encrypted at rest under the link's token).
+        let links = crate::exports::export_links(&app, EMAIL);
+        assert_eq!(links.len(), 1, "{links:?}");
+        let (s, _, zip) = crate::exports::fetch(&app, &format!("/api/v1/exports/download/{}", links[0].0)).await;
+        assert_eq!(s, StatusCode::OK);
+        let files = crate::exports::unzip(&zip);
+        assert!(files["profile.json"].contains(EMAIL));
+        assert!(files["orders.csv"].contains("JP-1GB-7D"));
 
         // Exactly one refund in the ledger, and it went back to the card.
         let mut conn = app.app().db.conn().await.unwrap();
@@ -570,6 +570,24 @@ on_both!(operators_hold_resume_and_see_deadlines, |db: Db| async move {
         (s, b["error"]["details"][0]["code"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("closure_state_invalid"))
     );
+
+    // The operators' page: the request, both charts; travellers are refused.
+    let page = |token: String| {
+        let req = app.client.get(format!("{}/admin/closures", app.url)).bearer_auth(token);
+        async move {
+            let res = req.send().await.unwrap();
+            (res.status(), res.text().await.unwrap())
+        }
+    };
+    let (s, html) = page(staff.clone()).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains(&id[id.len() - 8..]), "the request is listed");
+    assert_eq!(
+        html.matches("<svg").count(),
+        2,
+        "requests per day and deadline compliance charts"
+    );
+    assert_eq!(page(token.clone()).await.0, StatusCode::FORBIDDEN);
 
     let (s, h) = app
         .post(
