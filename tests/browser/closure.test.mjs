@@ -102,7 +102,7 @@ async function submitClosure(page, { phrase, password, reason, text }) {
   await page.locator('#password').fill(password);
   const [res] = await Promise.all([
     page.waitForNavigation(),
-    page.locator('main form[action="/account/close"] button[type=submit]').click(),
+    page.locator('main form[action^="/account/close"] button[type=submit]').click(),
   ]);
   return res;
 }

@@ -36,7 +36,13 @@ pub struct AppInner {
     pub local_url: String,
     /// The active plans, parsed, for a few seconds (the shop's hot path).
     pub(crate) catalogue_cache: crate::catalogue::Cache,
+    /// Concurrent `GET /api/v1/esims/{iccid}` lookups, answered together.
+    pub(crate) esim_reads: EsimReads,
 }
+
+/// See [`AppInner::esim_reads`].
+pub(crate) type EsimReads =
+    Arc<crate::batch::Batcher<tern_store::esims::SessionEsimKey, Option<tern_store::esims::SessionEsim>>>;
 
 #[derive(Clone)]
 pub struct App(Arc<AppInner>);
@@ -144,6 +150,7 @@ impl App {
             callback_secret,
             local_url: callback_base.to_owned(),
             catalogue_cache: crate::catalogue::Cache::default(),
+            esim_reads: crate::batch::Batcher::new(crate::esims::lookup_signed_in),
         })))
     }
 

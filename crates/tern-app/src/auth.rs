@@ -53,17 +53,18 @@ pub async fn authenticate(app: &App, token: &str) -> AppResult<Principal> {
     let now = app.now_ms();
     let mut conn = app.db.reader().await?;
     let found = sessions::with_account_by_token_hash(&mut conn, &token_hash, now).await?;
-    let who = signed_in(&mut conn, found, now).await;
-    release_unless_failed(conn, &who);
-    who
-}
-
-/// Gives a reader back unless the database failed on it (it is then
-/// closed, see [`tern_store::Reader`]).
-pub(crate) fn release_unless_failed<T>(conn: tern_store::Reader, result: &AppResult<T>) {
-    if !matches!(result, Err(AppError::Internal(_) | AppError::Unavailable(_))) {
-        conn.release();
+    let (who, stale) = match principal(found, now) {
+        Ok(p) => p,
+        Err(e) => {
+            conn.release();
+            return Err(e);
+        }
+    };
+    if stale {
+        sessions::touch(&mut conn, &who.session_id, now).await?;
     }
+    conn.release();
+    Ok(who)
 }
 
 /// The stored form of a token the caller presents; refuses absurd ones
@@ -75,29 +76,27 @@ pub(crate) fn token_hash(token: &str) -> AppResult<String> {
     Ok(tokens::hash(token))
 }
 
-/// The caller behind a session found (or not) by its token hash at `now`:
-/// refuses a missing session and an account that is not active, and
-/// records activity about once a minute. Services that read the session
-/// in the same query as their own data (one round trip on a hot path)
-/// finish authentication here, so the rules stay in one place.
-pub(crate) async fn signed_in(
-    conn: &mut tern_store::Conn,
-    found: Option<sessions::SessionAccount>,
-    now: i64,
-) -> AppResult<Principal> {
+/// The caller behind a session found (or not) by its token hash at `now`,
+/// refusing a missing session and an account that is not active; with
+/// whether the session's activity is due to be recorded (about once a
+/// minute, see [`sessions::touch`]). Services that read the session in the
+/// same query as their own data (a hot path) finish authentication here,
+/// so the rules stay in one place.
+pub(crate) fn principal(found: Option<sessions::SessionAccount>, now: i64) -> AppResult<(Principal, bool)> {
     let found = found.ok_or(AppError::Unauthenticated)?;
     if found.status != "active" {
         return Err(AppError::Unauthenticated);
     }
-    if now - found.last_seen_at > 60_000 {
-        sessions::touch(conn, &found.session_id, now).await?;
-    }
-    Ok(Principal {
-        account_id: found.account_id,
-        session_id: found.session_id,
-        role: Role::parse(&found.role).unwrap_or(Role::User),
-        locale: Locale::parse(&found.locale).unwrap_or_default(),
-        reauth_at: found.reauth_at,
-        status: found.status,
-    })
+    let stale = now - found.last_seen_at > 60_000;
+    Ok((
+        Principal {
+            account_id: found.account_id,
+            session_id: found.session_id,
+            role: Role::parse(&found.role).unwrap_or(Role::User),
+            locale: Locale::parse(&found.locale).unwrap_or_default(),
+            reauth_at: found.reauth_at,
+            status: found.status,
+        },
+        stale,
+    ))
 }

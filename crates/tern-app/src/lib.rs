@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod batch;
 pub mod catalogue;
 pub mod clock;
 pub mod closure;

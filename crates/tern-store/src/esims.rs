@@ -279,41 +279,98 @@ fn esim_and_packages(rows: &[AnyRow], at: usize) -> Result<Option<(EsimRow, Vec<
     Ok(Some((esim, packages)))
 }
 
-/// What `GET /api/v1/esims/{iccid}` needs, in one query: the live session of
-/// `token_hash` with its account (as [`sessions::with_account_by_token_hash`]
-/// finds it), and that account's eSIM `iccid` with its packages, oldest
-/// first (None when the account has no such eSIM). None when the token
-/// belongs to no live session.
+/// One lookup for [`with_packages_for_sessions`].
+#[derive(Debug, Clone)]
+pub struct SessionEsimKey {
+    /// The token's stored form.
+    pub token_hash: String,
+    /// Sessions that end by then are over.
+    pub now: i64,
+    pub iccid: String,
+}
+
+/// Most lookups [`with_packages_for_sessions`] makes in one statement.
+pub const SESSION_LOOKUPS_PER_STATEMENT: usize = 32;
+
+/// The statement for up to `n` lookups: the lookups are a `VALUES` list
+/// padded to a power of two (rows that match nothing), so that only a few
+/// statements exist and each is prepared once per connection.
+fn session_esim_sql(n: usize) -> &'static str {
+    static SQL: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let all = SQL.get_or_init(|| {
+        let mut all = Vec::new();
+        let mut rows = 1;
+        while rows <= SESSION_LOOKUPS_PER_STATEMENT {
+            all.push(format!(
+                "SELECT r.column1, s.id, s.account_id, s.last_seen_at, s.reauth_at, a.role, a.locale, a.status, {}, {} \
+                 FROM (VALUES {}) AS r \
+                 JOIN sessions s ON s.token_hash = r.column2 AND s.expires_at > r.column3 \
+                 JOIN accounts a ON a.id = s.account_id \
+                 LEFT JOIN esims e ON e.iccid = r.column4 AND e.account_id = s.account_id \
+                 LEFT JOIN packages p ON p.iccid = e.iccid \
+                 ORDER BY r.column1, p.created_at, p.id",
+                esim_columns!("e."),
+                package_columns!("p."),
+                crate::usage::placeholders(rows, 4, 1),
+            ));
+            rows *= 2;
+        }
+        all
+    });
+    let i = n.max(1).next_power_of_two().trailing_zeros() as usize;
+    all.get(i).or(all.last()).map_or("", String::as_str)
+}
+
+/// What `GET /api/v1/esims/{iccid}` needs, for several requests in one
+/// query: per key (in order), the live session of the token with its
+/// account (as [`sessions::with_account_by_token_hash`] finds it) and that
+/// account's eSIM `iccid` with its packages, oldest first (None when the
+/// account has no such eSIM); None when the token belongs to no live
+/// session.
 ///
 /// [`sessions::with_account_by_token_hash`]: crate::sessions::with_account_by_token_hash
-pub async fn with_packages_for_session(
+pub async fn with_packages_for_sessions(
     conn: &mut AnyConnection,
-    token_hash: &str,
-    now: i64,
-    iccid: &str,
-) -> Result<Option<SessionEsim>> {
-    let rows = sqlx::query(concat!(
-        "SELECT s.id, s.account_id, s.last_seen_at, s.reauth_at, a.role, a.locale, a.status, ",
-        esim_columns!("e."),
-        ", ",
-        package_columns!("p."),
-        " FROM sessions s JOIN accounts a ON a.id = s.account_id \
-         LEFT JOIN esims e ON e.iccid = $3 AND e.account_id = s.account_id \
-         LEFT JOIN packages p ON p.iccid = e.iccid \
-         WHERE s.token_hash = $1 AND s.expires_at > $2 ORDER BY p.created_at, p.id"
-    ))
-    .bind(token_hash)
-    .bind(now)
-    .bind(iccid)
-    .fetch_all(conn)
-    .await?;
-    let Some(first) = rows.first() else {
-        return Ok(None);
-    };
-    Ok(Some(SessionEsim {
-        session: crate::sessions::session_account(first)?,
-        esim: esim_and_packages(&rows, crate::sessions::SESSION_ACCOUNT_COLUMNS)?,
-    }))
+    keys: &[SessionEsimKey],
+) -> Result<Vec<Option<SessionEsim>>> {
+    let mut out: Vec<Option<SessionEsim>> = Vec::with_capacity(keys.len());
+    for (c, chunk) in keys.chunks(SESSION_LOOKUPS_PER_STATEMENT).enumerate() {
+        let base = c * SESSION_LOOKUPS_PER_STATEMENT;
+        let padded = chunk.len().next_power_of_two();
+        let mut q = sqlx::query(session_esim_sql(chunk.len()));
+        for (i, k) in chunk.iter().enumerate() {
+            q = q
+                .bind((base + i) as i64)
+                .bind(k.token_hash.as_str())
+                .bind(k.now)
+                .bind(k.iccid.as_str());
+        }
+        for _ in chunk.len()..padded {
+            // No token hashes to the empty string.
+            q = q.bind(-1_i64).bind("").bind(0_i64).bind("");
+        }
+        let rows = q.fetch_all(&mut *conn).await?;
+        out.extend(std::iter::repeat_with(|| None).take(chunk.len()));
+        let mut rest = rows.as_slice();
+        while let Some(first) = rest.first() {
+            let n: i64 = first.try_get(0)?;
+            let same = rest
+                .iter()
+                .position(|r| r.try_get::<i64, _>(0).ok() != Some(n))
+                .unwrap_or(rest.len());
+            let (group, tail) = rest.split_at(same);
+            rest = tail;
+            let slot = usize::try_from(n)
+                .ok()
+                .and_then(|n| out.get_mut(n))
+                .ok_or_else(|| crate::StoreError::Corrupt(format!("lookup {n} not asked for")))?;
+            *slot = Some(SessionEsim {
+                session: crate::sessions::session_account_at(first, 1)?,
+                esim: esim_and_packages(group, 1 + crate::sessions::SESSION_ACCOUNT_COLUMNS)?,
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// A session with its account, and one of the account's eSIMs.

@@ -172,23 +172,23 @@ pub async fn with_account_by_token_hash(
     .bind(now)
     .fetch_optional(conn)
     .await?;
-    row.as_ref().map(session_account).transpose()
+    row.as_ref().map(|r| session_account_at(r, 0)).transpose()
 }
 
 /// How many columns [`session_account`] reads.
 pub(crate) const SESSION_ACCOUNT_COLUMNS: usize = 7;
 
-/// Reads the first columns of a row selected as `s.id, s.account_id,
+/// Reads the columns `at…` of a row selected as `s.id, s.account_id,
 /// s.last_seen_at, s.reauth_at, a.role, a.locale, a.status` (by position,
-/// so a query can join more tables after them).
-pub(crate) fn session_account(r: &AnyRow) -> Result<SessionAccount> {
+/// so a query can select more around them).
+pub(crate) fn session_account_at(r: &AnyRow, at: usize) -> Result<SessionAccount> {
     Ok(SessionAccount {
-        session_id: r.try_get(0)?,
-        account_id: r.try_get(1)?,
-        last_seen_at: r.try_get(2)?,
-        reauth_at: r.try_get(3)?,
-        role: r.try_get(4)?,
-        locale: r.try_get(5)?,
-        status: r.try_get(6)?,
+        session_id: r.try_get(at)?,
+        account_id: r.try_get(at + 1)?,
+        last_seen_at: r.try_get(at + 2)?,
+        reauth_at: r.try_get(at + 3)?,
+        role: r.try_get(at + 4)?,
+        locale: r.try_get(at + 5)?,
+        status: r.try_get(at + 6)?,
     })
 }

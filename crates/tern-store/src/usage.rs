@@ -20,7 +20,7 @@ pub const ROWS_PER_STATEMENT: usize = 500;
 const PACKAGES_PER_UPDATE: usize = 200;
 
 /// `($s, $s+1, …), (…)`: `rows` groups of `cols` placeholders from `$start`.
-fn placeholders(rows: usize, cols: usize, start: usize) -> String {
+pub(crate) fn placeholders(rows: usize, cols: usize, start: usize) -> String {
     let mut s = String::with_capacity(rows * cols * 6);
     let mut n = start;
     for r in 0..rows {

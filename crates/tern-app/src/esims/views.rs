@@ -1,7 +1,9 @@
 //! What `GET /api/v1/esims…` shows.
 
+use futures::future::BoxFuture;
 use serde::Serialize;
-use tern_store::esims::{self, EsimRow, PackageRow};
+use tern_store::esims::{self, EsimRow, PackageRow, SessionEsim, SessionEsimKey};
+use tern_store::sessions;
 
 use crate::App;
 use crate::auth::{self, Principal};
@@ -118,8 +120,10 @@ pub async fn get(app: &App, who: &Principal, iccid: &str) -> AppResult<EsimDetai
 }
 
 /// `GET /api/v1/esims/{iccid}`, the hot read path: authenticates `token`
-/// and reads the eSIM and its packages in one query on one connection,
-/// with the same rules as [`crate::auth::authenticate`] and [`get`].
+/// and reads the eSIM and its packages in one query, with the same rules
+/// as [`crate::auth::authenticate`] and [`get`]. Concurrent requests share
+/// that query (see [`crate::batch`]); each still reads the database after
+/// it arrived, so a sign-out or a frozen account counts at once.
 ///
 /// The outer error is the authentication's (the caller is not signed in);
 /// the inner result is the read's, for the signed-in caller.
@@ -129,22 +133,40 @@ pub async fn get_signed_in(app: &App, token: &str, iccid: &str) -> AppResult<(Pr
         // signed in to learn that.
         return Ok((auth::authenticate(app, token).await?, Err(AppError::NotFound)));
     };
-    let token_hash = auth::token_hash(token)?;
     let now = app.now_ms();
-    let mut conn = app.db.reader().await?;
-    let found = esims::with_packages_for_session(&mut conn, &token_hash, now, iccid.as_str()).await?;
-    let (session, esim) = match found {
-        Some(f) => (Some(f.session), f.esim),
+    let key = SessionEsimKey {
+        token_hash: auth::token_hash(token)?,
+        now,
+        iccid: iccid.as_str().to_owned(),
+    };
+    let (session, esim) = match app.esim_reads.get(app, key).await? {
+        Some(found) => (Some(found.session), found.esim),
         None => (None, None),
     };
-    let who = auth::signed_in(&mut conn, session, now).await;
-    auth::release_unless_failed(conn, &who);
-    let who = who?;
+    let (who, stale) = auth::principal(session, now)?;
+    if stale {
+        let mut conn = app.db.reader().await?;
+        sessions::touch(&mut conn, &who.session_id, now).await?;
+        conn.release();
+    }
     let read = match esim {
         Some((e, packages)) => Ok(detail(e, packages)),
         None => Err(AppError::NotFound),
     };
     Ok((who, read))
+}
+
+/// The lookup behind [`get_signed_in`], for a batch of requests.
+pub(crate) fn lookup_signed_in(
+    app: App,
+    keys: Vec<SessionEsimKey>,
+) -> BoxFuture<'static, AppResult<Vec<Option<SessionEsim>>>> {
+    Box::pin(async move {
+        let mut conn = app.db.reader().await?;
+        let found = esims::with_packages_for_sessions(&mut conn, &keys).await?;
+        conn.release();
+        Ok(found)
+    })
 }
 
 fn detail(e: EsimRow, packages: Vec<PackageRow>) -> EsimDetail {

@@ -4,6 +4,7 @@
 //! cookie.
 
 mod account;
+mod admin_closures;
 mod assets;
 mod auth_pages;
 mod chart;
@@ -15,6 +16,7 @@ mod esims;
 mod exports;
 mod page;
 mod shop;
+mod stacked_chart;
 pub mod templates;
 
 use axum::Router;
@@ -60,6 +62,9 @@ pub fn routes() -> Router<HttpState> {
         .route("/esims/{iccid}", get(esims::show))
         .route("/esims/{iccid}/simulate-install", post(esims::simulate_install))
         .route("/orders/{id}/cancel", post(esims::cancel_order))
+        .route("/admin/closures", get(admin_closures::list))
+        .route("/admin/closures/{id}", get(admin_closures::show))
+        .route("/admin/closures/{id}/{action}", post(admin_closures::act))
         .route("/lang", get(assets::switch_language))
         .route("/manifest.webmanifest", get(assets::manifest))
         .route("/static/{file}", get(assets::static_file))

@@ -27,6 +27,8 @@ static PAGES: &[(&str, &str)] = pages!(
     "close.html",
     "closure.html",
     "closure_status.html",
+    "admin_closures.html",
+    "admin_closure.html",
 );
 
 /// Looks `key` up in the language of the page being rendered (`locale`).
@@ -97,6 +99,17 @@ mod tests {
                 "refund_text": "10.00 USD", "card_refunds": 1, "manual_text": "1.00 USD", "forfeited_text": "2.00 USD",
                 "barred": 1, "canceled_at_smdp": 0, "packages_stopped": 1, "sweep_text": "0 traces", "export_sent": true },
         });
+        // The operators' closure pages.
+        let admin = serde_json::json!({
+            "rows": [{ "id": "0190-abcdef12", "short": "abcdef12", "state": "on hold", "due_by": "2026-01-22",
+                       "deadline": "overdue", "deadline_text": "overdue", "hold_reason": "dispute", "last_error": "sweep: 1" }],
+            "due_soon": 1, "overdue": 2, "chart_requests": "<svg></svg>", "chart_deadline": "<svg></svg>",
+            "states": [{ "value": "on_hold", "text": "on hold", "selected": true }],
+            "deadlines": [{ "value": "overdue", "text": "overdue", "selected": false }],
+            "c": { "id": "0190-abcdef12", "account_id": "0190-acc", "requested_by": "user", "reason_code": "privacy",
+                   "received_at": "2026-01-01T00:00:00Z", "due_by": "2026-01-22", "hold_reason": "dispute", "last_error": "x" },
+            "deadline_text": "overdue", "can_hold": true, "can_resume": true, "can_retry": true, "error": "oops",
+        });
         for locale in ["en", "zh-CN"] {
             let mut ctx = serde_json::json!({
                 "locale": locale, "other_locale": "en", "product": "Tern", "csrf": "c", "signed_in": true,
@@ -117,6 +130,11 @@ mod tests {
             });
             if let (Some(c), Some(extra)) = (ctx.as_object_mut(), closure.as_object()) {
                 c.extend(extra.clone());
+            }
+            if let (Some(c), Some(extra)) = (ctx.as_object_mut(), admin.as_object()) {
+                for (k, v) in extra {
+                    c.entry(k.clone()).or_insert_with(|| v.clone());
+                }
             }
             for (name, _) in super::PAGES {
                 if *name == "macros.html" {

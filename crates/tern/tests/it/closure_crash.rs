@@ -2,7 +2,7 @@
 //! are processing, then a restart: every closure completes, every step is
 //! recorded, and every wallet is refunded exactly once.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use sqlx::Row;
@@ -10,37 +10,23 @@ use tern_app::auth::Principal;
 use tern_app::closure::ClosureInput;
 use tern_domain::{Currency, Locale, Money, Role};
 
-use crate::harness::{Db, PW, postgres_url, test_settings};
+use crate::crash::{drop_postgres, free_port, spawn_tern_with, temp_postgres};
+use crate::harness::{Db, PW, test_settings};
 use crate::on_both;
 
 const ACCOUNTS: usize = 200;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn spawn_tern(dir: &std::path::Path, port: u16, db_url: Option<&str>) -> Child {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tern"));
-    cmd.arg("serve")
-        .env("TERN_DATA_DIR", dir)
-        .env("TERN_LISTEN", format!("127.0.0.1:{port}"))
-        .env("TERN_METRICS_LISTEN", "")
-        .env("TERN_JOBS__POLL_INTERVAL", "50ms")
-        .env("TERN_JOBS__LEASE", "2s")
-        .env("TERN_JOBS__RETRY_BASE", "100ms")
-        .env("TERN_JOBS__MAX_ATTEMPTS", "30")
-        .env("TERN_CLOSURE__COOLING_OFF", "0s")
-        .env("TERN_CONFIG", dir.join("none.toml"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    if let Some(url) = db_url {
-        cmd.env("TERN_DATABASE_URL", url);
-    }
-    cmd.spawn().expect("start tern serve")
+    spawn_tern_with(
+        dir,
+        port,
+        db_url,
+        &[
+            ("TERN_JOBS__RETRY_BASE", "100ms"),
+            ("TERN_JOBS__MAX_ATTEMPTS", "30"),
+            ("TERN_CLOSURE__COOLING_OFF", "0s"),
+        ],
+    )
 }
 
 /// A small deterministic generator for the kill moments (the seed is printed).
@@ -65,19 +51,11 @@ on_both!(
     kill_9_while_200_closures_process_loses_nothing_and_refunds_once,
     |db: Db| async move {
         let dir = tempfile::tempdir().unwrap();
-        let mut pg = None;
-        if db == Db::Postgres {
-            use sqlx::Connection;
-            let base = postgres_url().unwrap();
-            let name = format!("tern_test_{}", uuid::Uuid::new_v4().simple());
-            let mut c = sqlx::PgConnection::connect(&base).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .execute(&mut c)
-                .await
-                .unwrap();
-            let (prefix, _) = base.rsplit_once('/').unwrap();
-            pg = Some((format!("{prefix}/{name}"), name, base));
-        }
+        let pg = if db == Db::Postgres {
+            Some(temp_postgres().await)
+        } else {
+            None
+        };
         let db_url = pg.as_ref().map(|p| p.0.clone());
 
         // Seed in-process: 200 travellers with cash in their wallets, each
@@ -221,13 +199,7 @@ on_both!(
         database.close().await;
 
         if let Some((_, name, base)) = pg {
-            use sqlx::Connection;
-            let mut c = sqlx::PgConnection::connect(&base).await.unwrap();
-            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-            )))
-            .execute(&mut c)
-            .await;
+            drop_postgres(&name, &base).await;
         }
     }
 );

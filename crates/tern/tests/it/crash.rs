@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::harness::{Db, PW, postgres_url, read_mail_dir};
 use crate::on_both;
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -19,7 +19,14 @@ fn free_port() -> u16 {
 }
 
 fn spawn_tern(dir: &std::path::Path, port: u16, db_url: Option<&str>) -> Child {
+    spawn_tern_with(dir, port, db_url, &[])
+}
+
+/// `tern serve` on `port` with its data in `dir`, fast job polling and a
+/// short lease, plus `extra` environment variables.
+pub fn spawn_tern_with(dir: &std::path::Path, port: u16, db_url: Option<&str>, extra: &[(&str, &str)]) -> Child {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_tern"));
+    cmd.envs(extra.iter().copied());
     cmd.arg("serve")
         .env("TERN_DATA_DIR", dir)
         .env("TERN_LISTEN", format!("127.0.0.1:{port}"))
@@ -48,6 +55,32 @@ async fn wait_healthy(client: &reqwest::Client, url: &str) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("tern did not become healthy");
+}
+
+/// A fresh PostgreSQL database for a test that runs the binary:
+/// (its URL, its name, the server URL to drop it through).
+pub async fn temp_postgres() -> (String, String, String) {
+    use sqlx::Connection;
+    let base = postgres_url().unwrap();
+    let name = format!("tern_test_{}", uuid::Uuid::new_v4().simple());
+    let mut c = sqlx::PgConnection::connect(&base).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut c)
+        .await
+        .unwrap();
+    let (prefix, _) = base.rsplit_once('/').unwrap();
+    (format!("{prefix}/{name}"), name, base)
+}
+
+/// Drops a database made by [`temp_postgres`].
+pub async fn drop_postgres(name: &str, base: &str) {
+    use sqlx::Connection;
+    let mut c = sqlx::PgConnection::connect(base).await.unwrap();
+    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+    )))
+    .execute(&mut c)
+    .await;
 }
 
 on_both!(kill_9_during_signups_loses_no_verification_email, |db: Db| async move {
