@@ -59,7 +59,7 @@ impl<K: Send + 'static, V: Send + 'static> Batcher<K, V> {
         let start = {
             let mut state = self.lock()?;
             state.waiting.push((key, tx));
-            let start = state.running < MAX_RUNNING;
+            let start = state.running < xp_running();
             if start {
                 state.running += 1;
             }
@@ -86,6 +86,9 @@ impl<K: Send + 'static, V: Send + 'static> Batcher<K, V> {
             ended: false,
         };
         loop {
+            for _ in 0..xp_yield() {
+                tokio::task::yield_now().await;
+            }
             let batch: Vec<Waiter<K, V>> = {
                 let Ok(mut state) = self.lock() else { return };
                 if state.waiting.is_empty() {
@@ -152,4 +155,19 @@ fn copy(e: &AppError) -> AppError {
         AppError::Unavailable(m) => AppError::Unavailable(m.clone()),
         other => AppError::Internal(other.to_string()),
     }
+}
+
+// XP: experiment knobs, to be removed.
+fn xp_running() -> usize {
+    static V: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *V.get_or_init(|| {
+        std::env::var("XP_RUNNING")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(MAX_RUNNING)
+    })
+}
+fn xp_yield() -> usize {
+    static V: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *V.get_or_init(|| std::env::var("XP_YIELD").ok().and_then(|v| v.parse().ok()).unwrap_or(0))
 }

@@ -397,6 +397,39 @@ on_both!(
         let (s, me) = app.get("/api/v1/me", Some(&again)).await;
         assert_eq!(s, StatusCode::OK);
         assert_ne!(me["id"].as_str().unwrap(), pseudonym);
+
+        // After the retention period a housekeeping job purges the kept
+        // records; the books still balance.
+        app.clock.advance(Duration::from_secs(7 * 366 * 86_400));
+        {
+            let tern = app.app();
+            let mut tx = tern.db.begin().await.unwrap();
+            tern_app::jobs::enqueue(tern, &mut tx, &tern_app::jobs::Job::Housekeeping, None)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        }
+        app.drain_jobs().await;
+        let mut conn = app.app().db.conn().await.unwrap();
+        for sql in [
+            "SELECT COUNT(*) FROM orders WHERE account_id = $1",
+            "SELECT COUNT(*) FROM esims WHERE account_id = $1",
+            "SELECT COUNT(*) FROM ledger_accounts WHERE owner_id = $1",
+        ] {
+            let n: i64 = sqlx::query_scalar(sql)
+                .bind(pseudonym.as_str())
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+            assert_eq!(n, 0, "{sql}");
+        }
+        let purged: Option<i64> = sqlx::query_scalar("SELECT purged_at FROM closure_requests LIMIT 1")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        assert!(purged.is_some());
+        drop(conn);
+        assert_ledger_balanced(&app).await;
         app.stop().await;
     }
 );
