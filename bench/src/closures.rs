@@ -59,6 +59,14 @@ fn principal(id: &str) -> Principal {
     }
 }
 
+/// This process's resident memory now, in MiB.
+fn rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1).and_then(|p| p.parse::<f64>().ok()))
+        .map_or(0.0, |pages| pages * 4096.0 / 1_048_576.0)
+}
+
 async fn run_jobs(app: &App) -> anyhow::Result<()> {
     tern_app::jobs::run_pending(app)
         .await
@@ -175,11 +183,12 @@ pub async fn measure(database_url: Option<&str>, n: usize) -> anyhow::Result<Clo
     let seeded = Instant::now();
     let ids = seed(&app, n).await?;
     println!(
-        "  seeded {n} travellers with eSIMs and usage in {:.1?}",
-        seeded.elapsed()
+        "  seeded {n} travellers with eSIMs and usage in {:.1?} (RSS {:.0} MiB)",
+        seeded.elapsed(),
+        rss_mib()
     );
     let signups_per_sec = signups(&app, n).await?;
-    println!("  baseline: {signups_per_sec:.1} sign-ups/s");
+    println!("  baseline: {signups_per_sec:.1} sign-ups/s (RSS {:.0} MiB)", rss_mib());
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let worker = tokio::spawn(tern_app::jobs::Worker::new(app.clone()).run(stop_rx));
@@ -224,6 +233,7 @@ pub async fn measure(database_url: Option<&str>, n: usize) -> anyhow::Result<Clo
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let total = started.elapsed();
+    println!("  closures done (RSS {:.0} MiB)", rss_mib());
     let _ = stop_tx.send(true);
     let _ = worker.await;
     let mut conn = app.db.conn().await?;

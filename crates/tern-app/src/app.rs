@@ -24,7 +24,9 @@ pub struct AppInner {
     secret_key: Vec<u8>,
     /// A real Argon2id hash of a random password, verified against when an
     /// email is unknown so that the answer takes as long as for a known one.
-    pub(crate) dummy_hash: String,
+    /// A hash to verify against when the email is unknown, so that answer
+    /// takes as long as a wrong password; made at the first such login.
+    pub(crate) dummy_hash: tokio::sync::OnceCell<String>,
     es2: tern_esim::Es2Client,
     /// The built-in SM-DP+ emulator's base URL, when it runs in this process.
     pub emulator_url: Option<String>,
@@ -116,7 +118,6 @@ impl App {
                     .unwrap_or_else(|| settings.data_dir.join("outbox").join("sms")),
             ),
         };
-        let dummy_hash = crate::passwords::hash(crate::tokens::new_token()).await?;
         let callback_secret = match &settings.smdp.callback_secret {
             Some(s) if !s.expose_secret().is_empty() => s.expose_secret().to_owned(),
             _ => crate::tokens::keyed_hash(&secret_key, "es2plus-callback"),
@@ -143,7 +144,7 @@ impl App {
             mailer,
             sms,
             secret_key,
-            dummy_hash,
+            dummy_hash: tokio::sync::OnceCell::new(),
             es2,
             emulator_url,
             smdp_address,

@@ -68,10 +68,14 @@ pub async fn login(app: &App, input: LoginInput, ip: Option<&str>, user_agent: O
         let mut conn = app.db.conn().await?;
         accounts::by_email(&mut conn, &normalised).await?
     };
-    let stored = account
-        .as_ref()
-        .and_then(|a| a.password_hash.clone())
-        .unwrap_or_else(|| app.dummy_hash.clone());
+    let stored = match account.as_ref().and_then(|a| a.password_hash.clone()) {
+        Some(h) => h,
+        None => app
+            .dummy_hash
+            .get_or_try_init(|| crate::passwords::hash(tokens::new_token()))
+            .await?
+            .clone(),
+    };
     let ok = crate::passwords::verify(input.password, stored).await? && account.is_some();
     let mut tx = app.db.begin().await?;
     let Some(account) = account.filter(|_| ok) else {
