@@ -76,6 +76,11 @@ impl Search {
             for m in ac.find_overlapping_iter(hay) {
                 if m.end() > skip {
                     let (i, kind) = self.owners[m.pattern().as_usize()];
+                    // A name counts as a whole word: "Number 1" is not
+                    // found inside "Number 10", nor "Ann Lee" in "Joann Leeds".
+                    if kind == "name" && !whole_word(hay, m.start(), m.end()) {
+                        continue;
+                    }
                     *hits[i].entry(kind).or_default() += 1;
                 }
             }
@@ -112,6 +117,17 @@ impl Search {
             skip = keep;
         }
     }
+}
+
+/// Whether `hay[start..end]` is not glued to letters or digits on either
+/// side (ASCII; other scripts, such as Chinese names, have no word gaps and
+/// always count).
+fn whole_word(hay: &[u8], start: usize, end: usize) -> bool {
+    let glued = |inner: Option<&u8>, outer: Option<&u8>| {
+        inner.is_some_and(u8::is_ascii_alphanumeric) && outer.is_some_and(u8::is_ascii_alphanumeric)
+    };
+    let before = start.checked_sub(1).and_then(|i| hay.get(i));
+    !glued(hay.get(start), before) && !glued(end.checked_sub(1).and_then(|i| hay.get(i)), hay.get(end))
 }
 
 /// Deletes files under `dir` that contain any of the identifiers (local
@@ -277,6 +293,21 @@ mod tests {
         assert_eq!(hits[1].get("email"), None);
         assert_eq!(hits[1].get("name"), Some(&1));
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn names_match_as_whole_words() {
+        let search = Search::new(&[needles("n1@example.com", "Traveller Number 1")]).unwrap();
+        let mut hits = vec![HashMap::new()];
+        search.value("Traveller Number 10", &mut hits, true);
+        search.value("xTraveller Number 1", &mut hits, true);
+        assert!(hits[0].is_empty(), "{hits:?}");
+        search.value("dear Traveller Number 1, hello", &mut hits, true);
+        assert_eq!(hits[0].get("name"), Some(&1));
+        let zh = Search::new(&[needles("z@example.com", "张伟明先生")]).unwrap();
+        let mut hits = vec![HashMap::new()];
+        zh.value("尊敬的张伟明先生您好", &mut hits, true);
+        assert_eq!(hits[0].get("name"), Some(&1), "no word gaps in Chinese");
     }
 
     #[test]
