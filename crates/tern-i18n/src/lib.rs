@@ -1,6 +1,7 @@
 //! Every user-facing string in English and Simplified Chinese.
 //!
-//! Strings live in `locales/en.toml` and `locales/zh-CN.toml` as flat
+//! Strings live in `locales/en.toml` and `locales/zh-CN.toml` (plus one
+//! file per area under `locales/en/` and `locales/zh-CN/`) as flat
 //! `key = "text"` pairs with `{name}` placeholders; both files are embedded
 //! at build time and a test keeps their keys and placeholders identical.
 //! (A full Fluent setup would add plural rules neither language needs here;
@@ -23,8 +24,27 @@ fn load(src: &str) -> Table {
     }
 }
 
-static EN: LazyLock<Table> = LazyLock::new(|| load(include_str!("../locales/en.toml")));
-static ZH: LazyLock<Table> = LazyLock::new(|| load(include_str!("../locales/zh-CN.toml")));
+/// Each language is the core table plus one file per area (announcements,
+/// support, the operator console, security), merged at first use.
+macro_rules! language {
+    ($lang:literal) => {
+        LazyLock::new(|| {
+            [
+                include_str!(concat!("../locales/", $lang, ".toml")),
+                include_str!(concat!("../locales/", $lang, "/announcements.toml")),
+                include_str!(concat!("../locales/", $lang, "/support.toml")),
+                include_str!(concat!("../locales/", $lang, "/console.toml")),
+                include_str!(concat!("../locales/", $lang, "/security.toml")),
+            ]
+            .into_iter()
+            .flat_map(load)
+            .collect()
+        })
+    };
+}
+
+static EN: LazyLock<Table> = language!("en");
+static ZH: LazyLock<Table> = language!("zh-CN");
 
 fn table(locale: Locale) -> &'static Table {
     match locale {
