@@ -91,9 +91,18 @@ impl Report<'_> {
         self.database(&mut s, "SQLite", self.sqlite);
         self.database(&mut s, "PostgreSQL", self.postgres);
         s.push_str(
-            "Not measured yet: login throughput against the hash bound, closures\n\
-             per second (they come with the features they measure).\n",
+            "### Reading these figures\n\n\
+             With `wrk`, the server and (for PostgreSQL) the database sharing the same\n\
+             cores, ratios move by several points from run to run, and by more when\n\
+             anything else runs on the machine (see the load average above): compare\n\
+             runs made back to back. Each database round trip is a hand-over to another\n\
+             thread or process and back, which here costs more than the query itself;\n\
+             `docs/ARCHITECTURE.md` says what the hot read paths do about it. Until\n\
+             November 2026 the raw INSERT baseline bound numbered `$n` parameters on\n\
+             SQLite too, which sqlx binds there in time quadratic in their number, so\n\
+             ingestion ratios from before are not comparable with later ones.\n\n",
         );
+        s.push_str("Not measured yet: login throughput against the hash bound.\n");
         s
     }
 
@@ -160,7 +169,10 @@ impl Report<'_> {
                     s,
                     "Usage ingestion: {n} records in batches of 10 000 through `POST /api/v1/network/usage`, \
                      against a raw batched INSERT (500 rows a statement, a transaction a batch) of the same rows \
-                     into a table of the same shape in the same database.\n\n\
+                     into a table of the same shape in the same database. The raw INSERT binds its values the \
+                     way Tern does (anonymous `?` on SQLite, `$n` on PostgreSQL) and its table has only the \
+                     primary key; `usage_events` also has its index by eSIM and time, and the API's figure \
+                     includes building and parsing the JSON.\n\n\
                      | figure | records/s | ratio | goal | met? |\n|---|---|---|---|---|\n\
                      | raw batched INSERT (baseline) | {raw:.0} | 100 % | baseline | — |\n\
                      | usage ingestion through the API | {api:.0} | {pct:.0} % | ≥ 50 % | {met} |\n\n",

@@ -44,7 +44,7 @@ pub struct AppInner {
 
 /// See [`AppInner::esim_reads`].
 pub(crate) type EsimReads =
-    Arc<crate::batch::Batcher<tern_store::esims::SessionEsimKey, Option<tern_store::esims::SessionEsim>>>;
+    Arc<crate::batch::Batcher<App, tern_store::esims::SessionEsimKey, Option<tern_store::esims::SessionEsim>>>;
 
 #[derive(Clone)]
 pub struct App(Arc<AppInner>);

@@ -14,23 +14,43 @@ use crate::error::{AppError, AppResult};
 /// catalogue within this time.
 const CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// The active plans, parsed and checked, with when they were read.
+/// The active plans, parsed and checked, with when they were read, and
+/// the API's answers rendered from them.
 #[derive(Default)]
-pub struct Cache(std::sync::RwLock<Option<(std::time::Instant, std::sync::Arc<Vec<Plan>>)>>);
+pub struct Cache(std::sync::RwLock<Option<std::sync::Arc<Cached>>>);
+
+/// One reading of the catalogue.
+struct Cached {
+    at: std::time::Instant,
+    plans: std::sync::Arc<Vec<Plan>>,
+    /// `GET /api/v1/plans` answers (JSON) by filter and language, rendered
+    /// at most once per reading; at most [`MAX_RENDERED`] of them.
+    rendered: std::sync::Mutex<std::collections::HashMap<Filter, std::sync::Arc<[u8]>>>,
+}
+
+/// A checked country and region filter, and the answer's language.
+type Filter = (Option<String>, Option<String>, Locale);
+
+/// Answers kept per reading of the catalogue: the shop asks for a few
+/// countries most of the time; the rest are rendered each time.
+const MAX_RENDERED: usize = 64;
 
 impl Cache {
-    fn get(&self) -> Option<std::sync::Arc<Vec<Plan>>> {
+    fn get(&self) -> Option<std::sync::Arc<Cached>> {
         let guard = self.0.read().ok()?;
-        guard
-            .as_ref()
-            .filter(|(at, _)| at.elapsed() < CACHE_TTL)
-            .map(|(_, plans)| plans.clone())
+        guard.as_ref().filter(|c| c.at.elapsed() < CACHE_TTL).cloned()
     }
 
-    fn put(&self, plans: std::sync::Arc<Vec<Plan>>) {
+    fn put(&self, plans: std::sync::Arc<Vec<Plan>>) -> std::sync::Arc<Cached> {
+        let cached = std::sync::Arc::new(Cached {
+            at: std::time::Instant::now(),
+            plans,
+            rendered: std::sync::Mutex::default(),
+        });
         if let Ok(mut guard) = self.0.write() {
-            *guard = Some((std::time::Instant::now(), plans));
+            *guard = Some(cached.clone());
         }
+        cached
     }
 
     fn clear(&self) {
@@ -137,6 +157,42 @@ fn view(plan: Plan, locale: Locale) -> PlanView {
 /// Active plans, filtered by a country (ISO alpha-2) and/or a region kind,
 /// cheapest first.
 pub async fn list(app: &App, country: Option<&str>, region: Option<&str>, locale: Locale) -> AppResult<Vec<PlanView>> {
+    let filter = filter(country, region, locale)?;
+    let cached = catalogue(app).await?;
+    Ok(matching(&cached.plans, &filter)
+        .map(|p| view(p.clone(), locale))
+        .collect())
+}
+
+/// [`list`] as the API answers it, in JSON: rendered once per reading of
+/// the catalogue and filter (the shop's hot path), not per request.
+pub async fn list_json(
+    app: &App,
+    country: Option<&str>,
+    region: Option<&str>,
+    locale: Locale,
+) -> AppResult<std::sync::Arc<[u8]>> {
+    let filter = filter(country, region, locale)?;
+    let cached = catalogue(app).await?;
+    if let Some(json) = cached.rendered.lock().ok().and_then(|r| r.get(&filter).cloned()) {
+        return Ok(json);
+    }
+    let views: Vec<PlanView> = matching(&cached.plans, &filter)
+        .map(|p| view(p.clone(), locale))
+        .collect();
+    let json: std::sync::Arc<[u8]> = serde_json::to_vec(&views)
+        .map_err(|e| AppError::Internal(format!("plans as JSON: {e}")))?
+        .into();
+    if let Ok(mut rendered) = cached.rendered.lock()
+        && rendered.len() < MAX_RENDERED
+    {
+        rendered.insert(filter, json.clone());
+    }
+    Ok(json)
+}
+
+/// Checks the filters of [`list`].
+fn filter(country: Option<&str>, region: Option<&str>, locale: Locale) -> AppResult<Filter> {
     let country = match country.map(str::trim).filter(|c| !c.is_empty()) {
         Some(c) => {
             let c = c.to_ascii_uppercase();
@@ -152,31 +208,31 @@ pub async fn list(app: &App, country: Option<&str>, region: Option<&str>, locale
         Some(_) => return Err(AppError::field("region", "region_invalid")),
         None => None,
     };
-    let all = active_plans(app).await?;
-    let out: Vec<&Plan> = all
+    Ok((country, region, locale))
+}
+
+/// The plans `filter` lets through, in the catalogue's order.
+fn matching<'a>(plans: &'a [Plan], (country, region, _): &'a Filter) -> impl Iterator<Item = &'a Plan> {
+    plans
         .iter()
-        .filter(|p| {
+        .filter(move |p| {
             country
                 .as_deref()
                 .is_none_or(|c| p.coverage().as_slice().iter().any(|x| x.as_str() == c))
         })
-        .filter(|p| region.as_deref().is_none_or(|r| p.region().kind() == r))
-        .collect();
-    Ok(out.into_iter().map(|p| view(p.clone(), locale)).collect())
+        .filter(move |p| region.as_deref().is_none_or(|r| p.region().kind() == r))
 }
 
 /// Every active plan, cheapest first, from the cache when it is fresh.
-async fn active_plans(app: &App) -> AppResult<std::sync::Arc<Vec<Plan>>> {
-    if let Some(plans) = app.catalogue_cache.get() {
-        return Ok(plans);
+async fn catalogue(app: &App) -> AppResult<std::sync::Arc<Cached>> {
+    if let Some(cached) = app.catalogue_cache.get() {
+        return Ok(cached);
     }
     let mut conn = app.db.conn().await?;
     let rows = plans::list_active(&mut conn, None, None).await?;
     let mut out: Vec<Plan> = rows.iter().map(to_plan).collect::<AppResult<_>>()?;
     out.sort_by_key(|p| (p.price().amount_minor, p.code().as_str().to_owned()));
-    let plans = std::sync::Arc::new(out);
-    app.catalogue_cache.put(plans.clone());
-    Ok(plans)
+    Ok(app.catalogue_cache.put(std::sync::Arc::new(out)))
 }
 
 /// One plan by code (inactive ones too, so old orders can show theirs).

@@ -19,6 +19,8 @@ pub struct Settings {
     /// `postgres://…` to use PostgreSQL; unset means SQLite in `data_dir`.
     #[serde(serialize_with = "redact_url")]
     pub database_url: Option<String>,
+    /// Pooled connections for transactions and ordinary reads; the hot
+    /// read paths keep up to as many again (`Db::reader`).
     pub db_max_connections: u32,
     /// Address of the API and portal.
     pub listen: String,

@@ -130,29 +130,37 @@ impl Db {
     /// known to be in order. At most `max_connections` are open, besides
     /// the pool's.
     pub async fn reader(&self) -> Result<Reader> {
-        let permit = tokio::time::timeout(ACQUIRE_TIMEOUT, self.readers.permits.clone().acquire_owned())
+        // Like the pool: waiting for a free reader, checking an idle one and
+        // opening a new one all count against the same time limit.
+        tokio::time::timeout(ACQUIRE_TIMEOUT, self.open_reader())
             .await
             .map_err(|_| sqlx::Error::PoolTimedOut)?
+    }
+
+    async fn open_reader(&self) -> Result<Reader> {
+        let permit = self
+            .readers
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
             .map_err(|_| sqlx::Error::PoolClosed)?;
+        let reader = |conn| Reader {
+            conn: Some(conn),
+            readers: self.readers.clone(),
+            _permit: permit,
+        };
         loop {
             let idle = self.readers.idle.lock().map_err(|_| sqlx::Error::PoolClosed)?.pop();
             let Some((mut conn, since)) = idle else { break };
             if since.elapsed() < IDLE_BEFORE_PING || conn.ping().await.is_ok() {
-                return Ok(Reader {
-                    conn: Some(conn),
-                    readers: self.readers.clone(),
-                    _permit: permit,
-                });
+                return Ok(reader(conn));
             }
             // Broken while idle (e.g. the database restarted): drop it.
         }
         let mut conn = self.readers.opts.connect().await?;
         set_up(&mut conn, self.readers.backend).await?;
-        Ok(Reader {
-            conn: Some(conn),
-            readers: self.readers.clone(),
-            _permit: permit,
-        })
+        Ok(reader(conn))
     }
 
     /// Answers whether the database takes queries now (for `/readyz`).
@@ -221,6 +229,10 @@ impl Reader {
     /// Gives the connection back for the next request, once what ran on it
     /// finished (whether it found anything or not).
     pub fn release(mut self) {
+        if self.readers.permits.is_closed() {
+            // The database is being closed: `drop` closes this one.
+            return;
+        }
         if let Some(conn) = self.conn.take()
             && let Ok(mut idle) = self.readers.idle.lock()
         {

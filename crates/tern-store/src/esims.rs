@@ -1,8 +1,8 @@
 //! eSIMs and the packages on them.
 
-use sqlx::{AnyConnection, Row, any::AnyRow};
+use sqlx::{AnyConnection, Row, ValueRef, any::AnyRow};
 
-use crate::Result;
+use crate::{Backend, Result};
 
 #[derive(Debug, Clone)]
 pub struct EsimRow {
@@ -19,116 +19,41 @@ pub struct EsimRow {
     pub installed_at: Option<i64>,
 }
 
-/// The columns of `esims` in the order [`esim_at`] reads them, each
-/// prefixed with `$p` (a table alias and a dot, or nothing). A macro, so
-/// that queries are string literals: built once, the same text every time
-/// (sqlx caches the prepared statement per connection by its text).
+/// The columns of `esims` in the order [`esim`] reads them. A macro,
+/// so that queries are string literals: the same text every time, which
+/// sqlx prepares once per connection.
 macro_rules! esim_columns {
-    ($p:literal) => {
-        concat!(
-            $p,
-            "iccid, ",
-            $p,
-            "account_id, ",
-            $p,
-            "state, ",
-            $p,
-            "smdp_address, ",
-            $p,
-            "matching_id, ",
-            $p,
-            "activation_code, ",
-            $p,
-            "eid, ",
-            $p,
-            "last_error, ",
-            $p,
-            "created_at, ",
-            $p,
-            "updated_at, ",
-            $p,
-            "installed_at"
-        )
+    () => {
+        "iccid, account_id, state, smdp_address, matching_id, activation_code, eid, last_error, created_at, \
+         updated_at, installed_at"
     };
 }
 
-/// The columns of `packages` in the order [`package_at`] reads them,
-/// each prefixed with `$p`.
+/// The columns of `packages` in the order [`package`] reads them.
 macro_rules! package_columns {
-    ($p:literal) => {
-        concat!(
-            $p,
-            "id, ",
-            $p,
-            "iccid, ",
-            $p,
-            "order_id, ",
-            $p,
-            "account_id, ",
-            $p,
-            "plan_code, ",
-            $p,
-            "countries, ",
-            $p,
-            "data_limit_bytes, ",
-            $p,
-            "fair_use_bytes, ",
-            $p,
-            "voice_limit_seconds, ",
-            $p,
-            "sms_limit, ",
-            $p,
-            "used_data_bytes, ",
-            $p,
-            "used_voice_seconds, ",
-            $p,
-            "used_sms, ",
-            $p,
-            "activation, ",
-            $p,
-            "validity_days, ",
-            $p,
-            "starts_at, ",
-            $p,
-            "expires_at, ",
-            $p,
-            "state, ",
-            $p,
-            "created_at, ",
-            $p,
-            "notified_80_at, ",
-            $p,
-            "notified_100_at, ",
-            $p,
-            "notified_expiry_at"
-        )
+    () => {
+        "id, iccid, order_id, account_id, plan_code, countries, data_limit_bytes, fair_use_bytes, \
+         voice_limit_seconds, sms_limit, used_data_bytes, used_voice_seconds, used_sms, activation, validity_days, \
+         starts_at, expires_at, state, created_at, notified_80_at, notified_100_at, notified_expiry_at"
     };
 }
 pub(crate) use package_columns;
 
-/// How many columns [`esim_columns`] lists.
-const ESIM_COLUMN_COUNT: usize = 11;
-
-/// Reads an eSIM from the row's columns `at`, `at + 1`, … (by position: a
-/// joined row has other columns of the same names).
-fn esim_at(r: &AnyRow, at: usize) -> Result<EsimRow> {
-    Ok(EsimRow {
-        iccid: r.try_get(at)?,
-        account_id: r.try_get(at + 1)?,
-        state: r.try_get(at + 2)?,
-        smdp_address: r.try_get(at + 3)?,
-        matching_id: r.try_get(at + 4)?,
-        activation_code: r.try_get(at + 5)?,
-        eid: r.try_get(at + 6)?,
-        last_error: r.try_get(at + 7)?,
-        created_at: r.try_get(at + 8)?,
-        updated_at: r.try_get(at + 9)?,
-        installed_at: r.try_get(at + 10)?,
-    })
-}
-
+/// Reads an eSIM selected as [`esim_columns`] (by position).
 fn esim(r: &AnyRow) -> Result<EsimRow> {
-    esim_at(r, 0)
+    Ok(EsimRow {
+        iccid: r.try_get(0)?,
+        account_id: r.try_get(1)?,
+        state: r.try_get(2)?,
+        smdp_address: r.try_get(3)?,
+        matching_id: r.try_get(4)?,
+        activation_code: r.try_get(5)?,
+        eid: r.try_get(6)?,
+        last_error: r.try_get(7)?,
+        created_at: r.try_get(8)?,
+        updated_at: r.try_get(9)?,
+        installed_at: r.try_get(10)?,
+    })
 }
 
 pub async fn insert(conn: &mut AnyConnection, e: &EsimRow) -> Result<()> {
@@ -153,7 +78,7 @@ pub async fn insert(conn: &mut AnyConnection, e: &EsimRow) -> Result<()> {
 }
 
 pub async fn by_iccid(conn: &mut AnyConnection, iccid: &str) -> Result<Option<EsimRow>> {
-    let row = sqlx::query(concat!("SELECT ", esim_columns!(""), " FROM esims WHERE iccid = $1"))
+    let row = sqlx::query(concat!("SELECT ", esim_columns!(), " FROM esims WHERE iccid = $1"))
         .bind(iccid)
         .fetch_optional(conn)
         .await?;
@@ -163,7 +88,7 @@ pub async fn by_iccid(conn: &mut AnyConnection, iccid: &str) -> Result<Option<Es
 pub async fn for_account(conn: &mut AnyConnection, account_id: &str) -> Result<Vec<EsimRow>> {
     let rows = sqlx::query(concat!(
         "SELECT ",
-        esim_columns!(""),
+        esim_columns!(),
         " FROM esims WHERE account_id = $1 ORDER BY created_at DESC"
     ))
     .bind(account_id)
@@ -203,39 +128,82 @@ pub struct PackageRow {
     pub notified_expiry_at: Option<i64>,
 }
 
-/// Reads a package from the row's columns `at`, `at + 1`, … in the order of
-/// [`package_columns`] (by position: a joined row has other columns of the
-/// same names).
-pub(crate) fn package_at(r: &AnyRow, at: usize) -> Result<PackageRow> {
+/// Reads a package selected as [`package_columns`] (by position).
+pub(crate) fn package(r: &AnyRow) -> Result<PackageRow> {
     Ok(PackageRow {
-        id: r.try_get(at)?,
-        iccid: r.try_get(at + 1)?,
-        order_id: r.try_get(at + 2)?,
-        account_id: r.try_get(at + 3)?,
-        plan_code: r.try_get(at + 4)?,
-        countries: r.try_get(at + 5)?,
-        data_limit_bytes: r.try_get(at + 6)?,
-        fair_use_bytes: r.try_get(at + 7)?,
-        voice_limit_seconds: r.try_get(at + 8)?,
-        sms_limit: r.try_get(at + 9)?,
-        used_data_bytes: r.try_get(at + 10)?,
-        used_voice_seconds: r.try_get(at + 11)?,
-        used_sms: r.try_get(at + 12)?,
-        activation: r.try_get(at + 13)?,
-        validity_days: r.try_get(at + 14)?,
-        starts_at: r.try_get(at + 15)?,
-        expires_at: r.try_get(at + 16)?,
-        state: r.try_get(at + 17)?,
-        created_at: r.try_get(at + 18)?,
-        notified_80_at: r.try_get(at + 19)?,
-        notified_100_at: r.try_get(at + 20)?,
-        notified_expiry_at: r.try_get(at + 21)?,
+        id: r.try_get(0)?,
+        iccid: r.try_get(1)?,
+        order_id: r.try_get(2)?,
+        account_id: r.try_get(3)?,
+        plan_code: r.try_get(4)?,
+        countries: r.try_get(5)?,
+        data_limit_bytes: r.try_get(6)?,
+        fair_use_bytes: r.try_get(7)?,
+        voice_limit_seconds: r.try_get(8)?,
+        sms_limit: r.try_get(9)?,
+        used_data_bytes: r.try_get(10)?,
+        used_voice_seconds: r.try_get(11)?,
+        used_sms: r.try_get(12)?,
+        activation: r.try_get(13)?,
+        validity_days: r.try_get(14)?,
+        starts_at: r.try_get(15)?,
+        expires_at: r.try_get(16)?,
+        state: r.try_get(17)?,
+        created_at: r.try_get(18)?,
+        notified_80_at: r.try_get(19)?,
+        notified_100_at: r.try_get(20)?,
+        notified_expiry_at: r.try_get(21)?,
     })
 }
 
-pub(crate) fn package(r: &AnyRow) -> Result<PackageRow> {
-    package_at(r, 0)
+/// An eSIM as its owner is shown it (`GET /api/v1/esims/{iccid}`, the
+/// portal's eSIM page): only those columns, as they are read on a hot path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EsimDetailRow {
+    pub iccid: String,
+    pub state: String,
+    pub smdp_address: String,
+    pub matching_id: String,
+    pub activation_code: String,
+    pub eid: Option<String>,
+    pub last_error: Option<String>,
+    pub installed_at: Option<i64>,
 }
+
+/// A package as its owner is shown it, next to [`EsimDetailRow`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackageDetailRow {
+    pub order_id: String,
+    pub plan_code: String,
+    pub countries: String,
+    pub data_limit_bytes: Option<i64>,
+    pub fair_use_bytes: Option<i64>,
+    pub voice_limit_seconds: i64,
+    pub sms_limit: i64,
+    pub used_data_bytes: i64,
+    pub used_voice_seconds: i64,
+    pub used_sms: i64,
+    pub activation: String,
+    pub validity_days: i64,
+    pub starts_at: Option<i64>,
+    pub expires_at: Option<i64>,
+    pub state: String,
+}
+
+/// The columns of [`EsimDetailRow`] from `esims e` and of
+/// [`PackageDetailRow`] from `packages p`, in the order
+/// [`esim_and_packages`] reads them.
+macro_rules! detail_columns {
+    () => {
+        "e.iccid, e.state, e.smdp_address, e.matching_id, e.activation_code, e.eid, e.last_error, e.installed_at, \
+         p.order_id, p.plan_code, p.countries, p.data_limit_bytes, p.fair_use_bytes, p.voice_limit_seconds, \
+         p.sms_limit, p.used_data_bytes, p.used_voice_seconds, p.used_sms, p.activation, p.validity_days, \
+         p.starts_at, p.expires_at, p.state"
+    };
+}
+
+/// How many of [`detail_columns`] are the eSIM's.
+const ESIM_DETAIL_COLUMNS: usize = 8;
 
 /// One eSIM of an account with its packages, oldest first, in one query;
 /// None when there is no such eSIM or it is someone else's.
@@ -243,12 +211,10 @@ pub async fn with_packages(
     conn: &mut AnyConnection,
     iccid: &str,
     account_id: &str,
-) -> Result<Option<(EsimRow, Vec<PackageRow>)>> {
+) -> Result<Option<(EsimDetailRow, Vec<PackageDetailRow>)>> {
     let rows = sqlx::query(concat!(
         "SELECT ",
-        esim_columns!("e."),
-        ", ",
-        package_columns!("p."),
+        detail_columns!(),
         " FROM esims e LEFT JOIN packages p ON p.iccid = e.iccid \
          WHERE e.iccid = $1 AND e.account_id = $2 ORDER BY p.created_at, p.id"
     ))
@@ -260,21 +226,48 @@ pub async fn with_packages(
 }
 
 /// The eSIM in columns `at…` of `rows` (the same in every row) and the
-/// packages after it (absent when the outer join found none).
-fn esim_and_packages(rows: &[AnyRow], at: usize) -> Result<Option<(EsimRow, Vec<PackageRow>)>> {
-    let Some(first) = rows.first() else {
+/// packages after it (absent when the outer join found none), as
+/// [`detail_columns`] selects them.
+fn esim_and_packages(rows: &[AnyRow], at: usize) -> Result<Option<(EsimDetailRow, Vec<PackageDetailRow>)>> {
+    let Some(r) = rows.first() else {
         return Ok(None);
     };
-    if first.try_get::<Option<String>, _>(at)?.is_none() {
+    if r.try_get_raw(at)?.is_null() {
         return Ok(None);
     }
-    let esim = esim_at(first, at)?;
-    let p = at + ESIM_COLUMN_COUNT;
+    let esim = EsimDetailRow {
+        iccid: r.try_get(at)?,
+        state: r.try_get(at + 1)?,
+        smdp_address: r.try_get(at + 2)?,
+        matching_id: r.try_get(at + 3)?,
+        activation_code: r.try_get(at + 4)?,
+        eid: r.try_get(at + 5)?,
+        last_error: r.try_get(at + 6)?,
+        installed_at: r.try_get(at + 7)?,
+    };
+    let p = at + ESIM_DETAIL_COLUMNS;
     let mut packages = Vec::with_capacity(rows.len());
     for r in rows {
-        if r.try_get::<Option<String>, _>(p)?.is_some() {
-            packages.push(package_at(r, p)?);
+        if r.try_get_raw(p)?.is_null() {
+            continue;
         }
+        packages.push(PackageDetailRow {
+            order_id: r.try_get(p)?,
+            plan_code: r.try_get(p + 1)?,
+            countries: r.try_get(p + 2)?,
+            data_limit_bytes: r.try_get(p + 3)?,
+            fair_use_bytes: r.try_get(p + 4)?,
+            voice_limit_seconds: r.try_get(p + 5)?,
+            sms_limit: r.try_get(p + 6)?,
+            used_data_bytes: r.try_get(p + 7)?,
+            used_voice_seconds: r.try_get(p + 8)?,
+            used_sms: r.try_get(p + 9)?,
+            activation: r.try_get(p + 10)?,
+            validity_days: r.try_get(p + 11)?,
+            starts_at: r.try_get(p + 12)?,
+            expires_at: r.try_get(p + 13)?,
+            state: r.try_get(p + 14)?,
+        });
     }
     Ok(Some((esim, packages)))
 }
@@ -295,23 +288,26 @@ pub const SESSION_LOOKUPS_PER_STATEMENT: usize = 32;
 /// The statement for up to `n` lookups: the lookups are a `VALUES` list
 /// padded to a power of two (rows that match nothing), so that only a few
 /// statements exist and each is prepared once per connection.
-fn session_esim_sql(n: usize) -> &'static str {
-    static SQL: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
-    let all = SQL.get_or_init(|| {
+fn session_esim_sql(backend: Backend, n: usize) -> &'static str {
+    static SQL: [std::sync::OnceLock<Vec<String>>; 2] = [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
+    let cache = match backend {
+        Backend::Sqlite => &SQL[0],
+        Backend::Postgres => &SQL[1],
+    };
+    let all = cache.get_or_init(|| {
         let mut all = Vec::new();
         let mut rows = 1;
         while rows <= SESSION_LOOKUPS_PER_STATEMENT {
             all.push(format!(
-                "SELECT r.column1, s.id, s.account_id, s.last_seen_at, s.reauth_at, a.role, a.locale, a.status, {}, {} \
+                "SELECT r.column1, s.id, s.account_id, s.last_seen_at, s.reauth_at, a.role, a.locale, a.status, {} \
                  FROM (VALUES {}) AS r \
                  JOIN sessions s ON s.token_hash = r.column2 AND s.expires_at > r.column3 \
                  JOIN accounts a ON a.id = s.account_id \
                  LEFT JOIN esims e ON e.iccid = r.column4 AND e.account_id = s.account_id \
                  LEFT JOIN packages p ON p.iccid = e.iccid \
                  ORDER BY r.column1, p.created_at, p.id",
-                esim_columns!("e."),
-                package_columns!("p."),
-                crate::usage::placeholders(rows, 4, 1),
+                detail_columns!(),
+                crate::sql::rows(backend, rows, 4),
             ));
             rows *= 2;
         }
@@ -331,13 +327,14 @@ fn session_esim_sql(n: usize) -> &'static str {
 /// [`sessions::with_account_by_token_hash`]: crate::sessions::with_account_by_token_hash
 pub async fn with_packages_for_sessions(
     conn: &mut AnyConnection,
+    backend: Backend,
     keys: &[SessionEsimKey],
 ) -> Result<Vec<Option<SessionEsim>>> {
     let mut out: Vec<Option<SessionEsim>> = Vec::with_capacity(keys.len());
     for (c, chunk) in keys.chunks(SESSION_LOOKUPS_PER_STATEMENT).enumerate() {
         let base = c * SESSION_LOOKUPS_PER_STATEMENT;
         let padded = chunk.len().next_power_of_two();
-        let mut q = sqlx::query(session_esim_sql(chunk.len()));
+        let mut q = sqlx::query(session_esim_sql(backend, chunk.len()));
         for (i, k) in chunk.iter().enumerate() {
             q = q
                 .bind((base + i) as i64)
@@ -377,7 +374,7 @@ pub async fn with_packages_for_sessions(
 #[derive(Debug, Clone)]
 pub struct SessionEsim {
     pub session: crate::sessions::SessionAccount,
-    pub esim: Option<(EsimRow, Vec<PackageRow>)>,
+    pub esim: Option<(EsimDetailRow, Vec<PackageDetailRow>)>,
 }
 
 pub async fn insert_package(conn: &mut AnyConnection, p: &PackageRow) -> Result<()> {
@@ -417,7 +414,7 @@ pub async fn insert_package(conn: &mut AnyConnection, p: &PackageRow) -> Result<
 pub async fn packages_of(conn: &mut AnyConnection, iccid: &str) -> Result<Vec<PackageRow>> {
     let rows = sqlx::query(concat!(
         "SELECT ",
-        package_columns!(""),
+        package_columns!(),
         " FROM packages WHERE iccid = $1 ORDER BY created_at, id"
     ))
     .bind(iccid)
@@ -429,7 +426,7 @@ pub async fn packages_of(conn: &mut AnyConnection, iccid: &str) -> Result<Vec<Pa
 pub async fn package_of_order(conn: &mut AnyConnection, order_id: &str) -> Result<Option<PackageRow>> {
     let row = sqlx::query(concat!(
         "SELECT ",
-        package_columns!(""),
+        package_columns!(),
         " FROM packages WHERE order_id = $1"
     ))
     .bind(order_id)

@@ -4,7 +4,9 @@
 //! Queries are plain runtime SQL through sqlx's `Any` driver with `$n`
 //! placeholders, which both databases accept, so building never needs a
 //! live database and one function serves both. Where the dialects differ
-//! (row locking, advisory locks) the function branches on [`Backend`].
+//! (row locking, advisory locks) the function branches on [`Backend`]; so
+//! do statements with hundreds of parameters, which use SQLite's anonymous
+//! `?` there (see `sql.rs`).
 //!
 //! Every repository function takes a `&mut AnyConnection`, so a caller can
 //! run several of them in one transaction (for example a sign-up, its
@@ -28,6 +30,7 @@ pub mod plans;
 pub mod rate_limits;
 pub mod refunds;
 pub mod sessions;
+mod sql;
 pub mod tokens;
 pub mod top_ups;
 pub mod usage;

@@ -7,50 +7,17 @@
 //! SQLite's 32 766 and PostgreSQL's 65 535 bound parameters.
 
 use std::collections::{HashMap, HashSet};
-use std::fmt::Write;
 
 use sqlx::{AnyConnection, Row};
 
 use crate::esims::{PackageRow, package, package_columns};
+use crate::sql;
 use crate::{Backend, Result};
 
 /// Most rows one statement carries.
 pub const ROWS_PER_STATEMENT: usize = 500;
 /// Rows per package update (ten parameters each).
 const PACKAGES_PER_UPDATE: usize = 200;
-
-/// `($s, $s+1, …), (…)`: `rows` groups of `cols` placeholders from `$start`.
-pub(crate) fn placeholders(rows: usize, cols: usize, start: usize) -> String {
-    let mut s = String::with_capacity(rows * cols * 6);
-    let mut n = start;
-    for r in 0..rows {
-        if r > 0 {
-            s.push_str(", ");
-        }
-        s.push('(');
-        for c in 0..cols {
-            if c > 0 {
-                s.push_str(", ");
-            }
-            let _ = write!(s, "${n}");
-            n += 1;
-        }
-        s.push(')');
-    }
-    s
-}
-
-/// `$1, $2, …, $n` for an `IN` list.
-fn list(n: usize) -> String {
-    let mut s = String::with_capacity(n * 5);
-    for i in 1..=n {
-        if i > 1 {
-            s.push_str(", ");
-        }
-        let _ = write!(s, "${i}");
-    }
-    s
-}
 
 fn lock_clause(backend: Backend) -> &'static str {
     match backend {
@@ -75,7 +42,7 @@ pub async fn lock_esims(
     for chunk in sorted.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
             "SELECT iccid, account_id FROM esims WHERE iccid IN ({}) ORDER BY iccid{}",
-            list(chunk.len()),
+            sql::list(backend, chunk.len()),
             lock_clause(backend)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -90,12 +57,16 @@ pub async fn lock_esims(
 }
 
 /// Which of `event_ids` are stored already.
-pub async fn existing_events(conn: &mut AnyConnection, event_ids: &[&str]) -> Result<HashSet<String>> {
+pub async fn existing_events(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    event_ids: &[&str],
+) -> Result<HashSet<String>> {
     let mut out = HashSet::new();
     for chunk in event_ids.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
             "SELECT event_id FROM usage_events WHERE event_id IN ({})",
-            list(chunk.len())
+            sql::list(backend, chunk.len())
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for id in chunk {
@@ -124,13 +95,13 @@ pub struct UsageEventRow {
 
 /// Inserts records, skipping event ids already stored; returns how many
 /// were inserted.
-pub async fn insert_events(conn: &mut AnyConnection, rows: &[UsageEventRow]) -> Result<u64> {
+pub async fn insert_events(conn: &mut AnyConnection, backend: Backend, rows: &[UsageEventRow]) -> Result<u64> {
     let mut inserted = 0;
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
             "INSERT INTO usage_events (event_id, iccid, kind, quantity, country, occurred_at, package_id, overage, \
              received_at) VALUES {} ON CONFLICT (event_id) DO NOTHING",
-            placeholders(chunk.len(), 9, 1)
+            sql::rows(backend, chunk.len(), 9)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for e in chunk {
@@ -160,8 +131,8 @@ pub async fn packages_for(conn: &mut AnyConnection, backend: Backend, iccids: &[
     for chunk in sorted.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
             "SELECT {} FROM packages WHERE iccid IN ({}) ORDER BY iccid, created_at, id{}",
-            package_columns!(""),
-            list(chunk.len()),
+            package_columns!(),
+            sql::list(backend, chunk.len()),
             lock_clause(backend)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -177,14 +148,14 @@ pub async fn packages_for(conn: &mut AnyConnection, backend: Backend, iccids: &[
 
 /// Writes back what drawing down changed: usage, state, validity and
 /// reminder markers, many packages per statement.
-pub async fn update_packages(conn: &mut AnyConnection, rows: &[&PackageRow]) -> Result<()> {
+pub async fn update_packages(conn: &mut AnyConnection, backend: Backend, rows: &[&PackageRow]) -> Result<()> {
     for chunk in rows.chunks(PACKAGES_PER_UPDATE) {
         let sql = format!(
             "UPDATE packages SET used_data_bytes = v.column2, used_voice_seconds = v.column3, used_sms = v.column4, \
              state = v.column5, starts_at = v.column6, expires_at = v.column7, notified_80_at = v.column8, \
              notified_100_at = v.column9, notified_expiry_at = v.column10 \
              FROM (VALUES {}) AS v WHERE packages.id = v.column1",
-            placeholders(chunk.len(), 10, 1)
+            sql::rows(backend, chunk.len(), 10)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for p in chunk {
@@ -224,7 +195,7 @@ pub async fn expiring_unnotified(
 ) -> Result<Vec<PackageRow>> {
     let rows = sqlx::query(concat!(
         "SELECT ",
-        package_columns!(""),
+        package_columns!(),
         " FROM packages WHERE state = 'active' AND expires_at > $1 AND expires_at <= $2 \
          AND notified_expiry_at IS NULL ORDER BY expires_at, id LIMIT $3"
     ))
@@ -281,14 +252,3 @@ pub async fn daily(conn: &mut AnyConnection, iccid: &str) -> Result<Vec<DailyUsa
 
 // Nine parameters per event row must stay under SQLite's limit.
 const _: () = assert!(ROWS_PER_STATEMENT * 9 < 32_766 && PACKAGES_PER_UPDATE * 10 < 32_766);
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn placeholders_number_every_cell() {
-        assert_eq!(placeholders(2, 3, 1), "($1, $2, $3), ($4, $5, $6)");
-        assert_eq!(list(3), "$1, $2, $3");
-    }
-}

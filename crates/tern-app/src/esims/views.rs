@@ -2,7 +2,7 @@
 
 use futures::future::BoxFuture;
 use serde::Serialize;
-use tern_store::esims::{self, EsimRow, PackageRow, SessionEsim, SessionEsimKey};
+use tern_store::esims::{self, EsimDetailRow, EsimRow, PackageDetailRow, SessionEsim, SessionEsimKey};
 use tern_store::sessions;
 
 use crate::App;
@@ -63,7 +63,7 @@ pub struct EsimDetail {
     pub packages: Vec<PackageView>,
 }
 
-fn package_view(p: PackageRow) -> PackageView {
+fn package_view(p: PackageDetailRow) -> PackageView {
     PackageView {
         data_left_bytes: p.data_limit_bytes.map(|l| (l - p.used_data_bytes).max(0)),
         plan_code: p.plan_code,
@@ -163,13 +163,13 @@ pub(crate) fn lookup_signed_in(
 ) -> BoxFuture<'static, AppResult<Vec<Option<SessionEsim>>>> {
     Box::pin(async move {
         let mut conn = app.db.reader().await?;
-        let found = esims::with_packages_for_sessions(&mut conn, &keys).await?;
+        let found = esims::with_packages_for_sessions(&mut conn, app.db.backend(), &keys).await?;
         conn.release();
         Ok(found)
     })
 }
 
-fn detail(e: EsimRow, packages: Vec<PackageRow>) -> EsimDetail {
+fn detail(e: EsimDetailRow, packages: Vec<PackageDetailRow>) -> EsimDetail {
     EsimDetail {
         ios_install_link: format!(
             "https://esimsetup.apple.com/esim_qrcode_provisioning?carddata={}",
@@ -205,8 +205,27 @@ fn urlencode(s: &str) -> String {
     for b in s.bytes() {
         match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => out.push(b as char),
-            _ => out.push_str(&format!("%{b:02X}")),
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                out.push('%');
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 15)]));
+            }
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::urlencode;
+
+    #[test]
+    fn urlencode_escapes_all_but_unreserved_characters() {
+        assert_eq!(
+            urlencode("LPA:1$smdp.tern.test$AB-c_9~"),
+            "LPA%3A1%24smdp.tern.test%24AB-c_9~"
+        );
+        assert_eq!(urlencode("é /"), "%C3%A9%20%2F");
+    }
 }

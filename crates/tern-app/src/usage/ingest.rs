@@ -263,7 +263,7 @@ async fn apply(app: &App, records: &[UsageRecord]) -> AppResult<Option<IngestRep
     let iccids: Vec<&str> = records.iter().map(|r| r.iccid.as_str()).collect();
     let owners = store::lock_esims(&mut tx, backend, &iccids).await?;
     let ids: Vec<&str> = records.iter().map(|r| r.event_id.as_str()).collect();
-    let existing = store::existing_events(&mut tx, &ids).await?;
+    let existing = store::existing_events(&mut tx, backend, &ids).await?;
     report.duplicates = existing.len() as u64;
     let mut fresh: Vec<&UsageRecord> = records.iter().filter(|r| !existing.contains(&r.event_id)).collect();
     // In time order, so the first use starts a package and later records
@@ -354,7 +354,7 @@ async fn apply(app: &App, records: &[UsageRecord]) -> AppResult<Option<IngestRep
         .values()
         .flat_map(|b| b.rows.iter().zip(&b.dirty).filter(|(_, d)| **d).map(|(r, _)| r))
         .collect();
-    store::update_packages(&mut tx, &changed).await?;
+    store::update_packages(&mut tx, backend, &changed).await?;
     let mut recipients = Recipients::default();
     for (notice, row) in &due {
         notices::send(app, &mut tx, &mut recipients, *notice, row).await?;
@@ -362,7 +362,7 @@ async fn apply(app: &App, records: &[UsageRecord]) -> AppResult<Option<IngestRep
     // In one order for every batch, so two batches racing on the same
     // event ids wait for each other instead of deadlocking.
     events.sort_unstable_by(|a, b| a.event_id.cmp(&b.event_id));
-    let inserted = store::insert_events(&mut tx, &events).await?;
+    let inserted = store::insert_events(&mut tx, backend, &events).await?;
     if inserted != events.len() as u64 {
         // Dropping the transaction rolls it back.
         return Ok(None);

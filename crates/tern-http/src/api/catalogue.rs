@@ -1,7 +1,10 @@
 //! The plan catalogue.
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::IntoResponse;
 use tern_app::catalogue::{self, PlanView};
 
 use crate::error::ApiError;
@@ -24,11 +27,12 @@ pub async fn list_plans(
     State(s): State<HttpState>,
     Lang(locale): Lang,
     Query(q): Query<PlanQuery>,
-) -> Result<Json<Vec<PlanView>>, ApiError> {
-    let plans = catalogue::list(&s.app, q.country.as_deref(), q.region.as_deref(), locale)
+) -> Result<impl IntoResponse, ApiError> {
+    // Rendered once per reading of the catalogue, not per request.
+    let json = catalogue::list_json(&s.app, q.country.as_deref(), q.region.as_deref(), locale)
         .await
         .map_err(|e| ApiError::new(e, locale))?;
-    Ok(Json(plans))
+    Ok(([(header::CONTENT_TYPE, "application/json")], Bytes::from_owner(json)))
 }
 
 /// One plan.

@@ -329,3 +329,78 @@ on_both!(
         app.stop().await;
     }
 );
+
+on_both!(
+    esim_reads_answer_each_caller_and_see_sign_outs_at_once,
+    |db: Db| async move {
+        let app = TestApp::start(db).await;
+        let ann = funded_user(&app, "ann@example.com", 2000).await;
+        let bob = funded_user(&app, "bob@example.com", 2000).await;
+        let ann_iccid = buy_esim(&app, &ann, "JP-5GB-15D").await;
+        let bob_iccid = buy_esim(&app, &bob, "JP-1GB-7D").await;
+
+        // Many at once, so that lookups share queries (see tern_app::batch):
+        // every caller still gets exactly their own answer.
+        let cases = [
+            (ann.as_str(), ann_iccid.as_str(), StatusCode::OK, "JP-5GB-15D"),
+            (bob.as_str(), bob_iccid.as_str(), StatusCode::OK, "JP-1GB-7D"),
+            (ann.as_str(), bob_iccid.as_str(), StatusCode::NOT_FOUND, ""),
+            (bob.as_str(), ann_iccid.as_str(), StatusCode::NOT_FOUND, ""),
+            ("not-a-token", ann_iccid.as_str(), StatusCode::UNAUTHORIZED, ""),
+            (ann.as_str(), "8900000000000000000", StatusCode::NOT_FOUND, ""),
+        ];
+        let answers: Vec<_> = futures::stream::iter((0..240).map(|i| {
+            let (token, iccid, status, plan) = cases[i % cases.len()];
+            let app = &app;
+            async move {
+                let (s, e) = app.get(&format!("/api/v1/esims/{iccid}"), Some(token)).await;
+                (s, e, status, iccid, plan)
+            }
+        }))
+        .buffer_unordered(48)
+        .collect()
+        .await;
+        for (s, e, status, iccid, plan) in answers {
+            assert_eq!(s, status, "{iccid}: {e}");
+            if s == StatusCode::OK {
+                assert_eq!(e["iccid"], iccid);
+                assert_eq!(e["packages"].as_array().map(Vec::len), Some(1), "{e}");
+                assert_eq!(e["packages"][0]["plan_code"], plan);
+            }
+        }
+        let path = format!("/api/v1/esims/{ann_iccid}");
+
+        // Signing out counts for the very next request.
+        let second = app.login("ann@example.com", PW).await;
+        let (s, _) = app
+            .call(Method::DELETE, "/api/v1/sessions/current", Some(&ann), None)
+            .await;
+        assert_eq!(s, StatusCode::NO_CONTENT);
+        assert_eq!(app.get(&path, Some(&ann)).await.0, StatusCode::UNAUTHORIZED);
+        assert_eq!(app.get(&path, Some(&second)).await.0, StatusCode::OK);
+
+        // So does a password change, which ends the other sessions.
+        let third = app.login("ann@example.com", PW).await;
+        assert_eq!(app.get(&path, Some(&third)).await.0, StatusCode::OK);
+        let (s, _) = app
+            .post(
+                "/api/v1/me/password",
+                Some(&second),
+                json!({ "current_password": PW, "new_password": "a much longer passphrase 2026" }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NO_CONTENT);
+        assert_eq!(app.get(&path, Some(&third)).await.0, StatusCode::UNAUTHORIZED);
+        assert_eq!(app.get(&path, Some(&second)).await.0, StatusCode::OK);
+
+        // And a frozen account.
+        let (_, me) = app.get("/api/v1/me", Some(&second)).await;
+        sqlx::query("UPDATE accounts SET status = 'frozen' WHERE id = $1")
+            .bind(me["id"].as_str().unwrap())
+            .execute(app.app().db.pool())
+            .await
+            .unwrap();
+        assert_eq!(app.get(&path, Some(&second)).await.0, StatusCode::UNAUTHORIZED);
+        app.stop().await;
+    }
+);
