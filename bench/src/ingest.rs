@@ -1,6 +1,7 @@
 //! Usage ingestion throughput: records per second through
 //! `POST /api/v1/network/usage`, against a raw batched INSERT of the same
-//! rows into a table of the same shape in the same database, in the same run.
+//! rows (every column bound) into a table with the same columns and index
+//! in the same database, in the same run.
 
 use std::time::Instant;
 
@@ -42,20 +43,28 @@ pub async fn measure(server: &Server, iccid: &str, database_url: Option<&str>) -
     let now = chrono::Utc::now();
     let at =
         |i: usize| (now - chrono::Duration::milliseconds(i as i64)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    // The request bodies are made before the clock starts: the figure is
+    // the server's, not the load generator's.
+    let bodies: Vec<Vec<u8>> = (0..BATCHES)
+        .map(|b| {
+            let records: Vec<_> = (0..BATCH)
+                .map(|i| {
+                    let n = b * BATCH + i;
+                    json!({ "event_id": format!("bench-{n}"), "iccid": iccid, "kind": "data", "quantity": 1000,
+                            "country": "JP", "occurred_at": at(n) })
+                })
+                .collect();
+            serde_json::to_vec(&json!({ "records": records }))
+        })
+        .collect::<Result<_, _>>()?;
     let client = reqwest::Client::new();
     let started = Instant::now();
-    for b in 0..BATCHES {
-        let records: Vec<_> = (0..BATCH)
-            .map(|i| {
-                let n = b * BATCH + i;
-                json!({ "event_id": format!("bench-{n}"), "iccid": iccid, "kind": "data", "quantity": 1000,
-                        "country": "JP", "occurred_at": at(n) })
-            })
-            .collect();
+    for body in bodies {
         let res = client
             .post(format!("{}/api/v1/network/usage", server.url))
             .bearer_auth(&key)
-            .json(&json!({ "records": records }))
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
             .send()
             .await?;
         anyhow::ensure!(
@@ -72,12 +81,17 @@ pub async fn measure(server: &Server, iccid: &str, database_url: Option<&str>) -
         None => tern_store::Db::sqlite_url_in(server.data_dir()),
     };
     let db = tern_store::Db::connect(&url, 2).await?;
+    // The same columns and the same index as `usage_events`: the baseline
+    // is what this database does with these rows, and nothing more.
     db.pool()
         .execute(
             "CREATE TABLE bench_raw_usage (event_id TEXT PRIMARY KEY, iccid TEXT NOT NULL, kind TEXT NOT NULL, \
              quantity BIGINT NOT NULL, country TEXT NOT NULL, occurred_at BIGINT NOT NULL, package_id TEXT, \
-             overage BIGINT NOT NULL, received_at BIGINT NOT NULL)",
+             overage BIGINT NOT NULL DEFAULT 0, received_at BIGINT NOT NULL)",
         )
+        .await?;
+    db.pool()
+        .execute("CREATE INDEX bench_raw_usage_iccid ON bench_raw_usage(iccid, occurred_at)")
         .await?;
     let started = Instant::now();
     let now_ms = now.timestamp_millis();
@@ -96,26 +110,27 @@ pub async fn measure(server: &Server, iccid: &str, database_url: Option<&str>) -
                     // SQLite: anonymous parameters, bound in order, as the
                     // API's own statements use there (numbered ones cost
                     // SQLite a scan of the names per bound value).
-                    sql.push_str(&format!("(?, ?, 'data', ?, 'JP', ?, NULL, 0, {now_ms})"));
+                    sql.push_str("(?, ?, ?, ?, ?, ?, ?, ?, ?)");
                 } else {
-                    let p = i * 4;
-                    sql.push_str(&format!(
-                        "(${}, ${}, 'data', ${}, 'JP', ${}, NULL, 0, {now_ms})",
-                        p + 1,
-                        p + 2,
-                        p + 3,
-                        p + 4
-                    ));
+                    let p = i * 9;
+                    let params: Vec<String> = (1..=9).map(|k| format!("${}", p + k)).collect();
+                    sql.push_str(&format!("({})", params.join(", ")));
                 }
             }
+            // Every value bound, as the API binds them.
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for i in 0..ROWS_PER_INSERT {
                 let n = b * BATCH + chunk_start + i;
                 q = q
                     .bind(format!("bench-{n}"))
                     .bind(iccid.to_owned())
+                    .bind("data")
                     .bind(1000_i64)
-                    .bind(now_ms - n as i64);
+                    .bind("JP")
+                    .bind(now_ms - n as i64)
+                    .bind(None::<String>)
+                    .bind(0_i64)
+                    .bind(now_ms);
             }
             q.execute(&mut *tx).await?;
         }
