@@ -289,25 +289,8 @@ pub fn render(sqlite: &Result<ClosureBench, String>, postgres: &Result<ClosureBe
     out
 }
 
-const START: &str = "<!-- closure-bench:start -->";
-const END: &str = "<!-- closure-bench:end -->";
-
-/// Puts `section` into the report at `path` between its markers
-/// (replacing an earlier one), or at the end.
-pub fn write_section(path: &std::path::Path, section: &str) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let block = format!("{START}\n{section}{END}\n");
-    let out = match (text.find(START), text.find(END)) {
-        (Some(a), Some(b)) if b > a => format!(
-            "{}{block}{}",
-            &text[..a],
-            text[b + END.len()..].trim_start_matches('\n')
-        ),
-        _ => format!("{}\n{block}", text.trim_end()),
-    };
-    std::fs::write(path, out)?;
-    Ok(())
-}
+/// The closure benchmark's part of the report.
+const SECTION: &str = "closure-bench";
 
 /// Runs the closure benchmark on SQLite and (unless `admin_url` is None)
 /// on a fresh PostgreSQL database, and writes its section of the report.
@@ -329,7 +312,7 @@ pub async fn run_and_write(n: usize, admin_url: Option<&str>, out: &std::path::P
         }
         None => Err("skipped (--no-postgres)".into()),
     };
-    write_section(out, &render(&sqlite, &postgres))?;
+    crate::report::write_section(out, SECTION, &render(&sqlite, &postgres))?;
     if let (Err(e), _) | (_, Err(e)) = (&sqlite, &postgres)
         && !e.starts_with("skipped")
     {

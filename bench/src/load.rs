@@ -51,7 +51,22 @@ pub async fn check_wrk(wrk: &PathBuf) -> anyhow::Result<()> {
 /// Warms the endpoint up for `params.warmup` (not recorded), then loads it
 /// for `params.duration` and returns what `wrk` measured.
 pub async fn measure(params: &Params, url: &str, token: Option<&str>, server_pid: u32) -> anyhow::Result<Figures> {
-    let script = header_script(token)?;
+    let script = request_script(token, None)?;
+    measure_with(params, url, script, server_pid).await
+}
+
+/// Like [`measure`], for `POST url` with a JSON `body` on every request.
+pub async fn measure_post(params: &Params, url: &str, body: &str, server_pid: u32) -> anyhow::Result<Figures> {
+    let script = request_script(None, Some(body))?;
+    measure_with(params, url, script, server_pid).await
+}
+
+async fn measure_with(
+    params: &Params,
+    url: &str,
+    script: tempfile::NamedTempFile,
+    server_pid: u32,
+) -> anyhow::Result<Figures> {
     if !params.warmup.is_zero() {
         run_wrk(params, params.warmup, url, script.path(), server_pid).await?;
     }
@@ -60,8 +75,9 @@ pub async fn measure(params: &Params, url: &str, token: Option<&str>, server_pid
     Ok(figures)
 }
 
-/// A Lua script setting the `Authorization` header (or nothing).
-fn header_script(token: Option<&str>) -> anyhow::Result<tempfile::NamedTempFile> {
+/// A Lua script setting the `Authorization` header, and for a POST its
+/// JSON body (or nothing).
+fn request_script(token: Option<&str>, post_body: Option<&str>) -> anyhow::Result<tempfile::NamedTempFile> {
     let mut file = tempfile::Builder::new()
         .prefix("tern-bench-")
         .suffix(".lua")
@@ -72,6 +88,12 @@ fn header_script(token: Option<&str>) -> anyhow::Result<tempfile::NamedTempFile>
             "unexpected characters in the token"
         );
         writeln!(file, "wrk.headers[\"Authorization\"] = \"Bearer {t}\"")?;
+    }
+    if let Some(body) = post_body {
+        ensure!(!body.contains("]]"), "the body cannot be quoted for Lua");
+        writeln!(file, "wrk.method = \"POST\"")?;
+        writeln!(file, "wrk.headers[\"Content-Type\"] = \"application/json\"")?;
+        writeln!(file, "wrk.body = [[{body}]]")?;
     }
     file.flush()?;
     Ok(file)

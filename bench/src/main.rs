@@ -145,7 +145,7 @@ async fn main() -> anyhow::Result<()> {
         sqlite: &sqlite,
         postgres: &postgres,
     };
-    std::fs::write(&args.out, report.render())?;
+    report::write_section(&args.out, "load-bench", &report.render())?;
     if args.closures > 0 {
         closures::run_and_write(args.closures, pg_admin, &args.out).await?;
     }

@@ -76,6 +76,11 @@ impl Api<'_> {
     }
 }
 
+/// The traveller's sign-in body, for loading `POST /api/v1/sessions`.
+pub fn login_body() -> String {
+    json!({ "email": EMAIL, "password": PASSWORD }).to_string()
+}
+
 pub async fn traveller(server: &Server) -> anyhow::Result<Traveller> {
     let api = Api {
         client: reqwest::Client::new(),

@@ -10,6 +10,8 @@ use crate::setup;
 
 /// The read endpoints' goal: at least this share of `/healthz`'s requests/s.
 pub const RATIO_GOAL: f64 = 0.5;
+/// Sign-ins per second should reach this share of the password hash's bound.
+pub const LOGIN_GOAL: f64 = 0.8;
 /// The server's resident memory under load should stay within this (100 MB).
 pub const MEMORY_GOAL_MIB: f64 = 100.0 * 1000.0 * 1000.0 / (1024.0 * 1024.0);
 
@@ -27,6 +29,8 @@ pub struct DatabaseRun {
     pub load_peak_mib: f64,
     /// The kernel's high-water mark at the end (set-up included).
     pub hwm_mib: f64,
+    /// Sign-in under load, when it could be measured.
+    pub login: Result<Figures, String>,
     /// Usage ingestion against a raw INSERT, when it could be measured.
     pub ingestion: Result<crate::ingest::Ingestion, String>,
 }
@@ -84,6 +88,24 @@ pub async fn run(tern: &Path, database_url: Option<&str>, params: &Params) -> an
             figures,
         });
     }
+    let login = load::measure_post(
+        params,
+        &format!("{}/api/v1/sessions", server.url),
+        &setup::login_body(),
+        server.pid(),
+    )
+    .await
+    .map_err(|e| format!("{e:#}"));
+    match &login {
+        Ok(f) => println!(
+            "  POST /api/v1/sessions: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms{}",
+            f.requests_per_sec,
+            f.p50.as_secs_f64() * 1000.0,
+            f.p99.as_secs_f64() * 1000.0,
+            errors_note(f),
+        ),
+        Err(e) => println!("  sign-in not measured: {e}"),
+    }
     let load_peak_mib = endpoints.iter().map(|e| e.figures.peak_rss_mib).fold(0.0, f64::max);
     let hwm_mib = peak_rss_mib(server.pid())?;
     let ingestion = crate::ingest::measure(&server, &traveller.iccid, database_url)
@@ -102,6 +124,7 @@ pub async fn run(tern: &Path, database_url: Option<&str>, params: &Params) -> an
         endpoints,
         load_peak_mib,
         hwm_mib,
+        login,
         ingestion,
     })
 }
