@@ -119,9 +119,9 @@ describe('shop story (mobile)', () => {
     await page.locator('header').getByRole('link', { name: 'Plans' }).click();
     await page.waitForURL(/\/plans$/);
     assert.equal(await h1(page), 'Plans');
-    await page.getByLabel('Where are you going?').fill('jp');
+    await page.getByLabel('Where are you going?').selectOption({ label: 'Japan' });
     await Promise.all([
-      page.waitForURL(/\/plans\?country=jp/i),
+      page.waitForURL(/\/plans\?country=JP/),
       page.getByRole('button', { name: 'Show plans' }).click(),
     ]);
     assert.equal(await page.getByLabel('Where are you going?').inputValue(), 'JP');
@@ -150,7 +150,7 @@ describe('shop story (mobile)', () => {
     assert.equal(await h1(page), 'My eSIMs');
     assert.equal(await notice(page), 'Thank you! Your order is placed.');
     assert.equal(await orderLines(page).count(), 1, 'one order');
-    assert.match(await orderLines(page).first().innerText(), /JP-5GB-15D · 11\.50 USD/);
+    assert.match(await orderLines(page).first().innerText(), /Japan 5GB 15 days · 11\.50 USD/);
     await shot(page, '20-06-esims-order-placed');
 
     // 6. The worker provisions in a moment: reload until the eSIM shows.
@@ -191,7 +191,7 @@ describe('shop story (mobile)', () => {
     );
     const packages = page.locator('section[aria-labelledby=pk-h] li');
     assert.equal(await packages.count(), 1);
-    assert.match(await packages.first().innerText(), /JP-5GB-15D/);
+    assert.match(await packages.first().innerText(), /Japan 5GB 15 days/);
     await assertNoSidewaysScroll(page);
     await shot(page, '20-08-esim-ready');
 

@@ -35,6 +35,7 @@ macro_rules! language {
                 include_str!(concat!("../locales/", $lang, "/support.toml")),
                 include_str!(concat!("../locales/", $lang, "/console.toml")),
                 include_str!(concat!("../locales/", $lang, "/security.toml")),
+                include_str!(concat!("../locales/", $lang, "/countries.toml")),
             ]
             .into_iter()
             .flat_map(load)
@@ -72,6 +73,35 @@ pub fn tf(locale: Locale, key: &str, args: &[(&str, &str)]) -> String {
     s
 }
 
+/// The name of the country or territory with ISO 3166-1 alpha-2 `code`
+/// (upper-case) in `locale`; the code itself for one Tern has no name for.
+pub fn country_name(locale: Locale, code: &str) -> String {
+    let key = format!("country.{code}");
+    let name = t(locale, &key);
+    if name == key { code.to_owned() } else { name.to_owned() }
+}
+
+/// A key that sorts `text` the way a reader of `locale` expects a list:
+/// alphabetically in English, by pinyin in Chinese (so 德国 comes before
+/// 法国, as in a dictionary, not by code point).
+pub fn collation_key(locale: Locale, text: &str) -> String {
+    match locale {
+        Locale::En => text.to_lowercase(),
+        Locale::ZhCn => {
+            use pinyin::ToPinyin;
+            let mut key = String::with_capacity(text.len() * 3);
+            for (c, p) in text.chars().zip(text.to_pinyin()) {
+                match p {
+                    Some(p) => key.push_str(p.plain()),
+                    None => key.extend(c.to_lowercase()),
+                }
+                key.push(' ');
+            }
+            key
+        }
+    }
+}
+
 /// Every key with its text in a locale, for templates that look strings
 /// up themselves.
 pub fn all(locale: Locale) -> &'static HashMap<String, String> {
@@ -100,6 +130,28 @@ mod tests {
         for (k, v) in EN.iter() {
             assert_eq!(placeholders(v), placeholders(&ZH[k]), "placeholders differ for {k}");
         }
+    }
+
+    #[test]
+    fn every_assigned_country_has_a_name_in_both_languages() {
+        for code in tern_domain::catalogue::ASSIGNED_COUNTRIES {
+            for locale in [Locale::En, Locale::ZhCn] {
+                assert_ne!(country_name(locale, code), code, "no {locale:?} name for {code}");
+            }
+        }
+        assert_eq!(country_name(Locale::En, "JP"), "Japan");
+        assert_eq!(country_name(Locale::ZhCn, "JP"), "日本");
+        assert_eq!(country_name(Locale::En, "XX"), "XX");
+    }
+
+    #[test]
+    fn chinese_names_sort_by_pinyin() {
+        let mut names = vec!["法国", "日本", "德国", "澳大利亚"];
+        names.sort_by_key(|n| collation_key(Locale::ZhCn, n));
+        assert_eq!(names, ["澳大利亚", "德国", "法国", "日本"]);
+        let mut en = vec!["japan", "Australia", "France"];
+        en.sort_by_key(|n| collation_key(Locale::En, n));
+        assert_eq!(en, ["Australia", "France", "japan"]);
     }
 
     #[test]

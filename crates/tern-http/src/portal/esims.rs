@@ -40,10 +40,12 @@ pub async fn list(State(s): State<HttpState>, headers: HeaderMap, Query(q): Quer
         .collect();
     let all_orders = orders::list(app, &who).await.unwrap_or_default();
     let pending = all_orders.iter().any(|o| o.state == "provisioning");
+    let names = plan_names(app, all_orders.iter().map(|o| o.plan_code.as_str()), ctx.locale).await;
     let orders: Vec<Value> = all_orders
         .iter()
         .map(|o| {
-            json!({ "id": o.id, "plan_code": o.plan_code, "price_text": o.price.to_string(), "created_at": o.created_at,
+            json!({ "id": o.id, "plan_name": names.get(o.plan_code.as_str()).map_or(o.plan_code.as_str(), String::as_str),
+                    "price_text": o.price.to_string(), "created_at": o.created_at,
                     "state": o.state, "state_text": state_text("order", &o.state, ctx.locale) })
         })
         .collect();
@@ -52,6 +54,26 @@ pub async fn list(State(s): State<HttpState>, headers: HeaderMap, Query(q): Quer
         "esims.html",
         json!({ "esims": list, "orders": orders, "orders_pending": pending, "notice": notice }),
     )
+}
+
+/// The names, in `locale`, of the plans with these codes (inactive ones
+/// too, so old orders keep theirs); a plan that cannot be read keeps its
+/// code.
+async fn plan_names<'a>(
+    app: &tern_app::App,
+    codes: impl Iterator<Item = &'a str>,
+    locale: tern_domain::Locale,
+) -> std::collections::HashMap<&'a str, String> {
+    let mut names = std::collections::HashMap::new();
+    for code in codes {
+        if names.contains_key(code) {
+            continue;
+        }
+        if let Ok(plan) = tern_app::catalogue::get(app, code).await {
+            names.insert(code, plan.name().get(locale).to_owned());
+        }
+    }
+    names
 }
 
 async fn detail(ctx: &Ctx, iccid: &str, status: StatusCode, notice: Option<String>, errors: Value) -> Response {
@@ -69,6 +91,7 @@ async fn detail(ctx: &Ctx, iccid: &str, status: StatusCode, notice: Option<Strin
             );
         }
     };
+    let names = plan_names(app, e.packages.iter().map(|p| p.plan_code.as_str()), ctx.locale).await;
     let packages: Vec<Value> = e
         .packages
         .iter()
@@ -82,7 +105,7 @@ async fn detail(ctx: &Ctx, iccid: &str, status: StatusCode, notice: Option<Strin
                 Some(at) => tf(ctx.locale, "esim.valid_until", &[("at", &format!("{} UTC", at.replace('T', " ").get(..16).unwrap_or(at)))]),
                 None => tf(ctx.locale, "esim.valid_days_from", &[("n", &p.validity_days.to_string()), ("when", t(ctx.locale, &format!("esim.starts.{}", p.activation)))]),
             };
-            json!({ "plan_code": p.plan_code, "state_text": state_text("package", &p.state, ctx.locale), "data_text": data_text, "validity_text": validity_text })
+            json!({ "plan_name": names.get(p.plan_code.as_str()).map_or(p.plan_code.as_str(), String::as_str), "state_text": state_text("package", &p.state, ctx.locale), "data_text": data_text, "validity_text": validity_text })
         })
         .collect();
     let state = state_text("esim", &e.state, ctx.locale);

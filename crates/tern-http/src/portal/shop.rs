@@ -49,9 +49,14 @@ pub fn describe(spec: &PlanSpec, locale: Locale) -> Value {
         ));
     }
     let countries: Vec<&str> = spec.coverage.as_slice().iter().map(|c| c.as_str()).collect();
+    let names = || {
+        let mut names: Vec<String> = countries.iter().map(|c| tern_i18n::country_name(locale, c)).collect();
+        names.sort_by_cached_key(|n| tern_i18n::collation_key(locale, n));
+        names.join(t(locale, "shop.list_separator"))
+    };
     let coverage_text = match spec.region {
-        Region::Local => countries.join(" "),
-        _ if countries.len() <= 8 => countries.join(" "),
+        Region::Local => names(),
+        _ if countries.len() <= 8 => names(),
         _ => tf(locale, "shop.countries", &[("n", &countries.len().to_string())]),
     };
     let activation_text = t(
@@ -82,19 +87,40 @@ pub struct PlansQuery {
     country: String,
 }
 
+/// The countries the active plans cover, by name in `locale`, for the
+/// destination picker.
+async fn destinations(ctx: &Ctx) -> Vec<Value> {
+    let all = catalogue::list(&ctx.state.app, None, None, ctx.locale).await.unwrap_or_default();
+    let codes: std::collections::BTreeSet<&str> = all
+        .iter()
+        .flat_map(|p| p.plan.coverage.as_slice().iter().map(|c| c.as_str()))
+        .collect();
+    let mut named: Vec<(String, &str)> = codes
+        .into_iter()
+        .map(|c| (tern_i18n::country_name(ctx.locale, c), c))
+        .collect();
+    named.sort_by_cached_key(|(n, _)| tern_i18n::collation_key(ctx.locale, n));
+    named.into_iter().map(|(name, code)| json!({ "code": code, "name": name })).collect()
+}
+
 pub async fn plans(State(s): State<HttpState>, headers: HeaderMap, Query(q): Query<PlansQuery>) -> Response {
     let ctx = Ctx::load(s, &headers, "/plans").await;
     let country = q.country.trim().to_ascii_uppercase();
     let filter = (!country.is_empty()).then_some(country.as_str());
+    let countries = destinations(&ctx).await;
     match catalogue::list(&ctx.state.app, filter, None, ctx.locale).await {
         Ok(list) => {
             let plans: Vec<Value> = list.iter().map(|p| plan_json(p, ctx.locale)).collect();
-            ctx.render("plans.html", json!({ "plans": plans, "country": country }))
+            let country_name = filter.map(|c| tern_i18n::country_name(ctx.locale, c));
+            ctx.render(
+                "plans.html",
+                json!({ "plans": plans, "country": country, "country_name": country_name, "countries": countries }),
+            )
         }
         Err(e) => ctx.render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             "plans.html",
-            json!({ "plans": [], "country": country, "error": crate::error::message(
+            json!({ "plans": [], "country": country, "countries": countries, "error": crate::error::message(
                 match &e { tern_app::AppError::Validation(f) => f.first().map(|x| x.code.as_str()).unwrap_or("validation_failed"), other => other.code() },
                 ctx.locale) }),
         ),

@@ -121,12 +121,12 @@ mod tests {
                 "plans": [{ "code": "JP-1GB-7D", "display_name": "Japan", "price_text": "4.50 USD", "summary": "1 GB", "coverage_text": "JP" }],
                 "balance_text": "10.00 USD", "after_text": "5.50 USD", "enough": true, "key": "k",
                 "esims": [{ "iccid": "8988", "state_text": "Ready" }],
-                "orders": [{ "id": "o1", "plan_code": "JP", "price_text": "1 USD", "created_at": "2026-01-01T00:00:00Z", "state": "completed", "state_text": "Done" }],
+                "orders": [{ "id": "o1", "plan_name": "Japan", "price_text": "1 USD", "created_at": "2026-01-01T00:00:00Z", "state": "completed", "state_text": "Done" }],
                 "history": [{ "label": "Voucher", "at": "2026-01-01T00:00:00Z", "amount_text": "20.00 USD" }],
                 "esim": { "iccid": "8988", "state": "released", "smdp_address": "smdp.tern.test", "matching_id": "M",
                           "activation_code": "LPA:1$smdp.tern.test$M", "ios_install_link": "https://x" },
                 "state_text": "Ready", "emulator": true, "amount_text": "20.00 USD", "top_up": { "id": "t1", "state": "pending" },
-                "packages": [{ "plan_code": "JP", "state_text": "Active", "data_text": "1 GB left", "validity_text": "7 days" }],
+                "packages": [{ "plan_name": "Japan", "state_text": "Active", "data_text": "1 GB left", "validity_text": "7 days" }],
             });
             if let (Some(c), Some(extra)) = (ctx.as_object_mut(), closure.as_object()) {
                 c.extend(extra.clone());
