@@ -3,6 +3,7 @@
 //! transaction against the store, queues notifications and audit entries
 //! in that same transaction, and returns a typed [`AppError`].
 
+pub mod access;
 pub mod accounts;
 pub mod app;
 pub mod audit;
@@ -11,6 +12,7 @@ pub mod batch;
 pub mod catalogue;
 pub mod clock;
 pub mod closure;
+pub mod console;
 pub mod config;
 pub mod error;
 pub mod esims;
