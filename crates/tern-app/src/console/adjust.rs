@@ -226,7 +226,11 @@ async fn adjust_in_tx(
     match posted {
         Posted::Done => {}
         Posted::Insufficient { .. } => return Err(AppError::Conflict("adjustment_exceeds_balance")),
-        other => return Err(AppError::Internal(format!("adjustment refused by the ledger: {other:?}"))),
+        other => {
+            return Err(AppError::Internal(format!(
+                "adjustment refused by the ledger: {other:?}"
+            )));
+        }
     }
     let row = AdjustmentRow {
         id: id.clone(),

@@ -12,7 +12,7 @@ mod plans;
 mod refunds;
 mod staff;
 
-pub use adjust::{AdjustmentInput, AdjustmentView, Adjusted, adjust_wallet};
+pub use adjust::{Adjusted, AdjustmentInput, AdjustmentView, adjust_wallet};
 pub use dashboard::{DAYS, Dashboard, DayFigures, dashboard};
 pub use plans::{AdminPlan, import_plans, list_plans, set_plan_active};
 pub use refunds::{ApproveInput, RefundView, approve_refund, list_refunds};

@@ -5,9 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use tern_store::closures;
 use tern_store::ledger::{self, Entry, NewTransaction, Posted};
 use tern_store::refunds::{self, RefundRow};
-use tern_store::closures;
 
 use crate::App;
 use crate::audit;
@@ -88,8 +88,24 @@ pub async fn approve_refund(app: &App, actor: &str, id: &str, reference: Option<
         return Err(AppError::Conflict("refund_not_awaiting_payout"));
     }
     let reference = reference.map_or_else(|| format!("manual:{}", r.id), str::to_owned);
-    ledger::ensure_account(&mut tx, &system_id("refunds_payable", &r.currency), None, "system", &r.currency, now).await?;
-    ledger::ensure_account(&mut tx, &system_id("payouts", &r.currency), None, "system", &r.currency, now).await?;
+    ledger::ensure_account(
+        &mut tx,
+        &system_id("refunds_payable", &r.currency),
+        None,
+        "system",
+        &r.currency,
+        now,
+    )
+    .await?;
+    ledger::ensure_account(
+        &mut tx,
+        &system_id("payouts", &r.currency),
+        None,
+        "system",
+        &r.currency,
+        now,
+    )
+    .await?;
     let entries = [
         Entry {
             ledger_account_id: system_id("refunds_payable", &r.currency),

@@ -74,7 +74,11 @@ async fn show(app: &App, id: &str) -> AppResult<StaffView> {
 /// Every staff account, oldest first.
 pub async fn list_staff(app: &App) -> AppResult<Vec<StaffView>> {
     let mut conn = app.db.conn().await?;
-    Ok(console::staff(&mut conn).await?.iter().map(StaffView::from_row).collect())
+    Ok(console::staff(&mut conn)
+        .await?
+        .iter()
+        .map(StaffView::from_row)
+        .collect())
 }
 
 /// Adds a staff member by email.

@@ -28,7 +28,8 @@ pub async fn search(
     auth: Auth,
     Query(p): Query<SearchParams>,
 ) -> Result<Json<Vec<AccountSummary>>, ApiError> {
-    auth.require(&s, Permission::ViewAccounts, "admin.accounts.search").await?;
+    auth.require(&s, Permission::ViewAccounts, "admin.accounts.search")
+        .await?;
     Ok(Json(
         console::search(&s.app, &auth.who.account_id, &p.q)
             .await
@@ -46,7 +47,8 @@ pub async fn show(
     auth: Auth,
     Path(id): Path<String>,
 ) -> Result<Json<AccountDetail>, ApiError> {
-    auth.require(&s, Permission::ViewAccounts, "admin.accounts.show").await?;
+    auth.require(&s, Permission::ViewAccounts, "admin.accounts.show")
+        .await?;
     Ok(Json(
         console::account(&s.app, &auth.who.account_id, &id)
             .await

@@ -28,7 +28,9 @@ pub struct ImportResult {
 pub async fn list(State(s): State<HttpState>, auth: Auth) -> Result<Json<Vec<PlanView>>, ApiError> {
     auth.require(&s, Permission::ManagePlans, "admin.plans.list").await?;
     Ok(Json(
-        console::list_plans(&s.app, auth.locale).await.map_err(|e| auth.err(e))?,
+        console::list_plans(&s.app, auth.locale)
+            .await
+            .map_err(|e| auth.err(e))?,
     ))
 }
 
@@ -93,7 +95,12 @@ pub async fn import(State(s): State<HttpState>, auth: Auth, headers: HeaderMap, 
     } else if kind.starts_with("application/json") {
         Format::Json
     } else {
-        return error_response(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", auth.locale, None);
+        return error_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            auth.locale,
+            None,
+        );
     };
     match console::import_plans(&s.app, &auth.who.account_id, &body, format).await {
         Ok(r) => Json(ImportResult {

@@ -24,7 +24,8 @@ pub async fn list(
     auth: Auth,
     Query(p): Query<ListParams>,
 ) -> Result<Json<Vec<RefundView>>, ApiError> {
-    auth.require(&s, Permission::ApproveRefunds, "admin.refunds.list").await?;
+    auth.require(&s, Permission::ApproveRefunds, "admin.refunds.list")
+        .await?;
     let state = p.state.as_deref().filter(|s| !s.is_empty());
     Ok(Json(
         console::list_refunds(&s.app, state).await.map_err(|e| auth.err(e))?,
@@ -43,7 +44,8 @@ pub async fn approve(
     Path(id): Path<String>,
     ApiJson(input): ApiJson<ApproveInput>,
 ) -> Result<Json<RefundView>, ApiError> {
-    auth.require(&s, Permission::ApproveRefunds, "admin.refunds.approve").await?;
+    auth.require(&s, Permission::ApproveRefunds, "admin.refunds.approve")
+        .await?;
     Ok(Json(
         console::approve_refund(&s.app, &auth.who.account_id, &id, input.reference.as_deref())
             .await

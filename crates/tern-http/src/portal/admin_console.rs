@@ -17,7 +17,14 @@ use super::stacked_chart::{Series, stacked_chart};
 use crate::state::HttpState;
 
 /// Draws one figure (or several stacked) per day of `d`.
-fn chart(ctx: &Ctx, id: &str, title_key: &str, series: &[Series<'_>], d: &Dashboard, pick: impl Fn(&console::DayFigures) -> Vec<f64>) -> String {
+fn chart(
+    ctx: &Ctx,
+    id: &str,
+    title_key: &str,
+    series: &[Series<'_>],
+    d: &Dashboard,
+    pick: impl Fn(&console::DayFigures) -> Vec<f64>,
+) -> String {
     let days: Vec<(String, Vec<f64>)> = d
         .days
         .iter()
@@ -26,7 +33,11 @@ fn chart(ctx: &Ctx, id: &str, title_key: &str, series: &[Series<'_>], d: &Dashbo
     stacked_chart(
         id,
         t(ctx.locale, title_key),
-        &tf(ctx.locale, "console.dashboard.chart_desc", &[("days", &DAYS.to_string())]),
+        &tf(
+            ctx.locale,
+            "console.dashboard.chart_desc",
+            &[("days", &DAYS.to_string())],
+        ),
         series,
         &days,
     )

@@ -15,7 +15,14 @@ use tern_i18n::tf;
 use super::page::Ctx;
 use crate::state::HttpState;
 
-async fn page(ctx: &Ctx, status: StatusCode, notice: Option<String>, import_errors: Vec<Value>, error: Option<String>, pasted: &str) -> Response {
+async fn page(
+    ctx: &Ctx,
+    status: StatusCode,
+    notice: Option<String>,
+    import_errors: Vec<Value>,
+    error: Option<String>,
+    pasted: &str,
+) -> Response {
     let plans: Vec<Value> = console::list_plans(&ctx.state.app, ctx.locale)
         .await
         .unwrap_or_default()
@@ -63,7 +70,10 @@ pub async fn set_active(
         "deactivate" => false,
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
-    let who = match ctx.require(Permission::ManagePlans, &format!("portal.admin.plans.{action}")).await {
+    let who = match ctx
+        .require(Permission::ManagePlans, &format!("portal.admin.plans.{action}"))
+        .await
+    {
         Ok(w) => w,
         Err(r) => return r,
     };
@@ -121,9 +131,10 @@ pub async fn import(State(s): State<HttpState>, headers: HeaderMap, Form(f): For
         }
         Err(ImportFailure::Failed(e)) => {
             let msg = match &e {
-                tern_app::AppError::Validation(fields) => fields
-                    .first()
-                    .map_or_else(|| crate::error::message(e.code(), ctx.locale), |x| crate::error::message(&x.code, ctx.locale)),
+                tern_app::AppError::Validation(fields) => fields.first().map_or_else(
+                    || crate::error::message(e.code(), ctx.locale),
+                    |x| crate::error::message(&x.code, ctx.locale),
+                ),
                 _ => crate::error::message(e.code(), ctx.locale),
             };
             page(&ctx, crate::error::status_of(&e), None, Vec::new(), Some(msg), &f.body).await

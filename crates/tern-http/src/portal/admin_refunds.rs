@@ -67,7 +67,10 @@ pub async fn approve(
     if let Err(r) = ctx.check_csrf(&f.csrf) {
         return r;
     }
-    let who = match ctx.require(Permission::ApproveRefunds, "portal.admin.refunds.approve").await {
+    let who = match ctx
+        .require(Permission::ApproveRefunds, "portal.admin.refunds.approve")
+        .await
+    {
         Ok(w) => w,
         Err(r) => return r,
     };

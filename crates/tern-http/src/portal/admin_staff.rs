@@ -64,14 +64,16 @@ pub async fn create(State(s): State<HttpState>, headers: HeaderMap, Form(f): For
         role: f.role.clone(),
     };
     match console::create_staff(&ctx.state.app, &who.account_id, &input).await {
-        Ok(made) => page(
-            &ctx,
-            StatusCode::OK,
-            json!({ "email": made.staff.email, "role": made.staff.role, "password": made.one_time_password }),
-            Value::Null,
-            Value::Null,
-        )
-        .await,
+        Ok(made) => {
+            page(
+                &ctx,
+                StatusCode::OK,
+                json!({ "email": made.staff.email, "role": made.staff.role, "password": made.one_time_password }),
+                Value::Null,
+                Value::Null,
+            )
+            .await
+        }
         Err(e) => {
             let form = json!({ "email": f.email, "role": f.role });
             page(&ctx, crate::error::status_of(&e), Value::Null, ctx.errors(&e), form).await
@@ -97,7 +99,10 @@ pub async fn act(
     if let Err(r) = ctx.check_csrf(&f.csrf) {
         return r;
     }
-    let who = match ctx.require(Permission::ManageStaff, &format!("portal.admin.staff.{action}")).await {
+    let who = match ctx
+        .require(Permission::ManageStaff, &format!("portal.admin.staff.{action}"))
+        .await
+    {
         Ok(w) => w,
         Err(r) => return r,
     };
@@ -109,6 +114,15 @@ pub async fn act(
     };
     match result {
         Ok(_) => Redirect::to("/admin/staff").into_response(),
-        Err(e) => page(&ctx, crate::error::status_of(&e), Value::Null, ctx.errors(&e), Value::Null).await,
+        Err(e) => {
+            page(
+                &ctx,
+                crate::error::status_of(&e),
+                Value::Null,
+                ctx.errors(&e),
+                Value::Null,
+            )
+            .await
+        }
     }
 }
