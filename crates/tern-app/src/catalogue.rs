@@ -53,7 +53,7 @@ impl Cache {
         cached
     }
 
-    fn clear(&self) {
+    pub(crate) fn clear(&self) {
         if let Ok(mut guard) = self.0.write() {
             *guard = None;
         }
@@ -141,13 +141,13 @@ pub struct PlanView {
     pub plan: PlanSpec,
 }
 
-fn to_plan(row: &PlanRow) -> AppResult<Plan> {
+pub(crate) fn to_plan(row: &PlanRow) -> AppResult<Plan> {
     let spec: PlanSpec =
         serde_json::from_str(&row.doc).map_err(|e| AppError::Internal(format!("stored plan {}: {e}", row.code)))?;
     Plan::new(spec).map_err(|e| AppError::Internal(format!("stored plan {}: {e:?}", row.code)))
 }
 
-fn view(plan: Plan, locale: Locale) -> PlanView {
+pub(crate) fn view(plan: Plan, locale: Locale) -> PlanView {
     PlanView {
         display_name: plan.name().get(locale).to_owned(),
         plan: plan.into_spec(),

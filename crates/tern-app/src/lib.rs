@@ -3,6 +3,7 @@
 //! transaction against the store, queues notifications and audit entries
 //! in that same transaction, and returns a typed [`AppError`].
 
+pub mod access;
 pub mod accounts;
 pub mod app;
 pub mod audit;
@@ -12,6 +13,7 @@ pub mod catalogue;
 pub mod clock;
 pub mod closure;
 pub mod config;
+pub mod console;
 pub mod error;
 pub mod esims;
 pub mod exports;

@@ -22,10 +22,10 @@ pub struct AccountRow {
     pub last_login_at: Option<i64>,
 }
 
-const COLUMNS: &str = "id, email, email_verified_at, phone, phone_verified_at, name, \
+pub(crate) const COLUMNS: &str = "id, email, email_verified_at, phone, phone_verified_at, name, \
      password_hash, locale, role, status, created_at, updated_at, last_login_at";
 
-fn from_row(r: &AnyRow) -> Result<AccountRow> {
+pub(crate) fn from_row(r: &AnyRow) -> Result<AccountRow> {
     Ok(AccountRow {
         id: r.try_get("id")?,
         email: r.try_get("email")?,

@@ -190,6 +190,28 @@ pub struct PackageDetailRow {
     pub state: String,
 }
 
+impl From<PackageRow> for PackageDetailRow {
+    fn from(p: PackageRow) -> Self {
+        PackageDetailRow {
+            order_id: p.order_id,
+            plan_code: p.plan_code,
+            countries: p.countries,
+            data_limit_bytes: p.data_limit_bytes,
+            fair_use_bytes: p.fair_use_bytes,
+            voice_limit_seconds: p.voice_limit_seconds,
+            sms_limit: p.sms_limit,
+            used_data_bytes: p.used_data_bytes,
+            used_voice_seconds: p.used_voice_seconds,
+            used_sms: p.used_sms,
+            activation: p.activation,
+            validity_days: p.validity_days,
+            starts_at: p.starts_at,
+            expires_at: p.expires_at,
+            state: p.state,
+        }
+    }
+}
+
 /// The columns of [`EsimDetailRow`] from `esims e` and of
 /// [`PackageDetailRow`] from `packages p`, in the order
 /// [`esim_and_packages`] reads them.

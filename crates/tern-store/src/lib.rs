@@ -16,6 +16,7 @@ pub mod accounts;
 pub mod api_keys;
 pub mod audit;
 pub mod closures;
+pub mod console;
 mod db;
 pub mod erasure;
 mod error;
@@ -35,6 +36,7 @@ pub mod tokens;
 pub mod top_ups;
 pub mod usage;
 pub mod vouchers;
+pub mod wallet_adjustments;
 
 pub use db::{Backend, Db, Reader, Tx};
 pub use error::StoreError;

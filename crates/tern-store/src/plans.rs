@@ -84,3 +84,24 @@ pub async fn count(conn: &mut AnyConnection) -> Result<i64> {
         .await?
         .try_get("n")?)
 }
+
+/// Every plan, active or not, by code.
+pub async fn list_all(conn: &mut AnyConnection) -> Result<Vec<PlanRow>> {
+    let rows = sqlx::query("SELECT code, countries, region, active, doc FROM plans ORDER BY code")
+        .fetch_all(conn)
+        .await?;
+    rows.iter().map(row).collect()
+}
+
+/// Sets a plan's active flag and its document (which carries the flag
+/// too); false when there is no such plan.
+pub async fn set_active(conn: &mut AnyConnection, code: &str, active: bool, doc: &str, now: i64) -> Result<bool> {
+    let r = sqlx::query("UPDATE plans SET active = $2, doc = $3, updated_at = $4 WHERE code = $1")
+        .bind(code)
+        .bind(i64::from(active))
+        .bind(doc)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}

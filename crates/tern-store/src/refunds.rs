@@ -110,3 +110,42 @@ pub async fn add_to_top_up(conn: &mut AnyConnection, top_up_id: &str, amount: i6
     .await?;
     Ok(())
 }
+
+/// Refund lines in `state`, oldest first (the payout queue).
+pub async fn in_state(conn: &mut AnyConnection, state: &str, limit: i64) -> Result<Vec<RefundRow>> {
+    let rows = sqlx::query(
+        "SELECT id, closure_id, source, gateway, amount_minor, currency, state, gateway_ref, created_at, updated_at \
+         FROM refunds WHERE state = $1 ORDER BY created_at, id LIMIT $2",
+    )
+    .bind(state)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
+pub async fn by_id(conn: &mut AnyConnection, id: &str) -> Result<Option<RefundRow>> {
+    let row = sqlx::query(
+        "SELECT id, closure_id, source, gateway, amount_minor, currency, state, gateway_ref, created_at, updated_at \
+         FROM refunds WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Marks a manual payout made (`awaiting_payout` → `paid_out`) with the
+/// payout's reference; false when it was not waiting.
+pub async fn mark_paid_out(conn: &mut AnyConnection, id: &str, reference: &str, now: i64) -> Result<bool> {
+    let r = sqlx::query(
+        "UPDATE refunds SET state = 'paid_out', gateway_ref = $2, updated_at = $3 \
+         WHERE id = $1 AND state = 'awaiting_payout'",
+    )
+    .bind(id)
+    .bind(reference)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}

@@ -13,7 +13,7 @@ pub use password::{change_password, confirm_reset, request_reset, reset_token_is
 pub use phone::{confirm_phone_code, send_phone_code};
 pub use profile::{Me, ProfileUpdate, SessionView, end_session, list_sessions, me, update_profile};
 pub use signup::{SignupInput, signup, verify_email};
-pub use staff::create_staff;
+pub use staff::{create_staff, create_staff_by};
 
 use crate::error::{AppError, FieldError};
 

@@ -1,4 +1,5 @@
-//! Staff accounts, created by an operator from the command line.
+//! Staff accounts, created by an operator from the command line or by an
+//! admin in the console.
 
 use serde_json::json;
 use tern_domain::{Email, Locale, NewPassword, Role};
@@ -12,6 +13,17 @@ use crate::tokens;
 /// Creates a verified staff account, or gives an existing account the
 /// role. Returns the account id and whether it was created.
 pub async fn create_staff(app: &App, email: &str, role: Role, password: &str) -> AppResult<(String, bool)> {
+    create_staff_by(app, "cli", email, role, password).await
+}
+
+/// [`create_staff`] on behalf of `actor` (the audit entries' actor).
+pub async fn create_staff_by(
+    app: &App,
+    actor: &str,
+    email: &str,
+    role: Role,
+    password: &str,
+) -> AppResult<(String, bool)> {
     if !role.is_staff() {
         return Err(AppError::field("role", "role_not_staff"));
     }
@@ -27,7 +39,7 @@ pub async fn create_staff(app: &App, email: &str, role: Role, password: &str) ->
         audit::record(
             &mut tx,
             app.db.backend(),
-            "cli",
+            actor,
             "admin.staff_role_set",
             &a.id,
             json!({ "role": role.as_str() }),
@@ -60,7 +72,7 @@ pub async fn create_staff(app: &App, email: &str, role: Role, password: &str) ->
     audit::record(
         &mut tx,
         app.db.backend(),
-        "cli",
+        actor,
         "admin.staff_created",
         &id,
         json!({ "role": role.as_str() }),

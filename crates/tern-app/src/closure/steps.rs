@@ -416,6 +416,7 @@ pub async fn erase(app: &App, c: &ClosureRow) -> AppResult<Value> {
         }
     };
     let erased = erasure::erase_account(&mut tx, &c.account_id, now).await?;
+    let adjustment_reasons = tern_store::wallet_adjustments::erase_reasons(&mut tx, &c.account_id).await?;
     if let Some(email) = needles.email.as_deref().and_then(|e| Email::parse(e).ok()) {
         let key = format!(
             "login:email:{}",
@@ -437,5 +438,6 @@ pub async fn erase(app: &App, c: &ClosureRow) -> AppResult<Value> {
     let files = super::sweep::delete_files_naming(&app.settings.data_dir.join("outbox"), &needles)?;
     let mut out = serde_json::to_value(&erased).map_err(|e| AppError::Internal(e.to_string()))?;
     out["message_files"] = json!(files);
+    out["adjustment_reasons"] = json!(adjustment_reasons);
     Ok(out)
 }

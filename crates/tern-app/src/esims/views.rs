@@ -63,7 +63,7 @@ pub struct EsimDetail {
     pub packages: Vec<PackageView>,
 }
 
-fn package_view(p: PackageDetailRow) -> PackageView {
+pub(crate) fn package_view(p: PackageDetailRow) -> PackageView {
     PackageView {
         data_left_bytes: p.data_limit_bytes.map(|l| (l - p.used_data_bytes).max(0)),
         plan_code: p.plan_code,

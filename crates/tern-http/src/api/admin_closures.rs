@@ -4,13 +4,11 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
 use tern_app::closure::{self, AdminView};
-use tern_domain::Role;
+use tern_domain::Permission;
 
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Auth};
 use crate::state::HttpState;
-
-const STAFF: &[Role] = &[Role::Admin, Role::Support];
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct ListParams {
@@ -29,11 +27,7 @@ pub struct HoldInput {
 }
 
 async fn staff(s: &HttpState, auth: &Auth, action: &str) -> Result<(), ApiError> {
-    if let Err(e) = auth.who.require_role(STAFF) {
-        tern_app::audit::forbidden(&s.app, &auth.who.account_id, action).await;
-        return Err(auth.err(e));
-    }
-    Ok(())
+    auth.require(s, Permission::HoldClosures, action).await
 }
 
 /// Closure requests, soonest due first.

@@ -1,7 +1,13 @@
 //! The JSON API under `/api/v1`.
 
+mod access;
 pub(crate) mod accounts;
+pub(crate) mod admin_accounts;
 pub(crate) mod admin_closures;
+pub(crate) mod admin_dashboard;
+pub(crate) mod admin_plans;
+pub(crate) mod admin_refunds;
+pub(crate) mod admin_staff;
 pub(crate) mod catalogue;
 pub(crate) mod closure;
 pub(crate) mod esims;
@@ -46,6 +52,19 @@ pub fn routes() -> Router<HttpState> {
         .route("/admin/closures/{id}/hold", post(admin_closures::hold))
         .route("/admin/closures/{id}/resume", post(admin_closures::resume))
         .route("/admin/closures/{id}/retry", post(admin_closures::retry))
+        .route("/admin/accounts", get(admin_accounts::search))
+        .route("/admin/accounts/{id}", get(admin_accounts::show))
+        .route("/admin/accounts/{id}/wallet-adjustments", post(admin_accounts::adjust))
+        .route("/admin/refunds", get(admin_refunds::list))
+        .route("/admin/refunds/{id}/approve", post(admin_refunds::approve))
+        .route("/admin/plans", get(admin_plans::list))
+        .route("/admin/plans/import", post(admin_plans::import))
+        .route("/admin/plans/{code}/activate", post(admin_plans::activate))
+        .route("/admin/plans/{code}/deactivate", post(admin_plans::deactivate))
+        .route("/admin/staff", get(admin_staff::list).post(admin_staff::create))
+        .route("/admin/staff/{id}/role", post(admin_staff::set_role))
+        .route("/admin/staff/{id}/disable", post(admin_staff::disable))
+        .route("/admin/dashboard", get(admin_dashboard::get))
         .route("/password-resets", post(password_resets::request_reset))
         .route("/password-resets/confirm", post(password_resets::confirm_reset))
         .route("/wallet", get(wallet::get_wallet))

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use tern_app::auth::Principal;
 use tern_app::clock::to_datetime;
 use tern_app::closure;
-use tern_domain::Role;
+use tern_domain::Permission;
 use tern_i18n::{t, tf};
 
 use super::page::Ctx;
@@ -20,16 +20,7 @@ use crate::state::HttpState;
 const DAYS: i64 = 30;
 
 async fn staff(ctx: &Ctx, action: &str) -> Result<Principal, Response> {
-    let who = ctx.require_login()?.clone();
-    if who.require_role(&[Role::Admin, Role::Support]).is_err() {
-        tern_app::audit::forbidden(&ctx.state.app, &who.account_id, action).await;
-        return Err(ctx.render_status(
-            StatusCode::FORBIDDEN,
-            "message.html",
-            json!({ "title": t(ctx.locale, "error.forbidden"), "body": t(ctx.locale, "error.forbidden"), "link": "/", "link_text": t(ctx.locale, "admin.closures.back_home") }),
-        ));
-    }
-    Ok(who)
+    ctx.require(Permission::HoldClosures, action).await
 }
 
 fn label(ctx: &Ctx, kind: &str, value: &str) -> String {
@@ -50,7 +41,7 @@ pub struct Filters {
 }
 
 /// Requests per day by outcome, and completions on time or late per day.
-async fn charts(ctx: &Ctx) -> (String, String) {
+pub(super) async fn charts(ctx: &Ctx) -> (String, String) {
     let app = &ctx.state.app;
     let now = app.now_ms();
     let since = now - DAYS * 86_400_000;

@@ -4,7 +4,12 @@
 //! cookie.
 
 mod account;
+mod admin_accounts;
 mod admin_closures;
+mod admin_console;
+mod admin_plans;
+mod admin_refunds;
+mod admin_staff;
 mod assets;
 mod auth_pages;
 mod chart;
@@ -17,6 +22,7 @@ mod exports;
 mod page;
 mod shop;
 mod stacked_chart;
+mod staff_access;
 pub mod templates;
 
 use axum::Router;
@@ -65,6 +71,17 @@ pub fn routes() -> Router<HttpState> {
         .route("/admin/closures", get(admin_closures::list))
         .route("/admin/closures/{id}", get(admin_closures::show))
         .route("/admin/closures/{id}/{action}", post(admin_closures::act))
+        .route("/admin", get(admin_console::dashboard))
+        .route("/admin/accounts", get(admin_accounts::search))
+        .route("/admin/accounts/{id}", get(admin_accounts::show))
+        .route("/admin/accounts/{id}/wallet-adjustments", post(admin_accounts::adjust))
+        .route("/admin/plans", get(admin_plans::list))
+        .route("/admin/plans/import", post(admin_plans::import))
+        .route("/admin/plans/{code}/{action}", post(admin_plans::set_active))
+        .route("/admin/staff", get(admin_staff::list).post(admin_staff::create))
+        .route("/admin/staff/{id}/{action}", post(admin_staff::act))
+        .route("/admin/refunds", get(admin_refunds::list))
+        .route("/admin/refunds/{id}/approve", post(admin_refunds::approve))
         .route("/lang", get(assets::switch_language))
         .route("/manifest.webmanifest", get(assets::manifest))
         .route("/static/{file}", get(assets::static_file))

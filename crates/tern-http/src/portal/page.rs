@@ -81,6 +81,7 @@ impl Ctx {
             "signed_in": self.who.is_some(),
             "path": self.path,
             "closing_until": self.closing_until,
+            "staff_nav": self.staff_nav(),
         });
         if let (Value::Object(v), Value::Object(b)) = (&mut values, base) {
             for (k, x) in b {

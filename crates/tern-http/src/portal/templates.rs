@@ -29,6 +29,13 @@ static PAGES: &[(&str, &str)] = pages!(
     "closure_status.html",
     "admin_closures.html",
     "admin_closure.html",
+    "admin_nav.html",
+    "admin_dashboard.html",
+    "admin_accounts.html",
+    "admin_account.html",
+    "admin_plans.html",
+    "admin_staff.html",
+    "admin_refunds.html",
 );
 
 /// Looks `key` up in the language of the page being rendered (`locale`).

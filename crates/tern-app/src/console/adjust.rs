@@ -1,0 +1,286 @@
+//! Manual wallet adjustments: a credit or debit to a traveller's cash or
+//! promotional bucket, with the operator's reason, as one balanced ledger
+//! transaction against `system:adjustments:<currency>`, idempotent by
+//! `Idempotency-Key` like orders.
+//!
+//! The reason is free text an operator writes about a person, so it may
+//! carry personal data: it is kept in `wallet_adjustments` (shown in the
+//! console and the traveller's export, erased at closure) and the audit
+//! entry refers to the adjustment by id, never to its text.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use tern_store::idempotency::{self, Stored};
+use tern_store::ledger::{self, Entry, NewTransaction, Posted};
+use tern_store::wallet_adjustments::{self, AdjustmentRow};
+use tern_store::{StoreError, accounts};
+
+use crate::App;
+use crate::audit;
+use crate::clock::rfc3339;
+use crate::error::{AppError, AppResult, FieldError};
+use crate::wallet::{cash_id, ensure_accounts, promo_id, system_id};
+
+/// Reasons are between these many characters (after trimming).
+pub const REASON_CHARS: std::ops::RangeInclusive<usize> = 3..=500;
+
+/// `POST /api/v1/admin/accounts/{id}/wallet-adjustments`.
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdjustmentInput {
+    /// Positive to credit, negative to debit; never zero.
+    pub amount_minor: i64,
+    /// ISO 4217; must be the wallet currency.
+    pub currency: String,
+    /// `cash` (refundable) or `promo` (promotional credit).
+    pub bucket: String,
+    /// Why (3–500 characters); shown to staff, erased with the account.
+    pub reason: String,
+}
+
+/// A manual adjustment as the console shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AdjustmentView {
+    pub id: String,
+    pub account_id: String,
+    /// The staff account that made it.
+    pub actor_id: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub bucket: String,
+    /// None once the account has been erased.
+    pub reason: Option<String>,
+    pub transaction_id: String,
+    pub created_at: String,
+}
+
+impl AdjustmentView {
+    pub(crate) fn from_row(a: &AdjustmentRow) -> Self {
+        Self {
+            id: a.id.clone(),
+            account_id: a.account_id.clone(),
+            actor_id: a.actor_id.clone(),
+            amount_minor: a.amount_minor,
+            currency: a.currency.clone(),
+            bucket: a.bucket.clone(),
+            reason: a.reason.clone(),
+            transaction_id: a.transaction_id.clone(),
+            created_at: rfc3339(a.created_at),
+        }
+    }
+}
+
+/// The answer to an adjustment, the same for every replay of one key.
+#[derive(Debug, Clone)]
+pub struct Adjusted {
+    pub status: u16,
+    pub adjustment: AdjustmentView,
+}
+
+fn validate(app: &App, input: &AdjustmentInput) -> AppResult<String> {
+    let mut problems = Vec::new();
+    if input.amount_minor == 0 {
+        problems.push(FieldError::new("amount_minor", "amount_zero"));
+    } else if input.amount_minor.unsigned_abs() > 100_000_000 {
+        problems.push(FieldError::new("amount_minor", "amount_too_large"));
+    }
+    if input.currency.trim().to_ascii_uppercase() != app.settings.wallet.currency {
+        problems.push(FieldError::new("currency", "currency_not_wallet"));
+    }
+    if !matches!(input.bucket.as_str(), "cash" | "promo") {
+        problems.push(FieldError::new("bucket", "bucket_invalid"));
+    }
+    let reason = input.reason.trim();
+    if !REASON_CHARS.contains(&reason.chars().count()) {
+        problems.push(FieldError::new("reason", "adjustment_reason_length"));
+    }
+    if problems.is_empty() {
+        Ok(reason.to_owned())
+    } else {
+        Err(AppError::Validation(problems))
+    }
+}
+
+fn request_hash(account_id: &str, input: &AdjustmentInput, reason: &str) -> String {
+    let canonical = json!({ "account": account_id, "amount_minor": input.amount_minor,
+        "currency": input.currency.trim().to_ascii_uppercase(), "bucket": input.bucket, "reason": reason });
+    hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+}
+
+/// The stored answer for a key, with the reason read back from its row
+/// (the idempotency record never holds the reason's text, so erasing the
+/// account's adjustments erases it everywhere).
+async fn replay(conn: &mut tern_store::Conn, stored: &Stored, hash: &str) -> AppResult<Adjusted> {
+    if stored.request_hash != hash {
+        return Err(AppError::Conflict("idempotency_key_reused"));
+    }
+    let mut adjustment: AdjustmentView =
+        serde_json::from_str(&stored.response).map_err(|e| AppError::Internal(e.to_string()))?;
+    adjustment.reason = wallet_adjustments::by_id(conn, &adjustment.id)
+        .await?
+        .and_then(|r| r.reason);
+    Ok(Adjusted {
+        status: u16::try_from(stored.status).unwrap_or(201),
+        adjustment,
+    })
+}
+
+/// Keys live beside the staff member's own order keys, so they get a
+/// prefix of their own.
+fn stored_key(key: &str) -> AppResult<String> {
+    if key.is_empty() || key.len() > 200 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(AppError::field("Idempotency-Key", "idempotency_key_invalid"));
+    }
+    Ok(format!("wallet-adjustment:{key}"))
+}
+
+/// Credits or debits `account_id`'s wallet. A debit larger than the
+/// bucket's balance is 409 `adjustment_exceeds_balance` (a wallet never
+/// goes below zero); an account that is not active is 409
+/// `account_not_active`; an unknown one 404.
+pub async fn adjust_wallet(
+    app: &App,
+    actor: &str,
+    account_id: &str,
+    input: AdjustmentInput,
+    key: Option<&str>,
+) -> AppResult<Adjusted> {
+    let key = key.map(stored_key).transpose()?;
+    let reason = validate(app, &input)?;
+    let hash = request_hash(account_id, &input, &reason);
+    if let Some(k) = key.as_deref() {
+        let mut conn = app.db.conn().await?;
+        if let Some(stored) = idempotency::get(&mut conn, actor, k).await? {
+            return replay(&mut conn, &stored, &hash).await;
+        }
+    }
+    match adjust_in_tx(app, actor, account_id, &input, &reason, key.as_deref(), &hash).await {
+        Err(AppError::Internal(m)) if m == "idempotency_race" => {
+            let mut conn = app.db.conn().await?;
+            let stored = idempotency::get(&mut conn, actor, key.as_deref().unwrap_or_default())
+                .await?
+                .ok_or(AppError::Conflict("idempotency_key_reused"))?;
+            replay(&mut conn, &stored, &hash).await
+        }
+        other => other,
+    }
+}
+
+async fn adjust_in_tx(
+    app: &App,
+    actor: &str,
+    account_id: &str,
+    input: &AdjustmentInput,
+    reason: &str,
+    key: Option<&str>,
+    hash: &str,
+) -> AppResult<Adjusted> {
+    let now = app.now_ms();
+    let cur = app.settings.wallet.currency.clone();
+    let mut tx = app.db.begin().await?;
+    if let Some(k) = key
+        && let Some(stored) = idempotency::get(&mut tx, actor, k).await?
+    {
+        return replay(&mut tx, &stored, hash).await;
+    }
+    let target = accounts::by_id(&mut tx, account_id).await?.ok_or(AppError::NotFound)?;
+    if target.status != "active" {
+        return Err(AppError::Conflict("account_not_active"));
+    }
+    ensure_accounts(app, &mut tx, account_id, &["adjustments"]).await?;
+    let wallet = if input.bucket == "promo" {
+        promo_id(account_id, &cur)
+    } else {
+        cash_id(account_id, &cur)
+    };
+    ledger::lock(&mut tx, app.db.backend(), &[&wallet]).await?;
+    if input.amount_minor < 0 && ledger::balance(&mut tx, &wallet).await? + input.amount_minor < 0 {
+        return Err(AppError::Conflict("adjustment_exceeds_balance"));
+    }
+    let id = crate::tokens::new_id();
+    let transaction_id = crate::tokens::new_id();
+    let entries = [
+        Entry {
+            ledger_account_id: system_id("adjustments", &cur),
+            amount_minor: -input.amount_minor,
+        },
+        Entry {
+            ledger_account_id: wallet,
+            amount_minor: input.amount_minor,
+        },
+    ];
+    let posted = ledger::post(
+        &mut tx,
+        &NewTransaction {
+            id: &transaction_id,
+            kind: "adjustment",
+            reference: &id,
+            memo: None,
+            currency: &cur,
+            entries: &entries,
+            now,
+        },
+    )
+    .await?;
+    match posted {
+        Posted::Done => {}
+        Posted::Insufficient { .. } => return Err(AppError::Conflict("adjustment_exceeds_balance")),
+        other => {
+            return Err(AppError::Internal(format!(
+                "adjustment refused by the ledger: {other:?}"
+            )));
+        }
+    }
+    let row = AdjustmentRow {
+        id: id.clone(),
+        account_id: account_id.to_owned(),
+        actor_id: actor.to_owned(),
+        amount_minor: input.amount_minor,
+        currency: cur.clone(),
+        bucket: input.bucket.clone(),
+        reason: Some(reason.to_owned()),
+        transaction_id,
+        created_at: now,
+    };
+    wallet_adjustments::insert(&mut tx, &row).await?;
+    let view = AdjustmentView::from_row(&row);
+    if let Some(k) = key {
+        let without_reason = AdjustmentView {
+            reason: None,
+            ..view.clone()
+        };
+        let stored = Stored {
+            request_hash: hash.to_owned(),
+            status: 201,
+            response: serde_json::to_string(&without_reason).map_err(|e| AppError::Internal(e.to_string()))?,
+        };
+        match idempotency::put(&mut tx, actor, k, &stored, now).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict(_)) => return Err(AppError::Internal("idempotency_race".into())),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    audit::record(
+        &mut tx,
+        app.db.backend(),
+        actor,
+        "wallet.adjusted",
+        account_id,
+        json!({ "adjustment": id, "amount_minor": input.amount_minor, "currency": cur, "bucket": input.bucket }),
+        now,
+    )
+    .await?;
+    if let Err(e) = tx.commit().await {
+        let e = StoreError::from(e);
+        if matches!(e, StoreError::Conflict(_)) && key.is_some() {
+            return Err(AppError::Internal("idempotency_race".into()));
+        }
+        return Err(e.into());
+    }
+    metrics::counter!("tern_wallet_adjustments_total").increment(1);
+    Ok(Adjusted {
+        status: 201,
+        adjustment: view,
+    })
+}

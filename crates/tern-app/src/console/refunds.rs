@@ -1,0 +1,154 @@
+//! Manual refund payouts: what closure settlement could not send back to a
+//! card waits as `awaiting_payout`; finance pays it out by bank transfer
+//! and marks it done here, which books the money leaving
+//! (`refunds_payable` → `payouts`) once per refund.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use tern_store::closures;
+use tern_store::ledger::{self, Entry, NewTransaction, Posted};
+use tern_store::refunds::{self, RefundRow};
+
+use crate::App;
+use crate::audit;
+use crate::clock::rfc3339;
+use crate::error::{AppError, AppResult};
+use crate::wallet::system_id;
+
+/// A refund line as finance sees it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RefundView {
+    pub id: String,
+    pub closure_id: String,
+    /// The account (a pseudonymous id once erased).
+    pub account_id: Option<String>,
+    /// The top-up refunded, or `manual`.
+    pub source: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    /// `pending`, `refunded`, `awaiting_payout` or `paid_out`.
+    pub state: String,
+    /// The gateway's or the bank transfer's reference.
+    pub reference: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+async fn view(conn: &mut tern_store::Conn, r: RefundRow) -> AppResult<RefundView> {
+    let account_id = closures::by_id(conn, &r.closure_id).await?.map(|c| c.account_id);
+    Ok(RefundView {
+        id: r.id,
+        closure_id: r.closure_id,
+        account_id,
+        source: r.source,
+        amount_minor: r.amount_minor,
+        currency: r.currency,
+        state: r.state,
+        reference: r.gateway_ref,
+        created_at: rfc3339(r.created_at),
+        updated_at: rfc3339(r.updated_at),
+    })
+}
+
+/// Refund lines in `state` (`awaiting_payout` when None), oldest first.
+pub async fn list_refunds(app: &App, state: Option<&str>) -> AppResult<Vec<RefundView>> {
+    let state = state.unwrap_or("awaiting_payout");
+    if !matches!(state, "pending" | "refunded" | "awaiting_payout" | "paid_out") {
+        return Err(AppError::field("state", "refund_state_invalid"));
+    }
+    let mut conn = app.db.conn().await?;
+    let rows = refunds::in_state(&mut conn, state, 500).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        out.push(view(&mut conn, r).await?);
+    }
+    Ok(out)
+}
+
+/// `POST /api/v1/admin/refunds/{id}/approve`.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApproveInput {
+    /// The bank transfer's reference (up to 100 characters), if any.
+    #[serde(default)]
+    pub reference: Option<String>,
+}
+
+/// Marks a manual payout made. A line that is not waiting for a payout is
+/// 409 `refund_not_awaiting_payout`; approving twice does nothing more.
+pub async fn approve_refund(app: &App, actor: &str, id: &str, reference: Option<&str>) -> AppResult<RefundView> {
+    let reference = reference.map(str::trim).filter(|r| !r.is_empty());
+    if reference.is_some_and(|r| r.chars().count() > 100 || r.chars().any(char::is_control)) {
+        return Err(AppError::field("reference", "payout_reference_invalid"));
+    }
+    let now = app.now_ms();
+    let mut tx = app.db.begin().await?;
+    let r = refunds::by_id(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    if r.state != "awaiting_payout" {
+        return Err(AppError::Conflict("refund_not_awaiting_payout"));
+    }
+    let reference = reference.map_or_else(|| format!("manual:{}", r.id), str::to_owned);
+    ledger::ensure_account(
+        &mut tx,
+        &system_id("refunds_payable", &r.currency),
+        None,
+        "system",
+        &r.currency,
+        now,
+    )
+    .await?;
+    ledger::ensure_account(
+        &mut tx,
+        &system_id("payouts", &r.currency),
+        None,
+        "system",
+        &r.currency,
+        now,
+    )
+    .await?;
+    let entries = [
+        Entry {
+            ledger_account_id: system_id("refunds_payable", &r.currency),
+            amount_minor: -r.amount_minor,
+        },
+        Entry {
+            ledger_account_id: system_id("payouts", &r.currency),
+            amount_minor: r.amount_minor,
+        },
+    ];
+    let tx_id = crate::tokens::new_id();
+    let posted = ledger::post(
+        &mut tx,
+        &NewTransaction {
+            id: &tx_id,
+            kind: "manual_payout",
+            reference: &r.id,
+            memo: None,
+            currency: &r.currency,
+            entries: &entries,
+            now,
+        },
+    )
+    .await?;
+    if !matches!(posted, Posted::Done | Posted::AlreadyPosted) {
+        return Err(AppError::Internal(format!("payout booking refused: {posted:?}")));
+    }
+    if !refunds::mark_paid_out(&mut tx, &r.id, &reference, now).await? {
+        return Err(AppError::Conflict("refund_not_awaiting_payout"));
+    }
+    audit::record(
+        &mut tx,
+        app.db.backend(),
+        actor,
+        "refund.paid_out",
+        &r.id,
+        json!({ "closure": r.closure_id, "amount_minor": r.amount_minor, "currency": r.currency }),
+        now,
+    )
+    .await?;
+    let fresh = refunds::by_id(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    let out = view(&mut tx, fresh).await?;
+    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    metrics::counter!("tern_refunds_total", "method" => "manual").increment(1);
+    Ok(out)
+}

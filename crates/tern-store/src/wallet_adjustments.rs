@@ -1,0 +1,89 @@
+//! Manual wallet adjustments made by finance staff: the amount, the
+//! bucket, the ledger transaction that moved the money, and the
+//! operator's reason (free text, erased with the account).
+
+use sqlx::{AnyConnection, Row, any::AnyRow};
+
+use crate::Result;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdjustmentRow {
+    pub id: String,
+    pub account_id: String,
+    pub actor_id: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    /// `cash` or `promo`.
+    pub bucket: String,
+    /// None once the account has been erased.
+    pub reason: Option<String>,
+    pub transaction_id: String,
+    pub created_at: i64,
+}
+
+const COLUMNS: &str = "id, account_id, actor_id, amount_minor, currency, bucket, reason, transaction_id, created_at";
+
+fn from_row(r: &AnyRow) -> Result<AdjustmentRow> {
+    Ok(AdjustmentRow {
+        id: r.try_get("id")?,
+        account_id: r.try_get("account_id")?,
+        actor_id: r.try_get("actor_id")?,
+        amount_minor: r.try_get("amount_minor")?,
+        currency: r.try_get("currency")?,
+        bucket: r.try_get("bucket")?,
+        reason: r.try_get("reason")?,
+        transaction_id: r.try_get("transaction_id")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+pub async fn insert(conn: &mut AnyConnection, a: &AdjustmentRow) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO wallet_adjustments (id, account_id, actor_id, amount_minor, currency, bucket, reason, \
+         transaction_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(a.id.as_str())
+    .bind(a.account_id.as_str())
+    .bind(a.actor_id.as_str())
+    .bind(a.amount_minor)
+    .bind(a.currency.as_str())
+    .bind(a.bucket.as_str())
+    .bind(a.reason.as_deref())
+    .bind(a.transaction_id.as_str())
+    .bind(a.created_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// An account's adjustments, newest first.
+pub async fn for_account(conn: &mut AnyConnection, account_id: &str, limit: i64) -> Result<Vec<AdjustmentRow>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM wallet_adjustments WHERE account_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
+    )))
+    .bind(account_id)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Forgets the operators' reasons about an account (closure's erase
+/// step); returns how many were cleared.
+pub async fn erase_reasons(conn: &mut AnyConnection, account_id: &str) -> Result<u64> {
+    let r = sqlx::query("UPDATE wallet_adjustments SET reason = NULL WHERE account_id = $1 AND reason IS NOT NULL")
+        .bind(account_id)
+        .execute(conn)
+        .await?;
+    Ok(r.rows_affected())
+}
+
+pub async fn by_id(conn: &mut AnyConnection, id: &str) -> Result<Option<AdjustmentRow>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM wallet_adjustments WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}
