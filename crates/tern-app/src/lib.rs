@@ -4,6 +4,7 @@
 //! in that same transaction, and returns a typed [`AppError`].
 
 pub mod accounts;
+pub mod announcements;
 pub mod app;
 pub mod audit;
 pub mod auth;
@@ -21,6 +22,7 @@ pub mod orders;
 pub mod passwords;
 pub mod payments;
 pub mod rate_limit;
+pub mod terms;
 pub mod tokens;
 pub mod usage;
 pub mod wallet;

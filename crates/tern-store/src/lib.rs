@@ -11,6 +11,7 @@
 //! verification email in the outbox and its audit entry).
 
 pub mod accounts;
+pub mod announcements;
 pub mod api_keys;
 pub mod audit;
 pub mod closures;
@@ -28,6 +29,7 @@ pub mod plans;
 pub mod rate_limits;
 pub mod refunds;
 pub mod sessions;
+pub mod terms;
 pub mod tokens;
 pub mod top_ups;
 pub mod usage;

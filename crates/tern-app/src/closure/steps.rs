@@ -416,6 +416,7 @@ pub async fn erase(app: &App, c: &ClosureRow) -> AppResult<Value> {
         }
     };
     let erased = erasure::erase_account(&mut tx, &c.account_id, now).await?;
+    tern_store::announcements::erase_account(&mut tx, &c.account_id).await?;
     if let Some(email) = needles.email.as_deref().and_then(|e| Email::parse(e).ok()) {
         let key = format!(
             "login:email:{}",
