@@ -153,7 +153,7 @@ pub async fn visible_to(conn: &mut AnyConnection, account_id: &str, now: i64) ->
     let sql = format!(
         "SELECT {COLUMNS}, r.read_at FROM announcements a \
          LEFT JOIN announcement_reads r ON r.announcement_id = a.id AND r.account_id = $1 \
-         WHERE {LIVE} AND {} ORDER BY a.publish_at DESC, a.id LIMIT 100",
+         WHERE {LIVE} AND {} ORDER BY a.publish_at DESC, a.created_at DESC, a.id DESC LIMIT 100",
         in_audience("$1")
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))

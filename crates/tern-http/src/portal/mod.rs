@@ -4,7 +4,9 @@
 //! cookie.
 
 mod account;
+mod admin_announcements;
 mod admin_closures;
+mod announcements;
 mod assets;
 mod auth_pages;
 mod chart;
@@ -17,6 +19,7 @@ mod exports;
 mod page;
 mod shop;
 mod stacked_chart;
+mod terms;
 pub mod templates;
 
 use axum::Router;
@@ -65,6 +68,21 @@ pub fn routes() -> Router<HttpState> {
         .route("/admin/closures", get(admin_closures::list))
         .route("/admin/closures/{id}", get(admin_closures::show))
         .route("/admin/closures/{id}/{action}", post(admin_closures::act))
+        .route("/announcements", get(announcements::list))
+        .route("/announcements/preferences", post(announcements::preferences))
+        .route("/announcements/{id}/read", post(announcements::read))
+        .route("/terms", get(terms::show))
+        .route("/terms/accept", post(terms::accept))
+        .route(
+            "/admin/announcements",
+            get(admin_announcements::list).post(admin_announcements::submit),
+        )
+        .route("/admin/announcements/{id}", get(admin_announcements::show))
+        .route("/admin/announcements/{id}/publish", post(admin_announcements::publish))
+        .route(
+            "/admin/terms",
+            get(admin_announcements::terms_list).post(admin_announcements::terms_submit),
+        )
         .route("/lang", get(assets::switch_language))
         .route("/manifest.webmanifest", get(assets::manifest))
         .route("/static/{file}", get(assets::static_file))

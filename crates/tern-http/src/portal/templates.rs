@@ -29,6 +29,11 @@ static PAGES: &[(&str, &str)] = pages!(
     "closure_status.html",
     "admin_closures.html",
     "admin_closure.html",
+    "announcements.html",
+    "terms.html",
+    "admin_announcements.html",
+    "admin_announcement.html",
+    "admin_terms.html",
 );
 
 /// Looks `key` up in the language of the page being rendered (`locale`).
