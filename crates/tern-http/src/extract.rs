@@ -9,8 +9,8 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::Response;
 use axum_extra::extract::CookieJar;
-use tern_app::{App, AppError};
 use tern_app::auth::{Principal, authenticate};
+use tern_app::{App, AppError};
 use tern_domain::Locale;
 
 use crate::error::{ApiError, error_response};

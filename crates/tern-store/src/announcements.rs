@@ -136,20 +136,23 @@ pub async fn list(conn: &mut AnyConnection, limit: i64) -> Result<Vec<Announceme
 
 /// Publishes a draft from `at`; false when it was already published.
 pub async fn publish(conn: &mut AnyConnection, id: &str, at: i64, now: i64) -> Result<bool> {
-    let r = sqlx::query(
-        "UPDATE announcements SET publish_at = $2, updated_at = $3 WHERE id = $1 AND publish_at IS NULL",
-    )
-    .bind(id)
-    .bind(at)
-    .bind(now)
-    .execute(conn)
-    .await?;
+    let r =
+        sqlx::query("UPDATE announcements SET publish_at = $2, updated_at = $3 WHERE id = $1 AND publish_at IS NULL")
+            .bind(id)
+            .bind(at)
+            .bind(now)
+            .execute(conn)
+            .await?;
     Ok(r.rows_affected() == 1)
 }
 
 /// The announcements an account sees at `now`, newest first, each with
 /// when the account read it.
-pub async fn visible_to(conn: &mut AnyConnection, account_id: &str, now: i64) -> Result<Vec<(AnnouncementRow, Option<i64>)>> {
+pub async fn visible_to(
+    conn: &mut AnyConnection,
+    account_id: &str,
+    now: i64,
+) -> Result<Vec<(AnnouncementRow, Option<i64>)>> {
     let sql = format!(
         "SELECT {COLUMNS}, r.read_at FROM announcements a \
          LEFT JOIN announcement_reads r ON r.announcement_id = a.id AND r.account_id = $1 \
@@ -161,9 +164,7 @@ pub async fn visible_to(conn: &mut AnyConnection, account_id: &str, now: i64) ->
         .bind(now)
         .fetch_all(&mut *conn)
         .await?;
-    rows.iter()
-        .map(|r| Ok((from_row(r)?, r.try_get("read_at")?)))
-        .collect()
+    rows.iter().map(|r| Ok((from_row(r)?, r.try_get("read_at")?))).collect()
 }
 
 /// Whether announcement `id` is visible to the account at `now`.
@@ -245,7 +246,13 @@ pub async fn pending_count(conn: &mut AnyConnection, id: &str) -> Result<i64> {
 
 /// Records a delivery (`queued` or `skipped`); false when the account
 /// already had one for this announcement, in which case nothing is sent.
-pub async fn insert_delivery(conn: &mut AnyConnection, id: &str, account_id: &str, state: &str, now: i64) -> Result<bool> {
+pub async fn insert_delivery(
+    conn: &mut AnyConnection,
+    id: &str,
+    account_id: &str,
+    state: &str,
+    now: i64,
+) -> Result<bool> {
     let r = sqlx::query(
         "INSERT INTO announcement_deliveries (announcement_id, account_id, state, created_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (announcement_id, account_id) DO NOTHING",

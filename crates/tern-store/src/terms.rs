@@ -81,9 +81,7 @@ pub async fn by_version(conn: &mut AnyConnection, version: i64) -> Result<Option
 
 /// The version in effect at `now`: the newest whose effective date has come.
 pub async fn current(conn: &mut AnyConnection, now: i64) -> Result<Option<TermsRow>> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM terms_versions WHERE effective_at <= $1 ORDER BY version DESC LIMIT 1"
-    );
+    let sql = format!("SELECT {COLUMNS} FROM terms_versions WHERE effective_at <= $1 ORDER BY version DESC LIMIT 1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(now)
         .fetch_optional(conn)
@@ -120,23 +118,21 @@ pub async fn accept(conn: &mut AnyConnection, account_id: &str, version: i64, no
     .bind(version)
     .execute(&mut *conn)
     .await?;
-    Ok(sqlx::query_scalar(
-        "SELECT accepted_at FROM terms_acceptances WHERE account_id = $1 AND version = $2",
+    Ok(
+        sqlx::query_scalar("SELECT accepted_at FROM terms_acceptances WHERE account_id = $1 AND version = $2")
+            .bind(account_id)
+            .bind(version)
+            .fetch_one(conn)
+            .await?,
     )
-    .bind(account_id)
-    .bind(version)
-    .fetch_one(conn)
-    .await?)
 }
 
 /// An account's acceptances, oldest first: (version, accepted_at).
 pub async fn acceptances(conn: &mut AnyConnection, account_id: &str) -> Result<Vec<(i64, i64)>> {
-    let rows = sqlx::query(
-        "SELECT version, accepted_at FROM terms_acceptances WHERE account_id = $1 ORDER BY version",
-    )
-    .bind(account_id)
-    .fetch_all(conn)
-    .await?;
+    let rows = sqlx::query("SELECT version, accepted_at FROM terms_acceptances WHERE account_id = $1 ORDER BY version")
+        .bind(account_id)
+        .fetch_all(conn)
+        .await?;
     rows.iter()
         .map(|r| Ok((r.try_get("version")?, r.try_get("accepted_at")?)))
         .collect()

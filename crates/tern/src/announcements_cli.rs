@@ -25,7 +25,11 @@ fn line(a: &AdminAnnouncement) -> String {
                 "  mail {}/{}{}{}",
                 m.sent,
                 m.total,
-                if m.skipped > 0 { format!(" ({} skipped)", m.skipped) } else { String::new() },
+                if m.skipped > 0 {
+                    format!(" ({} skipped)", m.skipped)
+                } else {
+                    String::new()
+                },
                 if m.done { " done" } else { "" }
             )
         })
@@ -62,7 +66,11 @@ pub async fn run(settings: Settings, command: AnnouncementsCommand) -> anyhow::R
                 return Ok(ExitCode::from(2));
             }
             if a.state == "scheduled" {
-                println!("{}: publishes at {}; the worker sends it then", a.id, a.publish_at.unwrap_or_default());
+                println!(
+                    "{}: publishes at {}; the worker sends it then",
+                    a.id,
+                    a.publish_at.unwrap_or_default()
+                );
                 return Ok(ExitCode::from(2));
             }
             let bar = ProgressBar::new(0);

@@ -82,7 +82,14 @@ pub async fn mail_batch(app: &App, id: &str) -> AppResult<Option<MailProgress>> 
     let expired = a.expires_at.is_some_and(|e| e <= now);
     for r in batch.iter().filter(|_| !expired) {
         let skip = optional && r.promotions_opt_out;
-        if !store::insert_delivery(&mut tx, &a.id, &r.account_id, if skip { "skipped" } else { "queued" }, now).await?
+        if !store::insert_delivery(
+            &mut tx,
+            &a.id,
+            &r.account_id,
+            if skip { "skipped" } else { "queued" },
+            now,
+        )
+        .await?
             || skip
         {
             continue;

@@ -107,7 +107,11 @@ pub fn validate(input: &AnnouncementInput) -> AppResult<Checked> {
     }
     let audience = Audience::parse(input.audience.as_deref().unwrap_or("everyone"), &input.countries)
         .map_err(|code| {
-            let field = if code == "audience_unknown" { "audience" } else { "countries" };
+            let field = if code == "audience_unknown" {
+                "audience"
+            } else {
+                "countries"
+            };
             problems.push(FieldError::new(field, code));
         })
         .ok();

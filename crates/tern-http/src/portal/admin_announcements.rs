@@ -82,8 +82,16 @@ fn mail_text(ctx: &Ctx, a: &AdminAnnouncement) -> Option<String> {
     a.mail.map(|m| {
         tern_i18n::tf(
             ctx.locale,
-            if m.done { "announcements.admin.mail_done" } else { "announcements.admin.mail_progress" },
-            &[("sent", &m.sent.to_string()), ("total", &m.total.to_string()), ("skipped", &m.skipped.to_string())],
+            if m.done {
+                "announcements.admin.mail_done"
+            } else {
+                "announcements.admin.mail_progress"
+            },
+            &[
+                ("sent", &m.sent.to_string()),
+                ("total", &m.total.to_string()),
+                ("skipped", &m.skipped.to_string()),
+            ],
         )
     })
 }
@@ -96,7 +104,11 @@ fn row(ctx: &Ctx, a: &AdminAnnouncement) -> Value {
 
 fn audience_text(ctx: &Ctx, audience: &str, countries: &[String]) -> String {
     let base = t(ctx.locale, &format!("announcements.admin.audience.{audience}")).to_owned();
-    if countries.is_empty() { base } else { format!("{base}: {}", countries.join(", ")) }
+    if countries.is_empty() {
+        base
+    } else {
+        format!("{base}: {}", countries.join(", "))
+    }
 }
 
 fn choices(ctx: &Ctx, form: &AnnouncementForm) -> (Vec<Value>, Vec<Value>) {
@@ -124,7 +136,7 @@ async fn list_page(ctx: &Ctx, form: &AnnouncementForm, preview: bool, errors: Va
     ctx.render_status(
         status,
         "admin_announcements.html",
-        json!({ "rows": rows, "form": form, "kinds": kinds, "audiences": audiences, "preview": previews, "errors": errors }),
+        json!({ "rows": rows, "form": form, "kinds": kinds, "audiences": audiences, "md_preview": previews, "errors": errors }),
     )
 }
 
@@ -254,11 +266,12 @@ async fn terms_page(ctx: &Ctx, form: &TermsForm, preview: bool, errors: Value, s
         .iter()
         .map(|v| json!({ "version": v.version, "effective_at": v.effective_at, "requires_acceptance": v.requires_acceptance, "current": v.current }))
         .collect();
-    let previews = preview.then(|| json!({ "en": markdown::render(&form.text_en), "zh": markdown::render(&form.text_zh) }));
+    let previews =
+        preview.then(|| json!({ "en": markdown::render(&form.text_en), "zh": markdown::render(&form.text_zh) }));
     ctx.render_status(
         status,
         "admin_terms.html",
-        json!({ "versions": versions, "form": form, "preview": previews, "errors": errors }),
+        json!({ "versions": versions, "form": form, "md_preview": previews, "errors": errors }),
     )
 }
 

@@ -35,9 +35,9 @@ pub async fn list(State(s): State<HttpState>, headers: HeaderMap, Query(q): Quer
         .map(|a| json!({ "id": a.id, "title": a.title, "body_html": a.body_html, "important": a.important, "read": a.read,
                          "published_at": a.published_at, "kind_text": t(ctx.locale, &format!("announcements.kind.{}", a.kind)) }))
         .collect();
-    let prefs = announcements::preferences(app, &who)
-        .await
-        .unwrap_or(Preferences { promotions_opt_out: false });
+    let prefs = announcements::preferences(app, &who).await.unwrap_or(Preferences {
+        promotions_opt_out: false,
+    });
     let notice = match q.notice.as_str() {
         "saved" => Some(t(ctx.locale, "announcements.preferences_saved")),
         _ => None,
@@ -69,7 +69,11 @@ pub async fn read(
     };
     // An announcement that is gone or not for this reader: nothing to mark.
     let _ = announcements::mark_read(&ctx.state.app, &who, &id).await;
-    let next = if f.next.is_empty() { "/announcements".to_owned() } else { safe_next(&f.next) };
+    let next = if f.next.is_empty() {
+        "/announcements".to_owned()
+    } else {
+        safe_next(&f.next)
+    };
     Redirect::to(&next).into_response()
 }
 

@@ -19,8 +19,8 @@ mod exports;
 mod page;
 mod shop;
 mod stacked_chart;
-mod terms;
 pub mod templates;
+mod terms;
 
 use axum::Router;
 use axum::routing::{get, post};
