@@ -38,6 +38,9 @@ pub struct AppInner {
     pub local_url: String,
     /// The active plans, parsed, for a few seconds (the shop's hot path).
     pub(crate) catalogue_cache: crate::catalogue::Cache,
+    /// The terms versions that require acceptance, for a few seconds (the
+    /// sign-in path's check).
+    pub(crate) terms_cache: crate::terms::Cache,
     /// Concurrent `GET /api/v1/esims/{iccid}` lookups, answered together.
     pub(crate) esim_reads: EsimReads,
 }
@@ -151,6 +154,7 @@ impl App {
             callback_secret,
             local_url: callback_base.to_owned(),
             catalogue_cache: crate::catalogue::Cache::default(),
+            terms_cache: crate::terms::Cache::default(),
             esim_reads: crate::batch::Batcher::new(crate::esims::lookup_signed_in),
         })))
     }

@@ -18,6 +18,8 @@ pub struct Principal {
     pub locale: Locale,
     pub reauth_at: Option<i64>,
     pub status: String,
+    /// The newest terms version the account accepted (see [`crate::terms`]).
+    pub terms_version: Option<i64>,
 }
 
 impl Principal {
@@ -96,6 +98,7 @@ pub(crate) fn principal(found: Option<sessions::SessionAccount>, now: i64) -> Ap
             locale: Locale::parse(&found.locale).unwrap_or_default(),
             reauth_at: found.reauth_at,
             status: found.status,
+            terms_version: found.terms_version,
         },
         stale,
     ))

@@ -42,6 +42,10 @@ pub enum AppError {
     /// The account is frozen or closed.
     #[error("account is not active")]
     AccountInactive,
+    /// A terms version that requires acceptance is in effect and this
+    /// account has not accepted it yet (HTTP 403).
+    #[error("the current terms must be accepted first")]
+    TermsAcceptanceRequired,
     #[error("not found")]
     NotFound,
     /// A link or code that is unknown, used or expired.
@@ -84,6 +88,7 @@ impl AppError {
             AppError::ReauthRequired => "reauthentication_required",
             AppError::EmailNotVerified => "email_not_verified",
             AppError::AccountInactive => "account_inactive",
+            AppError::TermsAcceptanceRequired => "terms_acceptance_required",
             AppError::NotFound => "not_found",
             AppError::TokenInvalid => "token_invalid",
             AppError::Conflict(code) => code,

@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod announcements;
 pub mod app;
 pub mod audit;
 pub mod auth;
@@ -23,6 +24,7 @@ pub mod orders;
 pub mod passwords;
 pub mod payments;
 pub mod rate_limit;
+pub mod terms;
 pub mod tokens;
 pub mod usage;
 pub mod wallet;

@@ -4,6 +4,7 @@
 //! of these types is always valid. Storage, HTTP and jobs build on top.
 
 pub mod activation_code;
+pub mod announcement;
 pub mod audit;
 pub mod calendar;
 pub mod catalogue;

@@ -29,9 +29,11 @@ pub fn status_of(e: &AppError) -> StatusCode {
     match e {
         AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
         AppError::InvalidCredentials | AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
-        AppError::Forbidden | AppError::ReauthRequired | AppError::EmailNotVerified | AppError::AccountInactive => {
-            StatusCode::FORBIDDEN
-        }
+        AppError::Forbidden
+        | AppError::ReauthRequired
+        | AppError::EmailNotVerified
+        | AppError::AccountInactive
+        | AppError::TermsAcceptanceRequired => StatusCode::FORBIDDEN,
         AppError::NotFound | AppError::Missing(_) => StatusCode::NOT_FOUND,
         AppError::Gone(_) => StatusCode::GONE,
         AppError::TokenInvalid => StatusCode::BAD_REQUEST,

@@ -4,13 +4,13 @@
 use std::net::SocketAddr;
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, OriginalUri, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::Response;
 use axum_extra::extract::CookieJar;
-use tern_app::AppError;
 use tern_app::auth::{Principal, authenticate};
+use tern_app::{App, AppError};
 use tern_domain::Locale;
 
 use crate::error::{ApiError, error_response};
@@ -77,12 +77,29 @@ impl Auth {
 impl FromRequestParts<HttpState> for Auth {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &HttpState) -> Result<Self, Self::Rejection> {
-        let creds = Credentials::from_headers(&parts.headers);
+        let creds = Credentials::from_parts(parts);
         let who = authenticate(&state.app, creds.token()?)
             .await
             .map_err(|e| creds.err(e))?;
-        Ok(creds.signed_in(who))
+        creds.signed_in(&state.app, who).await
     }
+}
+
+/// Whether a request may go ahead while its account has not accepted a
+/// terms version that requires acceptance: reading and accepting terms,
+/// reading the account, signing out, mail preferences, and everything
+/// about exports and closing the account (which must never be harder than
+/// signing up). `path` is the full path (`/api/v1/…`).
+pub fn terms_exempt(method: &Method, path: &str) -> bool {
+    let p = path.strip_prefix("/api/v1").unwrap_or(path);
+    let under = |prefix: &str| p == prefix || p.starts_with(&format!("{prefix}/"));
+    under("/terms")
+        || (p == "/me" && method == Method::GET)
+        || p == "/sessions/current"
+        || p == "/me/preferences"
+        || under("/me/closure")
+        || under("/me/exports")
+        || under("/exports")
 }
 
 /// The token and language of a request whose handler authenticates it
@@ -95,15 +112,23 @@ pub struct Credentials {
     /// Whether the request names its language (`Accept-Language` or the
     /// language cookie), which then wins over the account's.
     explicit_locale: bool,
+    /// Whether the request may go ahead before new terms are accepted.
+    terms_exempt: bool,
 }
 
 impl Credentials {
-    fn from_headers(headers: &HeaderMap) -> Self {
+    fn from_parts(parts: &Parts) -> Self {
+        let headers = &parts.headers;
+        let path = parts
+            .extensions
+            .get::<OriginalUri>()
+            .map_or_else(|| parts.uri.path(), |u| u.0.path());
         Credentials {
             token: token_from_headers(headers),
             header_locale: locale_from_headers(headers),
             explicit_locale: headers.contains_key(header::ACCEPT_LANGUAGE)
                 || CookieJar::from_headers(headers).get(LANG_COOKIE).is_some(),
+            terms_exempt: terms_exempt(&parts.method, path),
         }
     }
 
@@ -120,21 +145,28 @@ impl Credentials {
     }
 
     /// The signed-in caller, answered in the account's language unless the
-    /// request asks for another.
-    pub fn signed_in(self, who: Principal) -> Auth {
+    /// request asks for another; 403 `terms_acceptance_required` while the
+    /// account has a required terms version to accept (unless the request
+    /// is [`terms_exempt`]). Every signed-in API request passes here.
+    pub async fn signed_in(self, app: &App, who: Principal) -> Result<Auth, ApiError> {
         let locale = if self.explicit_locale {
             self.header_locale
         } else {
             who.locale
         };
-        Auth { who, locale }
+        if !self.terms_exempt {
+            tern_app::terms::check(app, &who)
+                .await
+                .map_err(|e| ApiError::new(e, locale))?;
+        }
+        Ok(Auth { who, locale })
     }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Credentials {
     type Rejection = std::convert::Infallible;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Credentials::from_headers(&parts.headers))
+        Ok(Credentials::from_parts(parts))
     }
 }
 

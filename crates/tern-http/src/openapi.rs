@@ -78,6 +78,18 @@ use crate::api::{
         esims::download_progress,
         crate::api::usage::esim_usage,
         crate::api::usage::post_usage,
+        crate::api::announcements::list,
+        crate::api::announcements::read,
+        crate::api::announcements::get_preferences,
+        crate::api::announcements::put_preferences,
+        crate::api::announcements::current_terms,
+        crate::api::announcements::accept_terms,
+        crate::api::admin_announcements::create,
+        crate::api::admin_announcements::list,
+        crate::api::admin_announcements::show,
+        crate::api::admin_announcements::publish,
+        crate::api::admin_announcements::publish_terms,
+        crate::api::admin_announcements::list_terms,
     ),
     components(schemas(ErrorBody, ErrorDetail, FieldDetail)),
     modifiers(&BearerAuth),
@@ -93,6 +105,8 @@ use crate::api::{
         (name = "orders", description = "Buying plans, idempotently"),
         (name = "esims", description = "eSIMs, activation codes and packages"),
         (name = "integrations", description = "Callbacks from the SM-DP+ and the network"),
+        (name = "announcements", description = "Notices from the operator, read state, mail preferences"),
+        (name = "terms", description = "Terms versions: the current text and accepting it"),
     )
 )]
 pub struct ApiDoc;

@@ -46,6 +46,7 @@ pub const NAMES: &[&str] = &[
     "closure_completed",
     "dormant_warning",
     "export_ready",
+    "announcement",
 ];
 
 static SOURCES: &[(&str, &str)] = templates!(
@@ -65,6 +66,7 @@ static SOURCES: &[(&str, &str)] = templates!(
     "closure_completed",
     "dormant_warning",
     "export_ready",
+    "announcement",
 );
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {

@@ -321,7 +321,7 @@ fn session_esim_sql(backend: Backend, n: usize) -> &'static str {
         let mut rows = 1;
         while rows <= SESSION_LOOKUPS_PER_STATEMENT {
             all.push(format!(
-                "SELECT r.column1, s.id, s.account_id, s.last_seen_at, s.reauth_at, a.role, a.locale, a.status, {} \
+                "SELECT r.column1, s.id, s.account_id, s.last_seen_at, s.reauth_at, a.role, a.locale, a.status, a.terms_version, {} \
                  FROM (VALUES {}) AS r \
                  JOIN sessions s ON s.token_hash = r.column2 AND s.expires_at > r.column3 \
                  JOIN accounts a ON a.id = s.account_id \

@@ -13,6 +13,7 @@
 //! verification email in the outbox and its audit entry).
 
 pub mod accounts;
+pub mod announcements;
 pub mod api_keys;
 pub mod audit;
 pub mod closures;
@@ -32,6 +33,7 @@ pub mod rate_limits;
 pub mod refunds;
 pub mod sessions;
 mod sql;
+pub mod terms;
 pub mod tokens;
 pub mod top_ups;
 pub mod usage;

@@ -156,6 +156,8 @@ pub struct SessionAccount {
     pub role: String,
     pub locale: String,
     pub status: String,
+    /// The newest terms version the account accepted.
+    pub terms_version: Option<i64>,
 }
 
 pub async fn with_account_by_token_hash(
@@ -164,7 +166,7 @@ pub async fn with_account_by_token_hash(
     now: i64,
 ) -> Result<Option<SessionAccount>> {
     let row = sqlx::query(
-        "SELECT s.id, s.account_id, s.last_seen_at, s.reauth_at, a.role, a.locale, a.status \
+        "SELECT s.id, s.account_id, s.last_seen_at, s.reauth_at, a.role, a.locale, a.status, a.terms_version \
          FROM sessions s JOIN accounts a ON a.id = s.account_id \
          WHERE s.token_hash = $1 AND s.expires_at > $2",
     )
@@ -176,10 +178,10 @@ pub async fn with_account_by_token_hash(
 }
 
 /// How many columns [`session_account`] reads.
-pub(crate) const SESSION_ACCOUNT_COLUMNS: usize = 7;
+pub(crate) const SESSION_ACCOUNT_COLUMNS: usize = 8;
 
 /// Reads the columns `at…` of a row selected as `s.id, s.account_id,
-/// s.last_seen_at, s.reauth_at, a.role, a.locale, a.status` (by position,
+/// s.last_seen_at, s.reauth_at, a.role, a.locale, a.status, a.terms_version` (by position,
 /// so a query can select more around them).
 pub(crate) fn session_account_at(r: &AnyRow, at: usize) -> Result<SessionAccount> {
     Ok(SessionAccount {
@@ -190,5 +192,6 @@ pub(crate) fn session_account_at(r: &AnyRow, at: usize) -> Result<SessionAccount
         role: r.try_get(at + 4)?,
         locale: r.try_get(at + 5)?,
         status: r.try_get(at + 6)?,
+        terms_version: r.try_get(at + 7)?,
     })
 }

@@ -1,5 +1,6 @@
 //! `tern`: the one binary. `tern --help` lists the commands.
 
+mod announcements_cli;
 mod closures_cli;
 
 use std::path::PathBuf;
@@ -84,6 +85,11 @@ enum Command {
     Closures {
         #[command(subcommand)]
         command: closures_cli::ClosuresCommand,
+    },
+    /// Announcements: list them, and send an important one's email.
+    Announcements {
+        #[command(subcommand)]
+        command: announcements_cli::AnnouncementsCommand,
     },
     /// The audit log.
     Audit {
@@ -237,6 +243,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Jobs { command } => jobs(settings, command).await,
         Command::Closures { command } => closures_cli::run(settings, command).await,
+        Command::Announcements { command } => announcements_cli::run(settings, command).await,
         Command::Admin {
             command: AdminCommand::Create { email, role, password },
         } => {

@@ -119,6 +119,7 @@ pub async fn signup(app: &App, input: SignupInput, fallback_locale: Locale) -> A
     )
     .await?;
     send_verification(app, &mut tx, &id, &email, name.as_deref(), locale).await?;
+    crate::terms::accept_at_signup(&mut tx, &id, now).await?;
     audit::record(
         &mut tx,
         app.db.backend(),

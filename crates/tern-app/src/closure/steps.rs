@@ -417,6 +417,7 @@ pub async fn erase(app: &App, c: &ClosureRow) -> AppResult<Value> {
     };
     let erased = erasure::erase_account(&mut tx, &c.account_id, now).await?;
     let adjustment_reasons = tern_store::wallet_adjustments::erase_reasons(&mut tx, &c.account_id).await?;
+    tern_store::announcements::erase_account(&mut tx, &c.account_id).await?;
     if let Some(email) = needles.email.as_deref().and_then(|e| Email::parse(e).ok()) {
         let key = format!(
             "login:email:{}",

@@ -44,7 +44,7 @@ pub(super) async fn gather(app: &App, conn: &mut Conn, account: &AccountRow, now
         usage(conn, id).await?,
         notifications(conn, id).await?,
         tickets()?,
-        consents()?,
+        consents(conn, id).await?,
         audit_entries(conn, id).await?,
     ];
     debug_assert!(
@@ -315,10 +315,17 @@ fn tickets() -> AppResult<ExportFile> {
     json_file("tickets.json", &Vec::<Value>::new())
 }
 
-/// Accepted terms versions and consents. Not recorded yet: an empty list
-/// until they are, read here like the other tables.
-fn consents() -> AppResult<ExportFile> {
-    json_file("consents.json", &Vec::<Value>::new())
+/// Accepted terms versions, oldest first, then the promotional email
+/// preference.
+async fn consents(conn: &mut Conn, id: &str) -> AppResult<ExportFile> {
+    let mut list: Vec<Value> = crate::terms::acceptances(conn, id)
+        .await?
+        .into_iter()
+        .map(|a| serde_json::json!({ "kind": "terms", "version": a.version, "accepted_at": a.accepted_at }))
+        .collect();
+    let opted_out = tern_store::announcements::promotions_opt_out(conn, id).await?;
+    list.push(serde_json::json!({ "kind": "promotional_email", "granted": !opted_out }));
+    json_file("consents.json", &list)
 }
 
 #[derive(Serialize, Default)]

@@ -31,6 +31,8 @@ pub enum Job {
     Closure { closure_id: String },
     /// "Closing starts tomorrow", a day before cooling-off ends.
     ClosureReminder { closure_id: String },
+    /// Email the next batch of an important announcement's audience.
+    AnnouncementMail { announcement_id: String },
 }
 
 impl Job {
@@ -43,6 +45,7 @@ impl Job {
             Job::BuildExport { .. } => "build_export",
             Job::Closure { .. } => "closure",
             Job::ClosureReminder { .. } => "closure_reminder",
+            Job::AnnouncementMail { .. } => "announcement_mail",
         }
     }
 
@@ -57,6 +60,9 @@ impl Job {
             Job::Closure { closure_id } => crate::closure::advance(app, closure_id, last_attempt).await,
             Job::ClosureReminder { closure_id } => crate::closure::remind(app, closure_id).await,
             Job::BuildExport { export_id } => crate::exports::build(app, export_id, last_attempt).await,
+            Job::AnnouncementMail { announcement_id } => {
+                crate::announcements::mail_batch(app, announcement_id).await.map(|_| ())
+            }
             Job::Housekeeping => {
                 let mut conn = app.db.conn().await?;
                 tern_store::sessions::delete_expired(&mut conn, app.now_ms()).await?;

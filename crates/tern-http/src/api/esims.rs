@@ -31,7 +31,7 @@ pub async fn get_esim(
     let (who, detail) = esims::get_signed_in(&s.app, creds.token()?, &iccid)
         .await
         .map_err(|e| creds.err(e))?;
-    let auth = creds.signed_in(who);
+    let auth = creds.signed_in(&s.app, who).await?;
     Ok(Json(detail.map_err(|e| auth.err(e))?))
 }
 

@@ -8,6 +8,8 @@ pub(crate) mod admin_dashboard;
 pub(crate) mod admin_plans;
 pub(crate) mod admin_refunds;
 pub(crate) mod admin_staff;
+pub(crate) mod admin_announcements;
+pub(crate) mod announcements;
 pub(crate) mod catalogue;
 pub(crate) mod closure;
 pub(crate) mod esims;
@@ -85,5 +87,23 @@ pub fn routes() -> Router<HttpState> {
         .route(
             "/network/usage",
             post(usage::post_usage).layer(axum::extract::DefaultBodyLimit::max(usage::MAX_USAGE_BODY)),
+        )
+        .route("/announcements", get(announcements::list))
+        .route("/announcements/{id}/read", post(announcements::read))
+        .route(
+            "/me/preferences",
+            get(announcements::get_preferences).put(announcements::put_preferences),
+        )
+        .route("/terms/current", get(announcements::current_terms))
+        .route("/terms/{version}/accept", post(announcements::accept_terms))
+        .route(
+            "/admin/announcements",
+            post(admin_announcements::create).get(admin_announcements::list),
+        )
+        .route("/admin/announcements/{id}", get(admin_announcements::show))
+        .route("/admin/announcements/{id}/publish", post(admin_announcements::publish))
+        .route(
+            "/admin/terms",
+            post(admin_announcements::publish_terms).get(admin_announcements::list_terms),
         )
 }

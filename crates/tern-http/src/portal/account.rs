@@ -171,7 +171,7 @@ pub async fn end_session(
 /// "Download my data": asks for an export; the link arrives by email.
 pub async fn request_export(State(s): State<HttpState>, headers: HeaderMap, Form(f): Form<CsrfForm>) -> Response {
     let ctx = Ctx::load(s, &headers, "/account").await;
-    let who = match ctx.form_user(&f.csrf) {
+    let who = match ctx.form_user_terms_exempt(&f.csrf) {
         Ok(w) => w,
         Err(r) => return r,
     };

@@ -10,6 +10,8 @@ mod admin_console;
 mod admin_plans;
 mod admin_refunds;
 mod admin_staff;
+mod admin_announcements;
+mod announcements;
 mod assets;
 mod auth_pages;
 mod chart;
@@ -24,6 +26,7 @@ mod shop;
 mod stacked_chart;
 mod staff_access;
 pub mod templates;
+mod terms;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -82,6 +85,21 @@ pub fn routes() -> Router<HttpState> {
         .route("/admin/staff/{id}/{action}", post(admin_staff::act))
         .route("/admin/refunds", get(admin_refunds::list))
         .route("/admin/refunds/{id}/approve", post(admin_refunds::approve))
+        .route("/announcements", get(announcements::list))
+        .route("/announcements/preferences", post(announcements::preferences))
+        .route("/announcements/{id}/read", post(announcements::read))
+        .route("/terms", get(terms::show))
+        .route("/terms/accept", post(terms::accept))
+        .route(
+            "/admin/announcements",
+            get(admin_announcements::list).post(admin_announcements::submit),
+        )
+        .route("/admin/announcements/{id}", get(admin_announcements::show))
+        .route("/admin/announcements/{id}/publish", post(admin_announcements::publish))
+        .route(
+            "/admin/terms",
+            get(admin_announcements::terms_list).post(admin_announcements::terms_submit),
+        )
         .route("/lang", get(assets::switch_language))
         .route("/manifest.webmanifest", get(assets::manifest))
         .route("/static/{file}", get(assets::static_file))

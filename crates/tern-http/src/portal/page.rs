@@ -28,6 +28,27 @@ pub struct Ctx {
     /// When the signed-in account's open closure request can still be
     /// called off: the end of its cooling-off (RFC 3339), for the banner.
     pub closing_until: Option<String>,
+    /// The newest unread important announcement for the banner, with how
+    /// many more there are.
+    pub announcement_banner: Option<Value>,
+    /// A terms version the signed-in account must accept before anything
+    /// else (see [`portal_terms_exempt`]).
+    pub terms_pending: Option<i64>,
+}
+
+/// Portal paths a signed-in traveller can still use before accepting a
+/// required terms version: the terms page, signing out, the language, and
+/// exporting their data or closing the account (never harder than
+/// signing up).
+pub fn portal_terms_exempt(path: &str) -> bool {
+    let under = |prefix: &str| path == prefix || path.starts_with(&format!("{prefix}/"));
+    under("/terms")
+        || path == "/logout"
+        || path == "/lang"
+        || under("/account/close")
+        || under("/account/closure")
+        || path == "/account/export"
+        || under("/exports")
 }
 
 impl Ctx {
@@ -48,6 +69,13 @@ impl Ctx {
             (Some(p), false) => p.locale,
             _ => locale_from_headers(headers),
         };
+        let (announcement_banner, terms_pending) = match &who {
+            Some(p) => (
+                announcement_banner(&state, p, locale).await,
+                tern_app::terms::pending_for(&state.app, p).await.ok().flatten(),
+            ),
+            None => (None, None),
+        };
         Self {
             state,
             jar,
@@ -56,12 +84,18 @@ impl Ctx {
             who,
             path: path.to_owned(),
             closing_until,
+            announcement_banner,
+            terms_pending,
         }
     }
 
-    /// Sends a signed-out visitor to the sign-in page, coming back here.
+    /// Sends a signed-out visitor to the sign-in page, coming back here,
+    /// and a traveller with terms to accept to the terms page first.
     pub fn require_login(&self) -> Result<&Principal, Response> {
         match &self.who {
+            Some(_) if self.terms_pending.is_some() && !portal_terms_exempt(&self.path) => {
+                Err(Redirect::to(&format!("/terms?next={}", urlencode(&self.path))).into_response())
+            }
             Some(p) => Ok(p),
             None => Err(Redirect::to(&format!("/login?next={}", urlencode(&self.path))).into_response()),
         }
@@ -82,6 +116,7 @@ impl Ctx {
             "path": self.path,
             "closing_until": self.closing_until,
             "staff_nav": self.staff_nav(),
+            "announcement_banner": self.announcement_banner,
         });
         if let (Value::Object(v), Value::Object(b)) = (&mut values, base) {
             for (k, x) in b {
@@ -127,6 +162,18 @@ impl Ctx {
         Ok(who)
     }
 
+    /// Like [`Ctx::form_user`], for the few forms a traveller may use before
+    /// accepting new terms (see [`portal_terms_exempt`]) whose path is
+    /// shared with pages that are not exempt.
+    pub fn form_user_terms_exempt(&self, csrf: &str) -> Result<Principal, Response> {
+        let who = match &self.who {
+            Some(p) => p.clone(),
+            None => return Err(Redirect::to(&format!("/login?next={}", urlencode(&self.path))).into_response()),
+        };
+        self.check_csrf(csrf)?;
+        Ok(who)
+    }
+
     /// Whether the form's CSRF field is good; when not, the answer to give.
     pub fn check_csrf(&self, submitted: &str) -> Result<(), Response> {
         if csrf::valid(&self.jar, submitted) {
@@ -151,6 +198,16 @@ async fn closing_until(state: &HttpState, who: &Principal) -> Option<String> {
     tern_domain::closure::ClosureState::parse(&open.state)
         .is_some_and(|s| s.is_cancelable())
         .then(|| tern_app::clock::rfc3339(open.cooling_off_until))
+}
+
+/// The banner's announcement (newest unread important one) and how many
+/// more are unread; `None` when there are none or on error.
+async fn announcement_banner(state: &HttpState, who: &Principal, locale: Locale) -> Option<Value> {
+    let unread = tern_app::announcements::unread_important(&state.app, who, locale)
+        .await
+        .ok()?;
+    let first = unread.first()?;
+    Some(json!({ "id": first.id, "title": first.title, "more": unread.len() - 1 }))
 }
 
 /// Percent-encodes a path for a `next=` parameter.

@@ -36,6 +36,11 @@ static PAGES: &[(&str, &str)] = pages!(
     "admin_plans.html",
     "admin_staff.html",
     "admin_refunds.html",
+    "announcements.html",
+    "terms.html",
+    "admin_announcements.html",
+    "admin_announcement.html",
+    "admin_terms.html",
 );
 
 /// Looks `key` up in the language of the page being rendered (`locale`).

@@ -99,6 +99,7 @@ on_both!(
                 locale: Locale::En,
                 reauth_at: None,
                 status: "active".into(),
+                terms_version: None,
             };
             tern_app::wallet::redeem(&seeder, &who, &code.to_string())
                 .await

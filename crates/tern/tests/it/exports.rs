@@ -126,7 +126,12 @@ on_both!(a_user_downloads_their_data_by_the_emailed_link, |db: Db| async move {
     assert!(files["notifications.csv"].contains("ada@example.com,verify_email"));
     assert!(files["audit.csv"].contains("export.requested"));
     assert_eq!(files["tickets.json"], "[]");
-    assert_eq!(files["consents.json"], "[]");
+    // No terms were published, so none accepted; promotional mail is on.
+    let consents: Value = serde_json::from_str(&files["consents.json"]).unwrap();
+    assert_eq!(
+        consents,
+        serde_json::json!([{ "kind": "promotional_email", "granted": true }])
+    );
     assert!(files["README.txt"].contains("ledger.csv") && files["README.txt"].contains("文件说明"));
 
     // On disk the export is sealed: no trace of the person in it.

@@ -9,6 +9,7 @@
 mod harness;
 
 mod accounts;
+mod announcements;
 mod audit;
 mod bad_input;
 mod closure;
@@ -27,5 +28,6 @@ mod phone;
 mod portal;
 mod sms;
 mod smtp;
+mod terms;
 mod usage;
 mod wallet;
