@@ -21,6 +21,7 @@ pub mod orders;
 pub mod passwords;
 pub mod payments;
 pub mod rate_limit;
+pub mod tickets;
 pub mod tokens;
 pub mod usage;
 pub mod wallet;

@@ -16,6 +16,7 @@ pub mod money;
 pub mod password;
 pub mod phone;
 pub mod role;
+pub mod ticket;
 pub mod usage;
 pub mod voucher;
 

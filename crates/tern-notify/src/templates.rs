@@ -46,6 +46,8 @@ pub const NAMES: &[&str] = &[
     "closure_completed",
     "dormant_warning",
     "export_ready",
+    "ticket_reply",
+    "ticket_customer_message",
 ];
 
 static SOURCES: &[(&str, &str)] = templates!(
@@ -65,6 +67,8 @@ static SOURCES: &[(&str, &str)] = templates!(
     "closure_completed",
     "dormant_warning",
     "export_ready",
+    "ticket_reply",
+    "ticket_customer_message",
 );
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {

@@ -28,6 +28,7 @@ pub mod plans;
 pub mod rate_limits;
 pub mod refunds;
 pub mod sessions;
+pub mod tickets;
 pub mod tokens;
 pub mod top_ups;
 pub mod usage;

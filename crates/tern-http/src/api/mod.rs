@@ -2,6 +2,7 @@
 
 pub(crate) mod accounts;
 pub(crate) mod admin_closures;
+pub(crate) mod admin_tickets;
 pub(crate) mod catalogue;
 pub(crate) mod closure;
 pub(crate) mod esims;
@@ -11,6 +12,7 @@ pub(crate) mod orders;
 pub(crate) mod password_resets;
 pub(crate) mod payments;
 pub(crate) mod sessions;
+pub(crate) mod tickets;
 pub(crate) mod usage;
 pub(crate) mod wallet;
 
@@ -46,6 +48,16 @@ pub fn routes() -> Router<HttpState> {
         .route("/admin/closures/{id}/hold", post(admin_closures::hold))
         .route("/admin/closures/{id}/resume", post(admin_closures::resume))
         .route("/admin/closures/{id}/retry", post(admin_closures::retry))
+        .route("/tickets", post(tickets::create).get(tickets::list))
+        .route("/tickets/{id}", get(tickets::show))
+        .route("/tickets/{id}/messages", post(tickets::reply))
+        .route("/tickets/{id}/close", post(tickets::close))
+        .route("/admin/tickets", get(admin_tickets::list))
+        .route("/admin/tickets/stats", get(admin_tickets::stats))
+        .route("/admin/tickets/{id}", get(admin_tickets::show))
+        .route("/admin/tickets/{id}/messages", post(admin_tickets::reply))
+        .route("/admin/tickets/{id}/assign", post(admin_tickets::assign))
+        .route("/admin/tickets/{id}/state", post(admin_tickets::set_state))
         .route("/password-resets", post(password_resets::request_reset))
         .route("/password-resets/confirm", post(password_resets::confirm_reset))
         .route("/wallet", get(wallet::get_wallet))

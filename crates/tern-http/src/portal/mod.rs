@@ -5,6 +5,7 @@
 
 mod account;
 mod admin_closures;
+mod admin_tickets;
 mod assets;
 mod auth_pages;
 mod chart;
@@ -17,6 +18,7 @@ mod exports;
 mod page;
 mod shop;
 mod stacked_chart;
+mod support;
 pub mod templates;
 
 use axum::Router;
@@ -65,6 +67,12 @@ pub fn routes() -> Router<HttpState> {
         .route("/admin/closures", get(admin_closures::list))
         .route("/admin/closures/{id}", get(admin_closures::show))
         .route("/admin/closures/{id}/{action}", post(admin_closures::act))
+        .route("/support", get(support::list).post(support::create))
+        .route("/support/{id}", get(support::show))
+        .route("/support/{id}/{action}", post(support::act))
+        .route("/admin/tickets", get(admin_tickets::list))
+        .route("/admin/tickets/{id}", get(admin_tickets::show))
+        .route("/admin/tickets/{id}/{action}", post(admin_tickets::act))
         .route("/lang", get(assets::switch_language))
         .route("/manifest.webmanifest", get(assets::manifest))
         .route("/static/{file}", get(assets::static_file))
