@@ -61,7 +61,7 @@ async fn notice(app: &App, tx: &mut Conn, t: &TicketRow, to: &StaffMember, new: 
         return Ok(());
     };
     let locale = locale_of(&to.locale);
-    let category = tern_i18n::t(locale, &format!("support.category.{}", t.category));
+    let category = tern_i18n::t(locale, &format!("support.category.{}", t.category)).to_owned();
     notify::queue(
         app,
         tx,

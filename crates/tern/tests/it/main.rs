@@ -25,5 +25,6 @@ mod phone;
 mod portal;
 mod sms;
 mod smtp;
+mod tickets;
 mod usage;
 mod wallet;
