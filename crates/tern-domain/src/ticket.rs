@@ -261,7 +261,10 @@ mod tests {
         assert_eq!(TicketSubject::parse(&"é".repeat(201)), Err("ticket_subject_too_long"));
         assert!(TicketSubject::parse(&"é".repeat(200)).is_ok());
         assert_eq!(TicketSubject::parse("a\nBcc: x"), Err("ticket_subject_invalid"));
-        assert_eq!(TicketSubject::parse(" Hi ").map(|s| s.as_str().to_owned()), Ok("Hi".into()));
+        assert_eq!(
+            TicketSubject::parse(" Hi ").map(|s| s.as_str().to_owned()),
+            Ok("Hi".into())
+        );
         assert_eq!(MessageBody::parse("\n \n"), Err("ticket_body_required"));
         assert_eq!(MessageBody::parse(&"x".repeat(10_001)), Err("ticket_body_too_long"));
         assert!(MessageBody::parse(&"x".repeat(10_000)).is_ok());

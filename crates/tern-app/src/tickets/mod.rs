@@ -16,7 +16,8 @@ use serde::Serialize;
 use tern_store::tickets::{MessageRow, TicketRow};
 
 pub use staff::{
-    AdminMessageView, AdminTicketView, QueueParams, STATS_DAYS, assign, queue, reply_as_staff, set_state, show_for_staff, stats,
+    AdminMessageView, AdminTicketView, QueueParams, STATS_DAYS, assign, queue, reply_as_staff, set_state,
+    show_for_staff, stats,
 };
 pub use user::{NewTicket, close_mine, list_mine, open, reply_mine, show_mine};
 

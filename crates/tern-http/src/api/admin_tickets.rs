@@ -52,7 +52,11 @@ pub struct DayCount {
 
 impl From<TicketStats> for StatsView {
     fn from(s: TicketStats) -> Self {
-        let day = |d: i64| tern_app::clock::to_datetime(d * 86_400_000).format("%Y-%m-%d").to_string();
+        let day = |d: i64| {
+            tern_app::clock::to_datetime(d * 86_400_000)
+                .format("%Y-%m-%d")
+                .to_string()
+        };
         StatsView {
             open: s.open,
             awaiting_first_response: s.awaiting_first_response,

@@ -31,7 +31,9 @@ pub async fn create(
     auth: Auth,
     ApiJson(input): ApiJson<NewTicket>,
 ) -> Result<(StatusCode, Json<TicketView>), ApiError> {
-    let v = tickets::open(&s.app, &auth.who, &input).await.map_err(|e| auth.err(e))?;
+    let v = tickets::open(&s.app, &auth.who, &input)
+        .await
+        .map_err(|e| auth.err(e))?;
     Ok((StatusCode::CREATED, Json(v)))
 }
 
@@ -39,15 +41,23 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v1/tickets", tag = "tickets",
     responses((status = 200, body = [TicketView])), security(("bearer" = [])))]
 pub async fn list(State(s): State<HttpState>, auth: Auth) -> Result<Json<Vec<TicketView>>, ApiError> {
-    Ok(Json(tickets::list_mine(&s.app, &auth.who).await.map_err(|e| auth.err(e))?))
+    Ok(Json(
+        tickets::list_mine(&s.app, &auth.who).await.map_err(|e| auth.err(e))?,
+    ))
 }
 
 /// One of your tickets with its messages, oldest first.
 #[utoipa::path(get, path = "/api/v1/tickets/{id}", tag = "tickets", params(("id" = String, Path)),
     responses((status = 200, body = TicketView), (status = 404, description = "not_found")), security(("bearer" = [])))]
-pub async fn show(State(s): State<HttpState>, auth: Auth, Path(id): Path<String>) -> Result<Json<TicketView>, ApiError> {
+pub async fn show(
+    State(s): State<HttpState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<TicketView>, ApiError> {
     Ok(Json(
-        tickets::show_mine(&s.app, &auth.who, &id).await.map_err(|e| auth.err(e))?,
+        tickets::show_mine(&s.app, &auth.who, &id)
+            .await
+            .map_err(|e| auth.err(e))?,
     ))
 }
 
@@ -74,8 +84,14 @@ pub async fn reply(
     responses((status = 200, body = TicketView), (status = 404, description = "not_found"),
               (status = 409, description = "ticket_closed")),
     security(("bearer" = [])))]
-pub async fn close(State(s): State<HttpState>, auth: Auth, Path(id): Path<String>) -> Result<Json<TicketView>, ApiError> {
+pub async fn close(
+    State(s): State<HttpState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<TicketView>, ApiError> {
     Ok(Json(
-        tickets::close_mine(&s.app, &auth.who, &id).await.map_err(|e| auth.err(e))?,
+        tickets::close_mine(&s.app, &auth.who, &id)
+            .await
+            .map_err(|e| auth.err(e))?,
     ))
 }

@@ -47,7 +47,10 @@ pub(super) fn duration_text(locale: Locale, secs: Option<i64>) -> String {
     } else if h > 0 {
         ("support.admin.hours_minutes", [("h", h), ("m", m)])
     } else {
-        ("support.admin.minutes", [("m", m.max(if secs > 0 { 1 } else { 0 })), ("h", 0)])
+        (
+            "support.admin.minutes",
+            [("m", m.max(if secs > 0 { 1 } else { 0 })), ("h", 0)],
+        )
     };
     let args: Vec<(&str, String)> = args.iter().map(|(k, v)| (*k, v.to_string())).collect();
     let refs: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();

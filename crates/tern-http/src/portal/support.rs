@@ -122,7 +122,11 @@ async fn thread_page(ctx: &Ctx, id: &str, status: StatusCode, notice: Option<Str
         return Redirect::to(&format!("/login?next=/support/{}", super::page::urlencode(id))).into_response();
     };
     match tickets::show_mine(&ctx.state.app, who, id).await {
-        Ok(v) => ctx.render_status(status, "support_ticket.html", thread_values(ctx.locale, &v, notice, errors)),
+        Ok(v) => ctx.render_status(
+            status,
+            "support_ticket.html",
+            thread_values(ctx.locale, &v, notice, errors),
+        ),
         Err(e) => not_found(ctx, &e),
     }
 }
