@@ -614,7 +614,15 @@ const NAME: &str = "Ottilie Quennell-Ticket";
 on_both!(
     an_open_ticket_never_blocks_closure_and_its_text_is_erased,
     |db: Db| async move {
-        let app = TestApp::start_with(db, |s| s.closure.cooling_off = Duration::ZERO).await;
+        // Mail lands in the relay's folder, outside Tern's data folder (as with a
+        // real mail relay), so the export link can be read after erasure.
+        let relay = tempfile::tempdir().unwrap();
+        let relay_dir = relay.path().to_path_buf();
+        let app = TestApp::start_with(db, move |s| {
+            s.closure.cooling_off = Duration::ZERO;
+            s.mail.file_dir = Some(relay_dir.join("mail"));
+        })
+        .await;
         let token = funded_user(&app, EMAIL, 1000).await;
         let (s, me) = app
             .call(
