@@ -25,6 +25,7 @@ pub mod passwords;
 pub mod payments;
 pub mod rate_limit;
 pub mod terms;
+pub mod tickets;
 pub mod tokens;
 pub mod usage;
 pub mod wallet;

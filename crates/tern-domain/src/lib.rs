@@ -18,6 +18,7 @@ pub mod password;
 pub mod permission;
 pub mod phone;
 pub mod role;
+pub mod ticket;
 pub mod usage;
 pub mod voucher;
 

@@ -47,6 +47,8 @@ pub const NAMES: &[&str] = &[
     "dormant_warning",
     "export_ready",
     "announcement",
+    "ticket_reply",
+    "ticket_customer_message",
 ];
 
 static SOURCES: &[(&str, &str)] = templates!(
@@ -67,6 +69,8 @@ static SOURCES: &[(&str, &str)] = templates!(
     "dormant_warning",
     "export_ready",
     "announcement",
+    "ticket_reply",
+    "ticket_customer_message",
 );
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {

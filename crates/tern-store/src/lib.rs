@@ -34,6 +34,7 @@ pub mod refunds;
 pub mod sessions;
 mod sql;
 pub mod terms;
+pub mod tickets;
 pub mod tokens;
 pub mod top_ups;
 pub mod usage;

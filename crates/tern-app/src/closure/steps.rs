@@ -393,8 +393,10 @@ pub async fn notify(app: &App, c: &ClosureRow) -> AppResult<Value> {
 }
 
 /// Deletes the person: profile fields, sessions, tokens, messages, device
-/// ids, the free-text reason, throttling keys, and local copies of sent
-/// mail and SMS under the data folder. The identifiers are sealed first,
+/// ids, the free-text reason, support ticket subjects and messages (the
+/// ticket rows stay, emptied and closed, for the support figures),
+/// throttling keys, and local copies of sent mail and SMS under the data
+/// folder. The identifiers are sealed first,
 /// in the same transaction, for the sweep to search for.
 pub async fn erase(app: &App, c: &ClosureRow) -> AppResult<Value> {
     let now = app.now_ms();
@@ -418,6 +420,7 @@ pub async fn erase(app: &App, c: &ClosureRow) -> AppResult<Value> {
     let erased = erasure::erase_account(&mut tx, &c.account_id, now).await?;
     let adjustment_reasons = tern_store::wallet_adjustments::erase_reasons(&mut tx, &c.account_id).await?;
     tern_store::announcements::erase_account(&mut tx, &c.account_id).await?;
+    let tickets_erased = tern_store::tickets::erase_for_account(&mut tx, &c.account_id, now).await?;
     if let Some(email) = needles.email.as_deref().and_then(|e| Email::parse(e).ok()) {
         let key = format!(
             "login:email:{}",
@@ -440,5 +443,7 @@ pub async fn erase(app: &App, c: &ClosureRow) -> AppResult<Value> {
     let mut out = serde_json::to_value(&erased).map_err(|e| AppError::Internal(e.to_string()))?;
     out["message_files"] = json!(files);
     out["adjustment_reasons"] = json!(adjustment_reasons);
+    out["ticket_subjects"] = json!(tickets_erased.tickets);
+    out["ticket_messages"] = json!(tickets_erased.messages);
     Ok(out)
 }

@@ -43,7 +43,7 @@ pub(super) async fn gather(app: &App, conn: &mut Conn, account: &AccountRow, now
         esim_list(conn, id).await?,
         usage(conn, id).await?,
         notifications(conn, id).await?,
-        tickets()?,
+        tickets(conn, id).await?,
         consents(conn, id).await?,
         audit_entries(conn, id).await?,
     ];
@@ -309,10 +309,10 @@ async fn notifications(conn: &mut Conn, id: &str) -> AppResult<ExportFile> {
     csv_file("notifications.csv", &lines)
 }
 
-/// Support tickets and their messages. There is no ticket table yet: an
-/// empty list until there is, read here like the other tables.
-fn tickets() -> AppResult<ExportFile> {
-    json_file("tickets.json", &Vec::<Value>::new())
+/// Support tickets and their messages; staff answers are signed
+/// `support` (staff names are not the traveller's data).
+async fn tickets(conn: &mut Conn, id: &str) -> AppResult<ExportFile> {
+    json_file("tickets.json", &crate::tickets::for_export(conn, id).await?)
 }
 
 /// Accepted terms versions, oldest first, then the promotional email

@@ -10,6 +10,7 @@ pub(crate) mod admin_refunds;
 pub(crate) mod admin_staff;
 pub(crate) mod admin_announcements;
 pub(crate) mod announcements;
+pub(crate) mod admin_tickets;
 pub(crate) mod catalogue;
 pub(crate) mod closure;
 pub(crate) mod esims;
@@ -19,6 +20,7 @@ pub(crate) mod orders;
 pub(crate) mod password_resets;
 pub(crate) mod payments;
 pub(crate) mod sessions;
+pub(crate) mod tickets;
 pub(crate) mod usage;
 pub(crate) mod wallet;
 
@@ -67,6 +69,16 @@ pub fn routes() -> Router<HttpState> {
         .route("/admin/staff/{id}/role", post(admin_staff::set_role))
         .route("/admin/staff/{id}/disable", post(admin_staff::disable))
         .route("/admin/dashboard", get(admin_dashboard::get))
+        .route("/tickets", post(tickets::create).get(tickets::list))
+        .route("/tickets/{id}", get(tickets::show))
+        .route("/tickets/{id}/messages", post(tickets::reply))
+        .route("/tickets/{id}/close", post(tickets::close))
+        .route("/admin/tickets", get(admin_tickets::list))
+        .route("/admin/tickets/stats", get(admin_tickets::stats))
+        .route("/admin/tickets/{id}", get(admin_tickets::show))
+        .route("/admin/tickets/{id}/messages", post(admin_tickets::reply))
+        .route("/admin/tickets/{id}/assign", post(admin_tickets::assign))
+        .route("/admin/tickets/{id}/state", post(admin_tickets::set_state))
         .route("/password-resets", post(password_resets::request_reset))
         .route("/password-resets/confirm", post(password_resets::confirm_reset))
         .route("/wallet", get(wallet::get_wallet))

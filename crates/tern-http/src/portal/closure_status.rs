@@ -16,7 +16,7 @@ use super::page::Ctx;
 use crate::state::HttpState;
 
 /// What the erase step counts, in the order the receipt lists them.
-const ERASED: [&str; 8] = [
+const ERASED: [&str; 9] = [
     "profile_fields",
     "sessions",
     "one_time_tokens",
@@ -25,6 +25,7 @@ const ERASED: [&str; 8] = [
     "device_ids",
     "closure_reason_texts",
     "message_files",
+    "ticket_messages",
 ];
 
 fn int(v: &Value) -> i64 {

@@ -12,6 +12,7 @@ mod admin_refunds;
 mod admin_staff;
 mod admin_announcements;
 mod announcements;
+mod admin_tickets;
 mod assets;
 mod auth_pages;
 mod chart;
@@ -25,6 +26,7 @@ mod page;
 mod shop;
 mod stacked_chart;
 mod staff_access;
+mod support;
 pub mod templates;
 mod terms;
 
@@ -100,6 +102,12 @@ pub fn routes() -> Router<HttpState> {
             "/admin/terms",
             get(admin_announcements::terms_list).post(admin_announcements::terms_submit),
         )
+        .route("/support", get(support::list).post(support::create))
+        .route("/support/{id}", get(support::show))
+        .route("/support/{id}/{action}", post(support::act))
+        .route("/admin/tickets", get(admin_tickets::list))
+        .route("/admin/tickets/{id}", get(admin_tickets::show))
+        .route("/admin/tickets/{id}/{action}", post(admin_tickets::act))
         .route("/lang", get(assets::switch_language))
         .route("/manifest.webmanifest", get(assets::manifest))
         .route("/static/{file}", get(assets::static_file))

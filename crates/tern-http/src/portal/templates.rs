@@ -41,6 +41,10 @@ static PAGES: &[(&str, &str)] = pages!(
     "admin_announcements.html",
     "admin_announcement.html",
     "admin_terms.html",
+    "support.html",
+    "support_ticket.html",
+    "admin_tickets.html",
+    "admin_ticket.html",
 );
 
 /// Looks `key` up in the language of the page being rendered (`locale`).
@@ -144,6 +148,31 @@ mod tests {
                 c.extend(extra.clone());
             }
             if let (Some(c), Some(extra)) = (ctx.as_object_mut(), admin.as_object()) {
+                for (k, v) in extra {
+                    c.entry(k.clone()).or_insert_with(|| v.clone());
+                }
+            }
+            // The support pages.
+            let support = serde_json::json!({
+                "tickets": [{ "id": "t1", "subject": "<b>Hi</b>", "state": "open", "state_text": "Open", "category_text": "Billing",
+                              "last_message_at": "2026-01-01T00:00:00Z" }],
+                "categories": [{ "value": "billing", "text": "Billing", "selected": true }],
+                "ticket_form": { "subject": "s", "body": "b" }, "is_staff": true,
+                "ticket": { "id": "t1", "subject": "Hi", "created_at": "2026-01-01T00:00:00Z", "order_id": "o1", "iccid": "8988",
+                            "short": "abcdef12", "state_text": "Open", "category_text": "Billing", "assignee": "s@x", "erased": false,
+                            "first_response": "3 min", "resolution": "—" },
+                "tk": { "id": "t1", "account_id": "a1", "order_id": "o1", "iccid": "8988", "created_at": "2026-01-01T00:00:00Z" },
+                "messages": [{ "from_support": true, "author": "support", "lines": ["a", "<script>"], "created_at": "2026-01-01T00:00:00Z" }],
+                "closure_link": "/account/close", "open": true, "staff": [{ "value": "s1", "text": "s@x", "selected": true }],
+                "queue": [{ "id": "t1", "short": "t1", "subject": "Hi", "erased": false, "state": "open", "state_text": "Open",
+                            "category_text": "Billing", "assignee": null, "last_message_at": "2026-01-01T00:00:00Z",
+                            "first_response": "3 min", "answered": true }],
+                "queue_error": { "general": "oops", "fields": { "state": "bad" } },
+                "figures": { "open": 1, "awaiting": 1, "median_first": "3 min", "avg_first": "3 min", "avg_resolution": "1 h 0 min",
+                             "chart": "<svg></svg>", "days": 30 },
+                "assignees": [{ "value": "me", "text": "Me", "selected": false }],
+            });
+            if let (Some(c), Some(extra)) = (ctx.as_object_mut(), support.as_object()) {
                 for (k, v) in extra {
                     c.entry(k.clone()).or_insert_with(|| v.clone());
                 }

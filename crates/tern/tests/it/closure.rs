@@ -119,7 +119,7 @@ async fn emulator_subscriber(app: &TestApp, iccid: &str) -> Value {
 }
 
 /// Every file under `dir` that contains `needle` (ASCII case ignored).
-fn files_containing(dir: &std::path::Path, needle: &str) -> Vec<String> {
+pub fn files_containing(dir: &std::path::Path, needle: &str) -> Vec<String> {
     let needle = needle.to_ascii_lowercase();
     let mut out = vec![];
     let mut stack = vec![dir.to_path_buf()];
@@ -142,7 +142,7 @@ fn files_containing(dir: &std::path::Path, needle: &str) -> Vec<String> {
 /// Every (table, column) of the database whose text contains `needle`,
 /// checked independently of Tern's own sweep: every column of every
 /// table, cast to text.
-async fn db_columns_containing(app: &TestApp, needle: &str) -> Vec<String> {
+pub async fn db_columns_containing(app: &TestApp, needle: &str) -> Vec<String> {
     let mut conn = app.app().db.conn().await.unwrap();
     let cols: Vec<(String, String)> = if app.app().db.backend() == tern_store::Backend::Postgres {
         sqlx::query(

@@ -29,5 +29,6 @@ mod portal;
 mod sms;
 mod smtp;
 mod terms;
+mod tickets;
 mod usage;
 mod wallet;
