@@ -21,6 +21,9 @@ pub mod orders;
 pub mod passwords;
 pub mod payments;
 pub mod rate_limit;
+// Two-factor and sealed secrets (security branch).
+pub mod sealing;
+pub mod totp;
 pub mod tokens;
 pub mod usage;
 pub mod wallet;

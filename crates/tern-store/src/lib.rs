@@ -30,6 +30,8 @@ pub mod refunds;
 pub mod sessions;
 pub mod tokens;
 pub mod top_ups;
+// Two-factor (security branch).
+pub mod totp;
 pub mod usage;
 pub mod vouchers;
 

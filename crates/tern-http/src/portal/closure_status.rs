@@ -16,7 +16,7 @@ use super::page::Ctx;
 use crate::state::HttpState;
 
 /// What the erase step counts, in the order the receipt lists them.
-const ERASED: [&str; 8] = [
+const ERASED: [&str; 9] = [
     "profile_fields",
     "sessions",
     "one_time_tokens",
@@ -24,6 +24,7 @@ const ERASED: [&str; 8] = [
     "idempotency_records",
     "device_ids",
     "closure_reason_texts",
+    "two_factor",
     "message_files",
 ];
 

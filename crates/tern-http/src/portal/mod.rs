@@ -18,6 +18,8 @@ mod page;
 mod shop;
 mod stacked_chart;
 pub mod templates;
+// Two-factor (security branch).
+mod two_factor;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -65,6 +67,11 @@ pub fn routes() -> Router<HttpState> {
         .route("/admin/closures", get(admin_closures::list))
         .route("/admin/closures/{id}", get(admin_closures::show))
         .route("/admin/closures/{id}/{action}", post(admin_closures::act))
+        // Two-factor (security branch).
+        .route("/login/totp", post(two_factor::login_step))
+        .route("/account/totp/start", post(two_factor::start))
+        .route("/account/totp/confirm", post(two_factor::confirm))
+        .route("/account/totp/disable", post(two_factor::disable))
         .route("/lang", get(assets::switch_language))
         .route("/manifest.webmanifest", get(assets::manifest))
         .route("/static/{file}", get(assets::static_file))

@@ -27,3 +27,6 @@ mod sms;
 mod smtp;
 mod usage;
 mod wallet;
+// Security suite and two-factor (security branch).
+mod security;
+mod totp;
