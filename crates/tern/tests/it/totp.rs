@@ -331,7 +331,7 @@ on_both!(portal_enrols_signs_in_in_two_steps_and_turns_it_off, |db: Db| async mo
         let url = format!("{}{path}", app.url);
         async move { b.get(url).send().await.unwrap().text().await.unwrap() }
     };
-    let post = |path: &str, form: Vec<(&str, String)>| {
+    let post = |path: &str, form: Vec<(&'static str, String)>| {
         let b = browser.clone();
         let url = format!("{}{path}", app.url);
         async move {
