@@ -23,8 +23,8 @@ pub mod payments;
 pub mod rate_limit;
 // Two-factor and sealed secrets (security branch).
 pub mod sealing;
-pub mod totp;
 pub mod tokens;
+pub mod totp;
 pub mod usage;
 pub mod wallet;
 

@@ -61,7 +61,13 @@ pub async fn start_enrolment(conn: &mut AnyConnection, account_id: &str, sealed:
 /// or a later one already was (the update is the check, so the same code
 /// cannot be used twice, even concurrently). Turns the factor on when
 /// `enable` is set.
-pub async fn accept_step(conn: &mut AnyConnection, account_id: &str, step: i64, enable: bool, now: i64) -> Result<bool> {
+pub async fn accept_step(
+    conn: &mut AnyConnection,
+    account_id: &str,
+    step: i64,
+    enable: bool,
+    now: i64,
+) -> Result<bool> {
     let sql = if enable {
         "UPDATE totp_factors SET last_step = $2, enabled_at = COALESCE(enabled_at, $3), updated_at = $3 \
          WHERE account_id = $1 AND last_step < $2"
@@ -119,13 +125,13 @@ pub async fn use_recovery_code(conn: &mut AnyConnection, account_id: &str, code_
 
 /// Recovery codes not used yet.
 pub async fn recovery_codes_left(conn: &mut AnyConnection, account_id: &str) -> Result<i64> {
-    Ok(sqlx::query(
-        "SELECT COUNT(*) AS n FROM totp_recovery_codes WHERE account_id = $1 AND used_at IS NULL",
+    Ok(
+        sqlx::query("SELECT COUNT(*) AS n FROM totp_recovery_codes WHERE account_id = $1 AND used_at IS NULL")
+            .bind(account_id)
+            .fetch_one(conn)
+            .await?
+            .try_get("n")?,
     )
-    .bind(account_id)
-    .fetch_one(conn)
-    .await?
-    .try_get("n")?)
 }
 
 /// Removes the factor and its recovery codes; returns how many rows went.

@@ -164,7 +164,11 @@ pub async fn status(app: &App, who: &Principal) -> AppResult<TotpStatus> {
     Ok(TotpStatus {
         enabled: f.as_ref().is_some_and(|f| f.enabled_at.is_some()),
         enrolling: f.as_ref().is_some_and(|f| f.enabled_at.is_none()),
-        recovery_codes_left: if f.as_ref().is_some_and(|f| f.enabled_at.is_some()) { left } else { 0 },
+        recovery_codes_left: if f.as_ref().is_some_and(|f| f.enabled_at.is_some()) {
+            left
+        } else {
+            0
+        },
     })
 }
 

@@ -139,92 +139,104 @@ async fn fingerprint(app: &TestApp) -> Vec<(String, u64, u64)> {
     out
 }
 
-on_both!(every_portal_form_refuses_a_missing_or_wrong_csrf_token, |db: Db| async move {
-    let app = TestApp::start(db).await;
-    let listed: BTreeSet<String> = FORMS.iter().map(|(p, _)| shape(p)).collect();
-    let routes = portal_post_routes();
-    let missing: Vec<_> = routes.difference(&listed).collect();
-    assert!(missing.is_empty(), "portal POST routes without a row in security/csrf.rs: {missing:?}");
-    let actions = template_post_actions();
-    let unknown: Vec<_> = actions
-        .iter()
-        .filter(|a| !listed.iter().any(|route| route_matches(route, a)))
-        .collect();
-    assert!(unknown.is_empty(), "template forms without a row in security/csrf.rs: {unknown:?}");
-    let stale: Vec<_> = listed.difference(&routes).collect();
-    assert!(stale.is_empty(), "rows for forms the portal no longer has: {stale:?}");
+on_both!(
+    every_portal_form_refuses_a_missing_or_wrong_csrf_token,
+    |db: Db| async move {
+        let app = TestApp::start(db).await;
+        let listed: BTreeSet<String> = FORMS.iter().map(|(p, _)| shape(p)).collect();
+        let routes = portal_post_routes();
+        let missing: Vec<_> = routes.difference(&listed).collect();
+        assert!(
+            missing.is_empty(),
+            "portal POST routes without a row in security/csrf.rs: {missing:?}"
+        );
+        let actions = template_post_actions();
+        let unknown: Vec<_> = actions
+            .iter()
+            .filter(|a| !listed.iter().any(|route| route_matches(route, a)))
+            .collect();
+        assert!(
+            unknown.is_empty(),
+            "template forms without a row in security/csrf.rs: {unknown:?}"
+        );
+        let stale: Vec<_> = listed.difference(&routes).collect();
+        assert!(stale.is_empty(), "rows for forms the portal no longer has: {stale:?}");
 
-    // A signed-in traveller with an eSIM, a pending top-up and a second
-    // device; an operator; someone else's closure request.
-    let token = crate::orders::funded_user(&app, USER, 3000).await;
-    let iccid = crate::orders::buy_esim(&app, &token, "JP-5GB-15D").await;
-    let (_, orders) = app.get("/api/v1/orders", Some(&token)).await;
-    let order = orders[0]["id"].as_str().unwrap().to_owned();
-    let (_, top_up) = app
-        .post("/api/v1/wallet/top-ups", Some(&token), json!({ "amount_minor": 2500 }))
+        // A signed-in traveller with an eSIM, a pending top-up and a second
+        // device; an operator; someone else's closure request.
+        let token = crate::orders::funded_user(&app, USER, 3000).await;
+        let iccid = crate::orders::buy_esim(&app, &token, "JP-5GB-15D").await;
+        let (_, orders) = app.get("/api/v1/orders", Some(&token)).await;
+        let order = orders[0]["id"].as_str().unwrap().to_owned();
+        let (_, top_up) = app
+            .post("/api/v1/wallet/top-ups", Some(&token), json!({ "amount_minor": 2500 }))
+            .await;
+        let top_up = top_up["id"].as_str().unwrap().to_owned();
+        let (_, sessions) = app.get("/api/v1/me/sessions", Some(&token)).await;
+        let session = sessions[0]["id"].as_str().unwrap().to_owned();
+        let closer = app.user("csrf.closer@example.com", PW).await;
+        let (_, c) = crate::closure::request_closure(
+            &app,
+            &closer,
+            None,
+            json!({ "password": PW, "confirmation": "CLOSE MY ACCOUNT" }),
+        )
         .await;
-    let top_up = top_up["id"].as_str().unwrap().to_owned();
-    let (_, sessions) = app.get("/api/v1/me/sessions", Some(&token)).await;
-    let session = sessions[0]["id"].as_str().unwrap().to_owned();
-    let closer = app.user("csrf.closer@example.com", PW).await;
-    let (_, c) = crate::closure::request_closure(
-        &app,
-        &closer,
-        None,
-        json!({ "password": PW, "confirmation": "CLOSE MY ACCOUNT" }),
-    )
-    .await;
-    let closure = c["id"].as_str().unwrap().to_owned();
-    tern_app::accounts::create_staff(app.app(), ADMIN, tern_domain::Role::Admin, PW)
-        .await
-        .unwrap();
-    let user = browser();
-    portal_login(&app, &user, USER).await;
-    let admin = browser();
-    portal_login(&app, &admin, ADMIN).await;
-    app.drain_jobs().await;
+        let closure = c["id"].as_str().unwrap().to_owned();
+        tern_app::accounts::create_staff(app.app(), ADMIN, tern_domain::Role::Admin, PW)
+            .await
+            .unwrap();
+        let user = browser();
+        portal_login(&app, &user, USER).await;
+        let admin = browser();
+        portal_login(&app, &admin, ADMIN).await;
+        app.drain_jobs().await;
 
-    let before = fingerprint(&app).await;
-    let mut refused = 0;
-    for (route, fields) in FORMS {
-        let path = route
-            .replace("/account/sessions/{id}", &format!("/account/sessions/{session}"))
-            .replace("{code}", "JP-5GB-15D")
-            .replace("/sandbox/checkout/{id}", &format!("/sandbox/checkout/{top_up}"))
-            .replace("{iccid}", &iccid)
-            .replace("/orders/{id}", &format!("/orders/{order}"))
-            .replace("/admin/closures/{id}/{action}", &format!("/admin/closures/{closure}/hold"));
-        let b = if route.starts_with("/admin/") { &admin } else { &user };
-        for token in [None, Some("forged-forged-forged-forged-forged-forged-00")] {
-            let mut form: Vec<(&str, &str)> = fields.to_vec();
-            if let Some(t) = token {
-                form.push(("csrf", t));
+        let before = fingerprint(&app).await;
+        let mut refused = 0;
+        for (route, fields) in FORMS {
+            let path = route
+                .replace("/account/sessions/{id}", &format!("/account/sessions/{session}"))
+                .replace("{code}", "JP-5GB-15D")
+                .replace("/sandbox/checkout/{id}", &format!("/sandbox/checkout/{top_up}"))
+                .replace("{iccid}", &iccid)
+                .replace("/orders/{id}", &format!("/orders/{order}"))
+                .replace(
+                    "/admin/closures/{id}/{action}",
+                    &format!("/admin/closures/{closure}/hold"),
+                );
+            let b = if route.starts_with("/admin/") { &admin } else { &user };
+            for token in [None, Some("forged-forged-forged-forged-forged-forged-00")] {
+                let mut form: Vec<(&str, &str)> = fields.to_vec();
+                if let Some(t) = token {
+                    form.push(("csrf", t));
+                }
+                let res = b.post(format!("{}{path}", app.url)).form(&form).send().await.unwrap();
+                let status = res.status();
+                let body = res.text().await.unwrap();
+                assert_eq!(status, StatusCode::FORBIDDEN, "POST {path} with csrf {token:?}: {body}");
+                assert!(body.contains("nothing was changed"), "POST {path}: the refusal says so");
+                refused += 1;
             }
-            let res = b.post(format!("{}{path}", app.url)).form(&form).send().await.unwrap();
-            let status = res.status();
-            let body = res.text().await.unwrap();
-            assert_eq!(status, StatusCode::FORBIDDEN, "POST {path} with csrf {token:?}: {body}");
-            assert!(body.contains("nothing was changed"), "POST {path}: the refusal says so");
-            refused += 1;
         }
+        app.drain_jobs().await;
+        let after = fingerprint(&app).await;
+        let changed: Vec<_> = before
+            .iter()
+            .zip(&after)
+            .filter(|(a, b)| a != b)
+            .map(|(a, _)| a.0.clone())
+            .collect();
+        assert!(changed.is_empty(), "forged forms changed tables: {changed:?}");
+        // Still signed in: the forged sign-out did nothing.
+        let res = user.get(format!("{}/account", app.url)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        println!(
+            "security: CSRF: {} portal forms ({} routes, {} template forms) × 2 forgeries = {refused} posts refused with 403, database unchanged",
+            FORMS.len(),
+            routes.len(),
+            actions.len()
+        );
+        app.stop().await;
     }
-    app.drain_jobs().await;
-    let after = fingerprint(&app).await;
-    let changed: Vec<_> = before
-        .iter()
-        .zip(&after)
-        .filter(|(a, b)| a != b)
-        .map(|(a, _)| a.0.clone())
-        .collect();
-    assert!(changed.is_empty(), "forged forms changed tables: {changed:?}");
-    // Still signed in: the forged sign-out did nothing.
-    let res = user.get(format!("{}/account", app.url)).send().await.unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    println!(
-        "security: CSRF: {} portal forms ({} routes, {} template forms) × 2 forgeries = {refused} posts refused with 403, database unchanged",
-        FORMS.len(),
-        routes.len(),
-        actions.len()
-    );
-    app.stop().await;
-});
+);

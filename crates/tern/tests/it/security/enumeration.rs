@@ -25,7 +25,14 @@ async fn timed(app: &TestApp, path: &str, body: Value) -> (StatusCode, Value, Du
 /// can be compared.
 async fn portal_post(app: &TestApp, path: &str, email: &str, extra: &[(&str, &str)]) -> (StatusCode, String) {
     let b = browser();
-    let html = b.get(format!("{}{path}", app.url)).send().await.unwrap().text().await.unwrap();
+    let html = b
+        .get(format!("{}{path}", app.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let csrf = csrf_of(&html);
     let mut form = vec![("csrf", csrf.as_str()), ("email", email)];
     form.extend_from_slice(extra);
@@ -50,8 +57,16 @@ on_both!(known_and_unknown_emails_answer_alike, |db: Db| async move {
 
     // Sign-up: an email that has an account gets the same answer.
     let new_pw = "another correct horse battery";
-    let a = app.post("/api/v1/accounts", None, json!({ "email": KNOWN, "password": new_pw })).await;
-    let b = app.post("/api/v1/accounts", None, json!({ "email": UNKNOWN, "password": new_pw })).await;
+    let a = app
+        .post("/api/v1/accounts", None, json!({ "email": KNOWN, "password": new_pw }))
+        .await;
+    let b = app
+        .post(
+            "/api/v1/accounts",
+            None,
+            json!({ "email": UNKNOWN, "password": new_pw }),
+        )
+        .await;
     assert_eq!(a, b, "sign-up answers differ");
     assert_eq!(a.0, StatusCode::ACCEPTED);
     let pa = portal_post(&app, "/signup", KNOWN, &[("password", new_pw)]).await;
@@ -66,7 +81,10 @@ on_both!(known_and_unknown_emails_answer_alike, |db: Db| async move {
     for body in answers {
         seen.push(app.post("/api/v1/sessions", None, body).await);
     }
-    assert!(seen.windows(2).all(|w| w[0] == w[1]), "sign-in answers differ: {seen:?}");
+    assert!(
+        seen.windows(2).all(|w| w[0] == w[1]),
+        "sign-in answers differ: {seen:?}"
+    );
     assert_eq!(seen[0].0, StatusCode::UNAUTHORIZED);
     let pa = portal_post(&app, "/login", KNOWN, &[("password", wrong)]).await;
     let pb = portal_post(&app, "/login", UNKNOWN, &[("password", wrong)]).await;
@@ -74,8 +92,12 @@ on_both!(known_and_unknown_emails_answer_alike, |db: Db| async move {
     checked += 2;
 
     // Password reset: always the same.
-    let a = app.post("/api/v1/password-resets", None, json!({ "email": KNOWN })).await;
-    let b = app.post("/api/v1/password-resets", None, json!({ "email": UNKNOWN })).await;
+    let a = app
+        .post("/api/v1/password-resets", None, json!({ "email": KNOWN }))
+        .await;
+    let b = app
+        .post("/api/v1/password-resets", None, json!({ "email": UNKNOWN }))
+        .await;
     assert_eq!(a, b, "reset answers differ");
     assert_eq!(a.0, StatusCode::ACCEPTED);
     let pa = portal_post(&app, "/forgot-password", KNOWN, &[]).await;

@@ -7,7 +7,14 @@ use reqwest::header::HeaderMap;
 use crate::harness::{Db, PW, TestApp};
 use crate::on_both;
 
-const PAGES: [&str; 6] = ["/", "/login", "/api/v1/plans", "/api/openapi.json", "/no/such/page", "/static/app.css"];
+const PAGES: [&str; 6] = [
+    "/",
+    "/login",
+    "/api/v1/plans",
+    "/api/openapi.json",
+    "/no/such/page",
+    "/static/app.css",
+];
 
 fn check(path: &str, h: &HeaderMap, tls: bool) {
     let get = |k: &str| h.get(k).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
@@ -21,7 +28,10 @@ fn check(path: &str, h: &HeaderMap, tls: bool) {
     ] {
         assert!(csp.contains(part), "{path}: CSP lacks {part}: {csp}");
     }
-    assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"), "{path}: {csp}");
+    assert!(
+        !csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"),
+        "{path}: {csp}"
+    );
     assert_eq!(get("x-content-type-options"), "nosniff", "{path}");
     assert_eq!(get("x-frame-options"), "DENY", "{path}");
     assert!(!get("referrer-policy").is_empty(), "{path}: a referrer policy");
@@ -32,7 +42,10 @@ fn check(path: &str, h: &HeaderMap, tls: bool) {
             .find_map(|p| p.trim().strip_prefix("max-age="))
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);
-        assert!(age >= 15_552_000, "{path}: HSTS of at least 180 days over TLS: {hsts:?}");
+        assert!(
+            age >= 15_552_000,
+            "{path}: HSTS of at least 180 days over TLS: {hsts:?}"
+        );
     } else {
         assert!(hsts.is_empty(), "{path}: no HSTS over plain HTTP: {hsts}");
     }
@@ -67,7 +80,12 @@ on_both!(security_headers_and_cookie_flags, |db: Db| async move {
         app.user(email, PW).await;
         // The browser's cookie by hand: a Secure cookie is not sent over
         // the test's plain connection.
-        let csrf_value = csrf.split(';').next().unwrap().trim_start_matches("tern_csrf=").to_owned();
+        let csrf_value = csrf
+            .split(';')
+            .next()
+            .unwrap()
+            .trim_start_matches("tern_csrf=")
+            .to_owned();
         let res = app
             .client
             .post(format!("{}/login", app.url))
@@ -79,7 +97,10 @@ on_both!(security_headers_and_cookie_flags, |db: Db| async move {
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         check("POST /login", res.headers(), tls);
         let session = cookie(res.headers(), "tern_session").unwrap();
-        assert!(session.contains("HttpOnly") && session.contains("SameSite=Lax"), "{session}");
+        assert!(
+            session.contains("HttpOnly") && session.contains("SameSite=Lax"),
+            "{session}"
+        );
         assert_eq!(session.contains("Secure"), tls, "{session}");
         println!(
             "security: headers: CSP (frame-ancestors 'none'), nosniff, X-Frame-Options, Referrer-Policy on {} answers; HSTS {}; cookie flags checked",

@@ -73,8 +73,13 @@ impl Server {
     async fn wait_sms_code(&self) -> String {
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
-            for e in std::fs::read_dir(self.dir.join("outbox").join("sms")).into_iter().flatten().flatten() {
-                let v: Value = serde_json::from_slice(&std::fs::read(e.path()).unwrap_or_default()).unwrap_or(Value::Null);
+            for e in std::fs::read_dir(self.dir.join("outbox").join("sms"))
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                let v: Value =
+                    serde_json::from_slice(&std::fs::read(e.path()).unwrap_or_default()).unwrap_or(Value::Null);
                 if v["to"] == PHONE {
                     return crate::closure::code_in(v["body"].as_str().unwrap_or_default());
                 }
@@ -89,7 +94,10 @@ impl Server {
 fn app_code(secret: &str, offset: u64) -> String {
     let bytes = totp_rs::Secret::Encoded(secret.to_owned()).to_bytes().unwrap();
     let t = totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes, None, String::new());
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     t.generate(now + offset)
 }
 
@@ -107,7 +115,11 @@ fn standalone(text: &str, needle: &str) -> bool {
 on_both!(server_logs_hold_no_secrets, |db: Db| async move {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().to_path_buf();
-    let pg = if db == Db::Postgres { Some(temp_postgres().await) } else { None };
+    let pg = if db == Db::Postgres {
+        Some(temp_postgres().await)
+    } else {
+        None
+    };
     let port = free_port();
     let mut env: Vec<(String, String)> = vec![
         ("TERN_DATA_DIR".into(), dir.display().to_string()),
@@ -143,7 +155,13 @@ on_both!(server_logs_hold_no_secrets, |db: Db| async move {
     };
     let mut up = false;
     for _ in 0..300 {
-        if srv.client.get(format!("{}/healthz", srv.url)).send().await.is_ok_and(|r| r.status().is_success()) {
+        if srv
+            .client
+            .get(format!("{}/healthz", srv.url))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
             up = true;
             break;
         }
@@ -163,14 +181,22 @@ on_both!(server_logs_hold_no_secrets, |db: Db| async move {
 
     // Sign-up and the verification link.
     let (s, _) = srv
-        .post("/api/v1/accounts", None, json!({ "email": EMAIL, "password": P1, "phone": PHONE, "name": NAME }))
+        .post(
+            "/api/v1/accounts",
+            None,
+            json!({ "email": EMAIL, "password": P1, "phone": PHONE, "name": NAME }),
+        )
         .await;
     assert_eq!(s, StatusCode::ACCEPTED);
     let verify = srv.wait_link("verify-email", &[]).await;
     secrets.push(("verification token", verify.clone()));
-    let (s, _) = srv.post("/api/v1/accounts/verify-email", None, json!({ "token": verify })).await;
+    let (s, _) = srv
+        .post("/api/v1/accounts/verify-email", None, json!({ "token": verify }))
+        .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
-    let (s, b) = srv.post("/api/v1/sessions", None, json!({ "email": EMAIL, "password": P1 })).await;
+    let (s, b) = srv
+        .post("/api/v1/sessions", None, json!({ "email": EMAIL, "password": P1 }))
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     let t1 = b["token"].as_str().unwrap().to_owned();
     secrets.push(("session token", t1.clone()));
@@ -180,30 +206,65 @@ on_both!(server_logs_hold_no_secrets, |db: Db| async move {
     assert_eq!(s, StatusCode::ACCEPTED);
     let code = srv.wait_sms_code().await;
     short.push(("phone code", code.clone()));
-    let (s, _) = srv.post("/api/v1/me/phone/verification/confirm", Some(&t1), json!({ "code": code })).await;
+    let (s, _) = srv
+        .post(
+            "/api/v1/me/phone/verification/confirm",
+            Some(&t1),
+            json!({ "code": code }),
+        )
+        .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
 
     // A voucher issued by the CLI, redeemed.
     let out = dir.join("codes.csv");
     let issued = Command::new(env!("CARGO_BIN_EXE_tern"))
-        .args(["vouchers", "issue", "--value", "20.00", "--currency", "USD", "--count", "1", "--out"])
+        .args([
+            "vouchers",
+            "issue",
+            "--value",
+            "20.00",
+            "--currency",
+            "USD",
+            "--count",
+            "1",
+            "--out",
+        ])
         .arg(&out)
         .envs(srv.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .env("RUST_LOG", "warn")
         .output()
         .unwrap();
     assert!(issued.status.success(), "{}", String::from_utf8_lossy(&issued.stderr));
-    let voucher = std::fs::read_to_string(&out).unwrap().lines().nth(1).unwrap().split(',').next().unwrap().to_owned();
+    let voucher = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap()
+        .to_owned();
     secrets.push(("voucher code", voucher.clone()));
     secrets.push(("voucher code", voucher.replace('-', "")));
-    let (s, b) = srv.post("/api/v1/wallet/redeem", Some(&t1), json!({ "code": voucher })).await;
+    let (s, b) = srv
+        .post("/api/v1/wallet/redeem", Some(&t1), json!({ "code": voucher }))
+        .await;
     assert_eq!(s, StatusCode::OK, "{b}");
 
     // A card top-up through the sandbox checkout page.
-    let (s, t) = srv.post("/api/v1/wallet/top-ups", Some(&t1), json!({ "amount_minor": 2500 })).await;
+    let (s, t) = srv
+        .post("/api/v1/wallet/top-ups", Some(&t1), json!({ "amount_minor": 2500 }))
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{t}");
     let web = browser();
-    let html = web.get(format!("{}/login", srv.url)).send().await.unwrap().text().await.unwrap();
+    let html = web
+        .get(format!("{}/login", srv.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let csrf = csrf_of(&html);
     let res = web
         .post(format!("{}/login", srv.url))
@@ -212,7 +273,13 @@ on_both!(server_logs_hold_no_secrets, |db: Db| async move {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let checkout = t["checkout_url"].as_str().unwrap().rsplit("/sandbox/").next().unwrap().to_owned();
+    let checkout = t["checkout_url"]
+        .as_str()
+        .unwrap()
+        .rsplit("/sandbox/")
+        .next()
+        .unwrap()
+        .to_owned();
     let res = web
         .post(format!("{}/sandbox/{checkout}", srv.url))
         .form(&[("csrf", csrf.as_str()), ("card_number", CARD)])
@@ -227,7 +294,9 @@ on_both!(server_logs_hold_no_secrets, |db: Db| async move {
     }
 
     // Two-factor: enrol, sign in with a code and with recovery codes.
-    let (s, _) = srv.post("/api/v1/sessions/current/reauth", Some(&t1), json!({ "password": P1 })).await;
+    let (s, _) = srv
+        .post("/api/v1/sessions/current/reauth", Some(&t1), json!({ "password": P1 }))
+        .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     let (s, e) = srv.post("/api/v1/me/totp", Some(&t1), json!({})).await;
     assert_eq!(s, StatusCode::CREATED, "{e}");
@@ -235,9 +304,16 @@ on_both!(server_logs_hold_no_secrets, |db: Db| async move {
     secrets.push(("TOTP secret", secret.clone()));
     let first = app_code(&secret, 0);
     short.push(("TOTP code", first.clone()));
-    let (s, c) = srv.post("/api/v1/me/totp/confirm", Some(&t1), json!({ "code": first })).await;
+    let (s, c) = srv
+        .post("/api/v1/me/totp/confirm", Some(&t1), json!({ "code": first }))
+        .await;
     assert_eq!(s, StatusCode::OK, "{c}");
-    let recovery: Vec<String> = c["recovery_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
+    let recovery: Vec<String> = c["recovery_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect();
     for r in &recovery {
         secrets.push(("recovery code", r.clone()));
         secrets.push(("recovery code", r.replace('-', "")));
@@ -245,7 +321,13 @@ on_both!(server_logs_hold_no_secrets, |db: Db| async move {
     let login = |second: Value, password: &'static str| {
         let srv = &srv;
         async move {
-            let (s, b) = srv.post("/api/v1/sessions", None, json!({ "email": EMAIL, "password": password })).await;
+            let (s, b) = srv
+                .post(
+                    "/api/v1/sessions",
+                    None,
+                    json!({ "email": EMAIL, "password": password }),
+                )
+                .await;
             assert_eq!(s, StatusCode::UNAUTHORIZED);
             let challenge = b["error"]["challenge"].as_str().unwrap().to_owned();
             let mut body = second;
@@ -264,11 +346,19 @@ on_both!(server_logs_hold_no_secrets, |db: Db| async move {
     secrets.push(("session token", t2));
 
     // Password reset.
-    let (s, _) = srv.post("/api/v1/password-resets", None, json!({ "email": EMAIL })).await;
+    let (s, _) = srv
+        .post("/api/v1/password-resets", None, json!({ "email": EMAIL }))
+        .await;
     assert_eq!(s, StatusCode::ACCEPTED);
     let reset = srv.wait_link("reset-password", &[]).await;
     secrets.push(("reset token", reset.clone()));
-    let (s, _) = srv.post("/api/v1/password-resets/confirm", None, json!({ "token": reset, "new_password": P2 })).await;
+    let (s, _) = srv
+        .post(
+            "/api/v1/password-resets/confirm",
+            None,
+            json!({ "token": reset, "new_password": P2 }),
+        )
+        .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     let (ch, t3) = login(json!({ "recovery_code": recovery[0] }), P2).await;
     secrets.push(("login challenge", ch));
@@ -279,9 +369,19 @@ on_both!(server_logs_hold_no_secrets, |db: Db| async move {
     assert_eq!(s, StatusCode::ACCEPTED);
     let export = srv.wait_link("exports", &[]).await;
     secrets.push(("export token", export.clone()));
-    let res = srv.client.get(format!("{}/exports/{export}", srv.url)).send().await.unwrap();
+    let res = srv
+        .client
+        .get(format!("{}/exports/{export}", srv.url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    let res = srv.client.get(format!("{}/api/v1/exports/download/{export}", srv.url)).send().await.unwrap();
+    let res = srv
+        .client
+        .get(format!("{}/api/v1/exports/download/{export}", srv.url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
 
     // Closure with a recovery code; its public status page.
@@ -304,7 +404,12 @@ on_both!(server_logs_hold_no_secrets, |db: Db| async move {
         assert!(Instant::now() < deadline, "closure completed: {st}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let res = srv.client.get(format!("{}/closure-status/{status}", srv.url)).send().await.unwrap();
+    let res = srv
+        .client
+        .get(format!("{}/closure-status/{status}", srv.url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
 
     let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();

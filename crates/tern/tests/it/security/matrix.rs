@@ -102,8 +102,10 @@ pub const ROWS: &[Row] = &[
     row("GET", "/api/v1/admin/closures", "", STAFF_CLOSURES_200),
     row("GET", "/api/v1/admin/closures/{id}", "", STAFF_CLOSURES_200),
     row("POST", "/api/v1/admin/closures/{id}/hold", r#"{"reason":""}"#, [401, 403, 403, 422, 403, 422]),
-    row("POST", "/api/v1/admin/closures/{id}/resume", "{}", [401, 403, 403, 409, 403, 409]),
-    row("POST", "/api/v1/admin/closures/{id}/retry", "{}", [401, 403, 403, 409, 403, 409]),
+    // Support resumes the received request (it moves to cooling-off), so
+    // the admin's resume after it finds it moved (409); retry re-queues.
+    row("POST", "/api/v1/admin/closures/{id}/resume", "{}", [401, 403, 403, 200, 403, 409]),
+    row("POST", "/api/v1/admin/closures/{id}/retry", "{}", [401, 403, 403, 200, 403, 200]),
     // wallet and payments
     row("GET", "/api/v1/wallet", "", OWN),
     row("POST", "/api/v1/wallet/redeem", r#"{"code":"not-a-voucher"}"#, signed_in(422)),
@@ -114,7 +116,7 @@ pub const ROWS: &[Row] = &[
     row("GET", "/api/v1/plans", "", public(200)),
     row("GET", "/api/v1/plans/{code}", "", public(200)),
     // orders and eSIMs
-    row("POST", "/api/v1/orders", r#"{"plan_code":"NO-SUCH-PLAN"}"#, signed_in(404)),
+    row("POST", "/api/v1/orders", r#"{"plan_code":"NO-SUCH-PLAN"}"#, signed_in(422)),
     row("GET", "/api/v1/orders", "", OWN),
     row("GET", "/api/v1/orders/{id}", "", OWNER_ONLY),
     row("GET", "/api/v1/esims", "", OWN),

@@ -56,7 +56,11 @@ pub async fn portal_login(app: &crate::harness::TestApp, browser: &reqwest::Clie
     let csrf = csrf_of(&html);
     let res = browser
         .post(format!("{}/login", app.url))
-        .form(&[("csrf", csrf.as_str()), ("email", email), ("password", crate::harness::PW)])
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", email),
+            ("password", crate::harness::PW),
+        ])
         .send()
         .await
         .unwrap();

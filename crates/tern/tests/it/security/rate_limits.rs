@@ -16,7 +16,11 @@ on_both!(repeated_attempts_are_throttled, |db: Db| async move {
     // Sign-in: after 10 wrong passwords even the right one waits.
     for _ in 0..10 {
         let (s, _) = app
-            .post("/api/v1/sessions", None, json!({ "email": email, "password": "wrong password here" }))
+            .post(
+                "/api/v1/sessions",
+                None,
+                json!({ "email": email, "password": "wrong password here" }),
+            )
             .await;
         assert_eq!(s, StatusCode::UNAUTHORIZED);
     }
@@ -33,7 +37,9 @@ on_both!(repeated_attempts_are_throttled, |db: Db| async move {
 
     // Password reset: the answer never changes, but at most 5 links an hour.
     for _ in 0..7 {
-        let (s, _) = app.post("/api/v1/password-resets", None, json!({ "email": email })).await;
+        let (s, _) = app
+            .post("/api/v1/password-resets", None, json!({ "email": email }))
+            .await;
         assert_eq!(s, StatusCode::ACCEPTED);
     }
     app.drain_jobs().await;
@@ -47,12 +53,21 @@ on_both!(repeated_attempts_are_throttled, |db: Db| async move {
 
     // Phone codes: 5 sent an hour; 5 wrong guesses void the code.
     let (s, _) = app
-        .call(Method::PATCH, "/api/v1/me", Some(&token), Some(json!({ "phone": "+447700900456" })))
+        .call(
+            Method::PATCH,
+            "/api/v1/me",
+            Some(&token),
+            Some(json!({ "phone": "+447700900456" })),
+        )
         .await;
     assert_eq!(s, StatusCode::OK);
     for i in 0..6 {
         let (s, _) = app.post("/api/v1/me/phone/verification", Some(&token), json!({})).await;
-        let want = if i < 5 { StatusCode::ACCEPTED } else { StatusCode::TOO_MANY_REQUESTS };
+        let want = if i < 5 {
+            StatusCode::ACCEPTED
+        } else {
+            StatusCode::TOO_MANY_REQUESTS
+        };
         assert_eq!(s, want, "code {i}");
     }
     app.drain_jobs().await;
@@ -60,12 +75,20 @@ on_both!(repeated_attempts_are_throttled, |db: Db| async move {
     let wrong = if code == "000000" { "111111" } else { "000000" };
     for _ in 0..5 {
         let (s, _) = app
-            .post("/api/v1/me/phone/verification/confirm", Some(&token), json!({ "code": wrong }))
+            .post(
+                "/api/v1/me/phone/verification/confirm",
+                Some(&token),
+                json!({ "code": wrong }),
+            )
             .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     }
     let (s, b) = app
-        .post("/api/v1/me/phone/verification/confirm", Some(&token), json!({ "code": code }))
+        .post(
+            "/api/v1/me/phone/verification/confirm",
+            Some(&token),
+            json!({ "code": code }),
+        )
         .await;
     assert_eq!(
         (s, b["error"]["details"][0]["code"].as_str()),
@@ -99,11 +122,17 @@ on_both!(repeated_attempts_are_throttled, |db: Db| async move {
     let good = crate::wallet::vouchers(&app, 1000, 1, false).await.remove(0);
     for _ in 0..10 {
         let (s, _) = app
-            .post("/api/v1/wallet/redeem", Some(&token), json!({ "code": "TERN-AAAA-BBBB-CCCC" }))
+            .post(
+                "/api/v1/wallet/redeem",
+                Some(&token),
+                json!({ "code": "TERN-AAAA-BBBB-CCCC" }),
+            )
             .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     }
-    let (s, _) = app.post("/api/v1/wallet/redeem", Some(&token), json!({ "code": good })).await;
+    let (s, _) = app
+        .post("/api/v1/wallet/redeem", Some(&token), json!({ "code": good }))
+        .await;
     assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
     let (_, w) = app.get("/api/v1/wallet", Some(&token)).await;
     assert_eq!(w["balance"]["amount_minor"], 0);
