@@ -27,6 +27,13 @@ pub enum AppError {
     /// Wrong email or password; deliberately says which neither.
     #[error("invalid email or password")]
     InvalidCredentials,
+    /// The password was right and the account has two-factor on: sign in
+    /// again with `challenge` and a code (HTTP 401 `totp_required`).
+    #[error("second factor required")]
+    TotpRequired { challenge: String, expires_at: String },
+    /// The second factor was wrong or already used (HTTP 401 `totp_invalid`).
+    #[error("second factor invalid")]
+    TotpInvalid,
     /// No valid session or token.
     #[error("not signed in")]
     Unauthenticated,
@@ -84,6 +91,8 @@ impl AppError {
             AppError::Validation(_) => "validation_failed",
             AppError::InvalidCredentials => "invalid_credentials",
             AppError::Unauthenticated => "unauthenticated",
+            AppError::TotpRequired { .. } => "totp_required",
+            AppError::TotpInvalid => "totp_invalid",
             AppError::Forbidden => "forbidden",
             AppError::ReauthRequired => "reauthentication_required",
             AppError::EmailNotVerified => "email_not_verified",

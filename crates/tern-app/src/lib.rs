@@ -26,7 +26,10 @@ pub mod payments;
 pub mod rate_limit;
 pub mod terms;
 pub mod tickets;
+// Two-factor and sealed secrets (security branch).
+pub mod sealing;
 pub mod tokens;
+pub mod totp;
 pub mod usage;
 pub mod wallet;
 

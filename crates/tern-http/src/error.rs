@@ -28,7 +28,10 @@ impl ApiError {
 pub fn status_of(e: &AppError) -> StatusCode {
     match e {
         AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        AppError::InvalidCredentials | AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+        AppError::InvalidCredentials
+        | AppError::Unauthenticated
+        | AppError::TotpRequired { .. }
+        | AppError::TotpInvalid => StatusCode::UNAUTHORIZED,
         AppError::Forbidden
         | AppError::ReauthRequired
         | AppError::EmailNotVerified
@@ -103,6 +106,20 @@ impl IntoResponse for ApiError {
                 "code": self.error.code(),
                 "message": message(self.error.code(), self.locale),
                 "shortfall": { "amount_minor": shortfall_minor, "currency": currency },
+            }});
+            let mut r = (status, Json(body)).into_response();
+            if let Ok(v) = HeaderValue::from_str(self.locale.tag()) {
+                r.headers_mut().insert(header::CONTENT_LANGUAGE, v);
+            }
+            res = r;
+        }
+        if let AppError::TotpRequired { challenge, expires_at } = &self.error {
+            // The second step of signing in: the client repeats with this.
+            let body = json!({ "error": {
+                "code": self.error.code(),
+                "message": message(self.error.code(), self.locale),
+                "challenge": challenge,
+                "challenge_expires_at": expires_at,
             }});
             let mut r = (status, Json(body)).into_response();
             if let Ok(v) = HeaderValue::from_str(self.locale.tag()) {

@@ -43,7 +43,10 @@ pub fn apply(router: Router, state: HttpState) -> Router {
                 .get("x-request-id")
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("-");
-            tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            // The route, not the path: paths carry secrets (export and
+            // closure-status tokens), and query strings are never logged.
+            let route = req.extensions().get::<MatchedPath>().map_or("-", |p| p.as_str());
+            tracing::info_span!("http", method = %req.method(), route = %route, request_id = %id)
         }))
         .layer(SetRequestIdLayer::new(X_REQUEST_ID.clone(), MakeRequestUuid))
 }

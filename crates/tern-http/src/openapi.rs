@@ -9,6 +9,8 @@ use crate::api::{
     accounts, admin_closures, catalogue, closure, esims, exports, me, orders, password_resets, payments, sessions,
     wallet,
 };
+// Two-factor (security branch).
+use crate::api::totp;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -31,6 +33,11 @@ use crate::api::{
         me::end_session,
         me::phone_start,
         me::phone_confirm,
+        // Two-factor (security branch).
+        totp::status,
+        totp::start,
+        totp::confirm,
+        totp::disable,
         exports::request_export,
         exports::get_export,
         exports::download_export,

@@ -16,6 +16,8 @@ pub struct Erased {
     pub idempotency_records: i64,
     pub closure_reason_texts: i64,
     pub device_ids: i64,
+    /// The TOTP secret and recovery codes.
+    pub two_factor: i64,
 }
 
 async fn exec(conn: &mut AnyConnection, sql: &'static str, account_id: &str) -> Result<i64> {
@@ -66,6 +68,7 @@ pub async fn erase_account(conn: &mut AnyConnection, account_id: &str, now: i64)
             account_id,
         )
         .await?,
+        two_factor: crate::totp::delete_all(conn, account_id).await?,
     })
 }
 

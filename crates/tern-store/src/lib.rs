@@ -37,6 +37,8 @@ pub mod terms;
 pub mod tickets;
 pub mod tokens;
 pub mod top_ups;
+// Two-factor (security branch).
+pub mod totp;
 pub mod usage;
 pub mod vouchers;
 pub mod wallet_adjustments;

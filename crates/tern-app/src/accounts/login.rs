@@ -12,11 +12,31 @@ use crate::error::{AppError, AppResult};
 use crate::rate_limit::{self, Limit};
 use crate::tokens;
 
+/// Signing in: email and password; on an account with two-factor on,
+/// the first answer is 401 `totp_required` with a `challenge`, and the
+/// client repeats with that `challenge` and `totp_code` (or
+/// `recovery_code`) in place of email and password. Email, password and a
+/// code together in one request work too.
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 pub struct LoginInput {
+    #[serde(default)]
     pub email: String,
+    #[serde(default)]
     pub password: String,
+    /// From a `totp_required` answer; valid for five minutes.
+    #[serde(default)]
+    pub challenge: Option<String>,
+    /// The six digits the authenticator app shows.
+    #[serde(default)]
+    pub totp_code: Option<String>,
+    /// One of the ten recovery codes, instead of `totp_code`.
+    #[serde(default)]
+    pub recovery_code: Option<String>,
 }
+
+/// One-time token purpose of a sign-in waiting for its second factor.
+pub const LOGIN_CHALLENGE: &str = "login_totp";
+const CHALLENGE_TTL_MS: i64 = 5 * 60 * 1000;
 
 /// A new session: the token is shown once and never stored.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
@@ -51,6 +71,9 @@ fn address_limit(app: &App) -> Limit {
 /// same per-email limit, so neither the answer, its timing nor the
 /// throttling tells whether an account exists.
 pub async fn login(app: &App, input: LoginInput, ip: Option<&str>, user_agent: Option<&str>) -> AppResult<NewSession> {
+    if let Some(challenge) = input.challenge.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        return login_with_challenge(app, challenge, &input, ip, user_agent).await;
+    }
     let now = app.now_ms();
     let normalised = Email::parse(&input.email)
         .map(|e| e.as_str().to_owned())
@@ -76,7 +99,14 @@ pub async fn login(app: &App, input: LoginInput, ip: Option<&str>, user_agent: O
             .await?
             .clone(),
     };
-    let ok = crate::passwords::verify(input.password, stored).await? && account.is_some();
+    let ok = crate::passwords::verify(input.password.clone(), stored).await? && account.is_some();
+    if ok
+        && let Some(a) = account.as_ref()
+        && a.status == "active"
+        && a.email_verified_at.is_some()
+    {
+        second_factor(app, a, &input, None).await?;
+    }
     let mut tx = app.db.begin().await?;
     let Some(account) = account.filter(|_| ok) else {
         rate_limit::hit(&mut tx, &email_key, account_limit(app), now).await?;
@@ -106,6 +136,107 @@ pub async fn login(app: &App, input: LoginInput, ip: Option<&str>, user_agent: O
         return Err(AppError::EmailNotVerified);
     }
     rate_limit::clear(&mut tx, &email_key).await?;
+    open_session(app, tx, account, ip, user_agent).await
+}
+
+/// The second step of signing in: a live challenge and a code.
+async fn login_with_challenge(
+    app: &App,
+    challenge: &str,
+    input: &LoginInput,
+    ip: Option<&str>,
+    user_agent: Option<&str>,
+) -> AppResult<NewSession> {
+    let now = app.now_ms();
+    let hash = tokens::hash(challenge);
+    let account = {
+        let mut conn = app.db.conn().await?;
+        let (account_id, _) = tern_store::tokens::peek(&mut conn, LOGIN_CHALLENGE, &hash, now)
+            .await?
+            .ok_or(AppError::TokenInvalid)?;
+        accounts::by_id(&mut conn, &account_id)
+            .await?
+            .filter(|a| a.status == "active")
+            .ok_or(AppError::TokenInvalid)?
+    };
+    second_factor(app, &account, input, Some(challenge)).await?;
+    let mut tx = app.db.begin().await?;
+    if tern_store::tokens::consume(&mut tx, LOGIN_CHALLENGE, &hash, now)
+        .await?
+        .is_none()
+    {
+        // Used by a concurrent request a moment ago.
+        return Err(AppError::TokenInvalid);
+    }
+    if let Some(email) = account.email.as_deref() {
+        let key = format!("login:email:{}", tokens::keyed_hash(app.secret_key(), email));
+        rate_limit::clear(&mut tx, &key).await?;
+    }
+    open_session(app, tx, account, ip, user_agent).await
+}
+
+/// Refuses unless the account's second factor (when it has one) came with
+/// the request. Without a code the answer is `totp_required` with a
+/// challenge (the one given, or a new one).
+async fn second_factor(
+    app: &App,
+    account: &accounts::AccountRow,
+    input: &LoginInput,
+    challenge: Option<&str>,
+) -> AppResult<()> {
+    use crate::totp::Second;
+    let outcome = crate::totp::verify(
+        app,
+        &account.id,
+        input.totp_code.as_deref(),
+        input.recovery_code.as_deref(),
+        "login",
+    )
+    .await?;
+    match outcome {
+        Second::NotEnabled | Second::Accepted => Ok(()),
+        Second::Wrong => Err(AppError::TotpInvalid),
+        Second::Missing => {
+            let now = app.now_ms();
+            let challenge = match challenge {
+                Some(c) => c.to_owned(),
+                None => {
+                    let c = tokens::new_token();
+                    let mut tx = app.db.begin().await?;
+                    tern_store::tokens::insert(
+                        &mut tx,
+                        &tern_store::tokens::NewToken {
+                            id: &tokens::new_id(),
+                            account_id: &account.id,
+                            purpose: LOGIN_CHALLENGE,
+                            token_hash: &tokens::hash(&c),
+                            target: None,
+                            now,
+                            expires_at: now + CHALLENGE_TTL_MS,
+                        },
+                    )
+                    .await?;
+                    tx.commit().await.map_err(tern_store::StoreError::from)?;
+                    c
+                }
+            };
+            Err(AppError::TotpRequired {
+                challenge,
+                expires_at: rfc3339(now + CHALLENGE_TTL_MS),
+            })
+        }
+    }
+}
+
+/// Opens a session for `account` in `tx` and commits.
+async fn open_session(
+    app: &App,
+    mut tx: tern_store::Tx,
+    account: accounts::AccountRow,
+    ip: Option<&str>,
+    user_agent: Option<&str>,
+) -> AppResult<NewSession> {
+    let now = app.now_ms();
     let token = tokens::new_token();
     let id = tokens::new_id();
     let expires_at = now + ms(app.settings.auth.session_ttl);

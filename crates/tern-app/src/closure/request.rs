@@ -35,6 +35,12 @@ pub struct ClosureInput {
     /// Prepare a copy of my data first and mail me the link.
     #[serde(default)]
     pub export: bool,
+    /// When two-factor is on: the six digits the app shows…
+    #[serde(default)]
+    pub totp_code: Option<String>,
+    /// …or one of the recovery codes.
+    #[serde(default)]
+    pub recovery_code: Option<String>,
 }
 
 fn validate(input: &ClosureInput) -> AppResult<(Option<ClosureReason>, Option<String>)> {
@@ -238,7 +244,9 @@ pub(crate) async fn notify_with(
 }
 
 /// `POST /api/v1/me/closure`: checks the phrase, the reason and the
-/// password (5 wrong ones per 15 minutes, then 429), then opens the
+/// password (5 wrong ones per 15 minutes, then 429) and, when two-factor
+/// is on, a code (422 `totp_required` / `totp_invalid` on `totp_code`),
+/// then opens the
 /// request — or returns the one already open.
 pub async fn request(app: &App, who: &Principal, input: ClosureInput, key: Option<&str>) -> AppResult<ClosureView> {
     let (reason, reason_text) = validate(&input)?;
@@ -262,6 +270,20 @@ pub async fn request(app: &App, who: &Principal, input: ClosureInput, key: Optio
         window: app.settings.closure.password_window,
     };
     crate::accounts::check_password_limited(app, who, &input.password, "closure", limit).await?;
+    // With two-factor on, the re-authentication asks for a code too.
+    match crate::totp::verify(
+        app,
+        &who.account_id,
+        input.totp_code.as_deref(),
+        input.recovery_code.as_deref(),
+        "closure",
+    )
+    .await?
+    {
+        crate::totp::Second::NotEnabled | crate::totp::Second::Accepted => {}
+        crate::totp::Second::Missing => return Err(AppError::field("totp_code", "totp_required")),
+        crate::totp::Second::Wrong => return Err(AppError::field("totp_code", "totp_invalid")),
+    }
     let mut tx = app.db.begin().await?;
     let (row, _new) = open(
         app,

@@ -9,7 +9,7 @@ use tern_app::AppError;
 use tern_app::esims::{self, DownloadProgress, EsimDetail, EsimSummary};
 
 use crate::error::ApiError;
-use crate::extract::{ApiJson, Auth, Credentials};
+use crate::extract::{Auth, Credentials};
 use crate::state::HttpState;
 
 /// Your eSIMs.
@@ -78,20 +78,30 @@ pub async fn simulate_install(
 pub async fn download_progress(
     State(s): State<HttpState>,
     headers: HeaderMap,
-    ApiJson(n): ApiJson<DownloadProgress>,
-) -> Result<impl IntoResponse, ApiError> {
+    body: axum::body::Bytes,
+) -> Result<impl IntoResponse, axum::response::Response> {
     let locale = tern_domain::Locale::En;
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
+    // The secret first: a caller without it learns nothing, not even
+    // whether its body would parse.
     if !bool::from(given.as_bytes().ct_eq(s.app.callback_secret().as_bytes())) {
-        return Err(ApiError::new(AppError::Unauthenticated, locale));
+        return Err(ApiError::new(AppError::Unauthenticated, locale).into_response());
     }
+    let n: DownloadProgress = serde_json::from_slice(&body).map_err(|_| {
+        crate::error::error_response(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            locale,
+            None,
+        )
+    })?;
     esims::download_progress(&s.app, n)
         .await
-        .map_err(|e| ApiError::new(e, locale))?;
+        .map_err(|e| ApiError::new(e, locale).into_response())?;
     Ok(Json(
         serde_json::json!({ "header": { "functionExecutionStatus": { "status": "Executed-Success" } } }),
     ))

@@ -21,6 +21,8 @@ pub(crate) mod password_resets;
 pub(crate) mod payments;
 pub(crate) mod sessions;
 pub(crate) mod tickets;
+// Two-factor (security branch).
+pub(crate) mod totp;
 pub(crate) mod usage;
 pub(crate) mod wallet;
 
@@ -42,6 +44,9 @@ pub fn routes() -> Router<HttpState> {
         .route("/me/sessions/{id}", delete(me::end_session))
         .route("/me/phone/verification", post(me::phone_start))
         .route("/me/phone/verification/confirm", post(me::phone_confirm))
+        // Two-factor (security branch).
+        .route("/me/totp", get(totp::status).post(totp::start).delete(totp::disable))
+        .route("/me/totp/confirm", post(totp::confirm))
         .route("/me/exports", post(exports::request_export))
         .route("/me/exports/{id}", get(exports::get_export))
         .route("/exports/download/{token}", get(exports::download_export))

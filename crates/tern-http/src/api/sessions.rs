@@ -9,9 +9,15 @@ use crate::error::ApiError;
 use crate::extract::{ApiJson, Auth, Client, Lang};
 use crate::state::HttpState;
 
-/// Sign in with email and password; returns a bearer token.
+/// Sign in with email and password; returns a bearer token. With
+/// two-factor on, a correct password answers 401 `totp_required` with
+/// `error.challenge` (valid five minutes): repeat with `challenge` and
+/// `totp_code` (or `recovery_code`) instead of email and password. A wrong
+/// password always answers the same 401 `invalid_credentials`.
 #[utoipa::path(post, path = "/api/v1/sessions", tag = "sessions", request_body = LoginInput,
-    responses((status = 201, body = NewSession), (status = 401, description = "invalid_credentials"),
+    responses((status = 201, body = NewSession),
+              (status = 400, description = "token_invalid: the challenge expired or was used"),
+              (status = 401, description = "invalid_credentials / totp_required (with `error.challenge`, `error.challenge_expires_at`) / totp_invalid"),
               (status = 403, description = "email_not_verified"), (status = 429, description = "rate_limited")))]
 pub async fn create_session(
     State(s): State<HttpState>,

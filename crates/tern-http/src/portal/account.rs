@@ -38,11 +38,17 @@ async fn page(ctx: &Ctx, status: StatusCode, notice: Option<String>, errors: Val
         };
     let sessions = accounts::list_sessions(app, who).await.unwrap_or_default();
     let export = tern_app::exports::latest(app, who).await.ok().flatten();
+    let totp = tern_app::totp::status(app, who).await.ok();
     ctx.render_status(
         status,
         "account.html",
-        json!({ "me": me, "sessions": sessions, "export": export, "notice": notice, "errors": errors }),
+        json!({ "me": me, "sessions": sessions, "export": export, "totp": totp, "notice": notice, "errors": errors }),
     )
+}
+
+/// The account page with one form's errors (for forms handled elsewhere).
+pub(crate) async fn page_with_errors(ctx: &Ctx, status: StatusCode, errors: Value) -> Response {
+    page(ctx, status, None, errors).await
 }
 
 pub async fn show(State(s): State<HttpState>, headers: HeaderMap, Query(q): Query<Notice>) -> Response {

@@ -206,6 +206,9 @@ pub async fn show(State(s): State<HttpState>, headers: HeaderMap, Path(id): Path
 
 #[derive(Debug, serde::Deserialize)]
 pub struct ActionForm {
+    // A form without the field is refused like a wrong token (403), not
+    // as a malformed body.
+    #[serde(default)]
     csrf: String,
     #[serde(default)]
     reason: String,

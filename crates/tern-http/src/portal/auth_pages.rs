@@ -119,6 +119,7 @@ pub async fn login_submit(
     let input = LoginInput {
         email: f.email.clone(),
         password: f.password,
+        ..LoginInput::default()
     };
     match accounts::login(
         &ctx.state.app,
@@ -138,6 +139,9 @@ pub async fn login_submit(
                 .max_age(cookie_age(ms(settings.auth.session_ttl)))
                 .build();
             (ctx.jar.add(cookie), Redirect::to(&safe_next(&f.next))).into_response()
+        }
+        Err(tern_app::AppError::TotpRequired { challenge, .. }) => {
+            super::two_factor::second_step(&ctx, StatusCode::OK, &challenge, &f.next, json!({}))
         }
         Err(e) => {
             let status = crate::error::status_of(&e);

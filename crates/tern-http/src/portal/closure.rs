@@ -117,6 +117,10 @@ pub struct CloseForm {
     #[serde(skip_serializing)]
     password: String,
     confirmation: String,
+    /// A code from the authenticator app or a recovery code, when
+    /// two-factor is on (never shown back).
+    #[serde(skip_serializing)]
+    totp_code: String,
 }
 
 async fn close_page(ctx: &Ctx, status: StatusCode, form: &CloseForm, errors: Value) -> Response {
@@ -146,6 +150,7 @@ async fn close_page(ctx: &Ctx, status: StatusCode, form: &CloseForm, errors: Val
             "phrase": confirmation_phrase(ctx.locale),
             "cooling_off": !ctx.state.app.settings.closure.cooling_off.is_zero(),
             "close_form": form, "key": key, "errors": errors,
+            "totp_enabled": tern_app::totp::is_enabled(&ctx.state.app, &who.account_id).await.unwrap_or(false),
         }),
     )
 }
@@ -193,6 +198,9 @@ pub async fn submit(State(s): State<HttpState>, headers: HeaderMap, Form(f): For
             reason_code: some(&f.reason_code),
             reason_text: some(&f.reason_text),
             export: !f.export.is_empty(),
+            // Six digits are an app code; anything else a recovery code.
+            totp_code: some(&f.totp_code).filter(|c| is_app_code(c)),
+            recovery_code: some(&f.totp_code).filter(|c| !is_app_code(c)),
         };
         let key = (!f.key.is_empty()).then_some(f.key.as_str());
         closure::request(&ctx.state.app, &who, input, key).await
@@ -209,6 +217,13 @@ pub async fn submit(State(s): State<HttpState>, headers: HeaderMap, Form(f): For
             close_page(&ctx, status_of(&e), &f, errors).await
         }
     }
+}
+
+/// Whether what was typed in the one code field looks like an app's six
+/// digits (spaces allowed) rather than a recovery code.
+pub(crate) fn is_app_code(c: &str) -> bool {
+    let digits: String = c.chars().filter(|c| !c.is_whitespace()).collect();
+    digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
 #[derive(Debug, Default, serde::Deserialize)]

@@ -24,6 +24,7 @@ const ERASED: [&str; 9] = [
     "idempotency_records",
     "device_ids",
     "closure_reason_texts",
+    "two_factor",
     "message_files",
     "ticket_messages",
 ];

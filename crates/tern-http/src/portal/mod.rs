@@ -29,6 +29,8 @@ mod staff_access;
 mod support;
 pub mod templates;
 mod terms;
+// Two-factor (security branch).
+mod two_factor;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -108,6 +110,11 @@ pub fn routes() -> Router<HttpState> {
         .route("/admin/tickets", get(admin_tickets::list))
         .route("/admin/tickets/{id}", get(admin_tickets::show))
         .route("/admin/tickets/{id}/{action}", post(admin_tickets::act))
+        // Two-factor (security branch).
+        .route("/login/totp", post(two_factor::login_step))
+        .route("/account/totp/start", post(two_factor::start))
+        .route("/account/totp/confirm", post(two_factor::confirm))
+        .route("/account/totp/disable", post(two_factor::disable))
         .route("/lang", get(assets::switch_language))
         .route("/manifest.webmanifest", get(assets::manifest))
         .route("/static/{file}", get(assets::static_file))

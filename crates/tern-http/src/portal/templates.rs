@@ -45,6 +45,10 @@ static PAGES: &[(&str, &str)] = pages!(
     "support_ticket.html",
     "admin_tickets.html",
     "admin_ticket.html",
+    // Two-factor (security branch).
+    "login_totp.html",
+    "totp_enrol.html",
+    "totp_codes.html",
 );
 
 /// Looks `key` up in the language of the page being rendered (`locale`).
@@ -188,7 +192,10 @@ mod tests {
                     .unwrap_or_else(|e| panic!("{name}: {e:#}"));
                 assert!(html.contains(&format!("<html lang=\"{locale}\">")), "{name}");
                 assert!(
-                    !html.contains("nav.") && !html.contains("field.") && !html.contains("closure."),
+                    !html.contains("nav.")
+                        && !html.contains("field.")
+                        && !html.contains("closure.")
+                        && !html.contains("security."),
                     "{name} shows a raw key"
                 );
             }

@@ -32,3 +32,6 @@ mod terms;
 mod tickets;
 mod usage;
 mod wallet;
+// Security suite and two-factor (security branch).
+mod security;
+mod totp;
