@@ -71,7 +71,9 @@ pub async fn settle(db: &Db, limit: Duration) -> anyhow::Result<Duration> {
             return Ok(started.elapsed());
         }
         if started.elapsed() > limit {
-            anyhow::bail!("not settled after {limit:?}: {jobs} jobs open, {orders} orders provisioning, {closures} closures open");
+            anyhow::bail!(
+                "not settled after {limit:?}: {jobs} jobs open, {orders} orders provisioning, {closures} closures open"
+            );
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
@@ -84,16 +86,22 @@ pub async fn settle(db: &Db, limit: Duration) -> anyhow::Result<Duration> {
 /// `closers` asked for closure; `buyers` may have ordered (and may also be
 /// among the closers). Every traveller's cash must equal what they paid in
 /// minus completed orders (or, once closed, have been refunded exactly that).
-pub async fn invariants(db: &Db, tally: &mut Tally, travellers: &[Traveller], closers: &[String]) -> anyhow::Result<()> {
+pub async fn invariants(
+    db: &Db,
+    tally: &mut Tally,
+    travellers: &[Traveller],
+    closers: &[String],
+) -> anyhow::Result<()> {
     let mut conn = db.conn().await?;
 
     // Orders: final, and each failed one reversed exactly once.
-    let states: Vec<(String, i64)> = sqlx::query("SELECT state, COUNT(*) AS n FROM orders GROUP BY state ORDER BY state")
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|r| (r.get("state"), r.get("n")))
-        .collect();
+    let states: Vec<(String, i64)> =
+        sqlx::query("SELECT state, COUNT(*) AS n FROM orders GROUP BY state ORDER BY state")
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|r| (r.get("state"), r.get("n")))
+            .collect();
     let count = |s: &str| states.iter().find(|(k, _)| k == s).map_or(0, |(_, n)| *n);
     let (completed, failed) = (count("completed"), count("failed"));
     let others: i64 = states
@@ -146,7 +154,11 @@ pub async fn invariants(db: &Db, tally: &mut Tally, travellers: &[Traveller], cl
     )
     .fetch_one(&mut *conn)
     .await?;
-    tally.check("no duplicated ledger transaction (kind, reference)", dup == 0, format!("{dup} duplicated"));
+    tally.check(
+        "no duplicated ledger transaction (kind, reference)",
+        dup == 0,
+        format!("{dup} duplicated"),
+    );
 
     // Wallets: cash = paid in − completed orders; closed ones refunded that.
     let spent: HashMap<String, i64> = sqlx::query(
@@ -212,13 +224,22 @@ pub async fn invariants(db: &Db, tally: &mut Tally, travellers: &[Traveller], cl
     tally.check(
         "wallets = paid in − completed orders",
         wrong_wallet.is_empty(),
-        format!("{} of {open_wallets} wrong {:?}", wrong_wallet.len(), first(&wrong_wallet)),
+        format!(
+            "{} of {open_wallets} wrong {:?}",
+            wrong_wallet.len(),
+            first(&wrong_wallet)
+        ),
     );
     tally.figure("double refunds (closures settled twice)", double_settled);
     tally.check(
         "each closure settled exactly once, refund = cash left",
         wrong_refund.is_empty(),
-        format!("{} of {} wrong {:?}", wrong_refund.len(), closers.len(), first(&wrong_refund)),
+        format!(
+            "{} of {} wrong {:?}",
+            wrong_refund.len(),
+            closers.len(),
+            first(&wrong_refund)
+        ),
     );
     tally.check(
         "refunds sum to the cash balances",
@@ -230,11 +251,10 @@ pub async fn invariants(db: &Db, tally: &mut Tally, travellers: &[Traveller], cl
     // Closures: all completed, every step once.
     if !closers.is_empty() {
         let ids: Vec<String> = closers.to_vec();
-        let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(
-            "SELECT account_id, state, last_error FROM closure_requests",
-        )
-        .fetch_all(&mut *conn)
-        .await?;
+        let rows: Vec<(String, String, Option<String>)> =
+            sqlx::query_as("SELECT account_id, state, last_error FROM closure_requests")
+                .fetch_all(&mut *conn)
+                .await?;
         let by: HashMap<&str, Vec<(&str, Option<&str>)>> = rows.iter().fold(HashMap::new(), |mut m, (a, s, e)| {
             m.entry(a.as_str()).or_default().push((s.as_str(), e.as_deref()));
             m
@@ -252,7 +272,12 @@ pub async fn invariants(db: &Db, tally: &mut Tally, travellers: &[Traveller], cl
         tally.check(
             "every closure completed, one request per account",
             not_done.is_empty(),
-            format!("{} of {} not ({requests} requests) {:?}", not_done.len(), ids.len(), first(&not_done)),
+            format!(
+                "{} of {} not ({requests} requests) {:?}",
+                not_done.len(),
+                ids.len(),
+                first(&not_done)
+            ),
         );
         let steps: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM closure_steps")
             .fetch_one(&mut *conn)
@@ -271,7 +296,11 @@ pub async fn invariants(db: &Db, tally: &mut Tally, travellers: &[Traveller], cl
         )
         .fetch_one(&mut *conn)
         .await?;
-        tally.check("closed accounts erased", left == 0, format!("{left} still with an email"));
+        tally.check(
+            "closed accounts erased",
+            left == 0,
+            format!("{left} still with an email"),
+        );
     }
 
     // Jobs: none left, none dead.
@@ -294,7 +323,11 @@ pub async fn invariants(db: &Db, tally: &mut Tally, travellers: &[Traveller], cl
     tally.check(
         "ledger balanced",
         unbalanced.is_empty() && drifted.is_empty(),
-        format!("{} unbalanced transactions, {} drifted balances", unbalanced.len(), drifted.len()),
+        format!(
+            "{} unbalanced transactions, {} drifted balances",
+            unbalanced.len(),
+            drifted.len()
+        ),
     );
     drop(conn);
     let report = tern_app::audit::verify(db, |_| {})

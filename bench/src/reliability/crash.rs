@@ -21,6 +21,12 @@ pub struct Params {
     pub limit: Duration,
 }
 
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
 pub async fn run(tern: &std::path::Path, database_url: &str, p: &Params, tally: &mut Tally) -> anyhow::Result<()> {
     let started = Instant::now();
     let stack = Stack::new(
@@ -55,7 +61,7 @@ pub async fn run(tern: &std::path::Path, database_url: &str, p: &Params, tally: 
     );
 
     let mut rng = Rng::new(p.seed);
-    let (mut busy_kills, mut asked_closures, mut asked_orders) = (0, 0, 0);
+    let (mut busy_kills, mut asked_closures, mut asked_orders, mut mid_job) = (0, 0, 0, 0);
     let mut refused = vec![];
     let mut moments = vec![];
     for k in 0..p.kills {
@@ -89,17 +95,29 @@ pub async fn run(tern: &std::path::Path, database_url: &str, p: &Params, tally: 
                 Err(e) => refused.push(format!("{e:#}")),
             }
         }
+        let spawned_ms = now_ms();
         let mut worker = stack.start_worker("worker")?;
         let wait = Duration::from_millis(150 + rng.below(1350));
         tokio::time::sleep(wait).await;
         let (jobs, orders, closures) = checks::pending(&app.db).await?;
+        // Jobs this worker claimed (lease 2 s from its claim) and holds now.
+        let mut conn = app.db.conn().await?;
+        let running: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE state = 'running' AND locked_until > $1")
+                .bind(spawned_ms + 2000)
+                .fetch_one(&mut *conn)
+                .await?;
+        drop(conn);
         worker.kill9();
+        if running > 0 {
+            mid_job += 1;
+        }
         moments.push(wait.as_millis() as u64);
         if jobs > 0 {
             busy_kills += 1;
         }
         println!(
-            "kill {:>3} after {:>5.0?}: {jobs:>3} jobs open, {orders:>3} orders provisioning, {closures:>3} closures open",
+            "kill {:>3} after {:>5.0?}: {running} jobs running in it, {jobs:>3} open, {orders:>3} orders provisioning, {closures:>3} closures open",
             k + 1,
             wait
         );
@@ -111,23 +129,35 @@ pub async fn run(tern: &std::path::Path, database_url: &str, p: &Params, tally: 
     let kills = moments.len();
     let _worker = stack.start_worker("worker")?;
     let t = Instant::now();
-    let settled = checks::settle(&app.db, p.limit.saturating_sub(started.elapsed()).max(Duration::from_secs(60))).await;
+    let settled = checks::settle(
+        &app.db,
+        p.limit.saturating_sub(started.elapsed()).max(Duration::from_secs(60)),
+    )
+    .await;
     println!("after the last restart the worker finished in {:.1?}", t.elapsed());
 
     tally.figure("kill -9 of tern worker", kills);
     tally.figure("kills while jobs were open", busy_kills);
-    tally.figure("kill moments after start (ms, min/max)", format!(
-        "{} / {}",
-        moments.iter().min().unwrap_or(&0),
-        moments.iter().max().unwrap_or(&0)
-    ));
+    tally.figure("kills with a job running in the killed worker", mid_job);
+    tally.figure(
+        "kill moments after start (ms, min/max)",
+        format!(
+            "{} / {}",
+            moments.iter().min().unwrap_or(&0),
+            moments.iter().max().unwrap_or(&0)
+        ),
+    );
     tally.figure("closures / orders asked", format!("{asked_closures} / {asked_orders}"));
     tally.check(
         "every request accepted while workers died",
         refused.is_empty(),
         format!("{} refused {:?}", refused.len(), &refused[..refused.len().min(2)]),
     );
-    tally.check("all work finished after the last restart", settled.is_ok(), format!("{settled:?}"));
+    tally.check(
+        "all work finished after the last restart",
+        settled.is_ok(),
+        format!("{settled:?}"),
+    );
     tally.check(
         "kills hit work in progress",
         busy_kills * 10 >= kills * 8,
@@ -135,7 +165,9 @@ pub async fn run(tern: &std::path::Path, database_url: &str, p: &Params, tally: 
     );
     let (jobs, orders, closures) = checks::pending(&app.db).await?;
     let mut conn = app.db.conn().await?;
-    let order_rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM orders").fetch_one(&mut *conn).await?;
+    let order_rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM orders")
+        .fetch_one(&mut *conn)
+        .await?;
     drop(conn);
     tally.check(
         "no duplicate order",

@@ -68,7 +68,10 @@ fn common_env() -> Vec<(&'static str, &'static str)> {
 /// PostgreSQL stopped (fast shutdown) for `down`, then started, while four
 /// clients read plans and wallets and place orders. Tern is not restarted.
 pub async fn postgres(tern: &std::path::Path, pg: &Postgres, down: Duration, tally: &mut Tally) -> anyhow::Result<()> {
-    println!("\n== outage: PostgreSQL ({}) down for {down:?} under load", pg.describe());
+    println!(
+        "\n== outage: PostgreSQL ({}) down for {down:?} under load",
+        pg.describe()
+    );
     let mut env = common_env();
     env.extend([("TERN_JOBS__RETRY_BASE", "500ms"), ("TERN_JOBS__MAX_ATTEMPTS", "30")]);
     let stack = Stack::new(tern, pg.url(), &env)?;
@@ -107,14 +110,44 @@ pub async fn postgres(tern: &std::path::Path, pg: &Postgres, down: Duration, tal
                 let token = &tokens[t];
                 let started = Instant::now();
                 let answer = match rng.below(4) {
-                    0 => world::call(&client, reqwest::Method::GET, &format!("{url}/api/v1/plans?country=JP"), None, None, &[]).await,
-                    1 | 2 => world::call(&client, reqwest::Method::GET, &format!("{url}/api/v1/wallet"), Some(token), None, &[]).await,
+                    0 => {
+                        world::call(
+                            &client,
+                            reqwest::Method::GET,
+                            &format!("{url}/api/v1/plans?country=JP"),
+                            None,
+                            None,
+                            &[],
+                        )
+                        .await
+                    }
+                    1 | 2 => {
+                        world::call(
+                            &client,
+                            reqwest::Method::GET,
+                            &format!("{url}/api/v1/wallet"),
+                            Some(token),
+                            None,
+                            &[],
+                        )
+                        .await
+                    }
                     // At most 5 orders per traveller (50.00 covers 11).
                     _ if ordered.load(Ordering::SeqCst) < tokens.len() * 5 => {
                         ordered.fetch_add(1, Ordering::SeqCst);
                         world::order(&client, &url, token, "JP-1GB-7D", &format!("pg-{w}-{n}")).await
                     }
-                    _ => world::call(&client, reqwest::Method::GET, &format!("{url}/api/v1/orders"), Some(token), None, &[]).await,
+                    _ => {
+                        world::call(
+                            &client,
+                            reqwest::Method::GET,
+                            &format!("{url}/api/v1/orders"),
+                            Some(token),
+                            None,
+                            &[],
+                        )
+                        .await
+                    }
                 };
                 let took = started.elapsed();
                 let i = *phase.lock().unwrap_or_else(|e| e.into_inner());
@@ -137,7 +170,10 @@ pub async fn postgres(tern: &std::path::Path, pg: &Postgres, down: Duration, tal
     pg.start_again()?;
     let back = Instant::now();
     pg.wait_ready(Duration::from_secs(60))?;
-    println!("started PostgreSQL again; it accepted connections after {:.1?}", back.elapsed());
+    println!(
+        "started PostgreSQL again; it accepted connections after {:.1?}",
+        back.elapsed()
+    );
     let mut recovered = None;
     while back.elapsed() < Duration::from_secs(60) {
         if let Ok(a) = world::call(&client, reqwest::Method::GET, &format!("{url}/readyz"), None, None, &[]).await
@@ -177,22 +213,42 @@ pub async fn postgres(tern: &std::path::Path, pg: &Postgres, down: Duration, tal
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let settled = checks::settle(&app.db, Duration::from_secs(180)).await;
 
-    let errors_500: usize = during.by_status.range(500..).filter(|(k, _)| **k != 503).map(|(_, v)| v).sum();
-    let failed_down: usize = during.by_status.iter().filter(|(k, _)| **k >= 400).map(|(_, v)| v).sum();
+    let errors_500: usize = during
+        .by_status
+        .range(500..)
+        .filter(|(k, _)| **k != 503)
+        .map(|(_, v)| v)
+        .sum();
+    let failed_down: usize = during
+        .by_status
+        .iter()
+        .filter(|(k, _)| **k >= 400)
+        .map(|(_, v)| v)
+        .sum();
     tally.figure("PostgreSQL down for", format!("{down:?}"));
-    tally.figure("requests before / while down / after", format!("{} / {} / {}", before.total(), during.total(), after.total()));
+    tally.figure(
+        "requests before / while down / after",
+        format!("{} / {} / {}", before.total(), during.total(), after.total()),
+    );
     tally.figure("answers while down", format!("{:?}", during.by_status));
     tally.check(
         "while down: failures are 503 with Tern's JSON error, never 500",
         errors_500 == 0 && during.clean_503 == failed_down && during.clean_503 > 0 && during.transport_errors == 0,
-        format!("{} clean 503 of {failed_down} failures, {errors_500} other 5xx, {} transport errors", during.clean_503, during.transport_errors),
+        format!(
+            "{} clean 503 of {failed_down} failures, {errors_500} other 5xx, {} transport errors",
+            during.clean_503, during.transport_errors
+        ),
     );
     tally.check(
         "while down: no request hangs",
         during.slowest < timeout,
         format!("slowest {:.1?} (client timeout {timeout:?})", during.slowest),
     );
-    tally.check("readyz says 503 while down", ready_down == 503, format!("readyz answered {ready_down}"));
+    tally.check(
+        "readyz says 503 while down",
+        ready_down == 503,
+        format!("readyz answered {ready_down}"),
+    );
     tally.check(
         "recovers by itself (same process)",
         recovered.is_some() && api.exited().is_none() && api.pid() == pid,
@@ -204,8 +260,16 @@ pub async fn postgres(tern: &std::path::Path, pg: &Postgres, down: Duration, tal
         after_failures == 0 && after.transport_errors == 0 && after.total() > 0,
         after.show(),
     );
-    tally.check("after recovery: orders succeed", fresh == 5, format!("{fresh} of 5 new orders placed"));
-    tally.check("orders settle after the outage", settled.is_ok(), format!("{settled:?}"));
+    tally.check(
+        "after recovery: orders succeed",
+        fresh == 5,
+        format!("{fresh} of 5 new orders placed"),
+    );
+    tally.check(
+        "orders settle after the outage",
+        settled.is_ok(),
+        format!("{settled:?}"),
+    );
     checks::invariants(&app.db, tally, &buyers, &[]).await?;
     app.db.close().await;
     drop(api);
@@ -341,9 +405,16 @@ pub async fn smtp(tern: &std::path::Path, database_url: &str, down: Duration, ta
         .map(|e| format!("{e}: {}", mails.get(e.as_str()).copied().unwrap_or(0)))
         .collect();
     tally.figure("SMTP down for", format!("{down:?}"));
-    tally.figure("sign-ups while down / queued / retried jobs", format!("20 / {queued} / {retried}"));
+    tally.figure(
+        "sign-ups while down / queued / retried jobs",
+        format!("20 / {queued} / {retried}"),
+    );
     tally.figure("queue empty after SMTP returned", format!("{delivered_after:.1?}"));
-    tally.check("sign-ups accepted while SMTP is down", accepted == 20, format!("{accepted} of 20"));
+    tally.check(
+        "sign-ups accepted while SMTP is down",
+        accepted == 20,
+        format!("{accepted} of 20"),
+    );
     tally.check(
         "mail queued while down, retried, nothing delivered",
         queued == 20 && retried > 0 && early.keys().all(|k| k.starts_with("before")),
@@ -352,7 +423,12 @@ pub async fn smtp(tern: &std::path::Path, database_url: &str, down: Duration, ta
     tally.check(
         "every mail delivered exactly once after SMTP returned",
         wrong.is_empty(),
-        format!("{} of {} wrong {:?}", wrong.len(), emails.len(), &wrong[..wrong.len().min(3)]),
+        format!(
+            "{} of {} wrong {:?}",
+            wrong.len(),
+            emails.len(),
+            &wrong[..wrong.len().min(3)]
+        ),
     );
     tally.check("queue drained", settled.is_ok(), format!("{settled:?}"));
     checks::invariants(&app.db, tally, &[], &[]).await?;
@@ -370,11 +446,21 @@ fn scale_mails(dir: &std::path::Path) -> anyhow::Result<std::collections::HashMa
 }
 
 /// The SM-DP+ emulator down for `down` while 20 orders come in.
-pub async fn smdp(tern: &std::path::Path, database_url: &str, down: Duration, attempts: u32, tally: &mut Tally) -> anyhow::Result<()> {
+pub async fn smdp(
+    tern: &std::path::Path,
+    database_url: &str,
+    down: Duration,
+    attempts: u32,
+    tally: &mut Tally,
+) -> anyhow::Result<()> {
     println!("\n== outage: SM-DP+ down for {down:?} during orders (provisioning gets {attempts} attempts)");
     let attempts_s = attempts.to_string();
     let mut env = common_env();
-    env.extend([("TERN_JOBS__RETRY_BASE", "1s"), ("TERN_JOBS__MAX_ATTEMPTS", attempts_s.as_str()), ("TERN_SMDP__TIMEOUT", "5s")]);
+    env.extend([
+        ("TERN_JOBS__RETRY_BASE", "1s"),
+        ("TERN_JOBS__MAX_ATTEMPTS", attempts_s.as_str()),
+        ("TERN_SMDP__TIMEOUT", "5s"),
+    ]);
     let stack = Stack::new(tern, database_url, &env)?;
     let client = world::client(Duration::from_secs(30))?;
     let mut sim = stack.start_smdp(1000)?;
@@ -429,16 +515,33 @@ pub async fn smdp(tern: &std::path::Path, database_url: &str, down: Duration, at
         .await?;
     drop(conn);
     tally.figure("SM-DP+ down for", format!("{down:?}"));
-    tally.figure("orders while down: waited / failed during outage", format!("{waiting} / {failed_down}"));
-    tally.figure("orders at the end: completed / failed (money returned)", format!("{completed} / {failed}"));
-    tally.figure("every order final after SM-DP+ returned", format!("{:.1?}", back.elapsed()));
-    tally.check("orders accepted while the SM-DP+ is down", accepted == 20, format!("{accepted} of 20"));
+    tally.figure(
+        "orders while down: waited / failed during outage",
+        format!("{waiting} / {failed_down}"),
+    );
+    tally.figure(
+        "orders at the end: completed / failed (money returned)",
+        format!("{completed} / {failed}"),
+    );
+    tally.figure(
+        "every order final after SM-DP+ returned",
+        format!("{:.1?}", back.elapsed()),
+    );
+    tally.check(
+        "orders accepted while the SM-DP+ is down",
+        accepted == 20,
+        format!("{accepted} of 20"),
+    );
     tally.check(
         "while down: orders wait (or fail with the money back), none complete",
         waiting + failed_down == 20,
         format!("{waiting} waiting, {failed_down} failed"),
     );
-    tally.check("every order final after it returned", settled.is_ok(), format!("{settled:?}"));
+    tally.check(
+        "every order final after it returned",
+        settled.is_ok(),
+        format!("{settled:?}"),
+    );
     checks::invariants(&app.db, tally, &buyers, &[]).await?;
     app.db.close().await;
     drop(api);

@@ -85,7 +85,9 @@ impl Postgres {
     pub fn start(mode: &PgMode) -> anyhow::Result<Self> {
         let (server, admin_url) = match mode {
             PgMode::Private { bin_dir } => {
-                let dir = tempfile::Builder::new().prefix("tern-reliability-pg").tempdir_in("/tmp")?;
+                let dir = tempfile::Builder::new()
+                    .prefix("tern-reliability-pg")
+                    .tempdir_in("/tmp")?;
                 let data = dir.path().join("data");
                 if rustix_is_root() {
                     run(
@@ -98,7 +100,8 @@ impl Postgres {
                     )?;
                 }
                 let mut init = as_postgres(&bin_dir.join("initdb").to_string_lossy());
-                init.args(["-A", "trust", "-U", "postgres", "--no-sync", "-D"]).arg(&data);
+                init.args(["-A", "trust", "-U", "postgres", "--no-sync", "-D"])
+                    .arg(&data);
                 run(init, "initdb")?;
                 let port = free_port()?;
                 let server = Server::Private {
@@ -187,7 +190,10 @@ impl Postgres {
 
 impl Server {
     fn pg_ctl_start(&self) -> anyhow::Result<()> {
-        let Server::Private { bin_dir, data, port, .. } = self else {
+        let Server::Private {
+            bin_dir, data, port, ..
+        } = self
+        else {
             return Ok(());
         };
         let log = data.parent().unwrap_or(Path::new("/tmp")).join("server.log");

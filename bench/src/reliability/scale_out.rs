@@ -48,7 +48,13 @@ pub async fn run(tern: &std::path::Path, database_url: &str, p: &Params, tally: 
     ];
     let _workers = [stack.start_worker("worker-1")?, stack.start_worker("worker-2")?];
     for (api, port) in apis.iter_mut().zip(ports) {
-        stack::wait_ready(&client, &format!("http://127.0.0.1:{port}"), api, Duration::from_secs(120)).await?;
+        stack::wait_ready(
+            &client,
+            &format!("http://127.0.0.1:{port}"),
+            api,
+            Duration::from_secs(120),
+        )
+        .await?;
     }
     let urls: Vec<String> = ports.iter().map(|p| format!("http://127.0.0.1:{p}")).collect();
     println!(
@@ -62,7 +68,11 @@ pub async fn run(tern: &std::path::Path, database_url: &str, p: &Params, tally: 
     let buyers = world::seed(&app, "buyer", p.buyers, 5000).await?;
     let closers = world::seed(&app, "closer", p.closures, 2000).await?;
     let key = world::network_key(&app).await?;
-    println!("seeded {} buyers (50.00 each) and {} closers (20.00 each)", buyers.len(), closers.len());
+    println!(
+        "seeded {} buyers (50.00 each) and {} closers (20.00 each)",
+        buyers.len(),
+        closers.len()
+    );
 
     // Sign-ups, alternating nodes.
     let emails: Vec<String> = (0..p.signups).map(|i| format!("newcomer{i}@example.com")).collect();
@@ -73,8 +83,16 @@ pub async fn run(tern: &std::path::Path, database_url: &str, p: &Params, tally: 
     })
     .await;
     let accepted = answers.iter().filter(|s| matches!(s, Ok(StatusCode::ACCEPTED))).count();
-    println!("tried {} sign-ups over both nodes: {accepted} accepted in {:.1?}", emails.len(), t.elapsed());
-    tally.check("sign-ups accepted", accepted == emails.len(), format!("{accepted} of {}", emails.len()));
+    println!(
+        "tried {} sign-ups over both nodes: {accepted} accepted in {:.1?}",
+        emails.len(),
+        t.elapsed()
+    );
+    tally.check(
+        "sign-ups accepted",
+        accepted == emails.len(),
+        format!("{accepted} of {}", emails.len()),
+    );
 
     // Orders: two per buyer; each key sent to one node, then again to the other.
     let t = Instant::now();
@@ -100,7 +118,10 @@ pub async fn run(tern: &std::path::Path, database_url: &str, p: &Params, tally: 
     .await;
     let placed: usize = results.iter().flatten().map(|(ids, _)| ids.len()).sum();
     let same: usize = results.iter().flatten().map(|(_, s)| s).sum();
-    let errors: Vec<String> = results.iter().filter_map(|r| r.as_ref().err().map(|e| format!("{e:#}"))).collect();
+    let errors: Vec<String> = results
+        .iter()
+        .filter_map(|r| r.as_ref().err().map(|e| format!("{e:#}")))
+        .collect();
     println!(
         "tried {} orders, each key on both nodes: {placed} placed, {same} replays answered with the same order, in {:.1?}",
         buyers.len() * PLANS.len(),
@@ -109,10 +130,17 @@ pub async fn run(tern: &std::path::Path, database_url: &str, p: &Params, tally: 
     tally.check(
         "orders placed; the same key on the other node replays the same order",
         placed == buyers.len() * PLANS.len() && same == placed && errors.is_empty(),
-        format!("{placed} placed, {same} same replays, errors {:?}", &errors[..errors.len().min(2)]),
+        format!(
+            "{placed} placed, {same} same replays, errors {:?}",
+            &errors[..errors.len().min(2)]
+        ),
     );
     let settled = checks::settle(&app.db, p.limit.saturating_sub(started.elapsed())).await;
-    tally.check("orders provisioned by the workers", settled.is_ok(), format!("{settled:?}"));
+    tally.check(
+        "orders provisioned by the workers",
+        settled.is_ok(),
+        format!("{settled:?}"),
+    );
 
     // Usage: 10 records per eSIM, batches of 200, each batch to both nodes.
     let mut conn = app.db.conn().await?;
@@ -166,11 +194,21 @@ pub async fn run(tern: &std::path::Path, database_url: &str, p: &Params, tally: 
         records.len(),
         t.elapsed()
     );
-    tally.figure("usage records sent twice / stored", format!("{} / {stored}", records.len()));
+    tally.figure(
+        "usage records sent twice / stored",
+        format!("{} / {stored}", records.len()),
+    );
     tally.check(
         "each usage record counted once",
-        bad.is_empty() && accepted as usize == records.len() && duplicates as usize == records.len() && stored as usize == records.len(),
-        format!("{accepted} accepted, {duplicates} duplicates, {stored} stored of {} ({:?})", records.len(), &bad[..bad.len().min(2)]),
+        bad.is_empty()
+            && accepted as usize == records.len()
+            && duplicates as usize == records.len()
+            && stored as usize == records.len(),
+        format!(
+            "{accepted} accepted, {duplicates} duplicates, {stored} stored of {} ({:?})",
+            records.len(),
+            &bad[..bad.len().min(2)]
+        ),
     );
 
     // Closures: every closer, and the first quarter of the buyers (who hold
@@ -183,18 +221,32 @@ pub async fn run(tern: &std::path::Path, database_url: &str, p: &Params, tally: 
         async move {
             let token = world::sign_in(&client, &urls[i % 2], &c.email).await?;
             let first = world::close(&client, &urls[i % 2], &token).await?;
-            anyhow::ensure!(first.status == StatusCode::ACCEPTED, "closure: {} {}", first.status, first.body);
+            anyhow::ensure!(
+                first.status == StatusCode::ACCEPTED,
+                "closure: {} {}",
+                first.status,
+                first.body
+            );
             // The second ask (the session may already be gone once the
             // freeze step ran: then 401 is the right answer).
             let again = world::close(&client, &urls[(i + 1) % 2], &token).await?;
             let same = again.status == StatusCode::UNAUTHORIZED
                 || (again.status.is_success() && again.body["id"] == first.body["id"]);
-            anyhow::ensure!(same, "second closure ask: {} {} (first {})", again.status, again.body, first.body);
+            anyhow::ensure!(
+                same,
+                "second closure ask: {} {} (first {})",
+                again.status,
+                again.body,
+                first.body
+            );
             Ok::<_, anyhow::Error>(())
         }
     })
     .await;
-    let errors: Vec<String> = results.iter().filter_map(|r| r.as_ref().err().map(|e| format!("{e:#}"))).collect();
+    let errors: Vec<String> = results
+        .iter()
+        .filter_map(|r| r.as_ref().err().map(|e| format!("{e:#}")))
+        .collect();
     println!(
         "tried {} closures ({} with eSIMs), each asked on both nodes: {} accepted in {:.1?}",
         closing.len(),
@@ -209,8 +261,15 @@ pub async fn run(tern: &std::path::Path, database_url: &str, p: &Params, tally: 
     );
     let t = Instant::now();
     let settled = checks::settle(&app.db, p.limit.saturating_sub(started.elapsed())).await;
-    println!("workers finished the closures {:.1?} after the last request", t.elapsed());
-    tally.check("all work finished within the time limit", settled.is_ok(), format!("{settled:?}"));
+    println!(
+        "workers finished the closures {:.1?} after the last request",
+        t.elapsed()
+    );
+    tally.check(
+        "all work finished within the time limit",
+        settled.is_ok(),
+        format!("{settled:?}"),
+    );
 
     // Every sign-up: exactly one verification mail.
     let mails = mails_by_recipient(&stack.mail_dir)?;
@@ -222,11 +281,19 @@ pub async fn run(tern: &std::path::Path, database_url: &str, p: &Params, tally: 
     tally.check(
         "each sign-up got exactly one email",
         wrong.is_empty(),
-        format!("{} of {} wrong {:?}", wrong.len(), emails.len(), &wrong[..wrong.len().min(3)]),
+        format!(
+            "{} of {} wrong {:?}",
+            wrong.len(),
+            emails.len(),
+            &wrong[..wrong.len().min(3)]
+        ),
     );
 
     // Closed accounts leave no mail behind in the shared relay folder.
-    let left: usize = closing.iter().map(|c| mails.get(c.email.as_str()).copied().unwrap_or(0)).sum();
+    let left: usize = closing
+        .iter()
+        .map(|c| mails.get(c.email.as_str()).copied().unwrap_or(0))
+        .sum();
     tally.check(
         "closed accounts' mail files erased from the relay folder",
         left == 0,
@@ -242,7 +309,11 @@ pub async fn run(tern: &std::path::Path, database_url: &str, p: &Params, tally: 
     tally.figure("wall time", format!("{:.1?}", started.elapsed()));
     for api in &apis {
         let errors = api.log_count("ERROR");
-        tally.check(&format!("{} logged no error", api.name), errors == 0, format!("{errors} ERROR lines"));
+        tally.check(
+            &format!("{} logged no error", api.name),
+            errors == 0,
+            format!("{errors} ERROR lines"),
+        );
     }
     app.db.close().await;
     drop(apis);
@@ -256,7 +327,10 @@ pub fn mails_by_recipient(dir: &std::path::Path) -> anyhow::Result<HashMap<Strin
     let mut out = HashMap::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).with_context(|| d.display().to_string())?.flatten() {
+        for entry in std::fs::read_dir(&d)
+            .with_context(|| d.display().to_string())?
+            .flatten()
+        {
             let path = entry.path();
             if path.is_dir() {
                 stack.push(path);
@@ -266,7 +340,9 @@ pub fn mails_by_recipient(dir: &std::path::Path) -> anyhow::Result<HashMap<Strin
                 continue;
             }
             let Ok(raw) = std::fs::read(&path) else { continue };
-            let Ok(mail) = mailparse::parse_mail(&raw) else { continue };
+            let Ok(mail) = mailparse::parse_mail(&raw) else {
+                continue;
+            };
             if let Some(to) = mail.headers.get_first_value("To") {
                 let addr = to
                     .rsplit('<')

@@ -207,7 +207,12 @@ impl Stack {
 }
 
 /// Waits until `url` answers `/readyz` with 200 (or the process dies).
-pub async fn wait_ready(client: &reqwest::Client, url: &str, proc: &mut Proc, limit: Duration) -> anyhow::Result<Duration> {
+pub async fn wait_ready(
+    client: &reqwest::Client,
+    url: &str,
+    proc: &mut Proc,
+    limit: Duration,
+) -> anyhow::Result<Duration> {
     let started = Instant::now();
     while started.elapsed() < limit {
         if let Ok(r) = client.get(format!("{url}/readyz")).send().await

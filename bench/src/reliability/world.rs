@@ -66,7 +66,9 @@ pub async fn seed(app: &App, prefix: &str, n: usize, cash: i64) -> anyhow::Resul
             reauth_at: None,
             status: "active".into(),
         };
-        tern_app::wallet::redeem(app, &who, &code.to_string()).await.map_err(e)?;
+        tern_app::wallet::redeem(app, &who, &code.to_string())
+            .await
+            .map_err(e)?;
         out.push(Traveller { id, email, cash });
     }
     Ok(out)
@@ -129,7 +131,12 @@ pub async fn sign_in(client: &reqwest::Client, base: &str, email: &str) -> anyho
     )
     .await
     .context("POST /sessions")?;
-    anyhow::ensure!(a.status == StatusCode::CREATED, "sign-in {email}: {} {}", a.status, a.body);
+    anyhow::ensure!(
+        a.status == StatusCode::CREATED,
+        "sign-in {email}: {} {}",
+        a.status,
+        a.body
+    );
     a.body["token"]
         .as_str()
         .map(str::to_owned)
@@ -137,7 +144,13 @@ pub async fn sign_in(client: &reqwest::Client, base: &str, email: &str) -> anyho
 }
 
 /// Places an order (`Idempotency-Key: key`); returns the answer.
-pub async fn order(client: &reqwest::Client, base: &str, token: &str, plan: &str, key: &str) -> reqwest::Result<Answer> {
+pub async fn order(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    plan: &str,
+    key: &str,
+) -> reqwest::Result<Answer> {
     call(
         client,
         reqwest::Method::POST,

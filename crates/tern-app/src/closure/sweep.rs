@@ -170,12 +170,19 @@ pub fn delete_files_naming(dir: &Path, n: &Needles) -> AppResult<u64> {
             continue;
         }
         let mut hits = vec![HashMap::new()];
-        search
-            .file(entry.path(), &mut hits)
-            .map_err(|e| AppError::Internal(e.to_string()))?;
+        // Another closure's erase step, running at the same time over the
+        // same folder, may delete a file between the walk and the read.
+        match search.file(entry.path(), &mut hits) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(AppError::Internal(format!("erase {}: {e}", entry.path().display()))),
+        }
         if !hits[0].is_empty() {
-            std::fs::remove_file(entry.path()).map_err(|e| AppError::Internal(e.to_string()))?;
-            deleted += 1;
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => deleted += 1,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(AppError::Internal(format!("erase {}: {e}", entry.path().display()))),
+            }
         }
     }
     Ok(deleted)
