@@ -94,8 +94,28 @@ fn give_up(e: &Es2Error, last_attempt: bool) -> bool {
 
 /// The `provision_order` job: reserve and release a profile for a new-eSIM
 /// order, then store the eSIM with its package. A permanent failure fails
-/// the order and returns the money by a ledger reversal.
+/// the order and returns the money by a ledger reversal; so does any error
+/// on the last attempt, so an order never stays provisioning with the money
+/// taken once its retries are used up.
 pub async fn provision(app: &App, order_id: &str, last_attempt: bool) -> AppResult<()> {
+    match provision_once(app, order_id, last_attempt).await {
+        Err(e) if last_attempt => {
+            let order = {
+                let mut conn = app.db.conn().await?;
+                orders::by_id(&mut conn, order_id).await?
+            };
+            match order {
+                Some(o) if o.state == "provisioning" && o.kind == "new_esim" => {
+                    fail(app, &o, &format!("out of attempts: {e}")).await
+                }
+                _ => Err(e),
+            }
+        }
+        done => done,
+    }
+}
+
+async fn provision_once(app: &App, order_id: &str, last_attempt: bool) -> AppResult<()> {
     let order = {
         let mut conn = app.db.conn().await?;
         match orders::by_id(&mut conn, order_id).await? {
@@ -129,6 +149,17 @@ pub async fn provision(app: &App, order_id: &str, last_attempt: bool) -> AppResu
         Err(e) => return Err(AppError::Unavailable(e.to_string())),
     };
     let (smdp_address, matching_id, activation_code) = confirmed;
+    // An ICCID another eSIM already has (an SM-DP+ that handed a profile out
+    // twice, e.g. an emulator restarted with fresh memory): refuse it and
+    // return the money. (Inserting it would fail inside the transaction,
+    // which on PostgreSQL aborts the rest of it.)
+    {
+        let mut conn = app.db.conn().await?;
+        if esims::by_iccid(&mut conn, iccid.as_str()).await?.is_some() {
+            drop(conn);
+            return fail(app, &order, "the SM-DP+ returned an ICCID that is already in use").await;
+        }
+    }
     let now = app.now_ms();
     let mut tx = app.db.begin().await?;
     if !orders::transition(&mut tx, &order.id, "provisioning", "completed", None, now).await? {
@@ -151,9 +182,9 @@ pub async fn provision(app: &App, order_id: &str, last_attempt: bool) -> AppResu
         },
     )
     .await;
-    match insert {
-        Ok(()) | Err(StoreError::Conflict(_)) => {}
-        Err(e) => return Err(e.into()),
+    if let Err(e) = insert {
+        // A concurrent insert of the same ICCID: the next attempt refuses it.
+        return Err(e.into());
     }
     add_package(app, &mut tx, &order, &plan, iccid.as_str()).await?;
     notify_ready(app, &mut tx, &order, iccid.as_str()).await?;
