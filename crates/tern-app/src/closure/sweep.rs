@@ -20,33 +20,6 @@ use super::seal::{self, Needles};
 use crate::App;
 use crate::error::{AppError, AppResult};
 
-/// The folders where this process keeps files that may name a person: the
-/// data folder, plus the mail and SMS file outboxes when they are configured
-/// outside it (a relay folder shared by several processes). The sweep
-/// searches all of them; erasure deletes message files in the outboxes.
-pub fn searched_dirs(app: &App) -> Vec<std::path::PathBuf> {
-    let mut dirs = vec![app.settings.data_dir.clone()];
-    for d in message_dirs(app) {
-        if !d.starts_with(&app.settings.data_dir) && !dirs.iter().any(|x| d.starts_with(x)) {
-            dirs.push(d);
-        }
-    }
-    dirs
-}
-
-/// The file outboxes of mail and SMS (configured or under the data folder).
-pub fn message_dirs(app: &App) -> Vec<std::path::PathBuf> {
-    let outbox = app.settings.data_dir.join("outbox");
-    let mut dirs = vec![outbox.clone()];
-    let configured = [&app.settings.mail.file_dir, &app.settings.sms.file_dir];
-    for d in configured.into_iter().flatten() {
-        if !d.starts_with(&outbox) && !dirs.contains(d) {
-            dirs.push(d.clone());
-        }
-    }
-    dirs
-}
-
 /// Files are read in chunks of this size.
 const CHUNK: usize = 8 << 20;
 /// Requests swept together at most.
@@ -241,8 +214,8 @@ pub async fn sweep(app: &App, c: &ClosureRow) -> AppResult<Value> {
     let db_hits: Vec<i64> = hits.iter().map(|h| h.values().sum()).collect();
 
     let mut files = 0;
-    for dir in searched_dirs(app).iter().filter(|d| d.exists()) {
-        for entry in WalkDir::new(dir).into_iter().filter_map(Result::ok) {
+    if app.settings.data_dir.exists() {
+        for entry in WalkDir::new(&app.settings.data_dir).into_iter().filter_map(Result::ok) {
             if !entry.file_type().is_file() {
                 continue;
             }
