@@ -4,8 +4,8 @@ use std::fmt::Write;
 use std::time::Duration;
 
 use crate::basics::Basics;
-use crate::load::Params;
 use crate::load::Figures;
+use crate::load::Params;
 use crate::suite::{DatabaseRun, LOGIN_GOAL, MEMORY_GOAL_MIB, RATIO_GOAL};
 
 /// What happened on one database.

@@ -307,7 +307,7 @@ describe('shop story (mobile)', () => {
     }
     assert.equal(await esimLink.count(), 1, 'one eSIM on /esims');
     assert.equal(await orderLines(page).count(), 1, 'one order on /esims');
-    assert.match(await orderLines(page).first().innerText(), /JP-1GB-7D · 4\.50 USD/);
+    assert.match(await orderLines(page).first().innerText(), /Japan 1GB 7 days · 4\.50 USD/);
     await shot(page, '20-15-double-submit-esims');
 
     await page.goto(`${BASE_URL}/wallet`);

@@ -65,6 +65,7 @@ pub async fn seed(app: &App, prefix: &str, n: usize, cash: i64) -> anyhow::Resul
             locale: Locale::En,
             reauth_at: None,
             status: "active".into(),
+            terms_version: None,
         };
         tern_app::wallet::redeem(app, &who, &code.to_string())
             .await

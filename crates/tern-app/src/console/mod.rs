@@ -157,7 +157,10 @@ pub async fn account(app: &App, actor: &str, id: &str) -> AppResult<AccountDetai
             created_at: rfc3339(e.created_at),
             installed_at: e.installed_at.map(rfc3339),
             last_error: e.last_error,
-            packages: packages.into_iter().map(|p| crate::esims::package_view(p.into())).collect(),
+            packages: packages
+                .into_iter()
+                .map(|p| crate::esims::package_view(p.into()))
+                .collect(),
         });
     }
     let currency = crate::wallet::currency(app)?;

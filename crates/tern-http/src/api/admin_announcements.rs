@@ -5,7 +5,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use tern_app::announcements::{self, AdminAnnouncement, AnnouncementInput};
 use tern_app::terms::{self, AdminTerms, TermsInput};
-use tern_domain::Role;
 
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Auth};
@@ -13,11 +12,8 @@ use crate::state::HttpState;
 
 /// Refuses anyone but an admin, with an `access.forbidden` audit entry.
 async fn admin(s: &HttpState, auth: &Auth, action: &str) -> Result<(), ApiError> {
-    if let Err(e) = auth.who.require_role(&[Role::Admin]) {
-        tern_app::audit::forbidden(&s.app, &auth.who.account_id, action).await;
-        return Err(auth.err(e));
-    }
-    Ok(())
+    auth.require(s, tern_domain::Permission::PublishAnnouncements, action)
+        .await
 }
 
 /// Write an announcement: a draft, or published from `publish_at`.

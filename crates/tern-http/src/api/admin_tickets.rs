@@ -5,15 +5,12 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
 use tern_app::tickets::{self, AdminTicketView, QueueParams};
-use tern_domain::Role;
 use tern_store::tickets::TicketStats;
 
 use super::tickets::MessageInput;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Auth};
 use crate::state::HttpState;
-
-const STAFF: &[Role] = &[Role::Admin, Role::Support];
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -74,11 +71,7 @@ impl From<TicketStats> for StatsView {
 }
 
 async fn staff(s: &HttpState, auth: &Auth, action: &str) -> Result<(), ApiError> {
-    if let Err(e) = auth.who.require_role(STAFF) {
-        tern_app::audit::forbidden(&s.app, &auth.who.account_id, action).await;
-        return Err(auth.err(e));
-    }
-    Ok(())
+    auth.require(s, tern_domain::Permission::WorkTickets, action).await
 }
 
 /// Tickets by state, assignee (`me`, `none` or an id) and category; open

@@ -3,14 +3,14 @@
 mod access;
 pub(crate) mod accounts;
 pub(crate) mod admin_accounts;
+pub(crate) mod admin_announcements;
 pub(crate) mod admin_closures;
 pub(crate) mod admin_dashboard;
 pub(crate) mod admin_plans;
 pub(crate) mod admin_refunds;
 pub(crate) mod admin_staff;
-pub(crate) mod admin_announcements;
-pub(crate) mod announcements;
 pub(crate) mod admin_tickets;
+pub(crate) mod announcements;
 pub(crate) mod catalogue;
 pub(crate) mod closure;
 pub(crate) mod esims;

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use tern_app::announcements::{self, AdminAnnouncement, AnnouncementInput, Localised, markdown};
 use tern_app::auth::Principal;
 use tern_app::terms::{self, TermsInput};
-use tern_domain::Role;
+
 use tern_domain::announcement::AnnouncementKind;
 use tern_i18n::t;
 
@@ -19,16 +19,7 @@ use super::page::Ctx;
 use crate::state::HttpState;
 
 async fn admin(ctx: &Ctx, action: &str) -> Result<Principal, Response> {
-    let who = ctx.require_login()?.clone();
-    if who.require_role(&[Role::Admin]).is_err() {
-        tern_app::audit::forbidden(&ctx.state.app, &who.account_id, action).await;
-        return Err(ctx.render_status(
-            StatusCode::FORBIDDEN,
-            "message.html",
-            json!({ "title": t(ctx.locale, "error.forbidden"), "body": t(ctx.locale, "error.forbidden"), "link": "/", "link_text": t(ctx.locale, "admin.closures.back_home") }),
-        ));
-    }
-    Ok(who)
+    ctx.require(tern_domain::Permission::PublishAnnouncements, action).await
 }
 
 /// The announcement form as posted.

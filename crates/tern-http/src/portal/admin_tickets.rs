@@ -13,8 +13,8 @@ use tern_app::AppError;
 use tern_app::auth::Principal;
 use tern_app::clock::to_datetime;
 use tern_app::tickets::{self, AdminTicketView, QueueParams};
+use tern_domain::Locale;
 use tern_domain::ticket::TicketState;
-use tern_domain::{Locale, Role};
 use tern_i18n::{t, tf};
 use tern_store::tickets::StaffMember;
 
@@ -24,16 +24,7 @@ use super::support::{categories, label, lines};
 use crate::state::HttpState;
 
 async fn staff(ctx: &Ctx, action: &str) -> Result<Principal, Response> {
-    let who = ctx.require_login()?.clone();
-    if who.require_role(&[Role::Admin, Role::Support]).is_err() {
-        tern_app::audit::forbidden(&ctx.state.app, &who.account_id, action).await;
-        return Err(ctx.render_status(
-            StatusCode::FORBIDDEN,
-            "message.html",
-            json!({ "title": t(ctx.locale, "error.forbidden"), "body": t(ctx.locale, "error.forbidden"), "link": "/", "link_text": t(ctx.locale, "support.admin.back_home") }),
-        ));
-    }
-    Ok(who)
+    ctx.require(tern_domain::Permission::WorkTickets, action).await
 }
 
 /// `3 min`, `2 h 5 min`, `3 d 4 h`.

@@ -16,7 +16,7 @@ use super::page::Ctx;
 use crate::state::HttpState;
 
 /// What the erase step counts, in the order the receipt lists them.
-const ERASED: [&str; 9] = [
+const ERASED: &[&str] = &[
     "profile_fields",
     "sessions",
     "one_time_tokens",
@@ -26,7 +26,9 @@ const ERASED: [&str; 9] = [
     "closure_reason_texts",
     "two_factor",
     "message_files",
+    "ticket_subjects",
     "ticket_messages",
+    "adjustment_reasons",
 ];
 
 fn int(v: &Value) -> i64 {

@@ -5,14 +5,14 @@
 
 mod account;
 mod admin_accounts;
+mod admin_announcements;
 mod admin_closures;
 mod admin_console;
 mod admin_plans;
 mod admin_refunds;
 mod admin_staff;
-mod admin_announcements;
-mod announcements;
 mod admin_tickets;
+mod announcements;
 mod assets;
 mod auth_pages;
 mod chart;

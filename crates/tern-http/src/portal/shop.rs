@@ -90,7 +90,9 @@ pub struct PlansQuery {
 /// The countries the active plans cover, by name in `locale`, for the
 /// destination picker.
 async fn destinations(ctx: &Ctx) -> Vec<Value> {
-    let all = catalogue::list(&ctx.state.app, None, None, ctx.locale).await.unwrap_or_default();
+    let all = catalogue::list(&ctx.state.app, None, None, ctx.locale)
+        .await
+        .unwrap_or_default();
     let codes: std::collections::BTreeSet<&str> = all
         .iter()
         .flat_map(|p| p.plan.coverage.as_slice().iter().map(|c| c.as_str()))
@@ -100,7 +102,10 @@ async fn destinations(ctx: &Ctx) -> Vec<Value> {
         .map(|c| (tern_i18n::country_name(ctx.locale, c), c))
         .collect();
     named.sort_by_cached_key(|(n, _)| tern_i18n::collation_key(ctx.locale, n));
-    named.into_iter().map(|(name, code)| json!({ "code": code, "name": name })).collect()
+    named
+        .into_iter()
+        .map(|(name, code)| json!({ "code": code, "name": name }))
+        .collect()
 }
 
 pub async fn plans(State(s): State<HttpState>, headers: HeaderMap, Query(q): Query<PlansQuery>) -> Response {

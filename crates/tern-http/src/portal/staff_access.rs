@@ -49,6 +49,13 @@ fn staff_nav(ctx: &Ctx, role: Role) -> Value {
         ("/admin", "console.nav.dashboard", Permission::ViewAccounts),
         ("/admin/accounts", "console.nav.accounts", Permission::ViewAccounts),
         ("/admin/closures", "console.nav.closures", Permission::HoldClosures),
+        ("/admin/tickets", "console.nav.tickets", Permission::WorkTickets),
+        (
+            "/admin/announcements",
+            "console.nav.announcements",
+            Permission::PublishAnnouncements,
+        ),
+        ("/admin/terms", "console.nav.terms", Permission::PublishAnnouncements),
         ("/admin/refunds", "console.nav.refunds", Permission::ApproveRefunds),
         ("/admin/plans", "console.nav.plans", Permission::ManagePlans),
         ("/admin/staff", "console.nav.staff", Permission::ManageStaff),
