@@ -56,6 +56,7 @@ fn principal(id: &str) -> Principal {
         locale: Locale::En,
         reauth_at: None,
         status: "active".into(),
+        terms_version: None,
     }
 }
 
