@@ -139,7 +139,7 @@ describe('announcements and terms', { skip: IMMEDIATE && 'runs in the default pa
     await aPage.goto(`${BASE_URL}/admin/announcements`);
     const title = `Network works in Dubai ${Date.now().toString(36)}`;
     await aPage.getByLabel('Kind').selectOption('maintenance');
-    await aPage.getByLabel(/^Important/).check();
+    await aPage.getByLabel(/Important: show a banner/).check();
     await aPage.getByLabel('Title (English)').fill(title);
     await aPage
       .getByLabel('Text (English)')
