@@ -282,7 +282,11 @@ on_both!(
             count_audit(&app, "access.forbidden", "admin.wallet_adjustments.create").await,
             1
         );
-        assert_eq!(count_audit(&app, "closure.on_hold", &uid).await, 1, "the hold is audited");
+        assert_eq!(
+            count_audit(&app, "closure.on_hold", &uid).await,
+            1,
+            "the hold is audited"
+        );
         assert_eq!(count_audit(&app, "admin.account_viewed", &uid).await, 1);
         assert_audit_verifies(&app).await;
         app.stop().await;
