@@ -138,16 +138,16 @@ describe('announcements and terms', { skip: IMMEDIATE && 'runs in the default pa
     await signIn(aPage, adminEmail);
     await aPage.goto(`${BASE_URL}/admin/announcements`);
     const title = `Network works in Dubai ${Date.now().toString(36)}`;
-    await aPage.getByLabel('Kind').selectOption('maintenance');
-    await aPage.getByLabel(/^Important/).check();
+    await aPage.getByLabel('Kind', { exact: true }).selectOption('maintenance');
+    await aPage.getByLabel(/Important: show a banner/).check();
     await aPage.getByLabel('Title (English)').fill(title);
     await aPage
       .getByLabel('Text (English)')
       .fill('Tonight **02:00–03:00** GST.\n\n<script>alert(1)</script> [more](javascript:alert(2))');
     await aPage.getByLabel('Title (Simplified Chinese)').fill('迪拜网络维护');
     await aPage.getByLabel('Text (Simplified Chinese)').fill('今晚 **02:00–03:00**（海湾标准时间）。');
-    await aPage.getByLabel('Audience').selectOption('countries');
-    await aPage.getByLabel('Countries').fill('AE');
+    await aPage.getByLabel('Audience', { exact: true }).selectOption('countries');
+    await aPage.getByLabel('Countries', { exact: true }).fill('AE');
     await Promise.all([aPage.waitForNavigation(), aPage.getByRole('button', { name: 'Preview' }).click()]);
     const preview = aPage.getByRole('region', { name: 'Preview' });
     assert.match(await preview.innerText(), /Tonight 02:00–03:00 GST\./);
