@@ -79,6 +79,9 @@ describe('support tickets', { skip: IMMEDIATE && 'runs on the default configurat
     const traveller = await mobileContext(browser);
     const agent = await mobileContext(browser);
     try {
+      // The agent exists before the ticket, so they are told of it.
+      const staffEmail = uniqueEmail('agent');
+      await supportAccount(staffEmail);
       const page = await traveller.newPage();
       const dialogs = noDialogs(page);
       const email = uniqueEmail('asker');
@@ -104,8 +107,6 @@ describe('support tickets', { skip: IMMEDIATE && 'runs on the default configurat
       await shot(page, '40-support-ticket-open');
 
       // The agent: the queue, the ticket, the answer.
-      const staffEmail = uniqueEmail('agent');
-      await supportAccount(staffEmail);
       const desk = await agent.newPage();
       const deskDialogs = noDialogs(desk);
       await signIn(desk, staffEmail);
