@@ -113,6 +113,7 @@ pub async fn dashboard(State(s): State<HttpState>, headers: HeaderMap) -> Respon
         |f| vec![(f.data_bytes as f64 / (1024.0 * 1024.0)).round()],
     );
     let (closures_requests, closures_deadline) = super::admin_closures::charts(&ctx).await;
+    let tickets = super::admin_tickets::figures(&ctx).await;
     let today = d.days.last().cloned().unwrap_or_default();
     let states: Vec<serde_json::Value> = d
         .esims_by_state
@@ -124,6 +125,6 @@ pub async fn dashboard(State(s): State<HttpState>, headers: HeaderMap) -> Respon
         json!({ "signups": signups, "revenue": revenue, "installs": installs, "usage": usage,
                 "closures_requests": closures_requests, "closures_deadline": closures_deadline,
                 "active_esims": d.active_esims, "esim_states": states, "currency": d.currency,
-                "today_signups": today.signups }),
+                "today_signups": today.signups, "figures": tickets }),
     )
 }

@@ -84,8 +84,8 @@ fn row(l: Locale, v: &AdminTicketView, people: &[StaffMember]) -> Value {
             "answered": v.first_response_secs.is_some() })
 }
 
-/// The figures and the tickets-per-day chart.
-async fn figures(ctx: &Ctx) -> Value {
+/// The figures and the tickets-per-day chart (the queue and the dashboard).
+pub(super) async fn figures(ctx: &Ctx) -> Value {
     let l = ctx.locale;
     let Ok(s) = tickets::stats(&ctx.state.app).await else {
         return Value::Null;

@@ -31,6 +31,7 @@ static PAGES: &[(&str, &str)] = pages!(
     "admin_closure.html",
     "admin_nav.html",
     "admin_dashboard.html",
+    "ticket_figures.html",
     "admin_accounts.html",
     "admin_account.html",
     "admin_plans.html",
@@ -129,6 +130,14 @@ mod tests {
             "c": { "id": "0190-abcdef12", "account_id": "0190-acc", "requested_by": "user", "reason_code": "privacy",
                    "received_at": "2026-01-01T00:00:00Z", "due_by": "2026-01-22", "hold_reason": "dispute", "last_error": "x" },
             "deadline_text": "overdue", "can_hold": true, "can_resume": true, "can_retry": true, "error": "oops",
+            // The console's account view.
+            "a": { "account": { "id": "0190-acc", "email": "a@b.com", "name": "Ann", "phone": "+447700900123", "role": "user",
+                                "status": "active", "created_at": "2026-01-01T00:00:00Z" },
+                   "email_verified": true, "phone_verified": false, "locale": "en", "last_login_at": null,
+                   "esims": [], "closure": null },
+            // An announcement's two languages.
+            "en": { "title": "Maintenance", "body_html": "<p>Tonight</p>" },
+            "zh": { "title": "维护", "body_html": "<p>今晚</p>" },
         });
         for locale in ["en", "zh-CN"] {
             let mut ctx = serde_json::json!({
@@ -182,7 +191,8 @@ mod tests {
                 }
             }
             for (name, _) in super::PAGES {
-                if *name == "macros.html" {
+                // Partials, rendered inside the pages that include them.
+                if matches!(*name, "macros.html" | "admin_nav.html" | "ticket_figures.html") {
                     continue;
                 }
                 let html = env

@@ -73,6 +73,36 @@ impl Fixture {
                 .unwrap();
             staff.push(app.login(email, PW).await);
         }
+        let [support, finance, admin]: [String; 3] = staff.try_into().unwrap();
+        let (_, me) = app.get("/api/v1/me", Some(&owner)).await;
+        let owner_id = me["id"].as_str().unwrap().to_owned();
+        let (_, me) = app.get("/api/v1/me", Some(&admin)).await;
+        let admin_id = me["id"].as_str().unwrap().to_owned();
+        // The owner's support ticket (staff see it in the queue).
+        let (s, ticket) = app
+            .post(
+                "/api/v1/tickets",
+                Some(&owner),
+                json!({ "category": "other", "subject": "Matrix", "body": "A question." }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{ticket}");
+        // A published announcement (publishing it again is 409) and terms
+        // in effect that do not hold anyone back.
+        let announcement = crate::announcements::publish(
+            app,
+            &admin,
+            crate::announcements::announcement("maintenance", false, json!({})),
+        )
+        .await;
+        let (s, terms) = app
+            .post(
+                "/api/v1/admin/terms",
+                Some(&admin),
+                json!({ "text": { "en": "# Terms", "zh-CN": "# 条款" }, "requires_acceptance": false }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{terms}");
         let ids = HashMap::from([
             ("orders", order_id),
             ("esims", iccid),
@@ -85,8 +115,18 @@ impl Fixture {
             ("download", "A".repeat(43)),
             ("plans", "JP-5GB-15D".to_owned()),
             ("webhook", "sandbox".to_owned()),
+            ("tickets", ticket["id"].as_str().unwrap().to_owned()),
+            ("admin/accounts", owner_id),
+            // Only an admin passes the check, and may not change their own
+            // role or disable themselves (409).
+            ("admin/staff", admin_id),
+            // No such plan or refund: an authorised caller learns 404 and
+            // nothing changes.
+            ("admin/plans", "NO-SUCH-PLAN".to_owned()),
+            ("admin/refunds", "no-such-refund".to_owned()),
+            ("announcements", announcement),
+            ("terms", terms["version"].to_string()),
         ]);
-        let [support, finance, admin]: [String; 3] = staff.try_into().unwrap();
         Fixture {
             emails: [
                 None,
@@ -111,18 +151,21 @@ impl Fixture {
     /// `path` with each `{param}` replaced by the owner's id of that kind.
     fn fill(&self, path: &str) -> String {
         let mut out = Vec::new();
-        let mut prev = "";
+        let (mut before, mut prev) = ("", "");
         for seg in path.split('/') {
             if seg.starts_with('{') {
+                // `admin/plans` before `plans`: operators' paths may take
+                // other ids than the traveller's.
                 let v = self
                     .ids
-                    .get(prev)
+                    .get(format!("{before}/{prev}").as_str())
+                    .or_else(|| self.ids.get(prev))
                     .unwrap_or_else(|| panic!("the fixture has no id for `{prev}/{seg}` in {path}: add one"));
                 out.push(v.clone());
             } else {
                 out.push(seg.to_owned());
             }
-            prev = seg;
+            (before, prev) = (prev, seg);
         }
         out.join("/")
     }
@@ -181,7 +224,11 @@ on_both!(authorisation_matrix_covers_every_operation, |db: Db| async move {
     let (s, doc) = app.get("/api/openapi.json", None).await;
     assert_eq!(s, StatusCode::OK);
     let documented = operations(&doc);
-    let in_matrix: BTreeSet<(String, String)> = ROWS.iter().map(|r| (r.method.to_owned(), r.path.to_owned())).collect();
+    // A row's path may carry a query (`?q=…`); the operation is the path.
+    let in_matrix: BTreeSet<(String, String)> = ROWS
+        .iter()
+        .map(|r| (r.method.to_owned(), r.path.split('?').next().unwrap_or(r.path).to_owned()))
+        .collect();
     assert_eq!(in_matrix.len(), ROWS.len(), "a row appears twice");
     let missing: Vec<_> = documented.difference(&in_matrix).collect();
     assert!(

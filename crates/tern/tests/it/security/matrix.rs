@@ -106,6 +106,54 @@ pub const ROWS: &[Row] = &[
     // the admin's resume after it finds it moved (409); retry re-queues.
     row("POST", "/api/v1/admin/closures/{id}/resume", "{}", [401, 403, 403, 200, 403, 409]),
     row("POST", "/api/v1/admin/closures/{id}/retry", "{}", [401, 403, 403, 200, 403, 200]),
+    // operators: the console (the policy is `Role::can` in tern-domain's
+    // permission.rs)
+    row("GET", "/api/v1/admin/dashboard", "", VIEW_ACCOUNTS_200),
+    row("GET", "/api/v1/admin/accounts?q=owner.matrix@example.com", "", VIEW_ACCOUNTS_200),
+    row("GET", "/api/v1/admin/accounts/{id}", "", VIEW_ACCOUNTS_200),
+    row("POST", "/api/v1/admin/accounts/{id}/wallet-adjustments",
+        r#"{"amount_minor":0,"currency":"EUR","bucket":"cash","reason":"matrix"}"#, [401, 403, 403, 403, 422, 422]),
+    row("GET", "/api/v1/admin/refunds", "", FINANCE_200),
+    row("POST", "/api/v1/admin/refunds/{id}/approve", r#"{"reference":"bad\u0007reference"}"#, [401, 403, 403, 403, 422, 422]),
+    row("GET", "/api/v1/admin/plans", "", ADMIN_200),
+    row("POST", "/api/v1/admin/plans/import", "{}", ADMIN_ONLY_422),
+    row("POST", "/api/v1/admin/plans/{code}/activate", "", [401, 403, 403, 403, 403, 404]),
+    row("POST", "/api/v1/admin/plans/{code}/deactivate", "", [401, 403, 403, 403, 403, 404]),
+    row("GET", "/api/v1/admin/staff", "", ADMIN_200),
+    row("POST", "/api/v1/admin/staff", r#"{"email":"not-an-email","role":"admin"}"#, ADMIN_ONLY_422),
+    row("POST", "/api/v1/admin/staff/{id}/role", r#"{"role":"support"}"#, [401, 403, 403, 403, 403, 409]),
+    row("POST", "/api/v1/admin/staff/{id}/disable", "", [401, 403, 403, 403, 403, 409]),
+    // operators: the support queue, on the owner's ticket
+    row("GET", "/api/v1/admin/tickets", "", TICKETS_200),
+    row("GET", "/api/v1/admin/tickets/stats", "", TICKETS_200),
+    row("GET", "/api/v1/admin/tickets/{id}", "", TICKETS_200),
+    row("POST", "/api/v1/admin/tickets/{id}/messages", r#"{"body":""}"#, TICKETS_422),
+    row("POST", "/api/v1/admin/tickets/{id}/assign", r#"{"staff_id":"no-such-staff"}"#, TICKETS_422),
+    row("POST", "/api/v1/admin/tickets/{id}/state", r#"{"state":"no-such-state"}"#, TICKETS_422),
+    // operators: announcements and terms (the fixture's announcement is
+    // published already: 409)
+    row("GET", "/api/v1/admin/announcements", "", ADMIN_200),
+    row("POST", "/api/v1/admin/announcements", "{}", ADMIN_ONLY_422),
+    row("GET", "/api/v1/admin/announcements/{id}", "", ADMIN_200),
+    row("POST", "/api/v1/admin/announcements/{id}/publish", "{}", [401, 403, 403, 403, 403, 409]),
+    row("GET", "/api/v1/admin/terms", "", ADMIN_200),
+    row("POST", "/api/v1/admin/terms", "{}", ADMIN_ONLY_422),
+    // announcements, preferences and terms for everyone signed in
+    row("GET", "/api/v1/announcements", "", OWN),
+    row("POST", "/api/v1/announcements/{id}/read", "", signed_in(204)),
+    row("GET", "/api/v1/me/preferences", "", OWN),
+    row("PUT", "/api/v1/me/preferences", r#"{"promotions_opt_out":"no"}"#, signed_in(422)),
+    row("GET", "/api/v1/terms/current", "", public(200)),
+    row("POST", "/api/v1/terms/{version}/accept", "", signed_in(200)),
+    // support tickets: the owner's ticket (writing to it and closing it
+    // change it, so they come last)
+    row("POST", "/api/v1/tickets", r#"{"category":"no-such-category","subject":"","body":""}"#, signed_in(422)),
+    row("GET", "/api/v1/tickets", "", OWN),
+    row("GET", "/api/v1/tickets/{id}", "", OWNER_ONLY),
+    // A real message: an empty one is refused (422) before the ticket is
+    // looked up, which would leave the ownership check untested.
+    row("POST", "/api/v1/tickets/{id}/messages", r#"{"body":"From the matrix."}"#, [401, 201, 404, 404, 404, 404]),
+    row("POST", "/api/v1/tickets/{id}/close", "{}", OWNER_ONLY),
     // wallet and payments
     row("GET", "/api/v1/wallet", "", OWN),
     row("POST", "/api/v1/wallet/redeem", r#"{"code":"not-a-voucher"}"#, signed_in(422)),
@@ -133,3 +181,13 @@ pub const ROWS: &[Row] = &[
 const OWNER_ONLY_204: [u16; 6] = [401, 204, 404, 404, 404, 404];
 /// `admin_closures` allows support and admin.
 const STAFF_CLOSURES_200: [u16; 6] = [401, 403, 403, 200, 403, 200];
+/// `ViewAccounts`: support, finance and admin.
+const VIEW_ACCOUNTS_200: [u16; 6] = [401, 403, 403, 200, 200, 200];
+/// `ApproveRefunds`: finance and admin.
+const FINANCE_200: [u16; 6] = [401, 403, 403, 403, 200, 200];
+/// `WorkTickets`: support and admin.
+const TICKETS_200: [u16; 6] = [401, 403, 403, 200, 403, 200];
+const TICKETS_422: [u16; 6] = [401, 403, 403, 422, 403, 422];
+/// `ManagePlans`, `ManageStaff`, `PublishAnnouncements`: admin only.
+const ADMIN_200: [u16; 6] = [401, 403, 403, 403, 403, 200];
+const ADMIN_ONLY_422: [u16; 6] = [401, 403, 403, 403, 403, 422];
