@@ -129,6 +129,8 @@ pub async fn show(
 
 #[derive(Debug, serde::Deserialize)]
 pub struct AdjustForm {
+    /// Missing is refused like a wrong token (403), not as a bad form.
+    #[serde(default)]
     csrf: String,
     #[serde(default)]
     amount: String,

@@ -200,6 +200,8 @@ pub async fn show(State(s): State<HttpState>, headers: HeaderMap, Path(id): Path
 
 #[derive(Debug, serde::Deserialize)]
 pub struct CsrfForm {
+    /// Missing is refused like a wrong token (403), not as a bad form.
+    #[serde(default)]
     csrf: String,
 }
 

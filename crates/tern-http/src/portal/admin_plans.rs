@@ -51,6 +51,8 @@ pub async fn list(State(s): State<HttpState>, headers: HeaderMap) -> Response {
 
 #[derive(Debug, serde::Deserialize)]
 pub struct CsrfForm {
+    /// Missing is refused like a wrong token (403), not as a bad form.
+    #[serde(default)]
     csrf: String,
 }
 
@@ -88,6 +90,8 @@ pub async fn set_active(
 
 #[derive(Debug, serde::Deserialize)]
 pub struct ImportForm {
+    /// Missing is refused like a wrong token (403), not as a bad form.
+    #[serde(default)]
     csrf: String,
     #[serde(default)]
     format: String,

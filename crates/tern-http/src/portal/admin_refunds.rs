@@ -51,6 +51,8 @@ pub async fn list(State(s): State<HttpState>, headers: HeaderMap) -> Response {
 
 #[derive(Debug, serde::Deserialize)]
 pub struct ApproveForm {
+    /// Missing is refused like a wrong token (403), not as a bad form.
+    #[serde(default)]
     csrf: String,
     #[serde(default)]
     reference: String,

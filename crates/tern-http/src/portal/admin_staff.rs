@@ -42,6 +42,8 @@ pub async fn list(State(s): State<HttpState>, headers: HeaderMap) -> Response {
 
 #[derive(Debug, serde::Deserialize)]
 pub struct CreateForm {
+    /// Missing is refused like a wrong token (403), not as a bad form.
+    #[serde(default)]
     csrf: String,
     #[serde(default)]
     email: String,
@@ -83,6 +85,8 @@ pub async fn create(State(s): State<HttpState>, headers: HeaderMap, Form(f): For
 
 #[derive(Debug, serde::Deserialize)]
 pub struct ActionForm {
+    /// Missing is refused like a wrong token (403), not as a bad form.
+    #[serde(default)]
     csrf: String,
     #[serde(default)]
     role: String,

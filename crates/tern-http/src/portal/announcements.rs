@@ -50,6 +50,8 @@ pub async fn list(State(s): State<HttpState>, headers: HeaderMap, Query(q): Quer
 
 #[derive(Debug, serde::Deserialize)]
 pub struct ReadForm {
+    /// Missing is refused like a wrong token (403), not as a bad form.
+    #[serde(default)]
     csrf: String,
     #[serde(default)]
     next: String,
@@ -79,6 +81,8 @@ pub async fn read(
 
 #[derive(Debug, serde::Deserialize)]
 pub struct PreferencesForm {
+    /// Missing is refused like a wrong token (403), not as a bad form.
+    #[serde(default)]
     csrf: String,
     /// Present (checked) when the traveller wants promotional mail.
     #[serde(default)]

@@ -39,6 +39,8 @@ pub async fn show(State(s): State<HttpState>, headers: HeaderMap, Query(q): Quer
 
 #[derive(Debug, serde::Deserialize)]
 pub struct AcceptForm {
+    /// Missing is refused like a wrong token (403), not as a bad form.
+    #[serde(default)]
     csrf: String,
     version: i64,
     #[serde(default)]

@@ -831,7 +831,10 @@ on_both!(console_pages_follow_the_roles, |db: Db| async move {
         7,
         "sign-ups, revenue, installs, usage, closures, deadlines, tickets"
     );
-    assert!(html.contains("data-figure=\"open\">0<"), "open tickets shown on the dashboard");
+    assert!(
+        html.contains("data-figure=\"open\">0<"),
+        "open tickets shown on the dashboard"
+    );
     assert!(
         html.contains("href=\"/admin/closures\"")
             && !html.contains("href=\"/admin/refunds\"")

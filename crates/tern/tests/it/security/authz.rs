@@ -227,7 +227,12 @@ on_both!(authorisation_matrix_covers_every_operation, |db: Db| async move {
     // A row's path may carry a query (`?q=…`); the operation is the path.
     let in_matrix: BTreeSet<(String, String)> = ROWS
         .iter()
-        .map(|r| (r.method.to_owned(), r.path.split('?').next().unwrap_or(r.path).to_owned()))
+        .map(|r| {
+            (
+                r.method.to_owned(),
+                r.path.split('?').next().unwrap_or(r.path).to_owned(),
+            )
+        })
         .collect();
     assert_eq!(in_matrix.len(), ROWS.len(), "a row appears twice");
     let missing: Vec<_> = documented.difference(&in_matrix).collect();

@@ -15,6 +15,7 @@ use crate::on_both;
 
 const USER: &str = "csrf.victim@example.com";
 const ADMIN: &str = "csrf.admin@example.com";
+const SUPPORT: &str = "csrf.support@example.com";
 
 /// (route as in `portal/`, fields a real form would send). Path parameters
 /// are filled from the fixture.
@@ -44,6 +45,25 @@ const FORMS: &[(&str, &[(&str, &str)])] = &[
     ("/account/totp/start", &[("password", PW)]),
     ("/account/totp/confirm", &[("code", "000000")]),
     ("/account/totp/disable", &[("password", PW), ("code", "000000")]),
+    // support tickets: the traveller's own, and the queue's
+    ("/support", &[("category", "other"), ("subject", "Forged"), ("body", "Forged ticket")]),
+    ("/support/{id}/{action}", &[("body", "")]),
+    ("/admin/tickets/{id}/{action}", &[("body", ""), ("staff_id", ""), ("state", "closed")]),
+    // announcements and terms
+    ("/announcements/{id}/read", &[("next", "/")]),
+    ("/announcements/preferences", &[("promotions", "on")]),
+    ("/terms/accept", &[("version", "1"), ("next", "/")]),
+    ("/admin/announcements", &[("action", "publish"), ("kind", "policy"), ("title_en", "Forged"), ("title_zh", "伪造"),
+        ("body_en", "Forged"), ("body_zh", "伪造"), ("audience", "everyone")]),
+    ("/admin/announcements/{id}/publish", &[]),
+    ("/admin/terms", &[("action", "publish"), ("text_en", "Forged"), ("text_zh", "伪造"), ("requires_acceptance", "on")]),
+    // the operator console
+    ("/admin/accounts/{id}/wallet-adjustments", &[("amount", "100.00"), ("bucket", "cash"), ("reason", "forged"), ("key", "forged")]),
+    ("/admin/refunds/{id}/approve", &[("reference", "forged")]),
+    ("/admin/plans/import", &[("format", "json"), ("body", "[]")]),
+    ("/admin/plans/{code}/{action}", &[]),
+    ("/admin/staff", &[("email", "forged.staff@example.com"), ("role", "admin")]),
+    ("/admin/staff/{id}/{action}", &[("role", "admin")]),
 ];
 
 /// `/a/{x}/b` and `/a/{{ y.z }}/b` both become `/a/{}/b`.
@@ -163,7 +183,8 @@ on_both!(
         assert!(stale.is_empty(), "rows for forms the portal no longer has: {stale:?}");
 
         // A signed-in traveller with an eSIM, a pending top-up and a second
-        // device; an operator; someone else's closure request.
+        // device; operators; someone else's closure request; the traveller's
+        // ticket and a draft announcement.
         let token = crate::orders::funded_user(&app, USER, 3000).await;
         let iccid = crate::orders::buy_esim(&app, &token, "JP-5GB-15D").await;
         let (_, orders) = app.get("/api/v1/orders", Some(&token)).await;
@@ -186,6 +207,34 @@ on_both!(
         tern_app::accounts::create_staff(app.app(), ADMIN, tern_domain::Role::Admin, PW)
             .await
             .unwrap();
+        tern_app::accounts::create_staff(app.app(), SUPPORT, tern_domain::Role::Support, PW)
+            .await
+            .unwrap();
+        let admin_api = app.login(ADMIN, PW).await;
+        let support_api = app.login(SUPPORT, PW).await;
+        let (_, me) = app.get("/api/v1/me", Some(&token)).await;
+        let account = me["id"].as_str().unwrap().to_owned();
+        let (_, me) = app.get("/api/v1/me", Some(&support_api)).await;
+        let support = me["id"].as_str().unwrap().to_owned();
+        // The traveller's ticket; a draft announcement; no terms yet.
+        let (s, t) = app
+            .post(
+                "/api/v1/tickets",
+                Some(&token),
+                json!({ "category": "other", "subject": "Help", "body": "A question." }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{t}");
+        let ticket = t["id"].as_str().unwrap().to_owned();
+        let (s, a) = app
+            .post(
+                "/api/v1/admin/announcements",
+                Some(&admin_api),
+                crate::announcements::announcement("policy", true, json!({})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{a}");
+        let draft = a["id"].as_str().unwrap().to_owned();
         let user = browser();
         portal_login(&app, &user, USER).await;
         let admin = browser();
@@ -196,6 +245,16 @@ on_both!(
         let mut refused = 0;
         for (route, fields) in FORMS {
             let path = route
+                .replace("/support/{id}/{action}", &format!("/support/{ticket}/close"))
+                .replace(
+                    "/admin/tickets/{id}/{action}",
+                    &format!("/admin/tickets/{ticket}/state"),
+                )
+                .replace("/announcements/{id}", &format!("/announcements/{draft}"))
+                .replace("/admin/accounts/{id}", &format!("/admin/accounts/{account}"))
+                .replace("/admin/refunds/{id}", "/admin/refunds/no-such-refund")
+                .replace("/admin/plans/{code}/{action}", "/admin/plans/JP-5GB-15D/deactivate")
+                .replace("/admin/staff/{id}/{action}", &format!("/admin/staff/{support}/disable"))
                 .replace("/account/sessions/{id}", &format!("/account/sessions/{session}"))
                 .replace("{code}", "JP-5GB-15D")
                 .replace("/sandbox/checkout/{id}", &format!("/sandbox/checkout/{top_up}"))
