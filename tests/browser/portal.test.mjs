@@ -131,8 +131,11 @@ describe('portal story (mobile)', () => {
     await shot(page, '05-account-zh');
 
     // 5. Change the password in the Chinese UI.
-    await page.getByLabel('当前密码').fill(PASSWORD);
-    await page.getByLabel('新密码').fill(NEW_PASSWORD);
+    // The two-step sign-in section asks for the password too: use the
+    // password section's fields.
+    const passwordSection = page.getByRole('region', { name: '密码' });
+    await passwordSection.getByLabel('当前密码').fill(PASSWORD);
+    await passwordSection.getByLabel('新密码').fill(NEW_PASSWORD);
     await Promise.all([
       page.waitForURL(/notice=password_changed/),
       page.getByRole('button', { name: '修改密码' }).click(),
