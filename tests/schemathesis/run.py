@@ -61,6 +61,24 @@ def verification_token(data_dir):
     sys.exit("schemathesis: no verification mail arrived")
 
 
+def run_printing(cmd):
+    """Runs cmd, passing its output through, and returns (status, output)."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = []
+    for line in proc.stdout:
+        sys.stdout.write(line)
+        lines.append(line)
+    sys.stdout.flush()
+    return proc.wait(), "".join(lines)
+
+
+def tool_error_only(output):
+    """True when schemathesis' summary lists runtime errors but no failed check."""
+    summary = output.rsplit("SUMMARY", 1)[-1]
+    failures = re.search(r"^=+ FAILURES =+$", output, re.MULTILINE)
+    return "Runtime Error" in summary and not failures and "failed" not in summary.split("Test cases:", 1)[-1].split("Reports:", 1)[0]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tern", required=True)
@@ -125,7 +143,7 @@ def main():
             "-H", f"Authorization: Bearer {token}",
             "--checks", "not_a_server_error,response_schema_conformance,content_type_conformance,negative_data_rejection",
             "--max-time", str(a.budget),
-            "--workers", "2",
+            "--workers", "1",
             "--request-timeout", "20",
             # Signing out, or ending the session it lists, would leave the
             # rest of the run anonymous.
@@ -136,7 +154,15 @@ def main():
             "--no-color",
         ]
         print("schemathesis:", " ".join(c if "Bearer" not in c else "Authorization: Bearer …" for c in cmd[1:]))
-        rc = subprocess.run(cmd).returncode
+        rc, output = run_printing(cmd)
+        if rc != 0 and tool_error_only(output):
+            # schemathesis reported an error inside its own test-case
+            # generation (a "Runtime Error" such as hypothesis' FlakyFailure)
+            # and no check failed: that says nothing about Tern, so run once
+            # more. A check failure is never retried.
+            print("schemathesis: the run ended on an error inside schemathesis itself "
+                  "and no check failed; running once more")
+            rc, output = run_printing(cmd)
         status, _ = call(f"{base}/api/v1/me", token=token)
         print(f"schemathesis: after the run the traveller's token answers GET /me with {status}")
         if status != 200:
