@@ -241,12 +241,20 @@ pub async fn measure(database_url: Option<&str>, n: usize) -> anyhow::Result<Clo
     let results: Vec<String> = sqlx::query_scalar("SELECT result FROM closure_steps WHERE step = 'sweep'")
         .fetch_all(&mut *conn)
         .await?;
-    let largest_sweep_batch = results
+    let parsed: Vec<serde_json::Value> = results
         .iter()
         .filter_map(|r| serde_json::from_str::<serde_json::Value>(r).ok())
+        .collect();
+    let largest_sweep_batch = parsed
+        .iter()
         .filter_map(|v| v["swept_together"].as_i64())
         .max()
         .unwrap_or(0);
+    let compacted = parsed.iter().filter(|v| v["compacted"] == true).count();
+    println!(
+        "  sweep results recorded: {}; of them after rewriting the SQLite file: {compacted}",
+        parsed.len()
+    );
     drop(conn);
     app.db.close().await;
     Ok(ClosureBench {

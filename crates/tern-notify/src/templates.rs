@@ -49,6 +49,8 @@ pub const NAMES: &[&str] = &[
     "announcement",
     "ticket_reply",
     "ticket_customer_message",
+    "two_factor_enabled",
+    "two_factor_disabled",
 ];
 
 static SOURCES: &[(&str, &str)] = templates!(
@@ -71,6 +73,8 @@ static SOURCES: &[(&str, &str)] = templates!(
     "announcement",
     "ticket_reply",
     "ticket_customer_message",
+    "two_factor_enabled",
+    "two_factor_disabled",
 );
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {

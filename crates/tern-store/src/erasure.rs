@@ -171,6 +171,19 @@ pub async fn checkpoint(conn: &mut AnyConnection, backend: Backend) -> Result<bo
     Ok(busy == 0)
 }
 
+/// Rewrites the SQLite database file from its live rows (`VACUUM`), then
+/// empties the log. Even with `secure_delete`, rebalancing a b-tree page
+/// can leave copies of removed cells in the page's unused space; the row
+/// scan cannot see them but the file scan does. A no-op on PostgreSQL,
+/// whose files the sweep does not read. Returns what [`checkpoint`] does.
+pub async fn compact(conn: &mut AnyConnection, backend: Backend) -> Result<bool> {
+    if backend != Backend::Sqlite {
+        return Ok(true);
+    }
+    sqlx::query("VACUUM").execute(&mut *conn).await?;
+    checkpoint(conn, backend).await
+}
+
 /// Records kept after erasure (pseudonymous, for the retention period):
 /// (kind, count).
 pub async fn retained_counts(conn: &mut AnyConnection, account_id: &str) -> Result<Vec<(&'static str, i64)>> {

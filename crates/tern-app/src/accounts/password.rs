@@ -1,4 +1,5 @@
-//! Changing and resetting passwords. Both end other sessions.
+//! Changing and resetting passwords. Both end other sessions and any
+//! sign-in still waiting for its second factor.
 
 use serde_json::json;
 use tern_domain::{Email, Locale, NewPassword};
@@ -57,6 +58,9 @@ pub async fn change_password(app: &App, who: &Principal, current: &str, new: &st
     accounts::set_password(&mut tx, &account.id, &hash, now).await?;
     let ended = sessions::delete_all_for_account(&mut tx, &account.id, Some(&who.session_id)).await?;
     token_store::void_all(&mut tx, &account.id, RESET_PASSWORD, now).await?;
+    // A sign-in half done (password right, second factor pending) was made
+    // with the old password: it ends too.
+    token_store::void_all(&mut tx, &account.id, super::login::LOGIN_CHALLENGE, now).await?;
     tell_password_changed(app, &mut tx, &account).await?;
     audit::record(
         &mut tx,
@@ -174,6 +178,7 @@ pub async fn confirm_reset(app: &App, token: &str, new: &str) -> AppResult<()> {
     accounts::set_password(&mut tx, &row.account_id, &hash, now).await?;
     accounts::set_email_verified(&mut tx, &row.account_id, now).await?;
     let ended = sessions::delete_all_for_account(&mut tx, &row.account_id, None).await?;
+    token_store::void_all(&mut tx, &row.account_id, super::login::LOGIN_CHALLENGE, now).await?;
     tell_password_changed(app, &mut tx, &account).await?;
     audit::record(
         &mut tx,

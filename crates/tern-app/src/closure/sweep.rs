@@ -180,18 +180,8 @@ pub async fn sweep(app: &App, c: &ClosureRow) -> AppResult<Value> {
     let search = Search::new(&needles)?;
     let mut hits: Vec<HashMap<&'static str, i64>> = vec![HashMap::new(); batch.len()];
 
-    // Fold the SQLite log into the file so stale page copies go away; a
-    // busy log is retried briefly (other writers finish within ms).
-    let mut emptied = false;
-    for _ in 0..50 {
-        let mut conn = app.db.conn().await?;
-        if erasure::checkpoint(&mut conn, app.db.backend()).await? {
-            emptied = true;
-            break;
-        }
-        drop(conn);
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    // Fold the SQLite log into the file so stale page copies go away.
+    let mut emptied = empty_log(app, false).await?;
 
     let columns = {
         let mut conn = app.db.conn().await?;
@@ -213,20 +203,18 @@ pub async fn sweep(app: &App, c: &ClosureRow) -> AppResult<Value> {
     }
     let db_hits: Vec<i64> = hits.iter().map(|h| h.values().sum()).collect();
 
-    let mut files = 0;
-    if app.settings.data_dir.exists() {
-        for entry in WalkDir::new(&app.settings.data_dir).into_iter().filter_map(Result::ok) {
-            if !entry.file_type().is_file() {
-                continue;
-            }
-            files += 1;
-            match search.file(entry.path(), &mut hits) {
-                Ok(()) => {}
-                // A file deleted while walking (an expired export) is fine.
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(AppError::Internal(format!("sweep {}: {e}", entry.path().display()))),
-            }
-        }
+    let db_only = hits.clone();
+    let mut files = scan_files(app, &search, &mut hits)?;
+    // Found only in the files while no row holds it: on SQLite that is
+    // page space the deletes left behind. Rewrite the database file and
+    // search the files once more; a trace that stays is a real one.
+    let mut compacted = false;
+    let stale_pages = (0..batch.len()).any(|i| db_hits[i] == 0 && !hits[i].is_empty());
+    if stale_pages && app.db.backend() == tern_store::Backend::Sqlite {
+        emptied = empty_log(app, true).await?;
+        compacted = true;
+        hits = db_only;
+        files = scan_files(app, &search, &mut hits)?;
     }
 
     let result = |i: usize| -> Value {
@@ -241,6 +229,7 @@ pub async fn sweep(app: &App, c: &ClosureRow) -> AppResult<Value> {
             "hits_in_files": total - db_hits[i],
             "hits_by_kind": hits[i],
             "log_emptied": emptied,
+            "compacted": compacted,
             "swept_together": batch.len(),
         })
     };
@@ -261,6 +250,47 @@ pub async fn sweep(app: &App, c: &ClosureRow) -> AppResult<Value> {
         )));
     }
     Ok(mine)
+}
+
+/// Empties SQLite's log (after rewriting the file from its live rows when
+/// `compact` is set); a busy log is retried briefly, since other writers
+/// finish within milliseconds. False when it stayed busy.
+async fn empty_log(app: &App, compact: bool) -> AppResult<bool> {
+    for _ in 0..50 {
+        let mut conn = app.db.conn().await?;
+        let done = if compact {
+            erasure::compact(&mut conn, app.db.backend()).await?
+        } else {
+            erasure::checkpoint(&mut conn, app.db.backend()).await?
+        };
+        if done {
+            return Ok(true);
+        }
+        drop(conn);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    Ok(false)
+}
+
+/// Searches every file under the data folder; returns how many it read.
+fn scan_files(app: &App, search: &Search, hits: &mut [HashMap<&'static str, i64>]) -> AppResult<usize> {
+    let mut files = 0;
+    if !app.settings.data_dir.exists() {
+        return Ok(0);
+    }
+    for entry in WalkDir::new(&app.settings.data_dir).into_iter().filter_map(Result::ok) {
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        files += 1;
+        match search.file(entry.path(), hits) {
+            Ok(()) => {}
+            // A file deleted while walking (an expired export) is fine.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(AppError::Internal(format!("sweep {}: {e}", entry.path().display()))),
+        }
+    }
+    Ok(files)
 }
 
 #[cfg(test)]

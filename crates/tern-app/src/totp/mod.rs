@@ -272,6 +272,7 @@ pub async fn confirm(app: &App, who: &Principal, code: &str) -> AppResult<Recove
         .collect();
     store::replace_recovery_codes(&mut tx, &who.account_id, &hashes, now).await?;
     rate_limit::clear(&mut tx, &key).await?;
+    tell_owner(app, &mut tx, &who.account_id, "two_factor_enabled").await?;
     audit::record(
         &mut tx,
         app.db.backend(),
@@ -319,6 +320,7 @@ pub async fn disable(app: &App, who: &Principal, input: &DisableInput) -> AppRes
     let now = app.now_ms();
     let mut tx = app.db.begin().await?;
     store::delete_all(&mut tx, &who.account_id).await?;
+    tell_owner(app, &mut tx, &who.account_id, "two_factor_disabled").await?;
     audit::record(
         &mut tx,
         app.db.backend(),
@@ -331,6 +333,31 @@ pub async fn disable(app: &App, who: &Principal, input: &DisableInput) -> AppRes
     .await?;
     tx.commit().await.map_err(tern_store::StoreError::from)?;
     metrics::counter!("tern_totp_changes_total", "change" => "disabled").increment(1);
+    Ok(())
+}
+
+/// Mails the owner (when the account has an email) that the factor was
+/// turned on or off, in the same transaction as the change.
+async fn tell_owner(app: &App, tx: &mut tern_store::Conn, account_id: &str, template: &'static str) -> AppResult<()> {
+    let Some(account) = accounts::by_id(tx, account_id).await? else {
+        return Ok(());
+    };
+    let Some(email) = account.email.as_deref() else {
+        return Ok(());
+    };
+    crate::notify::queue(
+        app,
+        tx,
+        crate::notify::Message {
+            channel: crate::notify::Channel::Email,
+            account_id: Some(account_id),
+            recipient: email,
+            template,
+            locale: tern_domain::Locale::parse(&account.locale).unwrap_or_default(),
+            values: json!({ "name": account.name }),
+        },
+    )
+    .await?;
     Ok(())
 }
 

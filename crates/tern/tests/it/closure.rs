@@ -711,3 +711,50 @@ on_both!(dormant_accounts_are_warned_then_closed, |db: Db| async move {
     assert_eq!(s, StatusCode::CREATED, "the active account stays");
     app.stop().await;
 });
+
+on_both!(
+    a_trace_left_in_a_file_holds_the_sweep_until_it_is_gone,
+    |db: Db| async move {
+        let app = TestApp::start_with(db, |s| s.closure.cooling_off = Duration::ZERO).await;
+        let email = "tracy.trace@example.com";
+        let token = crate::orders::funded_user(&app, email, 1000).await;
+        // A file under the data folder that still names the traveller (as a
+        // stray log or a copy an operator made would).
+        let stray = app.data_dir.join("stray-notes.txt");
+        std::fs::write(&stray, format!("call back {email} tomorrow\n")).unwrap();
+        let (s, v) = request_closure(
+            &app,
+            &token,
+            None,
+            json!({ "password": PW, "confirmation": "CLOSE MY ACCOUNT" }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+        app.drain_jobs().await;
+        let (_, st) = app.get(&status_path(&v), None).await;
+        assert_ne!(st["state"], "completed", "a trace remains: {st}");
+        let last_error: String = {
+            let mut conn = app.app().db.conn().await.unwrap();
+            sqlx::query_scalar("SELECT last_error FROM closure_requests")
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap()
+        };
+        assert!(last_error.contains("sweep found 1 trace"), "{last_error}");
+        assert!(last_error.contains("\"hits_in_database\":0"), "{last_error}");
+        assert!(last_error.contains("\"hits_in_files\":1"), "{last_error}");
+        // On SQLite a file-only trace first rewrites the database file (stale
+        // page space) and searches again; this one is a real file, so it stays.
+        let sqlite = app.app().db.backend() == tern_store::Backend::Sqlite;
+        assert!(last_error.contains(&format!("\"compacted\":{sqlite}")), "{last_error}");
+        // Once the file is gone the retry completes the closure.
+        std::fs::remove_file(&stray).unwrap();
+        app.clock.advance(Duration::from_secs(3600));
+        app.drain_jobs().await;
+        app.drain_jobs().await;
+        let (_, st) = app.get(&status_path(&v), None).await;
+        assert_eq!(st["state"], "completed", "{st}");
+        assert_eq!(st["receipt"]["sweep"]["hits"], 0, "{st}");
+        app.stop().await;
+    }
+);

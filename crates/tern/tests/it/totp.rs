@@ -164,7 +164,14 @@ on_both!(
             st,
             json!({ "enabled": true, "enrolling": false, "recovery_codes_left": 10 })
         );
-        println!("security: TOTP enrolled, 10 recovery codes, secret sealed at rest");
+        app.drain_jobs().await;
+        let mail = app.mail_to(email);
+        let on = mail
+            .iter()
+            .find(|m| m.subject.contains("Two-step sign-in is now on"))
+            .expect("the owner is told that two-step sign-in is on");
+        assert!(on.body.contains("recovery codes") && !on.body.contains(&secret));
+        println!("security: TOTP enrolled, 10 recovery codes, secret sealed at rest, owner mailed");
 
         // The password alone is no longer enough; a wrong password answers
         // exactly as for an email nobody has.
@@ -337,6 +344,15 @@ on_both!(
         );
         let (_, st) = app.get("/api/v1/me/totp", Some(&token)).await;
         assert_eq!(st["enabled"], false);
+        app.drain_jobs().await;
+        assert_eq!(
+            app.mail_to(email)
+                .iter()
+                .filter(|m| m.subject.contains("Two-step sign-in is now off"))
+                .count(),
+            1,
+            "the owner is told once that two-step sign-in is off"
+        );
         app.login(email, PW).await;
         let mut conn = app.app().db.conn().await.unwrap();
         let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM totp_recovery_codes")
@@ -547,6 +563,56 @@ on_both!(
             (StatusCode::SEE_OTHER, Some("/account?notice=totp_disabled"))
         );
         assert!(get("/account").await.contains("Set up two-step sign-in"));
+        app.stop().await;
+    }
+);
+
+on_both!(
+    a_password_change_voids_a_sign_in_waiting_for_its_second_factor,
+    |db: Db| async move {
+        let app = TestApp::start(db).await;
+        let email = "vera.voided@example.com";
+        let token = app.user(email, PW).await;
+        let (secret, _codes) = enable(&app, &token).await;
+        // Someone who knows the old password gets as far as the challenge…
+        let (s, b) = app
+            .post("/api/v1/sessions", None, json!({ "email": email, "password": PW }))
+            .await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{b}");
+        let challenge = b["error"]["challenge"].as_str().unwrap().to_owned();
+        // …the owner changes the password…
+        let new_pw = "a brand new passphrase for vera";
+        let (s, b) = app
+            .post(
+                "/api/v1/me/password",
+                Some(&token),
+                json!({ "current_password": PW, "new_password": new_pw }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NO_CONTENT, "{b}");
+        // …and the half-done sign-in cannot be finished, even with a good code.
+        let (s, b) = app
+            .post(
+                "/api/v1/sessions",
+                None,
+                json!({ "challenge": challenge, "totp_code": code_at(&app, &secret) }),
+            )
+            .await;
+        assert_eq!(
+            (s, b["error"]["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("token_invalid")),
+            "{b}"
+        );
+        // The owner signs in with the new password and a code.
+        let (s, b) = app
+            .post(
+                "/api/v1/sessions",
+                None,
+                json!({ "email": email, "password": new_pw, "totp_code": code_at(&app, &secret) }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        println!("security: a pending second-factor challenge ends with a password change");
         app.stop().await;
     }
 );

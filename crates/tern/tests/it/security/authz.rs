@@ -18,16 +18,17 @@ const FINANCE: &str = "finance.matrix@example.com";
 const ADMIN: &str = "admin.matrix@example.com";
 
 /// The owner's resources, other callers, and the ids the paths take.
-struct Fixture {
+pub(super) struct Fixture {
     /// Emails per caller column (anonymous has none).
-    emails: [Option<&'static str>; 6],
+    pub(super) emails: [Option<&'static str>; 6],
     tokens: [Option<String>; 6],
-    /// Path parameter values by the path segment before them.
-    ids: HashMap<&'static str, String>,
+    /// Path parameter values by the path segment before them (or by
+    /// `before/segment` when that is more precise).
+    pub(super) ids: HashMap<&'static str, String>,
 }
 
 impl Fixture {
-    async fn build(app: &TestApp) -> Self {
+    pub(super) async fn build(app: &TestApp) -> Self {
         let owner = crate::orders::funded_user(app, OWNER, 5000).await;
         let iccid = crate::orders::buy_esim(app, &owner, "JP-5GB-15D").await;
         let (_, orders) = app.get("/api/v1/orders", Some(&owner)).await;
@@ -149,7 +150,7 @@ impl Fixture {
     }
 
     /// `path` with each `{param}` replaced by the owner's id of that kind.
-    fn fill(&self, path: &str) -> String {
+    pub(super) fn fill(&self, path: &str) -> String {
         let mut out = Vec::new();
         let (mut before, mut prev) = ("", "");
         for seg in path.split('/') {

@@ -5,6 +5,8 @@
 //!
 //! - `authz`: the authorisation matrix ([`matrix`]) over every operation of
 //!   the OpenAPI document × six kinds of caller;
+//! - `portal_pages`: every portal page routed for GET × the same six
+//!   callers, through browser cookies;
 //! - `enumeration`: sign-up, sign-in and password reset answer alike for
 //!   known and unknown emails, in comparable time;
 //! - `csrf`: every portal form refuses a missing or wrong token and changes
@@ -24,6 +26,7 @@ mod enumeration;
 mod headers;
 mod logs;
 pub mod matrix;
+mod portal_pages;
 mod rate_limits;
 mod sessions;
 
