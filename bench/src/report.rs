@@ -241,12 +241,14 @@ pub fn write_section(path: &std::path::Path, name: &str, section: &str) -> anyho
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let block = format!("{start}\n{section}{end}\n");
     let out = match (text.find(&start), text.find(&end)) {
-        (Some(a), Some(b)) if b > a => format!(
-            "{}{block}{}",
-            &text[..a],
-            text[b + end.len()..].trim_start_matches('\n')
-        ),
-        _ => format!("{}\n{block}", text.trim_end()),
+        (Some(a), Some(b)) if b > a => {
+            let rest = text[b + end.len()..].trim_start_matches('\n');
+            // A blank line keeps the text after the section its own paragraph.
+            let gap = if rest.is_empty() { "" } else { "\n" };
+            format!("{}{block}{gap}{rest}", &text[..a])
+        }
+        _ if text.trim().is_empty() => block,
+        _ => format!("{}\n\n{block}", text.trim_end()),
     };
     std::fs::write(path, out)?;
     Ok(())
@@ -267,7 +269,7 @@ mod tests {
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(
             text,
-            "# Title\n\nby hand\n<!-- x:start -->\ntwo\n<!-- x:end -->\n<!-- y:start -->\nother\n<!-- y:end -->\n"
+            "# Title\n\nby hand\n\n<!-- x:start -->\ntwo\n<!-- x:end -->\n\n<!-- y:start -->\nother\n<!-- y:end -->\n"
         );
     }
 }

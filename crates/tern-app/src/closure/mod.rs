@@ -9,6 +9,7 @@ mod network;
 mod preview;
 mod request;
 mod seal;
+mod sqlite_files;
 mod steps;
 mod sweep;
 mod workflow;

@@ -100,7 +100,13 @@ impl Search {
     }
 
     fn file(&self, path: &Path, hits: &mut [HashMap<&'static str, i64>]) -> std::io::Result<()> {
-        let mut f = std::fs::File::open(path)?;
+        // SQLite's files are read through descriptors that stay open, so
+        // closing one never drops SQLite's locks (see `sqlite_files`).
+        let mut f: Box<dyn Read> = if super::sqlite_files::is_sqlite_file(path) {
+            Box::new(super::sqlite_files::open(path)?)
+        } else {
+            Box::new(std::fs::File::open(path)?)
+        };
         let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + self.longest);
         let mut chunk = vec![0u8; CHUNK];
         let mut skip = 0;
