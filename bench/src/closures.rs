@@ -274,8 +274,8 @@ pub fn render(sqlite: &Result<ClosureBench, String>, postgres: &Result<ClosureBe
          In-process (`tern-bench --closures N`): N travellers, each with a name, a verified phone, a cash \
          balance, two eSIMs and 100 usage records, request closure with cooling-off 0; the worker runs every \
          step (freeze, ES2+ cancel or network bar against the built-in emulator, refund, notice, erasure, \
-         sweep of every table and file). Mail and SMS go to file outboxes outside the data folder. Support \
-         tickets do not exist yet, so the accounts have none. The baseline is sign-up on the same stack in \
+         sweep of every table and file). Mail and SMS go to file outboxes outside the data folder. The \
+         accounts have no support tickets (erasing those is covered by the integration tests). The baseline is sign-up on the same stack in \
          the same run (account created and its verification email delivered).\n\n\
          | database | accounts | usage records | sign-ups/s (baseline) | closures/s | closure ÷ sign-up | all done in | largest sweep pass |\n\
          |---|---|---|---|---|---|---|---|\n",
