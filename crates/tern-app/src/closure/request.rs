@@ -285,6 +285,16 @@ pub async fn request(app: &App, who: &Principal, input: ClosureInput, key: Optio
         crate::totp::Second::Wrong => return Err(AppError::field("totp_code", "totp_invalid")),
     }
     let mut tx = app.db.begin().await?;
+    // The password check can take a while under load, and meanwhile an
+    // earlier request (asked on another node, say) may have frozen the
+    // account, ended this session and run to completion, freeing the
+    // account's open slot. A frozen or closed account opens nothing: the
+    // caller is signed out. The no-op update also locks the account row
+    // until this request is stored, so a freeze cannot slip in between.
+    let active = tern_store::accounts::set_status(&mut tx, &who.account_id, "active", "active", app.now_ms()).await?;
+    if !active {
+        return Err(AppError::Unauthenticated);
+    }
     let (row, _new) = open(
         app,
         &mut tx,
