@@ -62,13 +62,24 @@ pub async fn pending(db: &Db) -> anyhow::Result<(i64, i64, i64)> {
     Ok((jobs, orders, closures))
 }
 
-/// Waits (bounded) until no job is open and nothing is in flight.
+/// How long everything must stay quiet to count as settled: a worker that
+/// has just (re)started queues its housekeeping job within moments.
+const QUIET: Duration = Duration::from_secs(3);
+
+/// Waits (bounded) until no job is open and nothing is in flight, and it
+/// stays so for [`QUIET`]; returns when it first became quiet.
 pub async fn settle(db: &Db, limit: Duration) -> anyhow::Result<Duration> {
     let started = Instant::now();
+    let mut quiet_since: Option<Duration> = None;
     loop {
         let (jobs, orders, closures) = pending(db).await?;
         if jobs == 0 && orders == 0 && closures == 0 {
-            return Ok(started.elapsed());
+            let since = *quiet_since.get_or_insert(started.elapsed());
+            if started.elapsed() >= since + QUIET {
+                return Ok(since);
+            }
+        } else {
+            quiet_since = None;
         }
         if started.elapsed() > limit {
             anyhow::bail!(

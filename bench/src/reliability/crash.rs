@@ -97,7 +97,7 @@ pub async fn run(tern: &std::path::Path, database_url: &str, p: &Params, tally: 
         }
         let spawned_ms = now_ms();
         let mut worker = stack.start_worker("worker")?;
-        let wait = Duration::from_millis(150 + rng.below(1350));
+        let wait = Duration::from_millis(60 + rng.below(1000));
         tokio::time::sleep(wait).await;
         let (jobs, orders, closures) = checks::pending(&app.db).await?;
         // Jobs this worker claimed (lease 2 s from its claim) and holds now.
