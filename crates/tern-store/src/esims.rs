@@ -158,7 +158,9 @@ pub(crate) fn package(r: &AnyRow) -> Result<PackageRow> {
 
 /// An eSIM as its owner is shown it (`GET /api/v1/esims/{iccid}`, the
 /// portal's eSIM page): only those columns, as they are read on a hot path.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The fields are in the order of [`detail_columns`] (it is read from
+/// JSON arrays in that order too).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct EsimDetailRow {
     pub iccid: String,
     pub state: String,
@@ -170,8 +172,9 @@ pub struct EsimDetailRow {
     pub installed_at: Option<i64>,
 }
 
-/// A package as its owner is shown it, next to [`EsimDetailRow`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A package as its owner is shown it, next to [`EsimDetailRow`], with its
+/// fields in the order of [`detail_columns`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct PackageDetailRow {
     pub order_id: String,
     pub plan_code: String,
@@ -217,8 +220,21 @@ impl From<PackageRow> for PackageDetailRow {
 /// [`esim_and_packages`] reads them.
 macro_rules! detail_columns {
     () => {
-        "e.iccid, e.state, e.smdp_address, e.matching_id, e.activation_code, e.eid, e.last_error, e.installed_at, \
-         p.order_id, p.plan_code, p.countries, p.data_limit_bytes, p.fair_use_bytes, p.voice_limit_seconds, \
+        concat!(esim_detail_columns!(), ", ", package_detail_columns!())
+    };
+}
+
+/// The eSIM's part of [`detail_columns`].
+macro_rules! esim_detail_columns {
+    () => {
+        "e.iccid, e.state, e.smdp_address, e.matching_id, e.activation_code, e.eid, e.last_error, e.installed_at"
+    };
+}
+
+/// The packages' part of [`detail_columns`].
+macro_rules! package_detail_columns {
+    () => {
+        "p.order_id, p.plan_code, p.countries, p.data_limit_bytes, p.fair_use_bytes, p.voice_limit_seconds, \
          p.sms_limit, p.used_data_bytes, p.used_voice_seconds, p.used_sms, p.activation, p.validity_days, \
          p.starts_at, p.expires_at, p.state"
     };
@@ -310,26 +326,41 @@ pub const SESSION_LOOKUPS_PER_STATEMENT: usize = 32;
 /// The statement for up to `n` lookups: the lookups are a `VALUES` list
 /// padded to a power of two (rows that match nothing), so that only a few
 /// statements exist and each is prepared once per connection.
+///
+/// The answer is one JSON value for the whole batch: an array with one
+/// `[lookup, [session…], [eSIM…] | null, [package…] | null]` per row the
+/// joins found, in lookup order and the packages' order. One value instead
+/// of a row per package matters on the hot path: the drivers copy every
+/// value of every row (SQLite's `sqlite3_value_dup`, then into sqlx's
+/// `AnyValue`), and SQLite hands each row over from the connection's
+/// thread on its own. The arrays' items are in the order of the fields of
+/// [`SessionAccount`], [`EsimDetailRow`] and [`PackageDetailRow`].
+///
+/// [`SessionAccount`]: crate::sessions::SessionAccount
 fn session_esim_sql(backend: Backend, n: usize) -> &'static str {
     static SQL: [std::sync::OnceLock<Vec<String>>; 2] = [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
-    let cache = match backend {
-        Backend::Sqlite => &SQL[0],
-        Backend::Postgres => &SQL[1],
+    let (cache, aggregate, array, text) = match backend {
+        Backend::Sqlite => (&SQL[0], "json_group_array", "json_array", ""),
+        Backend::Postgres => (&SQL[1], "json_agg", "json_build_array", "::text"),
     };
     let all = cache.get_or_init(|| {
         let mut all = Vec::new();
         let mut rows = 1;
         while rows <= SESSION_LOOKUPS_PER_STATEMENT {
             all.push(format!(
-                "SELECT r.column1, s.id, s.account_id, s.last_seen_at, s.reauth_at, a.role, a.locale, a.status, a.terms_version, {} \
-                 FROM (VALUES {}) AS r \
+                "SELECT {aggregate}({array}(r.column1, \
+                   {array}(s.id, s.account_id, s.last_seen_at, s.reauth_at, a.role, a.locale, a.status, a.terms_version), \
+                   CASE WHEN e.iccid IS NULL THEN NULL ELSE {array}({esim}) END, \
+                   CASE WHEN p.id IS NULL THEN NULL ELSE {array}({package}) END) \
+                 ORDER BY r.column1, p.created_at, p.id){text} \
+                 FROM (VALUES {values}) AS r \
                  JOIN sessions s ON s.token_hash = r.column2 AND s.expires_at > r.column3 \
                  JOIN accounts a ON a.id = s.account_id \
                  LEFT JOIN esims e ON e.iccid = r.column4 AND e.account_id = s.account_id \
-                 LEFT JOIN packages p ON p.iccid = e.iccid \
-                 ORDER BY r.column1, p.created_at, p.id",
-                detail_columns!(),
-                crate::sql::rows(backend, rows, 4),
+                 LEFT JOIN packages p ON p.iccid = e.iccid",
+                esim = esim_detail_columns!(),
+                package = package_detail_columns!(),
+                values = crate::sql::rows(backend, rows, 4),
             ));
             rows *= 2;
         }
@@ -338,6 +369,15 @@ fn session_esim_sql(backend: Backend, n: usize) -> &'static str {
     let i = n.max(1).next_power_of_two().trailing_zeros() as usize;
     all.get(i).or(all.last()).map_or("", String::as_str)
 }
+
+/// One item of the array [`session_esim_sql`] answers.
+#[derive(serde::Deserialize)]
+struct SessionEsimItem(
+    i64,
+    crate::sessions::SessionAccount,
+    Option<EsimDetailRow>,
+    Option<PackageDetailRow>,
+);
 
 /// What `GET /api/v1/esims/{iccid}` needs, for several requests in one
 /// query: per key (in order), the live session of the token with its
@@ -356,7 +396,7 @@ pub async fn with_packages_for_sessions(
     for (c, chunk) in keys.chunks(SESSION_LOOKUPS_PER_STATEMENT).enumerate() {
         let base = c * SESSION_LOOKUPS_PER_STATEMENT;
         let padded = chunk.len().next_power_of_two();
-        let mut q = sqlx::query(session_esim_sql(backend, chunk.len()));
+        let mut q = sqlx::query_scalar::<_, Option<String>>(session_esim_sql(backend, chunk.len()));
         for (i, k) in chunk.iter().enumerate() {
             q = q
                 .bind((base + i) as i64)
@@ -368,25 +408,29 @@ pub async fn with_packages_for_sessions(
             // No token hashes to the empty string.
             q = q.bind(-1_i64).bind("").bind(0_i64).bind("");
         }
-        let rows = q.fetch_all(&mut *conn).await?;
+        // PostgreSQL aggregates no rows to NULL, SQLite to `[]`.
+        let json = q.fetch_one(&mut *conn).await?.unwrap_or_default();
+        let items: Vec<SessionEsimItem> = if json.is_empty() {
+            Vec::new()
+        } else {
+            serde_json::from_str(&json)
+                .map_err(|e| crate::StoreError::Corrupt(format!("eSIM lookup answer: {e}")))?
+        };
         out.extend(std::iter::repeat_with(|| None).take(chunk.len()));
-        let mut rest = rows.as_slice();
-        while let Some(first) = rest.first() {
-            let n: i64 = first.try_get(0)?;
-            let same = rest
-                .iter()
-                .position(|r| r.try_get::<i64, _>(0).ok() != Some(n))
-                .unwrap_or(rest.len());
-            let (group, tail) = rest.split_at(same);
-            rest = tail;
+        for SessionEsimItem(n, session, esim, package) in items {
             let slot = usize::try_from(n)
                 .ok()
                 .and_then(|n| out.get_mut(n))
                 .ok_or_else(|| crate::StoreError::Corrupt(format!("lookup {n} not asked for")))?;
-            *slot = Some(SessionEsim {
-                session: crate::sessions::session_account_at(first, 1)?,
-                esim: esim_and_packages(group, 1 + crate::sessions::SESSION_ACCOUNT_COLUMNS)?,
+            // The first item of a lookup brings the session and the eSIM;
+            // every item brings one package (or none).
+            let found = slot.get_or_insert_with(|| SessionEsim {
+                session,
+                esim: esim.map(|e| (e, Vec::new())),
             });
+            if let (Some((_, packages)), Some(p)) = (found.esim.as_mut(), package) {
+                packages.push(p);
+            }
         }
     }
     Ok(out)

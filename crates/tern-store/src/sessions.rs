@@ -146,8 +146,9 @@ pub async fn delete_expired(conn: &mut AnyConnection, now: i64) -> Result<u64> {
 }
 
 /// A live session together with what authorisation needs of its account,
-/// in one query (the hot path of every signed-in request).
-#[derive(Debug, Clone)]
+/// in one query (the hot path of every signed-in request). The fields are
+/// in the order queries select them (see [`session_account_at`]).
+#[derive(Debug, Clone, serde::Deserialize)]
 pub struct SessionAccount {
     pub session_id: String,
     pub account_id: String,
@@ -177,13 +178,10 @@ pub async fn with_account_by_token_hash(
     row.as_ref().map(|r| session_account_at(r, 0)).transpose()
 }
 
-/// How many columns [`session_account`] reads.
-pub(crate) const SESSION_ACCOUNT_COLUMNS: usize = 8;
-
 /// Reads the columns `at…` of a row selected as `s.id, s.account_id,
 /// s.last_seen_at, s.reauth_at, a.role, a.locale, a.status, a.terms_version` (by position,
 /// so a query can select more around them).
-pub(crate) fn session_account_at(r: &AnyRow, at: usize) -> Result<SessionAccount> {
+fn session_account_at(r: &AnyRow, at: usize) -> Result<SessionAccount> {
     Ok(SessionAccount {
         session_id: r.try_get(at)?,
         account_id: r.try_get(at + 1)?,
