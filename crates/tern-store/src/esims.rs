@@ -413,8 +413,7 @@ pub async fn with_packages_for_sessions(
         let items: Vec<SessionEsimItem> = if json.is_empty() {
             Vec::new()
         } else {
-            serde_json::from_str(&json)
-                .map_err(|e| crate::StoreError::Corrupt(format!("eSIM lookup answer: {e}")))?
+            serde_json::from_str(&json).map_err(|e| crate::StoreError::Corrupt(format!("eSIM lookup answer: {e}")))?
         };
         out.extend(std::iter::repeat_with(|| None).take(chunk.len()));
         for SessionEsimItem(n, session, esim, package) in items {

@@ -339,14 +339,25 @@ on_both!(
         let ann_iccid = buy_esim(&app, &ann, "JP-5GB-15D").await;
         let bob_iccid = buy_esim(&app, &bob, "JP-1GB-7D").await;
         // A top-up: Ann's eSIM has two packages, which come oldest first.
-        let (s, o) = order(&app, &ann, None, json!({ "plan_code": "JP-1GB-7D", "iccid": ann_iccid })).await;
+        let (s, o) = order(
+            &app,
+            &ann,
+            None,
+            json!({ "plan_code": "JP-1GB-7D", "iccid": ann_iccid }),
+        )
+        .await;
         assert_eq!(s, StatusCode::CREATED, "{o}");
         app.drain_jobs().await;
 
         // Many at once, so that lookups share queries (see tern_app::batch):
         // every caller still gets exactly their own answer.
         let cases = [
-            (ann.as_str(), ann_iccid.as_str(), StatusCode::OK, &["JP-5GB-15D", "JP-1GB-7D"][..]),
+            (
+                ann.as_str(),
+                ann_iccid.as_str(),
+                StatusCode::OK,
+                &["JP-5GB-15D", "JP-1GB-7D"][..],
+            ),
             (bob.as_str(), bob_iccid.as_str(), StatusCode::OK, &["JP-1GB-7D"]),
             (ann.as_str(), bob_iccid.as_str(), StatusCode::NOT_FOUND, &[]),
             (bob.as_str(), ann_iccid.as_str(), StatusCode::NOT_FOUND, &[]),
