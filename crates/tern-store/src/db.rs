@@ -1,14 +1,15 @@
 //! Connecting, migrating and starting transactions.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Executor};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::{AnyConnection, AnyPool, Connection, Executor};
 
 use crate::Result;
+use crate::readers::{IDLE_BEFORE_PING, Reader, Readers};
 
 /// Which database is behind the pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,12 +26,11 @@ pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
-    readers: Arc<Readers>,
+    readers: Arc<Readers<AnyConnection>>,
+    /// On PostgreSQL, native connections for the hottest read (see
+    /// [`Db::pg_reader`]).
+    pg_readers: Option<Arc<Readers<PgConnection>>>,
 }
-
-/// A pooled connection idle at least this long is pinged before it is
-/// handed out again.
-const IDLE_BEFORE_PING: Duration = Duration::from_secs(30);
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -53,12 +53,11 @@ impl Db {
             url.to_owned()
         };
         let opts: AnyConnectOptions = url.parse()?;
-        let readers = Arc::new(Readers {
-            idle: Mutex::new(Vec::new()),
-            permits: Arc::new(Semaphore::new(max_connections as usize)),
-            opts: opts.clone(),
-            backend,
-        });
+        let readers = Readers::new(opts.clone(), max_connections);
+        let pg_readers = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(Readers::new(url.parse::<PgConnectOptions>()?, max_connections)),
+        };
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(ACQUIRE_TIMEOUT)
@@ -79,7 +78,12 @@ impl Db {
             .after_connect(move |conn, _meta| Box::pin(set_up(conn, backend)))
             .connect_with(opts)
             .await?;
-        Ok(Self { pool, backend, readers })
+        Ok(Self {
+            pool,
+            backend,
+            readers,
+            pg_readers,
+        })
     }
 
     /// The SQLite URL of a database file inside `dir`.
@@ -122,45 +126,35 @@ impl Db {
     /// A connection for the hot read paths (authentication, the eSIM
     /// detail): one query and done. Give it back with [`Reader::release`];
     /// one dropped without (an error, a cancelled request) is closed.
-    ///
-    /// These connections are kept apart from the pool's because sqlx's pool
-    /// pings every connection given back to it (a second round trip per
-    /// request, on SQLite a second hand-over to the connection's thread);
-    /// a reader is only given back after what ran on it finished, so it is
-    /// known to be in order. At most `max_connections` are open, besides
-    /// the pool's.
+    /// At most `max_connections` are open, besides the pool's (see
+    /// [`crate::readers`] for why they are kept apart).
     pub async fn reader(&self) -> Result<Reader> {
+        let backend = self.backend;
         // Like the pool: waiting for a free reader, checking an idle one and
         // opening a new one all count against the same time limit.
-        tokio::time::timeout(ACQUIRE_TIMEOUT, self.open_reader())
-            .await
-            .map_err(|_| sqlx::Error::PoolTimedOut)?
+        tokio::time::timeout(
+            ACQUIRE_TIMEOUT,
+            self.readers.get(|mut conn| async move {
+                set_up(&mut conn, backend).await?;
+                Ok(conn)
+            }),
+        )
+        .await
+        .map_err(|_| sqlx::Error::PoolTimedOut)?
     }
 
-    async fn open_reader(&self) -> Result<Reader> {
-        let permit = self
-            .readers
-            .permits
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| sqlx::Error::PoolClosed)?;
-        let reader = |conn| Reader {
-            conn: Some(conn),
-            readers: self.readers.clone(),
-            _permit: permit,
+    /// On PostgreSQL, a native connection (not through sqlx's `Any`
+    /// driver) for the hottest read, `GET /api/v1/esims/{iccid}`: it binds
+    /// arrays and reads rows without copying every value into an `Any`
+    /// value first. None on SQLite.
+    pub async fn pg_reader(&self) -> Result<Option<Reader<PgConnection>>> {
+        let Some(readers) = &self.pg_readers else {
+            return Ok(None);
         };
-        loop {
-            let idle = self.readers.idle.lock().map_err(|_| sqlx::Error::PoolClosed)?.pop();
-            let Some((mut conn, since)) = idle else { break };
-            if since.elapsed() < IDLE_BEFORE_PING || conn.ping().await.is_ok() {
-                return Ok(reader(conn));
-            }
-            // Broken while idle (e.g. the database restarted): drop it.
-        }
-        let mut conn = self.readers.opts.connect().await?;
-        set_up(&mut conn, self.readers.backend).await?;
-        Ok(reader(conn))
+        let reader = tokio::time::timeout(ACQUIRE_TIMEOUT, readers.get(|conn| async { Ok(conn) }))
+            .await
+            .map_err(|_| sqlx::Error::PoolTimedOut)??;
+        Ok(Some(reader))
     }
 
     /// Answers whether the database takes queries now (for `/readyz`).
@@ -170,13 +164,9 @@ impl Db {
     }
 
     pub async fn close(&self) {
-        self.readers.permits.close();
-        let idle = match self.readers.idle.lock() {
-            Ok(mut idle) => std::mem::take(&mut *idle),
-            Err(_) => Vec::new(),
-        };
-        for (conn, _) in idle {
-            let _ = conn.close().await;
+        self.readers.close().await;
+        if let Some(pg) = &self.pg_readers {
+            pg.close().await;
         }
         self.pool.close().await;
     }
@@ -198,73 +188,4 @@ async fn set_up(conn: &mut AnyConnection, backend: Backend) -> std::result::Resu
         conn.execute("PRAGMA secure_delete = ON").await?;
     }
     Ok(())
-}
-
-/// The connections behind [`Db::reader`].
-struct Readers {
-    /// Most recently used last, with when each was given back.
-    idle: Mutex<Vec<(AnyConnection, Instant)>>,
-    /// One per open reader, idle or in use.
-    permits: Arc<Semaphore>,
-    opts: AnyConnectOptions,
-    backend: Backend,
-}
-
-impl std::fmt::Debug for Readers {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Readers")
-            .field("available", &self.permits.available_permits())
-            .finish_non_exhaustive()
-    }
-}
-
-/// A connection from [`Db::reader`]; dereferences to the connection.
-pub struct Reader {
-    conn: Option<AnyConnection>,
-    readers: Arc<Readers>,
-    _permit: OwnedSemaphorePermit,
-}
-
-impl Reader {
-    /// Gives the connection back for the next request, once what ran on it
-    /// finished (whether it found anything or not).
-    pub fn release(mut self) {
-        if self.readers.permits.is_closed() {
-            // The database is being closed: `drop` closes this one.
-            return;
-        }
-        if let Some(conn) = self.conn.take()
-            && let Ok(mut idle) = self.readers.idle.lock()
-        {
-            idle.push((conn, Instant::now()));
-        }
-    }
-}
-
-impl Drop for Reader {
-    fn drop(&mut self) {
-        // Not given back: something went wrong on it, or the request was
-        // cancelled half-way. Close it politely where possible.
-        if let Some(conn) = self.conn.take()
-            && let Ok(rt) = tokio::runtime::Handle::try_current()
-        {
-            rt.spawn(async move {
-                let _ = conn.close().await;
-            });
-        }
-    }
-}
-
-impl std::ops::Deref for Reader {
-    type Target = AnyConnection;
-    fn deref(&self) -> &AnyConnection {
-        // Only `release` (which consumes the reader) and `drop` take it.
-        self.conn.as_ref().unwrap_or_else(|| unreachable!())
-    }
-}
-
-impl std::ops::DerefMut for Reader {
-    fn deref_mut(&mut self) -> &mut AnyConnection {
-        self.conn.as_mut().unwrap_or_else(|| unreachable!())
-    }
 }

@@ -1,5 +1,7 @@
 //! eSIMs and the packages on them.
 
+pub use postgres::with_packages_for_sessions_pg;
+
 use sqlx::{AnyConnection, Row, ValueRef, any::AnyRow};
 
 use crate::{Backend, Result};
@@ -240,6 +242,9 @@ macro_rules! package_detail_columns {
     };
 }
 
+// After the column macros, which it uses.
+mod postgres;
+
 /// How many of [`detail_columns`] are the eSIM's.
 const ESIM_DETAIL_COLUMNS: usize = 8;
 
@@ -266,7 +271,13 @@ pub async fn with_packages(
 /// The eSIM in columns `at…` of `rows` (the same in every row) and the
 /// packages after it (absent when the outer join found none), as
 /// [`detail_columns`] selects them.
-fn esim_and_packages(rows: &[AnyRow], at: usize) -> Result<Option<(EsimDetailRow, Vec<PackageDetailRow>)>> {
+fn esim_and_packages<R>(rows: &[R], at: usize) -> Result<Option<(EsimDetailRow, Vec<PackageDetailRow>)>>
+where
+    R: Row,
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
     let Some(r) = rows.first() else {
         return Ok(None);
     };
@@ -323,7 +334,8 @@ pub struct SessionEsimKey {
 /// Most lookups [`with_packages_for_sessions`] makes in one statement.
 pub const SESSION_LOOKUPS_PER_STATEMENT: usize = 32;
 
-/// The statement for up to `n` lookups: the lookups are a `VALUES` list
+/// The statement for up to `n` lookups on SQLite (PostgreSQL has its own,
+/// see [`with_packages_for_sessions_pg`]): the lookups are a `VALUES` list
 /// padded to a power of two (rows that match nothing), so that only a few
 /// statements exist and each is prepared once per connection.
 ///
@@ -337,22 +349,18 @@ pub const SESSION_LOOKUPS_PER_STATEMENT: usize = 32;
 /// [`SessionAccount`], [`EsimDetailRow`] and [`PackageDetailRow`].
 ///
 /// [`SessionAccount`]: crate::sessions::SessionAccount
-fn session_esim_sql(backend: Backend, n: usize) -> &'static str {
-    static SQL: [std::sync::OnceLock<Vec<String>>; 2] = [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
-    let (cache, aggregate, array, text) = match backend {
-        Backend::Sqlite => (&SQL[0], "json_group_array", "json_array", ""),
-        Backend::Postgres => (&SQL[1], "json_agg", "json_build_array", "::text"),
-    };
-    let all = cache.get_or_init(|| {
+fn session_esim_sql(n: usize) -> &'static str {
+    static SQL: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let all = SQL.get_or_init(|| {
         let mut all = Vec::new();
         let mut rows = 1;
         while rows <= SESSION_LOOKUPS_PER_STATEMENT {
             all.push(format!(
-                "SELECT {aggregate}({array}(r.column1, \
-                   {array}(s.id, s.account_id, s.last_seen_at, s.reauth_at, a.role, a.locale, a.status, a.terms_version), \
-                   CASE WHEN e.iccid IS NULL THEN NULL ELSE {array}({esim}) END, \
-                   CASE WHEN p.id IS NULL THEN NULL ELSE {array}({package}) END) \
-                 ORDER BY r.column1, p.created_at, p.id){text} \
+                "SELECT json_group_array(json_array(r.column1, \
+                   json_array(s.id, s.account_id, s.last_seen_at, s.reauth_at, a.role, a.locale, a.status, a.terms_version), \
+                   CASE WHEN e.iccid IS NULL THEN NULL ELSE json_array({esim}) END, \
+                   CASE WHEN p.id IS NULL THEN NULL ELSE json_array({package}) END) \
+                 ORDER BY r.column1, p.created_at, p.id) \
                  FROM (VALUES {values}) AS r \
                  JOIN sessions s ON s.token_hash = r.column2 AND s.expires_at > r.column3 \
                  JOIN accounts a ON a.id = s.account_id \
@@ -360,7 +368,7 @@ fn session_esim_sql(backend: Backend, n: usize) -> &'static str {
                  LEFT JOIN packages p ON p.iccid = e.iccid",
                 esim = esim_detail_columns!(),
                 package = package_detail_columns!(),
-                values = crate::sql::rows(backend, rows, 4),
+                values = crate::sql::rows(Backend::Sqlite, rows, 4),
             ));
             rows *= 2;
         }
@@ -380,7 +388,7 @@ struct SessionEsimItem(
 );
 
 /// What `GET /api/v1/esims/{iccid}` needs, for several requests in one
-/// query: per key (in order), the live session of the token with its
+/// query on SQLite: per key (in order), the live session of the token with its
 /// account (as [`sessions::with_account_by_token_hash`] finds it) and that
 /// account's eSIM `iccid` with its packages, oldest first (None when the
 /// account has no such eSIM); None when the token belongs to no live
@@ -389,14 +397,13 @@ struct SessionEsimItem(
 /// [`sessions::with_account_by_token_hash`]: crate::sessions::with_account_by_token_hash
 pub async fn with_packages_for_sessions(
     conn: &mut AnyConnection,
-    backend: Backend,
     keys: &[SessionEsimKey],
 ) -> Result<Vec<Option<SessionEsim>>> {
     let mut out: Vec<Option<SessionEsim>> = Vec::with_capacity(keys.len());
     for (c, chunk) in keys.chunks(SESSION_LOOKUPS_PER_STATEMENT).enumerate() {
         let base = c * SESSION_LOOKUPS_PER_STATEMENT;
         let padded = chunk.len().next_power_of_two();
-        let mut q = sqlx::query_scalar::<_, Option<String>>(session_esim_sql(backend, chunk.len()));
+        let mut q = sqlx::query_scalar::<_, Option<String>>(session_esim_sql(chunk.len()));
         for (i, k) in chunk.iter().enumerate() {
             q = q
                 .bind((base + i) as i64)
@@ -408,7 +415,6 @@ pub async fn with_packages_for_sessions(
             // No token hashes to the empty string.
             q = q.bind(-1_i64).bind("").bind(0_i64).bind("");
         }
-        // PostgreSQL aggregates no rows to NULL, SQLite to `[]`.
         let json = q.fetch_one(&mut *conn).await?.unwrap_or_default();
         let items: Vec<SessionEsimItem> = if json.is_empty() {
             Vec::new()

@@ -30,6 +30,7 @@ pub mod orders;
 pub mod outbox;
 pub mod plans;
 pub mod rate_limits;
+mod readers;
 pub mod refunds;
 pub mod sessions;
 mod sql;
@@ -43,8 +44,9 @@ pub mod usage;
 pub mod vouchers;
 pub mod wallet_adjustments;
 
-pub use db::{Backend, Db, Reader, Tx};
+pub use db::{Backend, Db, Tx};
 pub use error::StoreError;
+pub use readers::Reader;
 pub use sqlx::AnyConnection as Conn;
 
 /// Result of a storage call.

@@ -181,7 +181,13 @@ pub async fn with_account_by_token_hash(
 /// Reads the columns `at…` of a row selected as `s.id, s.account_id,
 /// s.last_seen_at, s.reauth_at, a.role, a.locale, a.status, a.terms_version` (by position,
 /// so a query can select more around them).
-fn session_account_at(r: &AnyRow, at: usize) -> Result<SessionAccount> {
+pub(crate) fn session_account_at<R>(r: &R, at: usize) -> Result<SessionAccount>
+where
+    R: Row,
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
     Ok(SessionAccount {
         session_id: r.try_get(at)?,
         account_id: r.try_get(at + 1)?,

@@ -162,8 +162,15 @@ pub(crate) fn lookup_signed_in(
     keys: Vec<SessionEsimKey>,
 ) -> BoxFuture<'static, AppResult<Vec<Option<SessionEsim>>>> {
     Box::pin(async move {
+        // PostgreSQL answers rows over a native connection, SQLite one JSON
+        // value (see the two store functions for why).
+        if let Some(mut conn) = app.db.pg_reader().await? {
+            let found = esims::with_packages_for_sessions_pg(&mut conn, &keys).await?;
+            conn.release();
+            return Ok(found);
+        }
         let mut conn = app.db.reader().await?;
-        let found = esims::with_packages_for_sessions(&mut conn, app.db.backend(), &keys).await?;
+        let found = esims::with_packages_for_sessions(&mut conn, &keys).await?;
         conn.release();
         Ok(found)
     })
