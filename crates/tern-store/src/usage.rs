@@ -93,9 +93,24 @@ pub struct UsageEventRow {
     pub received_at: i64,
 }
 
+/// A usage record to insert, borrowing from the batch it came in (a
+/// batch has up to 10 000; copying four strings of each cost time).
+#[derive(Debug, Clone, Copy)]
+pub struct NewUsageEvent<'a> {
+    pub event_id: &'a str,
+    pub iccid: &'a str,
+    pub kind: &'a str,
+    pub quantity: i64,
+    pub country: &'a str,
+    pub occurred_at: i64,
+    pub package_id: Option<&'a str>,
+    pub overage: i64,
+    pub received_at: i64,
+}
+
 /// Inserts records, skipping event ids already stored; returns how many
 /// were inserted.
-pub async fn insert_events(conn: &mut AnyConnection, backend: Backend, rows: &[UsageEventRow]) -> Result<u64> {
+pub async fn insert_events(conn: &mut AnyConnection, backend: Backend, rows: &[NewUsageEvent<'_>]) -> Result<u64> {
     let mut inserted = 0;
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
@@ -106,13 +121,13 @@ pub async fn insert_events(conn: &mut AnyConnection, backend: Backend, rows: &[U
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for e in chunk {
             q = q
-                .bind(e.event_id.as_str())
-                .bind(e.iccid.as_str())
-                .bind(e.kind.as_str())
+                .bind(e.event_id)
+                .bind(e.iccid)
+                .bind(e.kind)
                 .bind(e.quantity)
-                .bind(e.country.as_str())
+                .bind(e.country)
                 .bind(e.occurred_at)
-                .bind(e.package_id.as_deref())
+                .bind(e.package_id)
                 .bind(e.overage)
                 .bind(e.received_at);
         }

@@ -25,6 +25,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 use tern_domain::catalogue::{Activation, CountryCode};
 use tern_domain::usage::{
@@ -32,7 +33,7 @@ use tern_domain::usage::{
 };
 use tern_store::StoreError;
 use tern_store::esims::PackageRow;
-use tern_store::usage::{self as store, UsageEventRow};
+use tern_store::usage::{self as store, NewUsageEvent};
 
 use super::notices::{self, Notice, Recipients};
 use crate::App;
@@ -59,21 +60,21 @@ pub struct RawUsageRecord {
     /// Unique per record (up to 128 characters): a record whose id was
     /// seen before is counted as a duplicate and ignored.
     #[schema(required = true, value_type = String, example = "cdr-2025-06-15-000001")]
-    pub event_id: Option<String>,
+    pub event_id: Option<CompactString>,
     #[schema(required = true, value_type = String, example = "8981100000000000424")]
-    pub iccid: Option<String>,
+    pub iccid: Option<CompactString>,
     /// `data` (bytes), `voice` (seconds) or `sms` (messages).
     #[schema(required = true, value_type = String, example = "data")]
-    pub kind: Option<String>,
+    pub kind: Option<CompactString>,
     /// A positive integer in the kind's unit.
     #[schema(required = true, value_type = i64, example = 1048576)]
     pub quantity: Option<serde_json::Value>,
     /// ISO 3166-1 alpha-2 code of the visited country.
     #[schema(required = true, value_type = String, example = "JP")]
-    pub country: Option<String>,
+    pub country: Option<CompactString>,
     /// RFC 3339.
     #[schema(required = true, value_type = String, format = DateTime, example = "2025-06-15T14:40:00Z")]
-    pub occurred_at: Option<String>,
+    pub occurred_at: Option<CompactString>,
 }
 
 impl RawUsageRecord {
@@ -210,6 +211,8 @@ struct Book {
     rows: Vec<PackageRow>,
     balances: Vec<PackageBalance>,
     dirty: Vec<bool>,
+    /// Where the ids of `rows` start in the batch's list of package ids.
+    first_id: usize,
 }
 
 /// A stored package as the rules see it; `None` when the row cannot be
@@ -258,6 +261,7 @@ fn books(rows: Vec<PackageRow>) -> HashMap<String, Book> {
             rows: vec![],
             balances: vec![],
             dirty: vec![],
+            first_id: 0,
         });
         book.rows.push(row);
         book.balances.push(b);
@@ -302,6 +306,13 @@ async fn apply(app: &App, records: &[UsageRecord], stored: Stored) -> AppResult<
         .filter(|i| owners.contains_key(*i))
         .collect();
     let mut books = books(store::packages_for(&mut tx, backend, &known).await?);
+    // The packages' ids apart from the books, which change below: the
+    // events name their packages by an index into this.
+    let mut package_ids: Vec<String> = Vec::new();
+    for book in books.values_mut() {
+        book.first_id = package_ids.len();
+        package_ids.extend(book.rows.iter().map(|r| r.id.clone()));
+    }
 
     let mut events = Vec::with_capacity(fresh.len());
     let mut started_by_use = 0;
@@ -315,7 +326,7 @@ async fn apply(app: &App, records: &[UsageRecord], stored: Stored) -> AppResult<
                         book.dirty[d.package] = true;
                     }
                     started_by_use += a.started.len() as u64;
-                    (a.draws.first().map(|d| book.rows[d.package].id.clone()), a.overage)
+                    (a.draws.first().map(|d| book.first_id + d.package), a.overage)
                 }
                 None => (None, r.quantity),
             };
@@ -327,17 +338,7 @@ async fn apply(app: &App, records: &[UsageRecord], stored: Stored) -> AppResult<
             report.unknown_iccid += 1;
             (None, r.quantity)
         };
-        events.push(UsageEventRow {
-            event_id: r.event_id.clone(),
-            iccid: r.iccid.as_str().to_owned(),
-            kind: r.kind.as_str().to_owned(),
-            quantity: r.quantity,
-            country: r.country.as_str().to_owned(),
-            occurred_at: r.occurred_at,
-            package_id,
-            overage,
-            received_at: now,
-        });
+        events.push((*r, package_id, overage));
     }
 
     // Expiry and reminders, for every package the batch loaded.
@@ -385,9 +386,23 @@ async fn apply(app: &App, records: &[UsageRecord], stored: Stored) -> AppResult<
     for (notice, row) in &due {
         notices::send(app, &mut tx, &mut recipients, *notice, row).await?;
     }
+    let mut events: Vec<NewUsageEvent<'_>> = events
+        .into_iter()
+        .map(|(r, package, overage)| NewUsageEvent {
+            event_id: &r.event_id,
+            iccid: r.iccid.as_str(),
+            kind: r.kind.as_str(),
+            quantity: r.quantity,
+            country: r.country.as_str(),
+            occurred_at: r.occurred_at,
+            package_id: package.and_then(|i| package_ids.get(i)).map(String::as_str),
+            overage,
+            received_at: now,
+        })
+        .collect();
     // In one order for every batch, so two batches racing on the same
     // event ids wait for each other instead of deadlocking.
-    events.sort_unstable_by(|a, b| a.event_id.cmp(&b.event_id));
+    events.sort_unstable_by(|a, b| a.event_id.cmp(b.event_id));
     let inserted = store::insert_events(&mut tx, backend, &events).await?;
     if inserted != events.len() as u64 {
         // Dropping the transaction rolls it back.
