@@ -53,10 +53,14 @@ impl Db {
             url.to_owned()
         };
         let opts: AnyConnectOptions = url.parse()?;
-        let readers = Readers::new(opts.clone(), max_connections);
+        let readers = Readers::new(opts.clone(), max_connections, ACQUIRE_TIMEOUT);
         let pg_readers = match backend {
             Backend::Sqlite => None,
-            Backend::Postgres => Some(Readers::new(url.parse::<PgConnectOptions>()?, max_connections)),
+            Backend::Postgres => Some(Readers::new(
+                url.parse::<PgConnectOptions>()?,
+                max_connections,
+                ACQUIRE_TIMEOUT,
+            )),
         };
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
@@ -130,17 +134,12 @@ impl Db {
     /// [`crate::readers`] for why they are kept apart).
     pub async fn reader(&self) -> Result<Reader> {
         let backend = self.backend;
-        // Like the pool: waiting for a free reader, checking an idle one and
-        // opening a new one all count against the same time limit.
-        tokio::time::timeout(
-            ACQUIRE_TIMEOUT,
-            self.readers.get(|mut conn| async move {
+        self.readers
+            .get(|mut conn| async move {
                 set_up(&mut conn, backend).await?;
                 Ok(conn)
-            }),
-        )
-        .await
-        .map_err(|_| sqlx::Error::PoolTimedOut)?
+            })
+            .await
     }
 
     /// On PostgreSQL, a native connection (not through sqlx's `Any`
@@ -151,10 +150,7 @@ impl Db {
         let Some(readers) = &self.pg_readers else {
             return Ok(None);
         };
-        let reader = tokio::time::timeout(ACQUIRE_TIMEOUT, readers.get(|conn| async { Ok(conn) }))
-            .await
-            .map_err(|_| sqlx::Error::PoolTimedOut)??;
-        Ok(Some(reader))
+        Ok(Some(readers.get(|conn| async { Ok(conn) }).await?))
     }
 
     /// Answers whether the database takes queries now (for `/readyz`).

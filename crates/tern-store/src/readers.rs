@@ -26,6 +26,8 @@ pub(crate) struct Readers<C: Connection> {
     /// One per open reader, idle or in use.
     permits: Arc<Semaphore>,
     opts: C::Options,
+    /// How long [`Readers::get`] may take in all.
+    timeout: Duration,
 }
 
 impl<C: Connection> std::fmt::Debug for Readers<C> {
@@ -37,17 +39,30 @@ impl<C: Connection> std::fmt::Debug for Readers<C> {
 }
 
 impl<C: Connection + 'static> Readers<C> {
-    pub(crate) fn new(opts: C::Options, max: u32) -> Arc<Self> {
+    pub(crate) fn new(opts: C::Options, max: u32, timeout: Duration) -> Arc<Self> {
         Arc::new(Self {
             idle: Mutex::new(Vec::new()),
             permits: Arc::new(Semaphore::new(max as usize)),
             opts,
+            timeout,
         })
     }
 
     /// A reader: an idle one (pinged first when it sat idle a while), or a
-    /// new connection, prepared by `set_up`.
+    /// new connection, prepared by `set_up`. Like sqlx's pool, waiting for
+    /// a free reader, checking an idle one and opening a new one all count
+    /// against the same time limit.
     pub(crate) async fn get<F, Fut>(self: &Arc<Self>, set_up: F) -> Result<Reader<C>>
+    where
+        F: FnOnce(C) -> Fut,
+        Fut: Future<Output = std::result::Result<C, sqlx::Error>>,
+    {
+        tokio::time::timeout(self.timeout, self.open(set_up))
+            .await
+            .map_err(|_| sqlx::Error::PoolTimedOut)?
+    }
+
+    async fn open<F, Fut>(self: &Arc<Self>, set_up: F) -> Result<Reader<C>>
     where
         F: FnOnce(C) -> Fut,
         Fut: Future<Output = std::result::Result<C, sqlx::Error>>,
