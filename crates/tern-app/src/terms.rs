@@ -60,13 +60,9 @@ impl Cache {
 pub async fn required_version(app: &App) -> AppResult<Option<i64>> {
     let schedule = match app.terms_cache.get() {
         Some(s) => s,
-        None => {
-            let mut conn = app.db.reader().await?;
-            let s = Arc::new(store::required_schedule(&mut conn).await?);
-            conn.release();
-            app.terms_cache.put(s.clone());
-            s
-        }
+        // Boxed: a cache miss is rare, and every signed-in request's
+        // future would otherwise carry the database read's.
+        None => Box::pin(load_schedule(app)).await?,
     };
     let now = app.now_ms();
     Ok(schedule
@@ -74,6 +70,15 @@ pub async fn required_version(app: &App) -> AppResult<Option<i64>> {
         .filter(|(_, effective)| *effective <= now)
         .map(|(v, _)| *v)
         .max())
+}
+
+/// Reads the schedule and caches it.
+async fn load_schedule(app: &App) -> AppResult<Schedule> {
+    let mut conn = app.db.reader().await?;
+    let s = Arc::new(store::required_schedule(&mut conn).await?);
+    conn.release();
+    app.terms_cache.put(s.clone());
+    Ok(s)
 }
 
 /// The version `who` must accept before doing anything else, if any.

@@ -92,7 +92,12 @@ impl FromRequestParts<HttpState> for Auth {
 /// signing up). `path` is the full path (`/api/v1/…`).
 pub fn terms_exempt(method: &Method, path: &str) -> bool {
     let p = path.strip_prefix("/api/v1").unwrap_or(path);
-    let under = |prefix: &str| p == prefix || p.starts_with(&format!("{prefix}/"));
+    // `prefix` itself or anything below it, without building `prefix/`
+    // (this runs on every signed-in API request).
+    let under = |prefix: &str| {
+        p.strip_prefix(prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    };
     under("/terms")
         || (p == "/me" && method == Method::GET)
         || p == "/sessions/current"
@@ -244,5 +249,37 @@ fn json_rejection(r: JsonRejection, locale: Locale) -> Response {
             }
         }
         other => error_response(other.status(), "malformed_body", locale, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::Method;
+
+    use super::terms_exempt;
+
+    #[test]
+    fn terms_exempt_takes_a_prefix_and_what_is_below_it_but_not_its_neighbours() {
+        for path in [
+            "/api/v1/terms",
+            "/api/v1/terms/3/accept",
+            "/api/v1/me/closure",
+            "/api/v1/me/closure/cancel",
+            "/api/v1/exports/abc",
+            "/api/v1/sessions/current",
+        ] {
+            assert!(terms_exempt(&Method::POST, path), "{path}");
+        }
+        assert!(terms_exempt(&Method::GET, "/api/v1/me"));
+        for path in [
+            "/api/v1/termsx",
+            "/api/v1/me/closures",
+            "/api/v1/exportsx/1",
+            "/api/v1/esims/8988247000000000001",
+            "/api/v1/orders",
+        ] {
+            assert!(!terms_exempt(&Method::GET, path), "{path}");
+        }
+        assert!(!terms_exempt(&Method::PATCH, "/api/v1/me"));
     }
 }

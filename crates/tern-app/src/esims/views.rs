@@ -131,7 +131,9 @@ pub async fn get_signed_in(app: &App, token: &str, iccid: &str) -> AppResult<(Pr
     let Ok(iccid) = tern_domain::ids::Iccid::parse(iccid) else {
         // Not an ICCID: nothing to read, but the caller must still be
         // signed in to learn that.
-        return Ok((auth::authenticate(app, token).await?, Err(AppError::NotFound)));
+        // Boxed, as is the touch below: rare paths kept out of the hot
+        // path's future, which every request allocates.
+        return Ok((Box::pin(auth::authenticate(app, token)).await?, Err(AppError::NotFound)));
     };
     let now = app.now_ms();
     let key = SessionEsimKey {
@@ -145,15 +147,21 @@ pub async fn get_signed_in(app: &App, token: &str, iccid: &str) -> AppResult<(Pr
     };
     let (who, stale) = auth::principal(session, now)?;
     if stale {
-        let mut conn = app.db.reader().await?;
-        sessions::touch(&mut conn, &who.session_id, now).await?;
-        conn.release();
+        Box::pin(touch(app, &who.session_id, now)).await?;
     }
     let read = match esim {
         Some((e, packages)) => Ok(detail(e, packages)),
         None => Err(AppError::NotFound),
     };
     Ok((who, read))
+}
+
+/// Records that the session was used (see [`auth::principal`]).
+async fn touch(app: &App, session_id: &str, now: i64) -> AppResult<()> {
+    let mut conn = app.db.reader().await?;
+    sessions::touch(&mut conn, session_id, now).await?;
+    conn.release();
+    Ok(())
 }
 
 /// The lookup behind [`get_signed_in`], for a batch of requests.

@@ -42,7 +42,10 @@ pub struct AcceptForm {
     /// Missing is refused like a wrong token (403), not as a bad form.
     #[serde(default)]
     csrf: String,
-    version: i64,
+    /// Text, so that a tampered value is answered on the page (as an
+    /// unknown version) rather than as a bare form rejection.
+    #[serde(default)]
+    version: String,
     #[serde(default)]
     next: String,
 }
@@ -54,7 +57,11 @@ pub async fn accept(State(s): State<HttpState>, headers: HeaderMap, Form(f): For
         Ok(w) => w,
         Err(r) => return r,
     };
-    match tern_app::terms::accept(&ctx.state.app, &who, f.version).await {
+    let accepted = match f.version.trim().parse::<i64>() {
+        Ok(version) => tern_app::terms::accept(&ctx.state.app, &who, version).await,
+        Err(_) => Err(tern_app::AppError::Missing("terms_version_not_found")),
+    };
+    match accepted {
         Ok(_) => Redirect::to(&safe_next(if f.next.is_empty() { "/account" } else { &f.next })).into_response(),
         Err(e) => {
             let msg = crate::error::message(e.code(), ctx.locale);

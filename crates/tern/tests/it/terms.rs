@@ -98,6 +98,31 @@ on_both!(
             page.contains("Be <strong>kind</strong>.") && page.contains("action=\"/terms/accept\""),
             "{page}"
         );
+        // A tampered version on the portal's form is answered on the page,
+        // in the traveller's words, and accepts nothing.
+        let browser = crate::security::browser();
+        crate::security::portal_login(&app, &browser, "ann@example.com").await;
+        let html = browser
+            .get(format!("{}/terms", app.url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let csrf = crate::security::csrf_of(&html);
+        for version in ["one", "", "99999999999999999999"] {
+            let res = browser
+                .post(format!("{}/terms/accept", app.url))
+                .form(&[("csrf", csrf.as_str()), ("version", version), ("next", "/wallet")])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{version:?}");
+            let html = res.text().await.unwrap();
+            assert!(html.contains("There is no such terms version."), "{html}");
+        }
+        assert_eq!(portal("/wallet".into()).await.status(), StatusCode::SEE_OTHER);
 
         // Accepting lets everything through again; accepting twice is the same.
         let (s, a) = app.post("/api/v1/terms/1/accept", Some(&ann), json!({})).await;
