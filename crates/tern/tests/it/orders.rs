@@ -348,6 +348,13 @@ on_both!(
         .await;
         assert_eq!(s, StatusCode::CREATED, "{o}");
         app.drain_jobs().await;
+        // Dated before the first, though stored after it: the answer follows
+        // the dates, not the order the database happens to keep rows in.
+        sqlx::query("UPDATE packages SET created_at = created_at - 86400000 WHERE order_id = $1")
+            .bind(o["id"].as_str().unwrap())
+            .execute(app.app().db.pool())
+            .await
+            .unwrap();
 
         // Many at once, so that lookups share queries (see tern_app::batch):
         // every caller still gets exactly their own answer.
@@ -356,7 +363,7 @@ on_both!(
                 ann.as_str(),
                 ann_iccid.as_str(),
                 StatusCode::OK,
-                &["JP-5GB-15D", "JP-1GB-7D"][..],
+                &["JP-1GB-7D", "JP-5GB-15D"][..],
             ),
             (bob.as_str(), bob_iccid.as_str(), StatusCode::OK, &["JP-1GB-7D"]),
             (ann.as_str(), bob_iccid.as_str(), StatusCode::NOT_FOUND, &[]),
