@@ -144,6 +144,12 @@ pub struct Acceptance {
     pub accepted_at: String,
 }
 
+/// A version as a caller names it (a path segment, a form field); one that
+/// is not a number is as unknown as one never published.
+pub fn parse_version(text: &str) -> AppResult<i64> {
+    text.parse().map_err(|_| AppError::Missing("terms_version_not_found"))
+}
+
 /// Accepts a published version (once; a repeat answers the first time).
 pub async fn accept(app: &App, who: &Principal, version: i64) -> AppResult<Acceptance> {
     let now = app.now_ms();

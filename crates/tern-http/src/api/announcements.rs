@@ -82,9 +82,7 @@ pub async fn accept_terms(
     auth: Auth,
     Path(version): Path<String>,
 ) -> Result<Json<Acceptance>, ApiError> {
-    let version: i64 = version
-        .parse()
-        .map_err(|_| auth.err(tern_app::AppError::Missing("terms_version_not_found")))?;
+    let version = terms::parse_version(&version).map_err(|e| auth.err(e))?;
     Ok(Json(
         terms::accept(&s.app, &auth.who, version)
             .await

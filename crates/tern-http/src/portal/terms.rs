@@ -57,9 +57,9 @@ pub async fn accept(State(s): State<HttpState>, headers: HeaderMap, Form(f): For
         Ok(w) => w,
         Err(r) => return r,
     };
-    let accepted = match f.version.trim().parse::<i64>() {
+    let accepted = match tern_app::terms::parse_version(&f.version) {
         Ok(version) => tern_app::terms::accept(&ctx.state.app, &who, version).await,
-        Err(_) => Err(tern_app::AppError::Missing("terms_version_not_found")),
+        Err(e) => Err(e),
     };
     match accepted {
         Ok(_) => Redirect::to(&safe_next(if f.next.is_empty() { "/account" } else { &f.next })).into_response(),
