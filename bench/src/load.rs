@@ -1,6 +1,7 @@
 //! Load from a second process on loopback: `wrk` (with `--latency`), time
 //! bounded, with a small Lua script that adds the `Authorization` header.
-//! The server's resident memory is sampled while `wrk` runs.
+//! The server's resident memory is sampled while `wrk` runs, and the CPU
+//! time the server and PostgreSQL spent is read before and after.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -9,6 +10,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail, ensure};
 
+use crate::cpu;
 use crate::server::rss_mib;
 
 /// How `wrk` loads the server.
@@ -33,6 +35,11 @@ pub struct Figures {
     pub socket_errors: u64,
     /// Highest resident memory of the server seen while `wrk` ran.
     pub peak_rss_mib: f64,
+    /// CPU time of the server per request, in microseconds.
+    pub server_cpu_us: f64,
+    /// CPU time of PostgreSQL on this machine per request (None: it used
+    /// none, as for SQLite).
+    pub postgres_cpu_us: Option<f64>,
 }
 
 /// Checks that `wrk` can be run at all.
@@ -124,6 +131,7 @@ async fn run_wrk(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
+    let cpu_before = cpu::Sample::take(server_pid)?;
     let run = tokio::time::timeout(Duration::from_secs(secs + 30), cmd.output());
     tokio::pin!(run);
     let mut peak: f64 = 0.0;
@@ -133,6 +141,7 @@ async fn run_wrk(
             () = tokio::time::sleep(Duration::from_millis(100)) => peak = peak.max(rss_mib(server_pid)?),
         }
     };
+    let cpu_after = cpu::Sample::take(server_pid)?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     if !output.status.success() {
         bail!(
@@ -144,6 +153,7 @@ async fn run_wrk(
     }
     let mut figures = parse(&stdout).with_context(|| format!("unexpected wrk output:\n{stdout}"))?;
     figures.peak_rss_mib = peak.max(rss_mib(server_pid)?);
+    (figures.server_cpu_us, figures.postgres_cpu_us) = cpu_after.per_request_us(&cpu_before, figures.requests);
     Ok(figures)
 }
 
@@ -157,6 +167,8 @@ fn parse(out: &str) -> anyhow::Result<Figures> {
         bad_responses: 0,
         socket_errors: 0,
         peak_rss_mib: 0.0,
+        server_cpu_us: f64::NAN,
+        postgres_cpu_us: None,
     };
     let (mut p50, mut p99, mut rps, mut total) = (None, None, None, None);
     for line in out.lines().map(str::trim) {

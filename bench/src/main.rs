@@ -6,6 +6,7 @@
 
 mod basics;
 mod closures;
+mod cpu;
 mod ingest;
 mod load;
 mod postgres;

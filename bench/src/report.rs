@@ -35,6 +35,14 @@ fn ms(d: Duration) -> String {
 }
 
 /// Requests per second that were answered 2xx/3xx.
+/// `31.6 µs / 9.9 µs`, or `20.0 µs / —` when PostgreSQL did nothing.
+fn cpu_per_request(f: &Figures) -> String {
+    let pg = f
+        .postgres_cpu_us
+        .map_or_else(|| "—".to_owned(), |us| format!("{us:.1} µs"));
+    format!("{:.1} µs / {pg}", f.server_cpu_us)
+}
+
 fn successful_per_sec(f: &Figures) -> f64 {
     if f.requests == 0 {
         return 0.0;
@@ -91,7 +99,7 @@ impl Report<'_> {
              JSON answer from the same server, is the baseline: the ratio is the\n\
              endpoint's requests/s over `/healthz`'s. Latencies are `wrk --latency`\n\
              percentiles. Resident memory is the server process's, sampled every 100 ms\n\
-             while `wrk` runs (the PostgreSQL server's own processes are not counted).\n\n",
+             while `wrk` runs (the PostgreSQL server's own processes are not counted).\n             CPU per request is the time the server's threads, and every process named\n             `postgres` on this machine, ran during the measured load (Linux's\n             `schedstat`), over the requests made: it moves much less from run to run\n             than requests/s, so compare builds by it.\n\n",
             cores = self.cores,
             secs = p.duration.as_secs(),
             c = p.connections,
@@ -129,7 +137,8 @@ impl Report<'_> {
             }
         };
         s.push_str(
-            "| endpoint | req/s | p50 | p99 | ratio to `/healthz` | goal | met? |\n|---|---|---|---|---|---|---|\n",
+            "| endpoint | req/s | p50 | p99 | CPU per request: server / PostgreSQL | ratio to `/healthz` | goal | met? |\n\
+             |---|---|---|---|---|---|---|---|\n",
         );
         let base_rps = run.baseline().map_or(f64::NAN, |f| f.requests_per_sec);
         let mut notes = vec![];
@@ -153,11 +162,12 @@ impl Report<'_> {
             };
             let _ = writeln!(
                 s,
-                "| `{}` | {:.0} | {} | {} | {:.0} % | {goal} | {met} |",
+                "| `{}` | {:.0} | {} | {} | {} | {:.0} % | {goal} | {met} |",
                 e.label,
                 f.requests_per_sec,
                 ms(f.p50),
                 ms(f.p99),
+                cpu_per_request(f),
                 ratio * 100.0,
             );
         }

@@ -75,10 +75,14 @@ pub async fn run(tern: &Path, database_url: Option<&str>, params: &Params) -> an
             }
         };
         println!(
-            "  {label}: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, peak RSS {:.1} MiB{}",
+            "  {label}: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, CPU per request {:.1} µs server, {} PostgreSQL, peak RSS {:.1} MiB{}",
             figures.requests_per_sec,
             figures.p50.as_secs_f64() * 1000.0,
             figures.p99.as_secs_f64() * 1000.0,
+            figures.server_cpu_us,
+            figures
+                .postgres_cpu_us
+                .map_or_else(|| "none".to_owned(), |us| format!("{us:.1} µs")),
             figures.peak_rss_mib,
             errors_note(&figures),
         );
