@@ -99,7 +99,11 @@ impl Report<'_> {
              JSON answer from the same server, is the baseline: the ratio is the\n\
              endpoint's requests/s over `/healthz`'s. Latencies are `wrk --latency`\n\
              percentiles. Resident memory is the server process's, sampled every 100 ms\n\
-             while `wrk` runs (the PostgreSQL server's own processes are not counted).\n             CPU per request is the time the server's threads, and every process named\n             `postgres` on this machine, ran during the measured load (Linux's\n             `schedstat`), over the requests made: it moves much less from run to run\n             than requests/s, so compare builds by it.\n\n",
+             while `wrk` runs (the PostgreSQL server's own processes are not counted).\n\
+             CPU per request is the time the server's threads, and every process named\n\
+             `postgres` on this machine, ran during the measured load (Linux's\n\
+             `schedstat`), over the requests made; it moves less from run to run than\n\
+             requests/s.\n\n",
             cores = self.cores,
             secs = p.duration.as_secs(),
             c = p.connections,
