@@ -2,7 +2,7 @@
 //! (`/proc/<pid>/task/<tid>/schedstat`, whose first field is the time a
 //! thread ran, in nanoseconds). Divided by the requests of a run, it says
 //! what one request cost the server and the database, a figure that moves
-//! far less from run to run than requests per second on a shared machine.
+//! less from run to run than requests per second on a shared machine.
 
 use anyhow::Context;
 
@@ -55,15 +55,17 @@ pub struct Sample {
 }
 
 impl Sample {
-    pub fn take(server_pid: u32) -> anyhow::Result<Self> {
+    /// The server's CPU time, and PostgreSQL's when `postgres` (else 0).
+    pub fn take(server_pid: u32, postgres: bool) -> anyhow::Result<Self> {
         Ok(Self {
             server_ns: process_ns(server_pid)?,
-            postgres_ns: postgres_ns()?,
+            postgres_ns: if postgres { postgres_ns()? } else { 0 },
         })
     }
 
     /// Microseconds of server and PostgreSQL CPU per request since
-    /// `earlier` (PostgreSQL's is None when it used none here).
+    /// `earlier` (PostgreSQL's is None when it was not measured or ran
+    /// elsewhere).
     pub fn per_request_us(&self, earlier: &Sample, requests: u64) -> (f64, Option<f64>) {
         let per = |ns: u64| ns as f64 / 1000.0 / requests.max(1) as f64;
         let pg = self.postgres_ns.saturating_sub(earlier.postgres_ns);

@@ -23,6 +23,14 @@ pub struct Params {
     pub threads: u32,
 }
 
+/// The processes a load is measured on: the server, and PostgreSQL when
+/// the server uses it.
+#[derive(Clone, Copy, Debug)]
+pub struct Watch {
+    pub server_pid: u32,
+    pub postgres: bool,
+}
+
 /// One `wrk` run.
 #[derive(Clone, Debug)]
 pub struct Figures {
@@ -37,8 +45,7 @@ pub struct Figures {
     pub peak_rss_mib: f64,
     /// CPU time of the server per request, in microseconds.
     pub server_cpu_us: f64,
-    /// CPU time of PostgreSQL on this machine per request (None: it used
-    /// none, as for SQLite).
+    /// CPU time of PostgreSQL on this machine per request (None on SQLite).
     pub postgres_cpu_us: Option<f64>,
 }
 
@@ -57,27 +64,27 @@ pub async fn check_wrk(wrk: &PathBuf) -> anyhow::Result<()> {
 
 /// Warms the endpoint up for `params.warmup` (not recorded), then loads it
 /// for `params.duration` and returns what `wrk` measured.
-pub async fn measure(params: &Params, url: &str, token: Option<&str>, server_pid: u32) -> anyhow::Result<Figures> {
+pub async fn measure(params: &Params, url: &str, token: Option<&str>, watch: Watch) -> anyhow::Result<Figures> {
     let script = request_script(token, None)?;
-    measure_with(params, url, script, server_pid).await
+    measure_with(params, url, script, watch).await
 }
 
 /// Like [`measure`], for `POST url` with a JSON `body` on every request.
-pub async fn measure_post(params: &Params, url: &str, body: &str, server_pid: u32) -> anyhow::Result<Figures> {
+pub async fn measure_post(params: &Params, url: &str, body: &str, watch: Watch) -> anyhow::Result<Figures> {
     let script = request_script(None, Some(body))?;
-    measure_with(params, url, script, server_pid).await
+    measure_with(params, url, script, watch).await
 }
 
 async fn measure_with(
     params: &Params,
     url: &str,
     script: tempfile::NamedTempFile,
-    server_pid: u32,
+    watch: Watch,
 ) -> anyhow::Result<Figures> {
     if !params.warmup.is_zero() {
-        run_wrk(params, params.warmup, url, script.path(), server_pid).await?;
+        run_wrk(params, params.warmup, url, script.path(), watch).await?;
     }
-    let figures = run_wrk(params, params.duration, url, script.path(), server_pid).await?;
+    let figures = run_wrk(params, params.duration, url, script.path(), watch).await?;
     ensure!(figures.requests > 0, "wrk made no requests to {url}");
     Ok(figures)
 }
@@ -111,8 +118,9 @@ async fn run_wrk(
     duration: Duration,
     url: &str,
     script: &std::path::Path,
-    server_pid: u32,
+    watch: Watch,
 ) -> anyhow::Result<Figures> {
+    let server_pid = watch.server_pid;
     let secs = duration.as_secs().max(1);
     let mut cmd = tokio::process::Command::new(&params.wrk);
     cmd.arg("-t")
@@ -131,7 +139,7 @@ async fn run_wrk(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
-    let cpu_before = cpu::Sample::take(server_pid)?;
+    let cpu_before = cpu::Sample::take(server_pid, watch.postgres)?;
     let run = tokio::time::timeout(Duration::from_secs(secs + 30), cmd.output());
     tokio::pin!(run);
     let mut peak: f64 = 0.0;
@@ -141,7 +149,7 @@ async fn run_wrk(
             () = tokio::time::sleep(Duration::from_millis(100)) => peak = peak.max(rss_mib(server_pid)?),
         }
     };
-    let cpu_after = cpu::Sample::take(server_pid)?;
+    let cpu_after = cpu::Sample::take(server_pid, watch.postgres)?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     if !output.status.success() {
         bail!(

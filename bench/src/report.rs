@@ -34,15 +34,15 @@ fn ms(d: Duration) -> String {
     }
 }
 
-/// Requests per second that were answered 2xx/3xx.
-/// `31.6 µs / 9.9 µs`, or `20.0 µs / —` when PostgreSQL did nothing.
-fn cpu_per_request(f: &Figures) -> String {
+/// `31.6 µs / 9.9 µs`, or `20.0 µs / —` without PostgreSQL.
+pub fn cpu_per_request(f: &Figures) -> String {
     let pg = f
         .postgres_cpu_us
         .map_or_else(|| "—".to_owned(), |us| format!("{us:.1} µs"));
     format!("{:.1} µs / {pg}", f.server_cpu_us)
 }
 
+/// Requests per second that were answered 2xx/3xx.
 fn successful_per_sec(f: &Figures) -> f64 {
     if f.requests == 0 {
         return 0.0;

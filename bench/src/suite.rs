@@ -45,6 +45,10 @@ pub async fn run(tern: &Path, database_url: Option<&str>, params: &Params) -> an
     let (mut server, _) = Server::start(tern, database_url).await?;
     let traveller = setup::traveller(&server).await?;
     println!("  traveller signed in, eSIM {} provisioned", traveller.iccid);
+    let watch = load::Watch {
+        server_pid: server.pid(),
+        postgres: database_url.is_some(),
+    };
     let targets = [
         ("GET /healthz", true, "/healthz".to_owned()),
         (
@@ -61,7 +65,7 @@ pub async fn run(tern: &Path, database_url: Option<&str>, params: &Params) -> an
     let mut endpoints = Vec::with_capacity(targets.len());
     for (label, baseline, path) in targets {
         let url = format!("{}{path}", server.url);
-        let figures = match load::measure(params, &url, Some(&traveller.token), server.pid()).await {
+        let figures = match load::measure(params, &url, Some(&traveller.token), watch).await {
             Ok(f) => f,
             Err(e) => {
                 let exited = server
@@ -75,14 +79,11 @@ pub async fn run(tern: &Path, database_url: Option<&str>, params: &Params) -> an
             }
         };
         println!(
-            "  {label}: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, CPU per request {:.1} µs server, {} PostgreSQL, peak RSS {:.1} MiB{}",
+            "  {label}: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, CPU per request (server / PostgreSQL) {}, peak RSS {:.1} MiB{}",
             figures.requests_per_sec,
             figures.p50.as_secs_f64() * 1000.0,
             figures.p99.as_secs_f64() * 1000.0,
-            figures.server_cpu_us,
-            figures
-                .postgres_cpu_us
-                .map_or_else(|| "none".to_owned(), |us| format!("{us:.1} µs")),
+            crate::report::cpu_per_request(&figures),
             figures.peak_rss_mib,
             errors_note(&figures),
         );
@@ -96,7 +97,7 @@ pub async fn run(tern: &Path, database_url: Option<&str>, params: &Params) -> an
         params,
         &format!("{}/api/v1/sessions", server.url),
         &setup::login_body(),
-        server.pid(),
+        watch,
     )
     .await
     .map_err(|e| format!("{e:#}"));
