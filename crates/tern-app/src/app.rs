@@ -43,6 +43,9 @@ pub struct AppInner {
     pub(crate) terms_cache: crate::terms::Cache,
     /// Concurrent `GET /api/v1/esims/{iccid}` lookups, answered together.
     pub(crate) esim_reads: EsimReads,
+    /// `GET /api/v1/esims/{iccid}` answers, used while the database says
+    /// they are unchanged.
+    pub(crate) esim_pages: crate::esims::Rendered,
 }
 
 /// See [`AppInner::esim_reads`].
@@ -156,6 +159,7 @@ impl App {
             catalogue_cache: crate::catalogue::Cache::default(),
             terms_cache: crate::terms::Cache::default(),
             esim_reads: crate::batch::Batcher::new(crate::esims::lookup_signed_in),
+            esim_pages: crate::esims::Rendered::default(),
         })))
     }
 

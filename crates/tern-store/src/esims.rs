@@ -329,6 +329,31 @@ pub struct SessionEsimKey {
     /// Sessions that end by then are over.
     pub now: i64,
     pub iccid: String,
+    /// The fingerprint of the detail the caller already holds for this
+    /// eSIM ([`EsimRead::Unchanged`]), 0 for none.
+    pub known: i64,
+}
+
+/// What a batched lookup found of an eSIM.
+///
+/// The fingerprint is the eSIM row's `version` plus its packages'
+/// (migration 0012: triggers give a new row a random version in
+/// [2^40, 2^52) and add one on every update), read in the same statement
+/// as the rows, so equal fingerprints mean the same eSIM and packages: an
+/// update adds at least one, and a package added or removed moves the sum
+/// by a random 2^40 or more.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EsimRead {
+    /// No such eSIM, or someone else's.
+    Missing,
+    /// The eSIM's fingerprint is the one the caller said it knows.
+    Unchanged { fingerprint: i64 },
+    /// The eSIM and its packages, oldest first, with their fingerprint.
+    Changed {
+        fingerprint: i64,
+        esim: EsimDetailRow,
+        packages: Vec<PackageDetailRow>,
+    },
 }
 
 /// Most lookups [`with_packages_for_sessions`] makes in one statement.
@@ -340,12 +365,14 @@ pub const SESSION_LOOKUPS_PER_STATEMENT: usize = 32;
 /// statements exist and each is prepared once per connection.
 ///
 /// The answer is one JSON value for the whole batch: an array with one
-/// `[lookup, [session…], [eSIM…] | null, [package…] | null]` per row the
-/// joins found, in lookup order and the packages' order. One value instead
-/// of a row per package matters on the hot path: the drivers copy every
-/// value of every row (SQLite's `sqlite3_value_dup`, then into sqlx's
-/// `AnyValue`), and SQLite hands each row over from the connection's
-/// thread on its own. The arrays' items are in the order of the fields of
+/// `[lookup, [session…], fingerprint | null, [eSIM…] | null, [package…] |
+/// null]` per row the joins found, in lookup order and the packages'
+/// order; the eSIM and packages only where the fingerprint differs from
+/// the one the lookup knows (see [`EsimRead`]). One value instead of a row
+/// per package matters on the hot path: the drivers copy every value of
+/// every row (SQLite's `sqlite3_value_dup`, then into sqlx's `AnyValue`),
+/// and SQLite hands each row over from the connection's thread on its
+/// own. The arrays' items are in the order of the fields of
 /// [`SessionAccount`], [`EsimDetailRow`] and [`PackageDetailRow`].
 ///
 /// [`SessionAccount`]: crate::sessions::SessionAccount
@@ -356,19 +383,24 @@ fn session_esim_sql(n: usize) -> &'static str {
         let mut rows = 1;
         while rows <= SESSION_LOOKUPS_PER_STATEMENT {
             all.push(format!(
-                "SELECT json_group_array(json_array(r.column1, \
-                   json_array(s.id, s.account_id, s.last_seen_at, s.reauth_at, a.role, a.locale, a.status, a.terms_version), \
+                "SELECT json_group_array(json_array(q.n, \
+                   json_array(q.id, q.account_id, q.last_seen_at, q.reauth_at, q.role, q.locale, q.status, q.terms_version), \
+                   q.fingerprint, \
                    CASE WHEN e.iccid IS NULL THEN NULL ELSE json_array({esim}) END, \
                    CASE WHEN p.id IS NULL THEN NULL ELSE json_array({package}) END) \
-                 ORDER BY r.column1, p.created_at, p.id) \
-                 FROM (VALUES {values}) AS r \
-                 JOIN sessions s ON s.token_hash = r.column2 AND s.expires_at > r.column3 \
-                 JOIN accounts a ON a.id = s.account_id \
-                 LEFT JOIN esims e ON e.iccid = r.column4 AND e.account_id = s.account_id \
+                 ORDER BY q.n, p.created_at, p.id) \
+                 FROM (SELECT r.column1 AS n, r.column5 AS known, x.iccid AS iccid, \
+                         s.id, s.account_id, s.last_seen_at, s.reauth_at, a.role, a.locale, a.status, a.terms_version, \
+                         x.version + (SELECT coalesce(sum(v.version), 0) FROM packages v WHERE v.iccid = x.iccid) AS fingerprint \
+                       FROM (VALUES {values}) AS r \
+                       JOIN sessions s ON s.token_hash = r.column2 AND s.expires_at > r.column3 \
+                       JOIN accounts a ON a.id = s.account_id \
+                       LEFT JOIN esims x ON x.iccid = r.column4 AND x.account_id = s.account_id) AS q \
+                 LEFT JOIN esims e ON e.iccid = q.iccid AND q.fingerprint <> q.known \
                  LEFT JOIN packages p ON p.iccid = e.iccid",
                 esim = esim_detail_columns!(),
                 package = package_detail_columns!(),
-                values = crate::sql::rows(Backend::Sqlite, rows, 4),
+                values = crate::sql::rows(Backend::Sqlite, rows, 5),
             ));
             rows *= 2;
         }
@@ -383,16 +415,16 @@ fn session_esim_sql(n: usize) -> &'static str {
 struct SessionEsimItem(
     i64,
     crate::sessions::SessionAccount,
+    Option<i64>,
     Option<EsimDetailRow>,
     Option<PackageDetailRow>,
 );
 
 /// What `GET /api/v1/esims/{iccid}` needs, for several requests in one
 /// query on SQLite: per key (in order), the live session of the token with its
-/// account (as [`sessions::with_account_by_token_hash`] finds it) and that
-/// account's eSIM `iccid` with its packages, oldest first (None when the
-/// account has no such eSIM); None when the token belongs to no live
-/// session.
+/// account (as [`sessions::with_account_by_token_hash`] finds it) and what
+/// became of that account's eSIM `iccid` ([`EsimRead`]); None when the
+/// token belongs to no live session.
 ///
 /// [`sessions::with_account_by_token_hash`]: crate::sessions::with_account_by_token_hash
 pub async fn with_packages_for_sessions(
@@ -409,11 +441,12 @@ pub async fn with_packages_for_sessions(
                 .bind((base + i) as i64)
                 .bind(k.token_hash.as_str())
                 .bind(k.now)
-                .bind(k.iccid.as_str());
+                .bind(k.iccid.as_str())
+                .bind(k.known);
         }
         for _ in chunk.len()..padded {
             // No token hashes to the empty string.
-            q = q.bind(-1_i64).bind("").bind(0_i64).bind("");
+            q = q.bind(-1_i64).bind("").bind(0_i64).bind("").bind(0_i64);
         }
         let json = q.fetch_one(&mut *conn).await?.unwrap_or_default();
         let items: Vec<SessionEsimItem> = if json.is_empty() {
@@ -422,7 +455,7 @@ pub async fn with_packages_for_sessions(
             serde_json::from_str(&json).map_err(|e| crate::StoreError::Corrupt(format!("eSIM lookup answer: {e}")))?
         };
         out.extend(std::iter::repeat_with(|| None).take(chunk.len()));
-        for SessionEsimItem(n, session, esim, package) in items {
+        for SessionEsimItem(n, session, fingerprint, esim, package) in items {
             let slot = usize::try_from(n)
                 .ok()
                 .and_then(|n| out.get_mut(n))
@@ -431,9 +464,9 @@ pub async fn with_packages_for_sessions(
             // every item brings one package (or none).
             let found = slot.get_or_insert_with(|| SessionEsim {
                 session,
-                esim: esim.map(|e| (e, Vec::new())),
+                esim: read(fingerprint, esim.map(|e| (e, Vec::new()))),
             });
-            if let (Some((_, packages)), Some(p)) = (found.esim.as_mut(), package) {
+            if let (EsimRead::Changed { packages, .. }, Some(p)) = (&mut found.esim, package) {
                 packages.push(p);
             }
         }
@@ -441,11 +474,25 @@ pub async fn with_packages_for_sessions(
     Ok(out)
 }
 
+/// The [`EsimRead`] a lookup's rows make: no fingerprint means no eSIM; a
+/// fingerprint without the eSIM's columns means it is the one known.
+pub(crate) fn read(fingerprint: Option<i64>, esim: Option<(EsimDetailRow, Vec<PackageDetailRow>)>) -> EsimRead {
+    match (fingerprint, esim) {
+        (Some(fingerprint), Some((esim, packages))) => EsimRead::Changed {
+            fingerprint,
+            esim,
+            packages,
+        },
+        (Some(fingerprint), None) => EsimRead::Unchanged { fingerprint },
+        (None, _) => EsimRead::Missing,
+    }
+}
+
 /// A session with its account, and one of the account's eSIMs.
 #[derive(Debug, Clone)]
 pub struct SessionEsim {
     pub session: crate::sessions::SessionAccount,
-    pub esim: Option<(EsimDetailRow, Vec<PackageDetailRow>)>,
+    pub esim: EsimRead,
 }
 
 pub async fn insert_package(conn: &mut AnyConnection, p: &PackageRow) -> Result<()> {

@@ -3,10 +3,12 @@
 
 mod emulator;
 mod progress;
+mod rendered;
 mod views;
 
 pub use emulator::start_emulator;
 pub use progress::{DownloadProgress, download_progress, simulate_install};
+pub use rendered::Rendered;
 pub(crate) use views::lookup_signed_in;
 pub(crate) use views::package_view;
 pub use views::{EsimDetail, EsimSummary, PackageView, get, get_signed_in, list, qr_svg};

@@ -1,8 +1,9 @@
 //! What `GET /api/v1/esims…` shows.
 
+use bytes::Bytes;
 use futures::future::BoxFuture;
 use serde::Serialize;
-use tern_store::esims::{self, EsimDetailRow, EsimRow, PackageDetailRow, SessionEsim, SessionEsimKey};
+use tern_store::esims::{self, EsimDetailRow, EsimRead, EsimRow, PackageDetailRow, SessionEsim, SessionEsimKey};
 use tern_store::sessions;
 
 use crate::App;
@@ -121,13 +122,15 @@ pub async fn get(app: &App, who: &Principal, iccid: &str) -> AppResult<EsimDetai
 
 /// `GET /api/v1/esims/{iccid}`, the hot read path: authenticates `token`
 /// and reads the eSIM and its packages in one query, with the same rules
-/// as [`crate::auth::authenticate`] and [`get`]. Concurrent requests share
-/// that query (see [`crate::batch`]); each still reads the database after
-/// it arrived, so a sign-out or a frozen account counts at once.
+/// as [`crate::auth::authenticate`] and [`get`], and answers the detail as
+/// JSON. Concurrent requests share that query (see [`crate::batch`]);
+/// each still reads the database after it arrived, so a sign-out or a
+/// frozen account counts at once. The JSON is rendered again only when
+/// the database says the eSIM changed (see [`super::Rendered`]).
 ///
 /// The outer error is the authentication's (the caller is not signed in);
 /// the inner result is the read's, for the signed-in caller.
-pub async fn get_signed_in(app: &App, token: &str, iccid: &str) -> AppResult<(Principal, AppResult<EsimDetail>)> {
+pub async fn get_signed_in(app: &App, token: &str, iccid: &str) -> AppResult<(Principal, AppResult<Bytes>)> {
     let Ok(iccid) = tern_domain::ids::Iccid::parse(iccid) else {
         // Not an ICCID: nothing to read, but the caller must still be
         // signed in to learn that.
@@ -136,24 +139,46 @@ pub async fn get_signed_in(app: &App, token: &str, iccid: &str) -> AppResult<(Pr
         return Ok((Box::pin(auth::authenticate(app, token)).await?, Err(AppError::NotFound)));
     };
     let now = app.now_ms();
+    let kept = app.esim_pages.get(iccid.as_str());
     let key = SessionEsimKey {
         token_hash: auth::token_hash(token)?,
         now,
         iccid: iccid.as_str().to_owned(),
+        known: kept.as_ref().map_or(0, |(fingerprint, _)| *fingerprint),
     };
     let (session, esim) = match app.esim_reads.get(app, key).await? {
         Some(found) => (Some(found.session), found.esim),
-        None => (None, None),
+        None => (None, EsimRead::Missing),
     };
     let (who, stale) = auth::principal(session, now)?;
     if stale {
         Box::pin(touch(app, &who.session_id, now)).await?;
     }
     let read = match esim {
-        Some((e, packages)) => Ok(detail(e, packages)),
-        None => Err(AppError::NotFound),
+        EsimRead::Missing => Err(AppError::NotFound),
+        EsimRead::Unchanged { fingerprint } => match kept {
+            Some((known, body)) if known == fingerprint => Ok(body),
+            _ => Err(AppError::Internal(
+                "the eSIM lookup answered a fingerprint it was not asked about".into(),
+            )),
+        },
+        EsimRead::Changed {
+            fingerprint,
+            esim,
+            packages,
+        } => render(&detail(esim, packages))
+            .inspect(|body| app.esim_pages.put(iccid.as_str(), fingerprint, body.clone())),
     };
     Ok((who, read))
+}
+
+/// The detail as the API answers it: JSON, written into a buffer of about
+/// its size at once (serde_json's writer would start small and grow by
+/// copying).
+fn render(detail: &EsimDetail) -> AppResult<Bytes> {
+    let mut body = Vec::with_capacity(1024 + 512 * detail.packages.len());
+    serde_json::to_writer(&mut body, detail).map_err(|e| AppError::Internal(format!("eSIM as JSON: {e}")))?;
+    Ok(Bytes::from(body))
 }
 
 /// Records that the session was used (see [`auth::principal`]).

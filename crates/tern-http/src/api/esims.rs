@@ -32,12 +32,8 @@ pub async fn get_esim(
         .await
         .map_err(|e| creds.err(e))?;
     let auth = creds.signed_in(&s.app, who).await?;
-    let detail = detail.map_err(|e| auth.err(e))?;
-    // Into a buffer of about the answer's size at once: `Json` starts at
-    // 128 bytes and grows by copying, which this hot path felt.
-    let mut body = Vec::with_capacity(1024 + 512 * detail.packages.len());
-    serde_json::to_writer(&mut body, &detail)
-        .map_err(|e| auth.err(AppError::Internal(format!("eSIM as JSON: {e}"))))?;
+    // Already JSON (rendered once per change of the eSIM).
+    let body = detail.map_err(|e| auth.err(e))?;
     Ok(([(header::CONTENT_TYPE, "application/json")], body))
 }
 

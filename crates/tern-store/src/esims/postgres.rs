@@ -1,8 +1,8 @@
 //! [`super::with_packages_for_sessions`] on PostgreSQL, over a native
 //! connection ([`crate::Db::pg_reader`]).
 //!
-//! The lookups go in as three arrays (`unnest … WITH ORDINALITY`), so there
-//! is one statement for any batch and three parameters instead of four per
+//! The lookups go in as four arrays (`unnest … WITH ORDINALITY`), so there
+//! is one statement for any batch and four parameters instead of five per
 //! lookup, and the answer comes back as plain rows. Building the answer as
 //! JSON (what SQLite does) cost PostgreSQL about twice the joins
 //! themselves: `json_build_array` looks up the output function of every
@@ -20,17 +20,20 @@ use sqlx::postgres::{PgConnection, PgRow};
 use super::{SessionEsim, SessionEsimKey, esim_and_packages};
 use crate::Result;
 
-/// Columns of the session and its account, before the eSIM's.
+/// Columns of the session and its account, before the fingerprint.
 const SESSION_COLUMNS: usize = 8;
 
 const SQL: &str = concat!(
-    "SELECT r.n, s.id, s.account_id, s.last_seen_at, s.reauth_at, a.role, a.locale, a.status, a.terms_version, ",
+    "SELECT r.n, s.id, s.account_id, s.last_seen_at, s.reauth_at, a.role, a.locale, a.status, a.terms_version, f.fingerprint, ",
     detail_columns!(),
     ", p.created_at, p.id",
-    " FROM unnest($1::text[], $2::int8[], $3::text[]) WITH ORDINALITY AS r(token_hash, now, iccid, n) \
+    " FROM unnest($1::text[], $2::int8[], $3::text[], $4::int8[]) WITH ORDINALITY AS r(token_hash, now, iccid, known, n) \
      JOIN sessions s ON s.token_hash = r.token_hash AND s.expires_at > r.now \
      JOIN accounts a ON a.id = s.account_id \
-     LEFT JOIN esims e ON e.iccid = r.iccid AND e.account_id = s.account_id \
+     LEFT JOIN esims x ON x.iccid = r.iccid AND x.account_id = s.account_id \
+     LEFT JOIN LATERAL (SELECT (x.version + coalesce(sum(v.version), 0))::int8 AS fingerprint \
+                        FROM packages v WHERE v.iccid = x.iccid) f ON true \
+     LEFT JOIN esims e ON e.iccid = x.iccid AND f.fingerprint <> r.known \
      LEFT JOIN packages p ON p.iccid = e.iccid"
 );
 
@@ -43,10 +46,12 @@ pub async fn with_packages_for_sessions_pg(
     let token_hashes: Vec<&str> = keys.iter().map(|k| k.token_hash.as_str()).collect();
     let nows: Vec<i64> = keys.iter().map(|k| k.now).collect();
     let iccids: Vec<&str> = keys.iter().map(|k| k.iccid.as_str()).collect();
+    let known: Vec<i64> = keys.iter().map(|k| k.known).collect();
     let rows = sqlx::query(SQL)
         .bind(&token_hashes)
         .bind(&nows)
         .bind(&iccids)
+        .bind(&known)
         .fetch_all(conn)
         .await?;
     let rows = in_order(rows)?;
@@ -73,7 +78,10 @@ pub async fn with_packages_for_sessions_pg(
 fn lookup(first: &PgRow, group: &[PgRow]) -> Result<SessionEsim> {
     Ok(SessionEsim {
         session: crate::sessions::session_account_at(first, 1)?,
-        esim: esim_and_packages(group, 1 + SESSION_COLUMNS)?,
+        esim: super::read(
+            first.try_get(1 + SESSION_COLUMNS)?,
+            esim_and_packages(group, 2 + SESSION_COLUMNS)?,
+        ),
     })
 }
 

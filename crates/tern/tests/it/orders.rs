@@ -431,3 +431,54 @@ on_both!(
         app.stop().await;
     }
 );
+
+on_both!(
+    the_esim_detail_follows_every_change_to_the_esim_and_its_packages,
+    |db: Db| async move {
+        // The detail is rendered again only when the database says the eSIM
+        // or a package changed (tern_app::esims::Rendered); changes made
+        // outside this process, straight in the database, count too.
+        let app = TestApp::start(db).await;
+        let token = funded_user(&app, "cai@example.com", 5000).await;
+        let iccid = buy_esim(&app, &token, "JP-5GB-15D").await;
+        let path = format!("/api/v1/esims/{iccid}");
+        let sql = |q: &'static str| {
+            let iccid = iccid.clone();
+            let pool = app.app().db.pool().clone();
+            async move { sqlx::query(q).bind(iccid).execute(&pool).await.unwrap() }
+        };
+        let (s, first) = app.get(&path, Some(&token)).await;
+        assert_eq!(s, StatusCode::OK, "{first}");
+        assert_eq!(app.get(&path, Some(&token)).await.1, first, "unchanged");
+        assert_eq!(first["packages"][0]["data_used_bytes"], 0);
+
+        sql("UPDATE packages SET used_data_bytes = 1048576 WHERE iccid = $1").await;
+        let (_, e) = app.get(&path, Some(&token)).await;
+        assert_eq!(e["packages"][0]["data_used_bytes"], 1048576, "{e}");
+        assert_eq!(
+            e["packages"][0]["data_left_bytes"],
+            5 * 1024 * 1048576_i64 - 1048576,
+            "{e}"
+        );
+
+        sql("UPDATE esims SET last_error = 'profile download failed' WHERE iccid = $1").await;
+        let (_, e) = app.get(&path, Some(&token)).await;
+        assert_eq!(e["last_error"], "profile download failed", "{e}");
+
+        // A package added (a top-up), then taken away again.
+        let (s, o) = order(&app, &token, None, json!({ "plan_code": "JP-1GB-7D", "iccid": iccid })).await;
+        assert_eq!(s, StatusCode::CREATED, "{o}");
+        app.drain_jobs().await;
+        let (_, e) = app.get(&path, Some(&token)).await;
+        assert_eq!(e["packages"].as_array().map(Vec::len), Some(2), "{e}");
+        sql("DELETE FROM packages WHERE iccid = $1 AND plan_code = 'JP-1GB-7D'").await;
+        let (_, e) = app.get(&path, Some(&token)).await;
+        assert_eq!(e["packages"].as_array().map(Vec::len), Some(1), "{e}");
+        assert_eq!(e["packages"][0]["data_used_bytes"], 1048576, "{e}");
+
+        // Another account's reading of the same ICCID is still refused.
+        let other = funded_user(&app, "dan@example.com", 100).await;
+        assert_eq!(app.get(&path, Some(&other)).await.0, StatusCode::NOT_FOUND);
+        app.stop().await;
+    }
+);
