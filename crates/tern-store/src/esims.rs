@@ -351,7 +351,9 @@ pub enum EsimRead {
     /// The eSIM and its packages, oldest first, with their fingerprint.
     Changed {
         fingerprint: i64,
-        esim: EsimDetailRow,
+        /// Boxed: most reads are [`EsimRead::Unchanged`], and the answer
+        /// travels through a channel to its caller.
+        esim: Box<EsimDetailRow>,
         packages: Vec<PackageDetailRow>,
     },
 }
@@ -480,7 +482,7 @@ pub(crate) fn read(fingerprint: Option<i64>, esim: Option<(EsimDetailRow, Vec<Pa
     match (fingerprint, esim) {
         (Some(fingerprint), Some((esim, packages))) => EsimRead::Changed {
             fingerprint,
-            esim,
+            esim: Box::new(esim),
             packages,
         },
         (Some(fingerprint), None) => EsimRead::Unchanged { fingerprint },

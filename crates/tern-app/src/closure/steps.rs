@@ -439,7 +439,7 @@ pub async fn erase(app: &App, c: &ClosureRow) -> AppResult<Value> {
     )
     .await?;
     tx.commit().await.map_err(tern_store::StoreError::from)?;
-    let files = super::sweep::delete_files_naming(&app.settings.data_dir.join("outbox"), &needles)?;
+    let files = super::sweep::delete_files_naming(app.settings.data_dir.join("outbox"), needles).await?;
     let mut out = serde_json::to_value(&erased).map_err(|e| AppError::Internal(e.to_string()))?;
     out["message_files"] = json!(files);
     out["adjustment_reasons"] = json!(adjustment_reasons);

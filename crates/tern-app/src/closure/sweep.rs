@@ -8,7 +8,8 @@
 
 use std::collections::HashMap;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use aho_corasick::AhoCorasick;
 use serde_json::{Value, json};
@@ -137,8 +138,13 @@ fn whole_word(hay: &[u8], start: usize, end: usize) -> bool {
 }
 
 /// Deletes files under `dir` that contain any of the identifiers (local
-/// copies of mail and SMS sent to the person). Returns how many.
-pub fn delete_files_naming(dir: &Path, n: &Needles) -> AppResult<u64> {
+/// copies of mail and SMS sent to the person), on the blocking pool.
+/// Returns how many.
+pub async fn delete_files_naming(dir: PathBuf, n: Needles) -> AppResult<u64> {
+    blocking(move || delete_files_in(&dir, &n)).await
+}
+
+fn delete_files_in(dir: &Path, n: &Needles) -> AppResult<u64> {
     let search = Search::new(std::slice::from_ref(n))?;
     if search.automaton.is_none() || !dir.exists() {
         return Ok(0);
@@ -183,7 +189,7 @@ pub async fn sweep(app: &App, c: &ClosureRow) -> AppResult<Value> {
         .iter()
         .map(|b| seal::open(app, &b.id, b.sweep_sealed.as_deref().unwrap_or_default()))
         .collect::<AppResult<Vec<_>>>()?;
-    let search = Search::new(&needles)?;
+    let search = Arc::new(Search::new(&needles)?);
     let mut hits: Vec<HashMap<&'static str, i64>> = vec![HashMap::new(); batch.len()];
 
     // Fold the SQLite log into the file so stale page copies go away.
@@ -210,7 +216,8 @@ pub async fn sweep(app: &App, c: &ClosureRow) -> AppResult<Value> {
     let db_hits: Vec<i64> = hits.iter().map(|h| h.values().sum()).collect();
 
     let db_only = hits.clone();
-    let mut files = scan_files(app, &search, &mut hits)?;
+    let (mut files, found) = scan_files(app, &search, hits).await?;
+    hits = found;
     // Found only in the files while no row holds it: on SQLite that is
     // page space the deletes left behind. Rewrite the database file and
     // search the files once more; a trace that stays is a real one.
@@ -219,8 +226,7 @@ pub async fn sweep(app: &App, c: &ClosureRow) -> AppResult<Value> {
     if stale_pages && app.db.backend() == tern_store::Backend::Sqlite {
         emptied = empty_log(app, true).await?;
         compacted = true;
-        hits = db_only;
-        files = scan_files(app, &search, &mut hits)?;
+        (files, hits) = scan_files(app, &search, db_only).await?;
     }
 
     let result = |i: usize| -> Value {
@@ -278,13 +284,26 @@ async fn empty_log(app: &App, compact: bool) -> AppResult<bool> {
     Ok(false)
 }
 
-/// Searches every file under the data folder; returns how many it read.
-fn scan_files(app: &App, search: &Search, hits: &mut [HashMap<&'static str, i64>]) -> AppResult<usize> {
+/// Searches every file under the data folder, on the blocking pool (the
+/// SQLite file alone can be large, and the async threads serve requests);
+/// returns how many files it read, and `hits` with theirs added.
+async fn scan_files(app: &App, search: &Arc<Search>, hits: Hits) -> AppResult<(usize, Hits)> {
+    let (dir, search) = (app.settings.data_dir.clone(), search.clone());
+    blocking(move || {
+        let mut hits = hits;
+        let files = scan_dir(&dir, &search, &mut hits)?;
+        Ok((files, hits))
+    })
+    .await
+}
+
+/// What [`scan_files`] does, on the calling thread.
+fn scan_dir(dir: &Path, search: &Search, hits: &mut [HashMap<&'static str, i64>]) -> AppResult<usize> {
     let mut files = 0;
-    if !app.settings.data_dir.exists() {
+    if !dir.exists() {
         return Ok(0);
     }
-    for entry in WalkDir::new(&app.settings.data_dir).into_iter().filter_map(Result::ok) {
+    for entry in WalkDir::new(dir).into_iter().filter_map(Result::ok) {
         if !entry.file_type().is_file() {
             continue;
         }
@@ -297,6 +316,16 @@ fn scan_files(app: &App, search: &Search, hits: &mut [HashMap<&'static str, i64>
         }
     }
     Ok(files)
+}
+
+/// Matches found per request in the batch, by kind of identifier.
+type Hits = Vec<HashMap<&'static str, i64>>;
+
+/// Runs file work on the blocking pool.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> AppResult<T> + Send + 'static) -> AppResult<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| AppError::Internal(format!("file search: {e}")))?
 }
 
 #[cfg(test)]

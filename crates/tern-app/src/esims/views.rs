@@ -166,7 +166,7 @@ pub async fn get_signed_in(app: &App, token: &str, iccid: &str) -> AppResult<(Pr
             fingerprint,
             esim,
             packages,
-        } => render(&detail(esim, packages))
+        } => render(&detail(*esim, packages))
             .inspect(|body| app.esim_pages.put(iccid.as_str(), fingerprint, body.clone())),
     };
     Ok((who, read))
