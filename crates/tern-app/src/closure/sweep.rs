@@ -190,7 +190,7 @@ pub async fn sweep(app: &App, c: &ClosureRow) -> AppResult<Value> {
         .map(|b| seal::open(app, &b.id, b.sweep_sealed.as_deref().unwrap_or_default()))
         .collect::<AppResult<Vec<_>>>()?;
     let search = Arc::new(Search::new(&needles)?);
-    let mut hits: Vec<HashMap<&'static str, i64>> = vec![HashMap::new(); batch.len()];
+    let mut hits: Hits = vec![HashMap::new(); batch.len()];
 
     // Fold the SQLite log into the file so stale page copies go away.
     let mut emptied = empty_log(app, false).await?;
@@ -216,8 +216,7 @@ pub async fn sweep(app: &App, c: &ClosureRow) -> AppResult<Value> {
     let db_hits: Vec<i64> = hits.iter().map(|h| h.values().sum()).collect();
 
     let db_only = hits.clone();
-    let (mut files, found) = scan_files(app, &search, hits).await?;
-    hits = found;
+    let (mut files, mut hits) = scan_files(app, &search, hits).await?;
     // Found only in the files while no row holds it: on SQLite that is
     // page space the deletes left behind. Rewrite the database file and
     // search the files once more; a trace that stays is a real one.
