@@ -14,24 +14,25 @@
 //! | constant | subject | reason | when |
 //! |---|---|---|---|
 //! | [`BODY_INVALID`] | 1.3.1 | 2.1 | body is not JSON or a field has the wrong type |
-//! | [`ELEMENT_MISSING`] | 1.3.1 | 2.2 | header, `functionRequesterIdentifier`, `functionCallIdentifier`, `releaseFlag` or `iccidList` missing |
-//! | [`PROTOCOL_VERSION_UNSUPPORTED`] | 1.3.2 | 3.1 | `X-Admin-Protocol` missing or not `gsma/rsp/v2.*` |
+//! | [`ELEMENT_MISSING`] | 1.3.1 | 2.2 | header, `functionRequesterIdentifier`, `functionCallIdentifier`, or `releaseFlag` missing |
+//! | [`CONDITIONAL_ELEMENT_MISSING`] | 1.3.1 | 2.3 | downloadOrder with neither `iccid` nor `profileType` |
+//! | [`PROTOCOL_VERSION_UNSUPPORTED`] | 1.3.2 | 3.1 | `X-Admin-Protocol` missing or not `gsma/rsp/v2.x.y` |
 //! | [`FUNCTION_UNSUPPORTED`] | 1.6 | 3.1 | unknown function name in the path |
 //! | [`ICCID_NOT_ALLOWED`] | 8.2.1 | 1.2 | the order belongs to another function requester |
-//! | [`ICCID_INVALID`] | 8.2.1 | 2.1 | ICCID malformed (length, digits, Luhn) |
-//! | [`ICCID_MISSING`] | 8.2.1 | 2.2 | `iccid` or `finalProfileStatusIndicator` missing |
+//! | [`ICCID_INVALID`] | 8.2.1 | 2.1 | ICCID malformed (not 18 to 20 digits, F-padded) |
+//! | [`ICCID_MISSING`] | 8.2.1 | 2.2 | `iccid`, or cancelOrder's `finalProfileStatusIndicator`, missing |
 //! | [`ICCID_NOT_AVAILABLE`] | 8.2.1 | 3.3 | downloadOrder names a profile that is not `Available` |
 //! | [`INVALID_TRANSITION`] | 8.2.1 | 3.5 | the profile's state forbids the function (confirm twice, release unconfirmed, cancel after download) |
 //! | [`ICCID_UNKNOWN`] | 8.2.1 | 3.9 | no such profile in the inventory |
 //! | [`EID_INVALID`] | 8.1.1 | 2.1 | EID malformed (length, digits, mod 97) |
 //! | [`EID_REQUIRED`] | 8.1.1 | 2.2 | confirmOrder with an SM-DS address or an empty matching id but no EID |
 //! | [`EID_REFUSED`] | 8.1.1 | 3.8 | device: the phone's EID is not the one the order is linked to |
-//! | [`EID_DIFFERENT`] | 8.1.1 | 3.10 | confirm/cancelOrder names an EID other than the linked one |
+//! | [`EID_DIFFERENT`] | 8.1.1 | 3.10 | confirmOrder names an EID other than the linked one; cancelOrder names an EID the order is not linked to (also when linked to none) |
 //! | [`NO_PROFILE_AVAILABLE`] | 8.2.5 | 3.7 | inventory exhausted for the profile type |
 //! | [`PROFILE_TYPE_MISMATCH`] | 8.2.5 | 3.8 | the named ICCID is of another profile type |
 //! | [`PROFILE_TYPE_UNKNOWN`] | 8.2.5 | 3.9 | profile type unknown to the SM-DP+ |
 //! | [`MATCHING_ID_INVALID`] | 8.2.6 | 2.1 | operator-chosen matching id has characters outside `A-Z a-z 0-9 -` |
-//! | [`MATCHING_ID_IN_USE`] | 8.2.6 | 3.3 | operator-chosen matching id already used by another order |
+//! | [`MATCHING_ID_IN_USE`] | 8.2.6 | 3.3 | operator-chosen matching id used by another order, now or before it was cancelled |
 //! | [`MATCHING_ID_REFUSED`] | 8.2.6 | 3.8 | device: matching id unknown or already consumed |
 //! | [`MATCHING_ID_DIFFERENT`] | 8.2.6 | 3.10 | cancelOrder names a matching id other than the order's |
 //! | [`CONFIRMATION_CODE_MISSING`] | 8.2.7 | 2.2 | device: the order has a confirmation code, none given |
@@ -81,6 +82,8 @@ impl fmt::Display for StatusCode {
 pub const BODY_INVALID: StatusCode = StatusCode::new("1.3.1", "2.1");
 /// A mandatory header or body element is missing.
 pub const ELEMENT_MISSING: StatusCode = StatusCode::new("1.3.1", "2.2");
+/// Of elements one of which is needed, none was given.
+pub const CONDITIONAL_ELEMENT_MISSING: StatusCode = StatusCode::new("1.3.1", "2.3");
 /// The `X-Admin-Protocol` header is missing or names another version.
 pub const PROTOCOL_VERSION_UNSUPPORTED: StatusCode = StatusCode::new("1.3.2", "3.1");
 /// The path names a function the SM-DP+ does not offer.

@@ -1,8 +1,9 @@
 //! eSIM provisioning over GSMA SGP.22 ES2+ (JSON binding), both sides.
 //!
 //! - [`client`]: [`Es2Client`], how Tern (the operator) orders profiles from
-//!   an SM-DP+: downloadOrder, confirmOrder, cancelOrder, releaseProfile,
-//!   getProfileStatus, and [`Es2Client::provision_new`] for the usual
+//!   an SM-DP+: downloadOrder, confirmOrder, cancelOrder, releaseProfile
+//!   (the four ES2+ functions an operator calls, SGP.22 §5.3), and
+//!   [`Es2Client::provision_new`] for the usual
 //!   "new eSIM, ready to scan" case.
 //! - [`emulator`]: a built-in SM-DP+ speaking the same JSON over HTTP, with
 //!   a pretend phone that installs profiles and calls Tern back

@@ -35,18 +35,15 @@ pub enum Es2Function {
     CancelOrder,
     /// Make a confirmed order downloadable.
     ReleaseProfile,
-    /// Read profile states (SM-DP+ extension).
-    GetProfileStatus,
 }
 
 impl Es2Function {
     /// Every function, for dispatch and tests.
-    pub const ALL: [Es2Function; 5] = [
+    pub const ALL: [Es2Function; 4] = [
         Es2Function::DownloadOrder,
         Es2Function::ConfirmOrder,
         Es2Function::CancelOrder,
         Es2Function::ReleaseProfile,
-        Es2Function::GetProfileStatus,
     ];
 
     /// The last path segment, e.g. `downloadOrder`.
@@ -56,7 +53,6 @@ impl Es2Function {
             Es2Function::ConfirmOrder => "confirmOrder",
             Es2Function::CancelOrder => "cancelOrder",
             Es2Function::ReleaseProfile => "releaseProfile",
-            Es2Function::GetProfileStatus => "getProfileStatus",
         }
     }
 
@@ -71,15 +67,13 @@ impl Es2Function {
     /// releaseProfile and cancelOrder move a profile to a fixed state (a
     /// repeat after the first took effect is refused and changes nothing;
     /// give cancelOrder the matching id so a repeat cannot hit a later
-    /// order), and getProfileStatus only reads. downloadOrder is not: a repeat reserves
-    /// a second profile, leaking the first. Nor is confirmOrder: a repeat is
-    /// refused, and when the SM-DP+ picked the matching id the first answer
-    /// (the only place that id appears) is lost.
+    /// order). downloadOrder is not: a repeat reserves a second profile,
+    /// leaking the first. Nor is confirmOrder: a repeat is refused as an
+    /// invalid transition, so the caller must decide what the refusal
+    /// means (Tern picks the matching id itself and stores it first, so it
+    /// can tell).
     pub fn is_idempotent(self) -> bool {
-        matches!(
-            self,
-            Es2Function::CancelOrder | Es2Function::ReleaseProfile | Es2Function::GetProfileStatus
-        )
+        matches!(self, Es2Function::CancelOrder | Es2Function::ReleaseProfile)
     }
 }
 
@@ -310,29 +304,8 @@ pub struct ReleaseProfileRequest {
     pub iccid: Option<String>,
 }
 
-/// getProfileStatus (a common SM-DP+ extension, not in SGP.22 v2): read the
-/// state of some profiles.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct GetProfileStatusRequest {
-    /// Caller and call id.
-    pub header: Option<RequestHeader>,
-    /// The profiles to read.
-    pub iccid_list: Option<Vec<String>>,
-}
-
-/// The answer to getProfileStatus.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct GetProfileStatusResponse {
-    /// The outcome.
-    pub header: ResponseHeader,
-    /// One entry per requested ICCID, in request order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub profile_status_list: Option<Vec<ProfileStatusEntry>>,
-}
-
-/// The state of one profile.
+/// The state of one profile, as the emulator's inventory read
+/// (`GET /emulator/profiles`, not an ES2+ function) reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProfileStatusEntry {
@@ -348,7 +321,14 @@ pub struct ProfileStatusEntry {
     pub matching_id: Option<String>,
     /// The kind of profile.
     pub profile_type: String,
+    /// The functionRequesterIdentifier whose order holds it, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// True when a cancelled order's matching id was retired with it.
+    #[serde(default)]
+    pub canceled_before: bool,
     /// When the state last changed.
+    #[serde(with = "es2_time")]
     pub last_modified: DateTime<Utc>,
 }
 
@@ -365,7 +345,8 @@ pub struct HandleDownloadProgressInfoRequest {
     pub iccid: String,
     /// The kind of profile.
     pub profile_type: String,
-    /// When the step happened.
+    /// When the step happened, in SGP.22's `YYYY-MM-DDThh:mm:ssTZD` form.
+    #[serde(with = "es2_time")]
     pub timestamp: DateTime<Utc>,
     /// Which step: 3 = downloaded (BPP installation started), 4 = installed.
     pub notification_point_id: u8,
@@ -373,11 +354,61 @@ pub struct HandleDownloadProgressInfoRequest {
     pub notification_point_status: FunctionExecutionStatus,
 }
 
+/// Timestamps as SGP.22 writes them (§6.5.1.2, after ISO 8601):
+/// `YYYY-MM-DDThh:mm:ssTZD`, whole seconds, TZD `Z` or `±hh:mm`. Tern
+/// writes UTC with `Z`; it reads any offset and, being lenient in what it
+/// accepts from a partner, fractions of a second too.
+pub mod es2_time {
+    use chrono::{DateTime, SecondsFormat, Utc};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// `2026-12-07T01:02:03Z`.
+    pub fn format(at: &DateTime<Utc>) -> String {
+        at.to_rfc3339_opts(SecondsFormat::Secs, true)
+    }
+
+    /// Any RFC 3339 time (the spec's form is one), as UTC.
+    pub fn parse(raw: &str) -> Result<DateTime<Utc>, chrono::ParseError> {
+        DateTime::parse_from_rfc3339(raw).map(|t| t.with_timezone(&Utc))
+    }
+
+    /// For `#[serde(with = "es2_time")]`.
+    pub fn serialize<S: Serializer>(at: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format(at))
+    }
+
+    /// For `#[serde(with = "es2_time")]`.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+        let raw = String::deserialize(d)?;
+        parse(&raw).map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn timestamps_are_whole_seconds_with_a_zone_designator() {
+        let at = es2_time::parse("2026-12-07T09:30:15.123456789+08:00").unwrap();
+        assert_eq!(es2_time::format(&at), "2026-12-07T01:30:15Z");
+        let n = HandleDownloadProgressInfoRequest {
+            header: RequestHeader::default(),
+            eid: "E".into(),
+            iccid: "I".into(),
+            profile_type: "P".into(),
+            timestamp: at,
+            notification_point_id: 4,
+            notification_point_status: FunctionExecutionStatus::success(),
+        };
+        let wire = serde_json::to_value(&n).unwrap();
+        assert_eq!(wire["timestamp"], "2026-12-07T01:30:15Z");
+        let back: HandleDownloadProgressInfoRequest = serde_json::from_value(wire).unwrap();
+        assert_eq!(back.timestamp, es2_time::parse("2026-12-07T01:30:15Z").unwrap());
+        assert!(es2_time::parse("2026-12-07 01:30:15").is_err());
+    }
 
     #[test]
     fn failed_header_has_sgp22_field_names() {

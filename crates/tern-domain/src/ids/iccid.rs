@@ -56,10 +56,7 @@ impl Iccid {
     /// (either case) that pads a 19-digit ICCID to 20 characters on the wire.
     pub fn parse(raw: &str) -> Result<Self, IccidError> {
         let trimmed = raw.trim();
-        let digits = match trimmed.strip_suffix(['F', 'f']) {
-            Some(rest) if trimmed.len() == WIRE_LEN => rest,
-            _ => trimmed,
-        };
+        let digits = unpad(trimmed);
         if !digits.is_empty() && !all_digits(digits) {
             return Err(IccidError::NotNumeric);
         }
@@ -73,6 +70,33 @@ impl Iccid {
             return Err(IccidError::BadCheckDigit);
         }
         Ok(Self(digits.to_owned()))
+    }
+
+    /// An ICCID as an SM-DP+ sent it in an ES2+ answer or notification.
+    ///
+    /// SGP.22 only asks for the ICCID's digits (E.118 allows 18 to 20,
+    /// sent padded with `F` to 20 characters), so this accepts any such
+    /// digits and does not check the `89` prefix or the Luhn digit: some
+    /// issuers leave the check digit off, and refusing a profile the
+    /// SM-DP+ has already reserved would strand it. The trailing `F`
+    /// padding is dropped; [`Iccid::to_es2_wire`] puts it back. Strict
+    /// checks stay in [`Iccid::parse`], for ICCIDs a person types.
+    pub fn from_smdp(raw: &str) -> Result<Self, IccidError> {
+        let digits = unpad(raw);
+        if !digits.is_empty() && !all_digits(digits) {
+            return Err(IccidError::NotNumeric);
+        }
+        if !(18..=20).contains(&digits.len()) {
+            return Err(IccidError::InvalidLength);
+        }
+        Ok(Self(digits.to_owned()))
+    }
+
+    /// An ICCID Tern already holds (read back from its own tables, or a
+    /// path naming an eSIM): the SM-DP+'s rules, since that is where every
+    /// stored ICCID came from.
+    pub fn known(raw: &str) -> Result<Self, IccidError> {
+        Self::from_smdp(raw.trim())
     }
 
     /// Builds the ICCID `prefix` + zero-padded `serial` + check digit, `len`
@@ -105,14 +129,25 @@ impl Iccid {
         &self.0
     }
 
-    /// The ES2+ wire form: padded with `F` to 20 characters when the ICCID
-    /// has 19 digits, unchanged otherwise.
+    /// The ES2+ wire form: padded with `F` to 20 characters (SGP.22 sends
+    /// the ICCID as 20 characters), unchanged when it has 20 digits.
     pub fn to_es2_wire(&self) -> String {
-        if self.0.len() == WIRE_LEN - 1 {
-            format!("{}F", self.0)
-        } else {
-            self.0.clone()
+        let mut wire = String::with_capacity(WIRE_LEN);
+        wire.push_str(&self.0);
+        while wire.len() < WIRE_LEN {
+            wire.push('F');
         }
+        wire
+    }
+}
+
+/// The digits of a 20-character wire form padded with `F` (either case);
+/// anything else unchanged.
+fn unpad(raw: &str) -> &str {
+    if raw.len() == WIRE_LEN {
+        raw.trim_end_matches(['F', 'f'])
+    } else {
+        raw
     }
 }
 
@@ -170,7 +205,35 @@ mod tests {
         let twenty = Iccid::parse(ICCID_20).unwrap();
         assert_eq!(twenty.to_es2_wire(), ICCID_20);
         let eighteen = Iccid::parse(ICCID_18).unwrap();
-        assert_eq!(eighteen.to_es2_wire(), ICCID_18);
+        assert_eq!(eighteen.to_es2_wire(), "898600123456789016FF");
+        assert_eq!(Iccid::parse("898600123456789016FF").unwrap(), eighteen);
+    }
+
+    #[test]
+    fn takes_what_an_smdp_sends_without_the_typing_checks() {
+        // No 89 prefix, no check digit: still a profile the SM-DP+ holds.
+        let odd = Iccid::from_smdp("1234567890123456789F").unwrap();
+        assert_eq!(odd.as_str(), "1234567890123456789");
+        assert_eq!(odd.to_es2_wire(), "1234567890123456789F");
+        assert_eq!(
+            Iccid::from_smdp("898600123456789015").unwrap().as_str(),
+            "898600123456789015"
+        );
+        assert_eq!(
+            Iccid::from_smdp("898600123456789015FF").unwrap().as_str(),
+            "898600123456789015"
+        );
+        assert_eq!(Iccid::from_smdp(ICCID_20).unwrap().as_str(), ICCID_20);
+        // Still digits, 18 to 20 of them.
+        let code = |raw: &str| Iccid::from_smdp(raw).unwrap_err().code();
+        assert_eq!(code("89445001021983048"), "iccid_invalid_length");
+        assert_eq!(code("894450010219830482600"), "iccid_invalid_length");
+        assert_eq!(code("89445001021983O4826"), "iccid_not_numeric");
+        assert_eq!(code(" 8944500102198304826"), "iccid_not_numeric");
+        assert_eq!(
+            Iccid::known(" 8944500102198304825 ").unwrap().as_str(),
+            "8944500102198304825"
+        );
     }
 
     #[test]

@@ -10,12 +10,16 @@ use crate::errors::Es2Error;
 #[derive(Debug, Clone)]
 pub struct Es2Config {
     /// Where the SM-DP+ serves ES2+, e.g. `https://smdp.example.com`; the
-    /// function paths `/gsma/rsp2/es2plus/…` are appended.
+    /// function paths `/gsma/rsp2/es2plus/…` are appended (a base URL that
+    /// already ends in `/gsma/rsp2/es2plus` has it taken off first).
     pub base_url: String,
     /// The operator's identity at the SM-DP+ (`functionRequesterIdentifier`).
     pub function_requester_identifier: String,
     /// The profile type downloadOrder asks for by default.
     pub profile_type: String,
+    /// The SM-DP+ address for activation codes when confirmOrder does not
+    /// return one; `None` takes the host of `base_url`.
+    pub smdp_address: Option<String>,
     /// The longest one attempt may take, connection included.
     pub timeout: Duration,
     /// Private CA and client certificate for mutual TLS.
@@ -36,6 +40,7 @@ impl Es2Config {
             base_url: base_url.into(),
             function_requester_identifier: function_requester_identifier.into(),
             profile_type: profile_type.into(),
+            smdp_address: None,
             timeout: Duration::from_secs(30),
             tls: TlsConfig::default(),
             retry: RetryPolicy::default(),

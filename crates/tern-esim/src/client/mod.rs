@@ -4,8 +4,7 @@
 //! Retries: a call is repeated only when that cannot do harm. A request
 //! that never reached the SM-DP+ (connection refused) is always repeated.
 //! A request that may have arrived (timeout, reset, 5xx) is repeated only
-//! for releaseProfile, cancelOrder and getProfileStatus, whose repeat has
-//! no further effect. downloadOrder and confirmOrder are not: a repeated
+//! for releaseProfile and cancelOrder, whose repeat has no further effect. downloadOrder and confirmOrder are not: a repeated
 //! downloadOrder would reserve a second profile and strand the first, and
 //! the answer to confirmOrder is the only place an SM-DP+-chosen matching
 //! id appears, so a repeat cannot recover it. Callers see a
@@ -17,7 +16,7 @@ mod transport;
 mod types;
 
 pub use config::{Es2Config, RetryPolicy, TlsConfig};
-pub use types::{CancelOrder, ConfirmOrder, ConfirmedOrder, DownloadOrder, ProfileStatus, Provisioned};
+pub use types::{CancelOrder, ConfirmOrder, ConfirmedOrder, DownloadOrder, Provisioned};
 
 use secrecy::ExposeSecret;
 use tern_domain::activation_code::ActivationCode;
@@ -26,8 +25,7 @@ use tern_domain::ids::{Eid, Iccid};
 use crate::errors::Es2Error;
 use crate::wire::{
     CancelOrderRequest, ConfirmOrderRequest, ConfirmOrderResponse, DownloadOrderRequest, DownloadOrderResponse,
-    Es2Function, FinalProfileStatus, GetProfileStatusRequest, GetProfileStatusResponse, HeaderOnlyResponse,
-    ReleaseProfileRequest,
+    ES2PLUS_PATH, Es2Function, FinalProfileStatus, HeaderOnlyResponse, ReleaseProfileRequest,
 };
 
 /// Talks ES2+ to one SM-DP+. Cheap to clone; share one per SM-DP+.
@@ -37,6 +35,7 @@ pub struct Es2Client {
     base_url: String,
     requester: String,
     profile_type: String,
+    smdp_address: String,
     retry: RetryPolicy,
 }
 
@@ -44,7 +43,12 @@ impl Es2Client {
     /// A client for `config`, with its TLS material loaded now so a bad
     /// path fails at start-up rather than at the first order.
     pub fn new(config: Es2Config) -> Result<Self, Es2Error> {
-        let url = reqwest::Url::parse(&config.base_url)
+        // The function paths are appended here; a base URL that already
+        // ends in them (a common copy from an SM-DP+'s documentation) is
+        // taken as meaning the server.
+        let base_url = config.base_url.trim_end_matches('/');
+        let base_url = base_url.strip_suffix(ES2PLUS_PATH).unwrap_or(base_url).to_owned();
+        let url = reqwest::Url::parse(&base_url)
             .map_err(|e| Es2Error::Config(format!("base URL {:?}: {e}", config.base_url)))?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(Es2Error::Config(format!(
@@ -55,13 +59,26 @@ impl Es2Client {
         if config.function_requester_identifier.trim().is_empty() {
             return Err(Es2Error::Config("functionRequesterIdentifier is empty".into()));
         }
+        let smdp_address = match config.smdp_address.as_deref().map(str::trim) {
+            Some(a) if !a.is_empty() => a.to_owned(),
+            _ => url.host_str().unwrap_or_default().to_owned(),
+        };
+        ActivationCode::new(&smdp_address, "X")
+            .map_err(|e| Es2Error::Config(format!("SM-DP+ address {smdp_address:?}: {e}")))?;
         Ok(Self {
             http: config::http_client(&config)?,
-            base_url: config.base_url.trim_end_matches('/').to_owned(),
+            base_url,
             requester: config.function_requester_identifier,
             profile_type: config.profile_type,
+            smdp_address,
             retry: config.retry,
         })
+    }
+
+    /// The SM-DP+ address activation codes name when confirmOrder leaves
+    /// `smdpAddress` out (it is optional in SGP.22 §5.3.2).
+    pub fn smdp_address(&self) -> &str {
+        &self.smdp_address
     }
 
     /// ES2+.DownloadOrder: reserves a profile and returns its ICCID.
@@ -100,7 +117,8 @@ impl Es2Client {
             .ok_or_else(|| protocol(function, "no matchingId"))?;
         let smdp_address = response
             .smdp_address
-            .ok_or_else(|| protocol(function, "no smdpAddress"))?;
+            .filter(|a| !a.trim().is_empty())
+            .unwrap_or_else(|| self.smdp_address.clone());
         let eid = match response.eid {
             Some(raw) => Some(Eid::parse(&raw).map_err(|e| protocol(function, e))?),
             None => None,
@@ -139,46 +157,21 @@ impl Es2Client {
         Ok(())
     }
 
-    /// getProfileStatus: reads the state of `iccids` (an extension many
-    /// SM-DP+ offer, and the emulator does), in the same order.
-    pub async fn get_profile_status(&self, iccids: &[Iccid]) -> Result<Vec<ProfileStatus>, Es2Error> {
-        let function = Es2Function::GetProfileStatus;
-        let response: GetProfileStatusResponse = self
-            .call(function, |header| GetProfileStatusRequest {
-                header: Some(header),
-                iccid_list: Some(iccids.iter().map(Iccid::to_es2_wire).collect()),
-            })
-            .await?;
-        let list = response
-            .profile_status_list
-            .ok_or_else(|| protocol(function, "no profileStatusList"))?;
-        list.into_iter()
-            .map(|entry| {
-                Ok(ProfileStatus {
-                    iccid: parse_iccid(function, &entry.iccid)?,
-                    state: entry.state,
-                    eid: match entry.eid {
-                        Some(raw) => Some(Eid::parse(&raw).map_err(|e| protocol(function, e))?),
-                        None => None,
-                    },
-                    matching_id: entry.matching_id,
-                    profile_type: entry.profile_type,
-                    last_modified: entry.last_modified,
-                })
-            })
-            .collect()
-    }
-
     /// A new eSIM for a customer: downloadOrder for the configured profile
     /// type (the SM-DP+ picks the ICCID), then confirmOrder with
     /// `releaseFlag` so the phone can download at once.
     ///
-    /// When confirmOrder fails, even by timing out after it took effect, the
-    /// order is cancelled back to `Available`: nobody has seen its matching
-    /// id, so the profile can safely go to the next customer.
+    /// The matching id is chosen here (SGP.22 lets the operator give one)
+    /// so that a cancel after a confirmOrder whose answer was lost can name
+    /// it. When confirmOrder fails, even by timing out after it took effect,
+    /// the order is cancelled back to `Available`: nobody has seen its
+    /// matching id, so the profile can safely go to the next customer.
     pub async fn provision_new(&self) -> Result<Provisioned, Es2Error> {
         let iccid = self.download_order(&DownloadOrder::default()).await?;
-        match self.confirm_order(&ConfirmOrder::new(iccid.clone(), true)).await {
+        let mut confirm = ConfirmOrder::new(iccid.clone(), true);
+        let matching_id = new_matching_id();
+        confirm.matching_id = Some(matching_id.clone());
+        match self.confirm_order(&confirm).await {
             Ok(confirmed) => Ok(Provisioned {
                 iccid,
                 matching_id: confirmed.matching_id,
@@ -189,7 +182,7 @@ impl Es2Client {
                 let cancel = CancelOrder {
                     iccid,
                     eid: None,
-                    matching_id: None,
+                    matching_id: Some(matching_id),
                     final_status: FinalProfileStatus::Available,
                 };
                 if let Err(cancel_error) = self.cancel_order(&cancel).await {
@@ -210,7 +203,16 @@ fn protocol(function: Es2Function, detail: impl std::fmt::Display) -> Es2Error {
     }
 }
 
-/// An ICCID from an answer; 19-digit ones arrive F-padded.
+/// An ICCID from an answer, taken as the SM-DP+ sent it (18 to 20
+/// digits, F-padded; no Luhn or prefix check: see [`Iccid::from_smdp`]).
 fn parse_iccid(function: Es2Function, raw: &str) -> Result<Iccid, Es2Error> {
-    Iccid::parse(raw).map_err(|e| protocol(function, format!("iccid: {e}")))
+    Iccid::from_smdp(raw).map_err(|e| protocol(function, format!("iccid: {e}")))
+}
+
+/// A fresh matching id for confirmOrder: 32 upper-case hex digits in four
+/// hyphenated groups, inside the activation code's alphabet (SGP.22
+/// §4.1: `0-9`, `A-Z`, `-`) and unguessable.
+pub fn new_matching_id() -> String {
+    let hex = uuid::Uuid::new_v4().simple().to_string().to_ascii_uppercase();
+    format!("{}-{}-{}-{}", &hex[0..8], &hex[8..16], &hex[16..24], &hex[24..32])
 }

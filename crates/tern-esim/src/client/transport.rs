@@ -8,7 +8,7 @@ use super::Es2Client;
 use crate::errors::{Es2Error, TransportKind};
 use crate::wire::{
     ADMIN_PROTOCOL, ADMIN_PROTOCOL_HEADER, ConfirmOrderResponse, DownloadOrderResponse, ES2PLUS_PATH, Es2Function,
-    ExecutionStatus, GetProfileStatusResponse, HeaderOnlyResponse, RequestHeader, ResponseHeader,
+    ExecutionStatus, HeaderOnlyResponse, RequestHeader, ResponseHeader,
 };
 
 /// A response type whose header says whether the function ran.
@@ -27,12 +27,7 @@ macro_rules! es2_response {
     )*};
 }
 
-es2_response!(
-    HeaderOnlyResponse,
-    DownloadOrderResponse,
-    ConfirmOrderResponse,
-    GetProfileStatusResponse
-);
+es2_response!(HeaderOnlyResponse, DownloadOrderResponse, ConfirmOrderResponse);
 
 impl Es2Client {
     /// Sends the body `build` makes around a fresh request header to

@@ -1,12 +1,10 @@
 //! The typed arguments and results of [`crate::Es2Client`]'s calls, so
 //! callers never handle the raw wire strings.
 
-use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 use tern_domain::activation_code::ActivationCode;
 use tern_domain::ids::{Eid, Iccid};
 
-use crate::state::ProfileState;
 use crate::wire::FinalProfileStatus;
 
 /// What downloadOrder asks for; the default lets the SM-DP+ pick any
@@ -77,23 +75,6 @@ pub struct CancelOrder {
     pub matching_id: Option<String>,
     /// What the profile becomes.
     pub final_status: FinalProfileStatus,
-}
-
-/// One profile's state as reported by getProfileStatus.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProfileStatus {
-    /// The profile.
-    pub iccid: Iccid,
-    /// Where it is in its life.
-    pub state: ProfileState,
-    /// The EID it is linked to or installed on.
-    pub eid: Option<Eid>,
-    /// The current order's matching id.
-    pub matching_id: Option<String>,
-    /// The kind of profile.
-    pub profile_type: String,
-    /// When the state last changed.
-    pub last_modified: DateTime<Utc>,
 }
 
 /// A new eSIM ready to hand to a customer: the result of

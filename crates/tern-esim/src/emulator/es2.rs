@@ -1,10 +1,16 @@
 //! The SM-DP+ side of ES2+: parse, check the header, run the function on
 //! the inventory, answer in SGP.22 JSON.
 //!
-//! Function-level refusals answer HTTP 200 with `Failed`, as the JSON
-//! binding does; a body that is not a JSON object of the right shape, a
-//! missing `X-Admin-Protocol` and an unknown function answer 400/404, still
-//! with a `Failed` body. Nothing here panics or answers 500.
+//! Every refusal answers HTTP 200 with `Failed` and a status code, as
+//! SGP.22 §6.3 asks of a request-response function "regardless whether the
+//! function response is an error or a success" (status codes §5.2.6, the
+//! response header §6.5.1.4): a body that is not JSON or has a field of
+//! the wrong type or value (`1.3.1`/`2.1`), a missing mandatory element
+//! (`2.2`), an `X-Admin-Protocol` that is not `gsma/rsp/v2.x.y`
+//! (`1.3.2`/`3.1`), an unknown function (`1.6`/`3.1`), and every
+//! function-level refusal. Every answer carries `X-Admin-Protocol`.
+//! Nothing here panics; a 5xx goes out only when a test asked for one
+//! through [`super::faults`].
 
 use axum::Json;
 use axum::body::Bytes;
@@ -16,31 +22,14 @@ use serde::de::DeserializeOwned;
 use tern_domain::ids::{Eid, Iccid};
 
 use super::SmdpEmulator;
+use super::faults::Fault;
 use super::inventory::{Cancel, Confirm, Refusal};
 use crate::codes;
 use crate::wire::{
     ADMIN_PROTOCOL, ADMIN_PROTOCOL_HEADER, CancelOrderRequest, ConfirmOrderRequest, ConfirmOrderResponse,
-    DownloadOrderRequest, DownloadOrderResponse, Es2Function, GetProfileStatusRequest, GetProfileStatusResponse,
-    HeaderOnlyResponse, ReleaseProfileRequest, RequestHeader, ResponseHeader,
+    DownloadOrderRequest, DownloadOrderResponse, Es2Function, HeaderOnlyResponse, ReleaseProfileRequest, RequestHeader,
+    ResponseHeader,
 };
-
-/// The most ICCIDs one getProfileStatus may ask about.
-const MAX_STATUS_LIST: usize = 1000;
-
-/// A refusal and the HTTP status it goes out with.
-struct Failure {
-    http: StatusCode,
-    refusal: Refusal,
-}
-
-impl From<Refusal> for Failure {
-    fn from(refusal: Refusal) -> Self {
-        Self {
-            http: StatusCode::OK,
-            refusal,
-        }
-    }
-}
 
 /// `POST /gsma/rsp2/es2plus/{function}`.
 pub(crate) async fn handle(
@@ -49,50 +38,72 @@ pub(crate) async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let protocol_ok = headers
-        .get(ADMIN_PROTOCOL_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("gsma/rsp/v2."));
-    if !protocol_ok {
-        return failed(Failure {
-            http: StatusCode::BAD_REQUEST,
-            refusal: Refusal::new(
-                codes::PROTOCOL_VERSION_UNSUPPORTED,
-                format!("{ADMIN_PROTOCOL_HEADER}: {ADMIN_PROTOCOL} is required"),
-            ),
-        });
+    if !protocol_supported(&headers) {
+        return failed(Refusal::new(
+            codes::PROTOCOL_VERSION_UNSUPPORTED,
+            format!("{ADMIN_PROTOCOL_HEADER}: gsma/rsp/v2.x.y is required"),
+        ));
     }
     let Some(function) = Es2Function::from_name(&name) else {
-        return failed(Failure {
-            http: StatusCode::NOT_FOUND,
-            refusal: Refusal::new(codes::FUNCTION_UNSUPPORTED, "unknown ES2+ function"),
-        });
+        return failed(Refusal::new(codes::FUNCTION_UNSUPPORTED, "unknown ES2+ function"));
     };
+    let fault = emulator.faults().take(function);
+    if fault == Some(Fault::Unavailable) {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(ADMIN_PROTOCOL_HEADER, ADMIN_PROTOCOL)],
+        )
+            .into_response();
+    }
     let e = &emulator;
     let outcome = match function {
         Es2Function::DownloadOrder => download_order(e, &body).map(answer),
-        Es2Function::ConfirmOrder => confirm_order(e, &body).map(answer),
+        Es2Function::ConfirmOrder => confirm_order(e, &body, fault == Some(Fault::NoSmdpAddress)).map(answer),
         Es2Function::CancelOrder => cancel_order(e, &body).map(answer),
         Es2Function::ReleaseProfile => release_profile(e, &body).map(answer),
-        Es2Function::GetProfileStatus => get_profile_status(e, &body).map(answer),
     };
-    match outcome {
-        Ok(response) => {
+    match (outcome, fault) {
+        (Ok(_), Some(Fault::AnswerLost)) => {
+            tracing::debug!(%function, "emulated ES2+ call executed, answer dropped as asked");
+            (StatusCode::BAD_GATEWAY, [(ADMIN_PROTOCOL_HEADER, ADMIN_PROTOCOL)]).into_response()
+        }
+        (Ok(response), _) => {
             tracing::debug!(%function, "emulated ES2+ call executed");
             response
         }
-        Err(failure) => {
-            tracing::debug!(%function, code = %failure.refusal.code, "emulated ES2+ call refused");
-            failed(failure)
+        (Err(refusal), _) => {
+            tracing::debug!(%function, code = %refusal.code, "emulated ES2+ call refused");
+            failed(refusal)
         }
     }
 }
 
-fn download_order(e: &SmdpEmulator, body: &[u8]) -> Result<DownloadOrderResponse, Failure> {
+/// True for `gsma/rsp/v2.<minor>.<patch>`: this binding is the same for
+/// every v2 release, so later minor and patch versions are accepted.
+fn protocol_supported(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(ADMIN_PROTOCOL_HEADER).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let Some(version) = value.trim().strip_prefix("gsma/rsp/v") else {
+        return false;
+    };
+    let parts: Vec<&str> = version.split('.').collect();
+    let number = |p: &&str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    matches!(parts.as_slice(), ["2", minor, patch] if number(minor) && number(patch))
+}
+
+fn download_order(e: &SmdpEmulator, body: &[u8]) -> Result<DownloadOrderResponse, Refusal> {
     let req: DownloadOrderRequest = parse(body)?;
     let requester = requester(req.header)?;
     let eid = eid(req.eid)?;
     let iccid = req.iccid.map(|raw| iccid(Some(raw))).transpose()?;
+    // SGP.22 §5.3.1: the ICCID or the profile type, at least one.
+    if iccid.is_none() && req.profile_type.as_deref().is_none_or(str::is_empty) {
+        return Err(Refusal::new(
+            codes::CONDITIONAL_ELEMENT_MISSING,
+            "iccid or profileType is required",
+        ));
+    }
     let ordered = e
         .inventory()
         .order(&requester, eid, iccid, req.profile_type.as_deref())?;
@@ -102,7 +113,7 @@ fn download_order(e: &SmdpEmulator, body: &[u8]) -> Result<DownloadOrderResponse
     })
 }
 
-fn confirm_order(e: &SmdpEmulator, body: &[u8]) -> Result<ConfirmOrderResponse, Failure> {
+fn confirm_order(e: &SmdpEmulator, body: &[u8], omit_address: bool) -> Result<ConfirmOrderResponse, Refusal> {
     let req: ConfirmOrderRequest = parse(body)?;
     let requester = requester(req.header)?;
     let iccid = iccid(req.iccid)?;
@@ -123,16 +134,18 @@ fn confirm_order(e: &SmdpEmulator, body: &[u8]) -> Result<ConfirmOrderResponse, 
         header: ResponseHeader::success(),
         eid: eid.map(|e| e.as_str().to_owned()),
         matching_id: Some(matching_id),
-        smdp_address: Some(e.config().smdp_address.clone()),
+        // Optional in the answer (SGP.22 §5.3.2); left out when a test asks.
+        smdp_address: (!omit_address).then(|| e.config().smdp_address.clone()),
     })
 }
 
-fn cancel_order(e: &SmdpEmulator, body: &[u8]) -> Result<HeaderOnlyResponse, Failure> {
+fn cancel_order(e: &SmdpEmulator, body: &[u8]) -> Result<HeaderOnlyResponse, Refusal> {
     let req: CancelOrderRequest = parse(body)?;
     let requester = requester(req.header)?;
     let iccid = iccid(req.iccid)?;
     let to = req
         .final_profile_status_indicator
+        // SGP.22 §5.3.3 names one code for a missing ICCID or indicator.
         .ok_or_else(|| Refusal::new(codes::ICCID_MISSING, "finalProfileStatusIndicator is required"))?;
     let cancel = Cancel {
         iccid,
@@ -146,7 +159,7 @@ fn cancel_order(e: &SmdpEmulator, body: &[u8]) -> Result<HeaderOnlyResponse, Fai
     })
 }
 
-fn release_profile(e: &SmdpEmulator, body: &[u8]) -> Result<HeaderOnlyResponse, Failure> {
+fn release_profile(e: &SmdpEmulator, body: &[u8]) -> Result<HeaderOnlyResponse, Refusal> {
     let req: ReleaseProfileRequest = parse(body)?;
     let requester = requester(req.header)?;
     let iccid = iccid(req.iccid)?;
@@ -156,37 +169,9 @@ fn release_profile(e: &SmdpEmulator, body: &[u8]) -> Result<HeaderOnlyResponse, 
     })
 }
 
-fn get_profile_status(e: &SmdpEmulator, body: &[u8]) -> Result<GetProfileStatusResponse, Failure> {
-    let req: GetProfileStatusRequest = parse(body)?;
-    requester(req.header)?;
-    let list = req
-        .iccid_list
-        .filter(|l| !l.is_empty())
-        .ok_or_else(|| Refusal::new(codes::ELEMENT_MISSING, "iccidList is required"))?;
-    if list.len() > MAX_STATUS_LIST {
-        return Err(Refusal::new(
-            codes::BODY_INVALID,
-            format!("at most {MAX_STATUS_LIST} ICCIDs per call"),
-        )
-        .into());
-    }
-    let iccids = list
-        .into_iter()
-        .map(|raw| iccid(Some(raw)))
-        .collect::<Result<Vec<_>, _>>()?;
-    let entries = e.inventory().status(&iccids)?;
-    Ok(GetProfileStatusResponse {
-        header: ResponseHeader::success(),
-        profile_status_list: Some(entries),
-    })
-}
-
 /// The body as `T`, which must be a JSON object.
-fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, Failure> {
-    let invalid = |message: String| Failure {
-        http: StatusCode::BAD_REQUEST,
-        refusal: Refusal::new(codes::BODY_INVALID, message),
-    };
+fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, Refusal> {
+    let invalid = |message: String| Refusal::new(codes::BODY_INVALID, message);
     let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| invalid(format!("not JSON: {e}")))?;
     if !value.is_object() {
         return Err(invalid("the body must be a JSON object".into()));
@@ -195,35 +180,39 @@ fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, Failure> {
 }
 
 /// The caller's identity, once the header is complete.
-fn requester(header: Option<RequestHeader>) -> Result<String, Failure> {
+fn requester(header: Option<RequestHeader>) -> Result<String, Refusal> {
     let header = header.ok_or_else(|| Refusal::new(codes::ELEMENT_MISSING, "header is required"))?;
     let present = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.trim().is_empty());
     if !present(&header.function_call_identifier) {
-        return Err(Refusal::new(codes::ELEMENT_MISSING, "header.functionCallIdentifier is required").into());
+        return Err(Refusal::new(
+            codes::ELEMENT_MISSING,
+            "header.functionCallIdentifier is required",
+        ));
     }
     header
         .function_requester_identifier
         .filter(|s| !s.trim().is_empty())
-        .ok_or_else(|| Refusal::new(codes::ELEMENT_MISSING, "header.functionRequesterIdentifier is required").into())
+        .ok_or_else(|| Refusal::new(codes::ELEMENT_MISSING, "header.functionRequesterIdentifier is required"))
 }
 
-/// A mandatory ICCID (F-padding accepted).
-fn iccid(raw: Option<String>) -> Result<Iccid, Failure> {
+/// A mandatory ICCID: digits as SGP.22 allows them (18 to 20, F-padded);
+/// whether such a profile exists is the inventory's question.
+fn iccid(raw: Option<String>) -> Result<Iccid, Refusal> {
     let raw = raw.ok_or_else(|| Refusal::new(codes::ICCID_MISSING, "iccid is required"))?;
-    Iccid::parse(&raw).map_err(|e| {
+    Iccid::from_smdp(&raw).map_err(|e| {
         let mut refusal = Refusal::new(codes::ICCID_INVALID, e.to_string());
         refusal.subject_identifier = Some(raw.chars().take(32).collect());
-        refusal.into()
+        refusal
     })
 }
 
 /// An optional EID; empty counts as absent.
-fn eid(raw: Option<String>) -> Result<Option<Eid>, Failure> {
+fn eid(raw: Option<String>) -> Result<Option<Eid>, Refusal> {
     match raw.filter(|s| !s.is_empty()) {
         None => Ok(None),
         Some(raw) => Eid::parse(&raw)
             .map(Some)
-            .map_err(|e| Refusal::new(codes::EID_INVALID, e.to_string()).into()),
+            .map_err(|e| Refusal::new(codes::EID_INVALID, e.to_string())),
     }
 }
 
@@ -232,11 +221,10 @@ fn answer<T: Serialize>(body: T) -> Response {
     es2_json(StatusCode::OK, body)
 }
 
-/// A `Failed` answer.
-fn failed(failure: Failure) -> Response {
-    let r = failure.refusal;
+/// A `Failed` answer (HTTP 200, SGP.22 §6.3).
+fn failed(r: Refusal) -> Response {
     es2_json(
-        failure.http,
+        StatusCode::OK,
         HeaderOnlyResponse {
             header: ResponseHeader::failed(r.code, r.subject_identifier, r.message),
         },

@@ -1,7 +1,7 @@
 //! The emulator's profiles and the rules of each ES2+ function, with no
 //! HTTP: handlers parse, lock, call one of these, and answer.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use rand::Rng;
@@ -23,6 +23,8 @@ pub(crate) struct Profile {
     pub confirmation_code: Option<String>,
     /// The functionRequesterIdentifier that placed the order.
     pub owner: Option<String>,
+    /// An order for it was cancelled at least once.
+    pub canceled_before: bool,
     pub last_modified: DateTime<Utc>,
 }
 
@@ -89,6 +91,9 @@ pub(crate) struct Inventory {
     /// Available profiles, lowest ICCID first, so picking is predictable.
     available: BTreeSet<Iccid>,
     by_matching_id: HashMap<String, Iccid>,
+    /// Matching ids of cancelled orders: never given to another order, so
+    /// an old activation code cannot reach a new customer's profile.
+    retired_matching_ids: HashSet<String>,
     profile_type: String,
 }
 
@@ -110,6 +115,7 @@ impl Inventory {
                     matching_id: None,
                     confirmation_code: None,
                     owner: None,
+                    canceled_before: false,
                     last_modified: now,
                 },
             );
@@ -118,6 +124,7 @@ impl Inventory {
             profiles,
             available,
             by_matching_id: HashMap::new(),
+            retired_matching_ids: HashSet::new(),
             profile_type: profile_type.to_owned(),
         }
     }
@@ -206,10 +213,10 @@ impl Inventory {
                         "a matching id has only letters, digits and hyphens",
                     ));
                 }
-                if self.by_matching_id.contains_key(&m) {
+                if self.by_matching_id.contains_key(&m) || self.retired_matching_ids.contains(&m) {
                     return Err(Refusal::new(
                         codes::MATCHING_ID_IN_USE,
-                        "the matching id is already in use",
+                        "the matching id is already in use, or was used by a cancelled order",
                     ));
                 }
                 m
@@ -244,10 +251,12 @@ impl Inventory {
     /// cancelOrder.
     pub fn cancel(&mut self, requester: &str, c: Cancel) -> Result<(), Refusal> {
         let profile = self.owned(requester, &c.iccid)?;
-        if let (Some(given), Some(linked)) = (&c.eid, &profile.eid)
-            && given != linked
+        if let Some(given) = &c.eid
+            && profile.eid.as_ref() != Some(given)
         {
-            return Err(Refusal::new(codes::EID_DIFFERENT, "the order is linked to another EID").about(&c.iccid));
+            // SGP.22 §5.3.4: a given EID must be the one the order is
+            // associated with; an order linked to none has no such EID.
+            return Err(Refusal::new(codes::EID_DIFFERENT, "the order is not linked to that EID").about(&c.iccid));
         }
         if let Some(given) = &c.matching_id
             && profile.matching_id.as_ref() != Some(given)
@@ -263,6 +272,7 @@ impl Inventory {
         let old_matching_id = profile.matching_id.clone();
         if let Some(m) = old_matching_id {
             self.by_matching_id.remove(&m);
+            self.retired_matching_ids.insert(m);
         }
         let profile = self.known_mut(&c.iccid)?;
         profile.state = next;
@@ -270,6 +280,7 @@ impl Inventory {
         profile.matching_id = None;
         profile.confirmation_code = None;
         profile.owner = None;
+        profile.canceled_before = true;
         profile.last_modified = Utc::now();
         if next == ProfileState::Available {
             self.available.insert(c.iccid);
@@ -277,22 +288,25 @@ impl Inventory {
         Ok(())
     }
 
-    /// getProfileStatus.
-    pub fn status(&self, iccids: &[Iccid]) -> Result<Vec<ProfileStatusEntry>, Refusal> {
-        iccids
-            .iter()
-            .map(|iccid| {
-                let p = self.known(iccid)?;
-                Ok(ProfileStatusEntry {
-                    iccid: p.iccid.to_es2_wire(),
-                    state: p.state,
-                    eid: p.eid.as_ref().map(|e| e.as_str().to_owned()),
-                    matching_id: p.matching_id.clone(),
-                    profile_type: p.profile_type.clone(),
-                    last_modified: p.last_modified,
-                })
+    /// The emulator's own inventory read (not an ES2+ function): every
+    /// profile not in `Available`, or only those in `state`, ICCID order.
+    pub fn list(&self, state: Option<ProfileState>) -> Vec<ProfileStatusEntry> {
+        let mut out: Vec<ProfileStatusEntry> = self
+            .profiles
+            .values()
+            .filter(|p| match state {
+                Some(s) => p.state == s,
+                None => p.state != ProfileState::Available,
             })
-            .collect()
+            .map(entry)
+            .collect();
+        out.sort_by(|a, b| a.iccid.cmp(&b.iccid));
+        out
+    }
+
+    /// One profile as [`Inventory::list`] reports it.
+    pub fn entry(&self, iccid: &Iccid) -> Option<ProfileStatusEntry> {
+        self.profiles.get(iccid).map(entry)
     }
 
     /// A phone presents `matching_id`: checks it may download and moves the
@@ -393,6 +407,20 @@ impl Inventory {
     }
 }
 
+/// A profile in the inventory read's form.
+fn entry(p: &Profile) -> ProfileStatusEntry {
+    ProfileStatusEntry {
+        iccid: p.iccid.to_es2_wire(),
+        state: p.state,
+        eid: p.eid.as_ref().map(|e| e.as_str().to_owned()),
+        matching_id: p.matching_id.clone(),
+        profile_type: p.profile_type.clone(),
+        owner: p.owner.clone(),
+        canceled_before: p.canceled_before,
+        last_modified: p.last_modified,
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -428,6 +456,48 @@ mod tests {
         };
         inv.cancel("op", cancel).unwrap();
         assert_eq!(inv.order("op", None, None, None).unwrap(), a);
+    }
+
+    #[test]
+    fn a_cancelled_orders_matching_id_is_never_reused() {
+        let mut inv = inventory(2);
+        let a = inv.order("op", None, None, None).unwrap();
+        let confirm = |iccid: &Iccid| Confirm {
+            iccid: iccid.clone(),
+            eid: None,
+            matching_id: Some("ORDER-1".into()),
+            confirmation_code: None,
+            smds_address: false,
+            release: true,
+        };
+        inv.confirm("op", confirm(&a)).unwrap();
+        let cancel = Cancel {
+            iccid: a.clone(),
+            eid: None,
+            matching_id: Some("ORDER-1".into()),
+            to: FinalProfileStatus::Available,
+        };
+        inv.cancel("op", cancel).unwrap();
+        let b = inv.order("op", None, None, None).unwrap();
+        assert_eq!(
+            inv.confirm("op", confirm(&b)).unwrap_err().code,
+            codes::MATCHING_ID_IN_USE
+        );
+    }
+
+    #[test]
+    fn cancel_naming_an_eid_needs_an_order_linked_to_it() {
+        let mut inv = inventory(1);
+        let a = inv.order("op", None, None, None).unwrap();
+        let eid = tern_domain::ids::Eid::with_check_digits("890490320000000000000000000000").unwrap();
+        let cancel = Cancel {
+            iccid: a.clone(),
+            eid: Some(eid),
+            matching_id: None,
+            to: FinalProfileStatus::Available,
+        };
+        assert_eq!(inv.cancel("op", cancel).unwrap_err().code, codes::EID_DIFFERENT);
+        assert_eq!(inv.get(&a).unwrap().state, ProfileState::Allocated);
     }
 
     #[test]

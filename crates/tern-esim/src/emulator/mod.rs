@@ -3,9 +3,11 @@
 //!
 //! It keeps an in-memory inventory of profiles minted at start, runs the
 //! SGP.22 profile state machine ([`crate::state`]), refuses with the status
-//! codes of [`crate::codes`], offers getProfileStatus, and a pretend phone
-//! (`POST /device/install`) that installs a profile from its activation code
-//! and sends the operator HandleDownloadProgressInfo notifications 3 and 4.
+//! codes of [`crate::codes`], and has a pretend phone (`POST
+//! /device/install`) that installs a profile from its activation code and
+//! sends the operator HandleDownloadProgressInfo notifications 3 and 4.
+//! Outside ES2+ it offers an inventory read (`GET /emulator/profiles`) and
+//! fault injection for tests (`POST /emulator/faults`).
 //!
 //! It is **not** an SM-DP+: no bound profile packages, no ES9+/ES8+
 //! cryptography, no SM-DS registration, no persistence. Production
@@ -13,17 +15,21 @@
 //! over mutual TLS.
 //!
 //! Routes: `POST /gsma/rsp2/es2plus/{downloadOrder, confirmOrder,
-//! cancelOrder, releaseProfile, getProfileStatus}`, `POST /device/install`,
-//! `POST /network/bar`, `GET /network/subscribers/{iccid}`, `GET /healthz`.
+//! cancelOrder, releaseProfile}`, `POST /device/install`, `POST
+//! /network/bar`, `GET /network/subscribers/{iccid}`, `GET
+//! /emulator/profiles[/{iccid}]`, `POST /emulator/faults`, `GET /healthz`.
 
 mod callback;
 mod device;
 mod es2;
+mod faults;
 mod inventory;
 mod network;
+mod profiles;
 
 pub use callback::CallbackConfig;
 pub use device::{DeviceInstallRequest, DeviceInstallResponse, NotificationOutcome};
+pub use faults::{Fault, FaultRequest};
 pub use network::{BarRequest, Subscriber};
 
 use std::collections::HashSet;
@@ -35,8 +41,9 @@ use axum::routing::{get, post};
 use tern_domain::ids::{Iccid, IccidError};
 
 use crate::state::ProfileState;
-use crate::wire::ES2PLUS_PATH;
+use crate::wire::{ES2PLUS_PATH, ProfileStatusEntry};
 use callback::Notifier;
+use faults::Faults;
 use inventory::Inventory;
 
 /// The most profiles an emulator mints, to keep its memory bounded.
@@ -51,8 +58,12 @@ pub struct EmulatorConfig {
     pub profile_type: String,
     /// The digits every ICCID starts with (issuer identifier), e.g. `8988247000`.
     pub iccid_prefix: String,
-    /// Digits per ICCID, 18 to 20; 19-digit ones go F-padded on the wire.
+    /// Digits per ICCID, 18 to 20; shorter ones go F-padded on the wire.
     pub iccid_len: usize,
+    /// End each ICCID with its Luhn check digit (and require the `89`
+    /// prefix). False mints prefix + serial with no check digit, as some
+    /// issuers' SM-DP+ send, which SGP.22 allows.
+    pub iccid_check_digit: bool,
     /// The serial number of the first profile.
     pub first_serial: u64,
     /// How many profiles to mint.
@@ -68,6 +79,7 @@ impl Default for EmulatorConfig {
             profile_type: "tern-standard".into(),
             iccid_prefix: "8988247000".into(),
             iccid_len: 20,
+            iccid_check_digit: true,
             first_serial: 1,
             profile_count: 1000,
             callback: None,
@@ -111,6 +123,8 @@ struct Inner {
     notifier: Notifier,
     /// ICCIDs the network has barred.
     barred: Mutex<HashSet<String>>,
+    /// Faults tests queued for the next calls.
+    faults: Mutex<Faults>,
 }
 
 impl SmdpEmulator {
@@ -125,7 +139,11 @@ impl SmdpEmulator {
         let iccids = (0..config.profile_count)
             .map(|i| {
                 let serial = config.first_serial.saturating_add(i);
-                Iccid::from_prefix_and_serial(&config.iccid_prefix, serial, config.iccid_len)
+                if config.iccid_check_digit {
+                    Iccid::from_prefix_and_serial(&config.iccid_prefix, serial, config.iccid_len)
+                } else {
+                    unchecked_iccid(&config.iccid_prefix, serial, config.iccid_len)
+                }
             })
             .collect::<Result<Vec<_>, _>>()
             .map_err(|source| EmulatorError::Iccid {
@@ -140,6 +158,7 @@ impl SmdpEmulator {
                 inventory,
                 notifier,
                 barred: Mutex::new(HashSet::new()),
+                faults: Mutex::new(Faults::default()),
             }),
         })
     }
@@ -157,6 +176,22 @@ impl SmdpEmulator {
     /// How many profiles are free for an order.
     pub fn available_count(&self) -> usize {
         self.inventory().available_count()
+    }
+
+    /// Every profile not `Available` (or only those in `state`), as `GET
+    /// /emulator/profiles` reports them.
+    pub fn profiles(&self, state: Option<ProfileState>) -> Vec<ProfileStatusEntry> {
+        self.inventory().list(state)
+    }
+
+    /// Makes the next `times` calls of `function` show `fault`.
+    pub fn inject(&self, function: crate::wire::Es2Function, fault: Fault, times: u32) {
+        self.faults().push(function, fault, times);
+    }
+
+    /// The queued faults, locked (never across an await).
+    fn faults(&self) -> MutexGuard<'_, Faults> {
+        self.inner.faults.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The inventory, locked. Never held across an await; a panic while
@@ -185,6 +220,9 @@ pub fn router(emulator: SmdpEmulator) -> Router {
         .route("/device/install", post(device::install))
         .route("/network/bar", post(network::bar))
         .route("/network/subscribers/{iccid}", get(network::subscriber))
+        .route("/emulator/profiles", get(profiles::list))
+        .route("/emulator/profiles/{iccid}", get(profiles::one))
+        .route("/emulator/faults", post(faults::queue))
         .route("/healthz", get(|| async { "ok" }))
         .with_state(emulator)
 }
@@ -199,6 +237,16 @@ pub async fn serve(
     axum::serve(listener, router(emulator))
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+/// `prefix` + zero-padded `serial`, `len` digits, no check digit.
+fn unchecked_iccid(prefix: &str, serial: u64, len: usize) -> Result<Iccid, IccidError> {
+    let width = len.saturating_sub(prefix.len());
+    let digits = format!("{prefix}{serial:0width$}");
+    if width == 0 || digits.len() != len {
+        return Err(IccidError::SerialOutOfRange);
+    }
+    Iccid::from_smdp(&digits)
 }
 
 #[cfg(test)]
@@ -217,6 +265,21 @@ mod tests {
         assert_eq!(e.available_count(), 5);
         let first = Iccid::from_prefix_and_serial("8988247000", 1, 19).unwrap();
         assert_eq!(e.profile_state(&first), Some(ProfileState::Available));
+    }
+
+    #[test]
+    fn mints_iccids_without_a_check_digit_when_asked() {
+        let e = SmdpEmulator::new(EmulatorConfig {
+            profile_count: 2,
+            iccid_prefix: "1234".into(),
+            iccid_len: 18,
+            iccid_check_digit: false,
+            ..EmulatorConfig::default()
+        })
+        .unwrap();
+        let first = Iccid::from_smdp("123400000000000001").unwrap();
+        assert_eq!(e.profile_state(&first), Some(ProfileState::Available));
+        assert_eq!(e.available_count(), 2);
     }
 
     #[test]

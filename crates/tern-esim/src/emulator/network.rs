@@ -32,7 +32,7 @@ pub struct Subscriber {
 }
 
 fn known(emulator: &SmdpEmulator, raw: &str) -> Option<Iccid> {
-    let iccid = Iccid::parse(raw.trim_end_matches(['F', 'f'])).ok()?;
+    let iccid = Iccid::from_smdp(raw).ok()?;
     emulator.profile_state(&iccid).map(|_| iccid)
 }
 

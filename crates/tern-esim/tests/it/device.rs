@@ -43,9 +43,9 @@ async fn installing_notifies_the_operator_with_points_3_then_4() {
     assert_eq!(done.notifications.len(), 2);
     assert!(done.notifications.iter().all(|n| n.delivered));
 
-    let status = client.get_profile_status(std::slice::from_ref(&p.iccid)).await.unwrap();
-    assert_eq!(status[0].state, ProfileState::Installed);
-    assert_eq!(status[0].eid, Some(phone.clone()));
+    let status = smdp.profile(&p.iccid).await;
+    assert_eq!(status.state, ProfileState::Installed);
+    assert_eq!(status.eid.as_deref(), Some(phone.as_str()));
 
     let seen = capture.requests.lock().unwrap().clone();
     assert_eq!(seen.len(), 2);

@@ -48,6 +48,19 @@ impl Running {
         Es2Client::new(config).unwrap()
     }
 
+    /// One profile, read over HTTP from the emulator's inventory (not an
+    /// ES2+ function; the operator's client has no such call).
+    pub async fn profile(&self, iccid: &tern_domain::ids::Iccid) -> tern_esim::wire::ProfileStatusEntry {
+        reqwest::get(format!("{}/emulator/profiles/{}", self.url(), iccid.to_es2_wire()))
+            .await
+            .unwrap()
+            .error_for_status()
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     /// A raw ES2+ POST, as a misbehaving client would send it.
     pub async fn post_raw(&self, function: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
         let response = reqwest::Client::new()

@@ -29,12 +29,12 @@ async fn provision_new_returns_a_scannable_code_for_a_released_profile() {
         p.activation_code
     );
 
-    let status = client.get_profile_status(std::slice::from_ref(&p.iccid)).await.unwrap();
-    assert_eq!(status.len(), 1);
-    assert_eq!(status[0].iccid, p.iccid);
-    assert_eq!(status[0].state, ProfileState::Released);
-    assert_eq!(status[0].matching_id.as_deref(), Some(p.matching_id.as_str()));
-    assert_eq!(status[0].profile_type, "tern-standard");
+    let status = smdp.profile(&p.iccid).await;
+    assert_eq!(status.iccid, p.iccid.to_es2_wire());
+    assert_eq!(status.state, ProfileState::Released);
+    assert_eq!(status.matching_id.as_deref(), Some(p.matching_id.as_str()));
+    assert_eq!(status.profile_type, "tern-standard");
+    assert_eq!(status.owner.as_deref(), Some(crate::helpers::OPERATOR));
     assert_eq!(smdp.emulator.available_count(), 999);
 
     // Each call gets its own profile and matching id.
@@ -81,10 +81,10 @@ async fn the_state_machine_step_by_step() {
         .await
         .unwrap();
     assert_eq!(confirmed.eid, Some(phone.clone()));
-    let status = client.get_profile_status(&[linked, iccid]).await.unwrap();
-    assert_eq!(status[0].eid, Some(phone));
-    assert_eq!(status[0].state, ProfileState::Released);
-    assert_eq!(status[1].state, ProfileState::Released);
+    let status = smdp.profile(&linked).await;
+    assert_eq!(status.eid.as_deref(), Some(phone.as_str()));
+    assert_eq!(status.state, ProfileState::Released);
+    assert_eq!(smdp.profile(&iccid).await.state, ProfileState::Released);
 }
 
 #[tokio::test]
@@ -102,9 +102,10 @@ async fn cancel_before_download_returns_the_profile_or_retires_it() {
         })
         .await
         .unwrap();
-    let status = client.get_profile_status(std::slice::from_ref(&a.iccid)).await.unwrap();
-    assert_eq!(status[0].state, ProfileState::Available);
-    assert_eq!(status[0].matching_id, None);
+    let status = smdp.profile(&a.iccid).await;
+    assert_eq!(status.state, ProfileState::Available);
+    assert_eq!(status.matching_id, None);
+    assert!(status.canceled_before);
     assert_eq!(smdp.emulator.available_count(), 3);
 
     let b = client.download_order(&DownloadOrder::default()).await.unwrap();
@@ -136,33 +137,30 @@ async fn nineteen_digit_iccids_travel_f_padded() {
     assert!(smdp.emulator.profile_state(&p.iccid).is_some());
 
     // On the wire the emulator answers with the F-padded form.
+    let header = serde_json::json!({"functionRequesterIdentifier": "x", "functionCallIdentifier": "1"});
     let (_, body) = smdp
         .post_raw(
-            "getProfileStatus",
-            serde_json::json!({
-                "header": {"functionRequesterIdentifier": "x", "functionCallIdentifier": "1"},
-                "iccidList": [p.iccid.to_es2_wire()],
-            })
-            .to_string(),
+            "downloadOrder",
+            serde_json::json!({"header": header, "profileType": "tern-standard"}).to_string(),
         )
         .await;
-    let wire = body["profileStatusList"][0]["iccid"].as_str().unwrap();
+    let wire = body["iccid"].as_str().unwrap().to_owned();
     assert_eq!(wire.len(), 20);
     assert!(wire.ends_with('F'));
-    assert_eq!(wire, format!("{}F", p.iccid));
 
     // And it accepts the plain digits too.
     let (_, body) = smdp
         .post_raw(
-            "getProfileStatus",
-            serde_json::json!({
-                "header": {"functionRequesterIdentifier": "x", "functionCallIdentifier": "2"},
-                "iccidList": [p.iccid.as_str()],
-            })
-            .to_string(),
+            "confirmOrder",
+            serde_json::json!({"header": header, "iccid": wire.trim_end_matches('F'), "releaseFlag": true}).to_string(),
         )
         .await;
-    assert_eq!(body["profileStatusList"][0]["state"], "Released");
+    assert_eq!(
+        body["header"]["functionExecutionStatus"]["status"], "Executed-Success",
+        "{body}"
+    );
+    let iccid = Iccid::from_smdp(&wire).unwrap();
+    assert_eq!(smdp.profile(&iccid).await.state, ProfileState::Released);
 }
 
 #[tokio::test]

@@ -43,10 +43,6 @@ async fn unknown_iccid_is_8_2_1_and_3_9() {
             .await
             .unwrap_err(),
         client
-            .get_profile_status(std::slice::from_ref(&stranger))
-            .await
-            .unwrap_err(),
-        client
             .download_order(&DownloadOrder {
                 iccid: Some(stranger.clone()),
                 ..DownloadOrder::default()

@@ -122,7 +122,7 @@ async fn odd_answers_are_protocol_errors_or_their_status() {
             matches!(e, Es2Error::Expired { .. })
         }),
         (
-            r#"{"header":{"functionExecutionStatus":{"status":"Executed-Success"}},"iccid":"89882470000000000015"}"#,
+            r#"{"header":{"functionExecutionStatus":{"status":"Executed-Success"}},"iccid":"8988247000000000X015"}"#,
             |e| matches!(e, Es2Error::Protocol { detail, .. } if detail.contains("iccid")),
         ),
     ];
@@ -143,6 +143,27 @@ async fn odd_answers_are_protocol_errors_or_their_status() {
         .await
         .unwrap();
     assert_eq!(iccid.as_str(), "8988247000000000001");
+
+    // SGP.22 asks only for digits: an ICCID without a valid Luhn digit (or
+    // the 89 prefix) is the SM-DP+'s to choose, and is kept as sent.
+    for (body, kept) in [
+        (
+            r#"{"header":{"functionExecutionStatus":{"status":"Executed-Success"}},"iccid":"89882470000000000015"}"#,
+            "89882470000000000015",
+        ),
+        (
+            r#"{"header":{"functionExecutionStatus":{"status":"Executed-Success"}},"iccid":"1234567890123456789F"}"#,
+            "1234567890123456789",
+        ),
+    ] {
+        let (url, _) = fake(200, body, Duration::ZERO).await;
+        let iccid = client(&url, Duration::from_secs(2))
+            .download_order(&DownloadOrder::default())
+            .await
+            .unwrap();
+        assert_eq!(iccid.as_str(), kept);
+        assert_eq!(iccid.to_es2_wire().len(), 20);
+    }
 }
 
 #[tokio::test]
