@@ -72,7 +72,9 @@ impl AppInner {
         &self.es2
     }
 
-    /// The SM-DP+ host name that goes into activation codes.
+    /// The SM-DP+ address activation codes name when the SM-DP+ does not
+    /// say (`smdp.address`, else the host of `smdp.url`, else the built-in
+    /// emulator's address).
     pub fn smdp_address(&self) -> String {
         self.smdp_address.clone()
     }
@@ -135,14 +137,20 @@ impl App {
                 (url.clone(), Some(url))
             }
         };
-        let smdp_address = settings.smdp.emulator_address.clone();
+        let configured = settings.smdp.address.clone().filter(|a| !a.trim().is_empty());
         let mut es2_config =
             tern_esim::Es2Config::new(es2_url, &settings.smdp.requester_id, &settings.smdp.profile_type);
+        es2_config.smdp_address = match (&configured, &emulator_url) {
+            (Some(a), _) => Some(a.clone()),
+            (None, Some(_)) => Some(settings.smdp.emulator_address.clone()),
+            (None, None) => None,
+        };
         es2_config.timeout = settings.smdp.timeout;
         es2_config.tls.client_cert_pem = settings.smdp.client_cert.clone();
         es2_config.tls.client_key_pem = settings.smdp.client_key.clone();
         es2_config.tls.ca_bundle_pem = settings.smdp.ca_bundle.clone();
         let es2 = tern_esim::Es2Client::new(es2_config).map_err(|e| AppError::Internal(format!("ES2+ client: {e}")))?;
+        let smdp_address = es2.smdp_address().to_owned();
         Ok(Self(Arc::new(AppInner {
             db,
             settings,

@@ -156,10 +156,19 @@ pub struct SmdpSettings {
     /// closure; unset uses `url` (the emulator serves both) or the
     /// built-in emulator.
     pub network_url: Option<String>,
+    /// The SM-DP+ address activation codes name when confirmOrder leaves
+    /// out `smdpAddress` (optional in SGP.22 §5.3.2). Unset: the host of
+    /// `url`, or `emulator_address` with the built-in emulator.
+    pub address: Option<String>,
     /// The built-in emulator's host name (goes into activation codes).
     pub emulator_address: String,
     /// Profiles the built-in emulator has in stock.
     pub emulator_profiles: u64,
+    /// The digits every emulator ICCID starts with.
+    pub emulator_iccid_prefix: String,
+    /// Whether emulator ICCIDs end in a Luhn check digit; false mints them
+    /// without one (as some SM-DP+ do), to try that locally.
+    pub emulator_iccid_check_digit: bool,
 }
 
 impl Default for SmdpSettings {
@@ -174,8 +183,11 @@ impl Default for SmdpSettings {
             client_key: None,
             ca_bundle: None,
             network_url: None,
+            address: None,
             emulator_address: "smdp.tern.test".into(),
             emulator_profiles: 10_000,
+            emulator_iccid_prefix: "8988247000".into(),
+            emulator_iccid_check_digit: true,
         }
     }
 }

@@ -148,7 +148,7 @@ pub fn parse_record(raw: &RawRecord<'_>, now_ms: i64) -> Result<UsageRecord, Vec
             problems.push(missing("iccid"));
             None
         }
-        Some(i) => match Iccid::parse(i) {
+        Some(i) => match Iccid::known(i) {
             Ok(i) => Some(i),
             Err(e) => {
                 problems.push(FieldProblem::new("iccid", e.code()));

@@ -18,6 +18,7 @@
 //! | [`CONDITIONAL_ELEMENT_MISSING`] | 1.3.1 | 2.3 | downloadOrder with neither `iccid` nor `profileType` |
 //! | [`PROTOCOL_VERSION_UNSUPPORTED`] | 1.3.2 | 3.1 | `X-Admin-Protocol` missing or not `gsma/rsp/v2.x.y` |
 //! | [`FUNCTION_UNSUPPORTED`] | 1.6 | 3.1 | unknown function name in the path |
+//! | [`EXECUTION_ERROR`] | 1.2 | 4.2 | the SM-DP+ could not run the function (only when a test injects it) |
 //! | [`ICCID_NOT_ALLOWED`] | 8.2.1 | 1.2 | the order belongs to another function requester |
 //! | [`ICCID_INVALID`] | 8.2.1 | 2.1 | ICCID malformed (not 18 to 20 digits, F-padded) |
 //! | [`ICCID_MISSING`] | 8.2.1 | 2.2 | `iccid`, or cancelOrder's `finalProfileStatusIndicator`, missing |
@@ -86,6 +87,8 @@ pub const ELEMENT_MISSING: StatusCode = StatusCode::new("1.3.1", "2.2");
 pub const CONDITIONAL_ELEMENT_MISSING: StatusCode = StatusCode::new("1.3.1", "2.3");
 /// The `X-Admin-Protocol` header is missing or names another version.
 pub const PROTOCOL_VERSION_UNSUPPORTED: StatusCode = StatusCode::new("1.3.2", "3.1");
+/// The function provider (the SM-DP+) failed to run the function.
+pub const EXECUTION_ERROR: StatusCode = StatusCode::new("1.2", "4.2");
 /// The path names a function the SM-DP+ does not offer.
 pub const FUNCTION_UNSUPPORTED: StatusCode = StatusCode::new("1.6", "3.1");
 /// The order belongs to another function requester.

@@ -10,6 +10,8 @@ pub struct OrderRow {
     pub account_id: String,
     pub plan_code: String,
     pub iccid: Option<String>,
+    /// The matching id chosen for confirmOrder, saved with the ICCID.
+    pub matching_id: Option<String>,
     pub kind: String,
     pub state: String,
     pub price_minor: i64,
@@ -19,8 +21,8 @@ pub struct OrderRow {
     pub updated_at: i64,
 }
 
-const COLUMNS: &str =
-    "id, account_id, plan_code, iccid, kind, state, price_minor, currency, failure_reason, created_at, updated_at";
+const COLUMNS: &str = "id, account_id, plan_code, iccid, matching_id, kind, state, price_minor, currency, failure_reason, created_at, \
+     updated_at";
 
 fn from_row(r: &AnyRow) -> Result<OrderRow> {
     Ok(OrderRow {
@@ -28,6 +30,7 @@ fn from_row(r: &AnyRow) -> Result<OrderRow> {
         account_id: r.try_get("account_id")?,
         plan_code: r.try_get("plan_code")?,
         iccid: r.try_get("iccid")?,
+        matching_id: r.try_get("matching_id")?,
         kind: r.try_get("kind")?,
         state: r.try_get("state")?,
         price_minor: r.try_get("price_minor")?,
@@ -102,15 +105,38 @@ pub async fn transition(
     Ok(r.rows_affected() == 1)
 }
 
-/// Records the ICCID the SM-DP+ reserved for an order.
-pub async fn set_iccid(conn: &mut AnyConnection, id: &str, iccid: &str, now: i64) -> Result<()> {
-    sqlx::query("UPDATE orders SET iccid = $2, updated_at = $3 WHERE id = $1")
+/// Records the profile the SM-DP+ reserved for an order and the matching
+/// id Tern will confirm it with, or (both `None`) forgets them when that
+/// profile was given back.
+pub async fn set_reservation(
+    conn: &mut AnyConnection,
+    id: &str,
+    iccid: Option<&str>,
+    matching_id: Option<&str>,
+    now: i64,
+) -> Result<()> {
+    sqlx::query("UPDATE orders SET iccid = $2, matching_id = $3, updated_at = $4 WHERE id = $1")
         .bind(id)
         .bind(iccid)
+        .bind(matching_id)
         .bind(now)
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// True when an eSIM, or an order still provisioning, holds `iccid`: the
+/// profile is in use by Tern and must not be cancelled at the SM-DP+.
+pub async fn iccid_held(conn: &mut AnyConnection, iccid: &str) -> Result<bool> {
+    let n: i64 = sqlx::query(
+        "SELECT (SELECT COUNT(*) FROM esims WHERE iccid = $1) \
+              + (SELECT COUNT(*) FROM orders WHERE iccid = $1 AND state = 'provisioning') AS n",
+    )
+    .bind(iccid)
+    .fetch_one(conn)
+    .await?
+    .try_get("n")?;
+    Ok(n > 0)
 }
 
 /// How many of an account's orders are in `state` (e.g. `provisioning`).

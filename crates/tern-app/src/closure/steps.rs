@@ -66,7 +66,7 @@ pub async fn stop_services(app: &App, c: &ClosureRow) -> AppResult<Value> {
         }
         let mut new_state = "barred";
         if e.state == "released" {
-            let iccid = tern_domain::ids::Iccid::parse(&e.iccid).map_err(|err| AppError::Internal(err.to_string()))?;
+            let iccid = tern_domain::ids::Iccid::known(&e.iccid).map_err(|err| AppError::Internal(err.to_string()))?;
             let cancel = CancelOrder {
                 iccid,
                 eid: None,

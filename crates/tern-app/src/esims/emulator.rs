@@ -15,6 +15,8 @@ pub async fn start_emulator(settings: &Settings, callback_base: &str, secret: &s
         smdp_address: settings.smdp.emulator_address.clone(),
         profile_type: settings.smdp.profile_type.clone(),
         profile_count: settings.smdp.emulator_profiles,
+        iccid_prefix: settings.smdp.emulator_iccid_prefix.clone(),
+        iccid_check_digit: settings.smdp.emulator_iccid_check_digit,
         callback: Some(CallbackConfig {
             base_url: callback_base.to_owned(),
             bearer_secret: SecretString::from(secret.to_owned()),

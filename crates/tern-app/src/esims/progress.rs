@@ -36,7 +36,7 @@ fn rank(state: &str) -> u8 {
 /// Applies one notification. Unknown ICCIDs are `NotFound`; a failed step
 /// puts the eSIM in `error` with the SM-DP+'s reason kept.
 pub async fn download_progress(app: &App, n: DownloadProgress) -> AppResult<()> {
-    let iccid = Iccid::parse(&n.iccid).map_err(|e| AppError::field("iccid", e.code()))?;
+    let iccid = Iccid::from_smdp(&n.iccid).map_err(|e| AppError::field("iccid", e.code()))?;
     let eid = match n.eid.as_deref() {
         Some(e) => Some(Eid::parse(e).map_err(|err| AppError::field("eid", err.code()))?),
         None => None,

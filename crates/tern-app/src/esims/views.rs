@@ -102,7 +102,7 @@ pub async fn list(app: &App, who: &Principal) -> AppResult<Vec<EsimSummary>> {
 /// One of the caller's eSIMs; someone else's, or a malformed ICCID, is
 /// simply not found.
 pub async fn own(app: &App, who: &Principal, iccid: &str) -> AppResult<EsimRow> {
-    let iccid = tern_domain::ids::Iccid::parse(iccid).map_err(|_| AppError::NotFound)?;
+    let iccid = tern_domain::ids::Iccid::known(iccid).map_err(|_| AppError::NotFound)?;
     let mut conn = app.db.conn().await?;
     match esims::by_iccid(&mut conn, iccid.as_str()).await? {
         Some(e) if e.account_id == who.account_id => Ok(e),
@@ -112,7 +112,7 @@ pub async fn own(app: &App, who: &Principal, iccid: &str) -> AppResult<EsimRow> 
 
 /// One of the caller's eSIMs with its packages (one query).
 pub async fn get(app: &App, who: &Principal, iccid: &str) -> AppResult<EsimDetail> {
-    let iccid = tern_domain::ids::Iccid::parse(iccid).map_err(|_| AppError::NotFound)?;
+    let iccid = tern_domain::ids::Iccid::known(iccid).map_err(|_| AppError::NotFound)?;
     let mut conn = app.db.conn().await?;
     match esims::with_packages(&mut conn, iccid.as_str(), &who.account_id).await? {
         Some((e, packages)) => Ok(detail(e, packages)),
@@ -131,7 +131,7 @@ pub async fn get(app: &App, who: &Principal, iccid: &str) -> AppResult<EsimDetai
 /// The outer error is the authentication's (the caller is not signed in);
 /// the inner result is the read's, for the signed-in caller.
 pub async fn get_signed_in(app: &App, token: &str, iccid: &str) -> AppResult<(Principal, AppResult<Bytes>)> {
-    let Ok(iccid) = tern_domain::ids::Iccid::parse(iccid) else {
+    let Ok(iccid) = tern_domain::ids::Iccid::known(iccid) else {
         // Not an ICCID: nothing to read, but the caller must still be
         // signed in to learn that.
         // Boxed, as is the touch below: rare paths kept out of the hot

@@ -23,6 +23,8 @@ pub enum Job {
     Housekeeping,
     /// Get a new eSIM from the SM-DP+ for an order.
     ProvisionOrder { order_id: String },
+    /// Give a failed order's profile back to the SM-DP+ (ES2+ cancelOrder).
+    CancelProfile { iccid: String, matching_id: Option<String> },
     /// Mark ended packages expired and send "expires in a day" reminders.
     UsageSweep,
     /// Build a personal data export the user asked for and mail its link.
@@ -41,6 +43,7 @@ impl Job {
             Job::DeliverNotification { .. } => "deliver_notification",
             Job::Housekeeping => "housekeeping",
             Job::ProvisionOrder { .. } => "provision_order",
+            Job::CancelProfile { .. } => "cancel_profile",
             Job::UsageSweep => "usage_sweep",
             Job::BuildExport { .. } => "build_export",
             Job::Closure { .. } => "closure",
@@ -55,6 +58,9 @@ impl Job {
     pub async fn run(&self, app: &App, last_attempt: bool) -> AppResult<()> {
         match self {
             Job::ProvisionOrder { order_id } => crate::orders::provision(app, order_id, last_attempt).await,
+            Job::CancelProfile { iccid, matching_id } => {
+                crate::orders::cancel_profile(app, iccid, matching_id.as_deref()).await
+            }
             Job::DeliverNotification { outbox_id } => crate::notify::deliver(app, outbox_id).await,
             Job::UsageSweep => crate::usage::sweep(app).await.map(|_| ()),
             Job::Closure { closure_id } => crate::closure::advance(app, closure_id, last_attempt).await,

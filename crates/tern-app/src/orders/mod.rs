@@ -2,10 +2,12 @@
 //! of one the traveller has; provisioning through ES2+; cancelling.
 
 mod cancel;
+mod compensate;
 mod place;
 mod provision;
 
 pub use cancel::cancel;
+pub use compensate::cancel_profile;
 pub use place::{OrderInput, Placed, place};
 pub use provision::provision;
 

@@ -74,7 +74,7 @@ pub async fn place(app: &App, who: &Principal, input: OrderInput, key: Option<&s
         Err(e) => return Err(e),
     };
     let target = match input.iccid.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(raw) => Some(Iccid::parse(raw).map_err(|e| AppError::field("iccid", e.code()))?),
+        Some(raw) => Some(typed_iccid(app, who, raw).await?),
         None => None,
     };
     match place_in_tx(app, who, &input, &plan, target.as_ref(), key, &hash).await {
@@ -88,6 +88,25 @@ pub async fn place(app: &App, who: &Principal, input: OrderInput, key: Option<&s
             replay(&stored, &hash)
         }
         other => other,
+    }
+}
+
+/// The ICCID a traveller typed for a top-up. The strict check (prefix,
+/// Luhn digit) catches typos; an ICCID that fails it is still taken when it
+/// names one of the traveller's own eSIMs exactly, since an SM-DP+ may
+/// issue profiles without a check digit (SGP.22 asks only for digits).
+async fn typed_iccid(app: &App, who: &Principal, raw: &str) -> AppResult<Iccid> {
+    let typo = match Iccid::parse(raw) {
+        Ok(iccid) => return Ok(iccid),
+        Err(e) => AppError::field("iccid", e.code()),
+    };
+    let Ok(stored) = Iccid::known(raw) else {
+        return Err(typo);
+    };
+    let mut conn = app.db.conn().await?;
+    match esims::by_iccid(&mut conn, stored.as_str()).await? {
+        Some(e) if e.account_id == who.account_id => Ok(stored),
+        _ => Err(typo),
     }
 }
 
@@ -120,6 +139,7 @@ async fn place_in_tx(
         account_id: who.account_id.clone(),
         plan_code: plan.code().as_str().to_owned(),
         iccid: target.map(|i| i.as_str().to_owned()),
+        matching_id: None,
         kind: if target.is_some() { "top_up" } else { "new_esim" }.to_owned(),
         state: "provisioning".to_owned(),
         price_minor: plan.price().amount_minor,

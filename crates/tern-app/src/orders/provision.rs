@@ -2,9 +2,15 @@
 //! packages on eSIMs.
 //!
 //! The job runs at least once, so each step records what it did before the
-//! next: the ICCID the SM-DP+ reserved is saved on the order before the
-//! order is confirmed, and a repeat finds the profile already released and
-//! reads its matching id back instead of reserving another profile.
+//! next, and recovers with ES2+ functions only (SGP.22 §5.3): the ICCID the
+//! SM-DP+ reserved is saved on the order together with a matching id Tern
+//! picks, before the order is confirmed. A repeat replays confirmOrder with
+//! that same matching id; when the SM-DP+ refuses the replay because the
+//! first one took effect (or the profile moved on), the profile is given
+//! back with cancelOrder and a fresh one is ordered. Whenever Tern gives up
+//! on an order after the SM-DP+ reserved a profile for it, the profile is
+//! given back by a retried `cancel_profile` job queued in the same
+//! transaction that fails the order and returns the money.
 
 use serde_json::json;
 use tern_domain::catalogue::{Activation, DataAllowance, Plan};
@@ -106,7 +112,7 @@ pub async fn provision(app: &App, order_id: &str, last_attempt: bool) -> AppResu
             };
             match order {
                 Some(o) if o.state == "provisioning" && o.kind == "new_esim" => {
-                    fail(app, &o, &format!("out of attempts: {e}")).await
+                    fail(app, &o.id, &format!("out of attempts: {e}"), true).await
                 }
                 _ => Err(e),
             }
@@ -125,27 +131,48 @@ async fn provision_once(app: &App, order_id: &str, last_attempt: bool) -> AppRes
     };
     let plan = crate::catalogue::get(app, &order.plan_code).await?;
     let es2 = app.es2();
-    // Step 1: reserve a profile (once).
-    let iccid = match &order.iccid {
-        Some(i) => Iccid::parse(i).map_err(|e| AppError::Internal(format!("stored ICCID: {e}")))?,
-        None => match es2.download_order(&DownloadOrder::default()).await {
+    // Step 1: reserve a profile (once), and pick the matching id.
+    let (iccid, matching_id) = match (&order.iccid, &order.matching_id) {
+        (Some(i), Some(m)) => (
+            Iccid::known(i).map_err(|e| AppError::Internal(format!("stored ICCID: {e}")))?,
+            m.clone(),
+        ),
+        (Some(i), None) => {
+            // Reserved before matching ids were stored: pick one now.
+            let iccid = Iccid::known(i).map_err(|e| AppError::Internal(format!("stored ICCID: {e}")))?;
+            let m = tern_esim::client::new_matching_id();
+            let mut conn = app.db.conn().await?;
+            orders::set_reservation(&mut conn, &order.id, Some(iccid.as_str()), Some(&m), app.now_ms()).await?;
+            (iccid, m)
+        }
+        (None, _) => match es2.download_order(&DownloadOrder::default()).await {
             Ok(iccid) => {
+                let m = tern_esim::client::new_matching_id();
                 let mut conn = app.db.conn().await?;
-                orders::set_iccid(&mut conn, &order.id, iccid.as_str(), app.now_ms()).await?;
-                iccid
+                orders::set_reservation(&mut conn, &order.id, Some(iccid.as_str()), Some(&m), app.now_ms()).await?;
+                (iccid, m)
             }
-            Err(e) if give_up(&e, last_attempt) => return fail(app, &order, &e.to_string()).await,
+            Err(e) if give_up(&e, last_attempt) => return fail(app, &order.id, &e.to_string(), true).await,
             Err(e) => return Err(AppError::Unavailable(e.to_string())),
         },
     };
-    // Step 2: confirm and release it for download.
-    let confirmed = match es2.confirm_order(&ConfirmOrder::new(iccid.clone(), true)).await {
+    // Step 2: confirm and release it for download, with Tern's matching id.
+    let mut confirm = ConfirmOrder::new(iccid.clone(), true);
+    confirm.matching_id = Some(matching_id.clone());
+    let confirmed = match es2.confirm_order(&confirm).await {
         Ok(c) => (c.smdp_address, c.matching_id, c.activation_code.to_string()),
-        Err(e) if e.is_invalid_transition() => match released_already(app, &iccid).await {
-            Some(found) => found,
-            None => return fail(app, &order, &e.to_string()).await,
-        },
-        Err(e) if give_up(&e, last_attempt) => return fail(app, &order, &e.to_string()).await,
+        // A replay refused: an earlier confirmOrder took effect but its
+        // answer was lost, or the profile moved on. Either way nobody has
+        // seen the matching id, so give the profile back and order afresh.
+        Err(e) if (e.is_invalid_transition() || e.is(tern_esim::codes::MATCHING_ID_IN_USE)) && !last_attempt => {
+            start_over(app, &order.id, &iccid, &matching_id).await?;
+            return Err(AppError::Unavailable(format!(
+                "confirmOrder refused on repeat ({e}); the profile is given back and a new one ordered"
+            )));
+        }
+        Err(e) if give_up(&e, last_attempt) || e.is_invalid_transition() => {
+            return fail(app, &order.id, &e.to_string(), true).await;
+        }
         Err(e) => return Err(AppError::Unavailable(e.to_string())),
     };
     let (smdp_address, matching_id, activation_code) = confirmed;
@@ -157,7 +184,15 @@ async fn provision_once(app: &App, order_id: &str, last_attempt: bool) -> AppRes
         let mut conn = app.db.conn().await?;
         if esims::by_iccid(&mut conn, iccid.as_str()).await?.is_some() {
             drop(conn);
-            return fail(app, &order, "the SM-DP+ returned an ICCID that is already in use").await;
+            // Not compensated: cancelling would take the profile from the
+            // eSIM that already has it.
+            return fail(
+                app,
+                &order.id,
+                "the SM-DP+ returned an ICCID that is already in use",
+                false,
+            )
+            .await;
         }
     }
     let now = app.now_ms();
@@ -203,32 +238,46 @@ async fn provision_once(app: &App, order_id: &str, last_attempt: bool) -> AppRes
     Ok(())
 }
 
-/// A profile this order already released (a repeat after a crash).
-async fn released_already(app: &App, iccid: &Iccid) -> Option<(String, String, String)> {
-    let status = app.es2().get_profile_status(std::slice::from_ref(iccid)).await.ok()?;
-    let s = status.into_iter().next()?;
-    let matching_id = s.matching_id?;
-    let smdp = app.smdp_address();
-    let code = tern_domain::activation_code::ActivationCode::new(&smdp, &matching_id).ok()?;
-    Some((smdp, matching_id, code.to_string()))
+/// Gives the order's profile back (a `cancel_profile` job) and forgets it,
+/// in one transaction, so the next attempt orders a fresh one.
+async fn start_over(app: &App, order_id: &str, iccid: &Iccid, matching_id: &str) -> AppResult<()> {
+    let mut tx = app.db.begin().await?;
+    super::compensate::queue_cancel(app, &mut tx, iccid, Some(matching_id)).await?;
+    orders::set_reservation(&mut tx, order_id, None, None, app.now_ms()).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
 }
 
-/// Fails an order for good and returns its money, exactly once.
-async fn fail(app: &App, order: &OrderRow, reason: &str) -> AppResult<()> {
-    tracing::warn!(order = %order.id, reason, "provisioning failed; returning the money");
+/// Fails an order for good and returns its money, exactly once. With
+/// `give_back`, a profile the SM-DP+ reserved for it is cancelled by a
+/// retried job queued in the same transaction.
+async fn fail(app: &App, order_id: &str, reason: &str, give_back: bool) -> AppResult<()> {
+    tracing::warn!(order = %order_id, reason, "provisioning failed; returning the money");
     let now = app.now_ms();
     let mut tx = app.db.begin().await?;
+    let Some(order) = orders::by_id(&mut tx, order_id).await? else {
+        return Ok(());
+    };
     if !orders::transition(&mut tx, &order.id, "provisioning", "failed", Some(reason), now).await? {
         return Ok(());
     }
     crate::wallet::reverse(app, &mut tx, "purchase", &order.id, "purchase_reversal").await?;
+    let mut given_back = None;
+    if give_back && let Some(raw) = order.iccid.as_deref() {
+        let iccid = Iccid::known(raw).map_err(|e| AppError::Internal(format!("stored ICCID: {e}")))?;
+        super::compensate::queue_cancel(app, &mut tx, &iccid, order.matching_id.as_deref()).await?;
+        given_back = Some(iccid);
+    }
     audit::record(
         &mut tx,
         app.db.backend(),
         "system",
         "order.failed",
         &order.id,
-        json!({ "refunded_minor": order.price_minor }),
+        json!({
+            "refunded_minor": order.price_minor,
+            "profile_given_back": given_back.as_ref().map(Iccid::as_str),
+        }),
         now,
     )
     .await?;

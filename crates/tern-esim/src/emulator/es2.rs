@@ -55,6 +55,12 @@ pub(crate) async fn handle(
         )
             .into_response();
     }
+    if fault == Some(Fault::ExecutionError) {
+        return failed(Refusal::new(
+            codes::EXECUTION_ERROR,
+            "the SM-DP+ could not run the function",
+        ));
+    }
     let e = &emulator;
     let outcome = match function {
         Es2Function::DownloadOrder => download_order(e, &body).map(answer),

@@ -26,6 +26,9 @@ pub enum Fault {
     Unavailable,
     /// confirmOrder answers without the optional `smdpAddress`.
     NoSmdpAddress,
+    /// The function does not run; HTTP 200, `Failed` with `1.2`/`4.2`
+    /// (function provider, execution error): a refusal to give up on.
+    ExecutionError,
 }
 
 /// `POST /emulator/faults`: the next `times` calls of `function` show

@@ -337,13 +337,14 @@ on_both!(
 
         // The eSIMs: barred at the network, cancelled at the SM-DP+.
         assert_eq!(emulator_subscriber(&app, &installed).await["barred"], true);
-        let states = app
-            .app()
-            .es2()
-            .get_profile_status(&[tern_domain::ids::Iccid::parse(&spare).unwrap()])
+        let base = app.app().emulator_url.clone().unwrap();
+        let spare_profile: Value = reqwest::get(format!("{base}/emulator/profiles/{spare}"))
+            .await
+            .unwrap()
+            .json()
             .await
             .unwrap();
-        assert_ne!(format!("{:?}", states[0].state), "Released", "{states:?}");
+        assert_eq!(spare_profile["state"], "Unavailable", "{spare_profile}");
 
         // The old token is dead; the old credentials get the generic answer.
         let (s, _) = app.get("/api/v1/me", Some(&token)).await;

@@ -26,6 +26,7 @@ mod passwords;
 mod payments;
 mod phone;
 mod portal;
+mod provisioning;
 mod sms;
 mod smtp;
 mod terms;
