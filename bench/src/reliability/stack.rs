@@ -142,6 +142,8 @@ impl Stack {
             .env("TERN_METRICS_LISTEN", "")
             .env("TERN_SMDP__URL", self.smdp_url())
             .env("TERN_SMDP__CALLBACK_SECRET", &self.callback_secret)
+            // smdp-sim's functionRequesterIdentifier in callbacks.
+            .env("TERN_SMDP__IDENTITY", "smdp.tern.test")
             .env("TERN_MAIL__FILE_DIR", &self.mail_dir)
             .env("TERN_SMS__FILE_DIR", self.root.path().join("relay").join("sms"))
             // Every client of a run is 127.0.0.1: the per-address sign-in
@@ -199,6 +201,7 @@ impl Stack {
         };
         s.smdp.url = Some(self.smdp_url());
         s.smdp.callback_secret = Some(self.callback_secret.clone().into());
+        s.smdp.identity = Some("smdp.tern.test".into());
         s.mail.file_dir = Some(self.mail_dir.clone());
         s.sms.file_dir = Some(self.root.path().join("relay").join("sms"));
         s.jobs.housekeeping_every = Duration::ZERO;

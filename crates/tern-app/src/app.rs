@@ -32,6 +32,7 @@ pub struct AppInner {
     pub emulator_url: Option<String>,
     smdp_address: String,
     callback_secret: String,
+    smdp_identity: String,
     /// This process's own HTTP address (loopback), for in-process
     /// integrations that call Tern back: the SM-DP+ emulator and the
     /// sandbox payment gateway's webhook.
@@ -82,6 +83,11 @@ impl AppInner {
     /// The secret the SM-DP+ must present on callbacks.
     pub fn callback_secret(&self) -> &str {
         &self.callback_secret
+    }
+
+    /// The `functionRequesterIdentifier` ES2+ callbacks must carry.
+    pub fn smdp_identity(&self) -> &str {
+        &self.smdp_identity
     }
 }
 
@@ -151,6 +157,12 @@ impl App {
         es2_config.tls.ca_bundle_pem = settings.smdp.ca_bundle.clone();
         let es2 = tern_esim::Es2Client::new(es2_config).map_err(|e| AppError::Internal(format!("ES2+ client: {e}")))?;
         let smdp_address = es2.smdp_address().to_owned();
+        let smdp_identity = match settings.smdp.identity.as_deref().map(str::trim) {
+            Some(id) if !id.is_empty() => id.to_owned(),
+            // The built-in emulator calls itself by its own address.
+            _ if emulator_url.is_some() => settings.smdp.emulator_address.clone(),
+            _ => smdp_address.clone(),
+        };
         Ok(Self(Arc::new(AppInner {
             db,
             settings,
@@ -163,6 +175,7 @@ impl App {
             emulator_url,
             smdp_address,
             callback_secret,
+            smdp_identity,
             local_url: callback_base.to_owned(),
             catalogue_cache: crate::catalogue::Cache::default(),
             terms_cache: crate::terms::Cache::default(),

@@ -141,11 +141,20 @@ pub struct SmdpSettings {
     pub requester_id: String,
     /// The profile type downloadOrder asks for.
     pub profile_type: String,
-    /// Secret the SM-DP+ presents (`Authorization: Bearer …`) on
-    /// HandleDownloadProgressInfo callbacks; derived from the secret key
-    /// when unset.
+    /// Secret the SM-DP+ (or the proxy in front of Tern) presents as
+    /// `Authorization: Bearer …` on HandleDownloadProgressInfo callbacks to
+    /// the main listener; derived from the secret key when unset. Callbacks
+    /// to `callback_tls.listen` are authenticated by the client
+    /// certificate instead.
     #[serde(serialize_with = "redact")]
     pub callback_secret: Option<SecretString>,
+    /// The SM-DP+'s `functionRequesterIdentifier` in callbacks; others are
+    /// refused. Unset: the SM-DP+ address (`address`, else what Tern uses
+    /// for activation codes).
+    pub identity: Option<String>,
+    /// A TLS listener for ES2+ callbacks that requires a client
+    /// certificate from `client_ca` (SGP.22 §6.1 mutual TLS).
+    pub callback_tls: Option<CallbackTlsSettings>,
     #[serde(with = "humantime_serde")]
     pub timeout: Duration,
     /// Mutual TLS towards the SM-DP+ (PEM files).
@@ -178,6 +187,8 @@ impl Default for SmdpSettings {
             requester_id: "tern".into(),
             profile_type: "tern-standard".into(),
             callback_secret: None,
+            identity: None,
+            callback_tls: None,
             timeout: Duration::from_secs(30),
             client_cert: None,
             client_key: None,
@@ -190,6 +201,20 @@ impl Default for SmdpSettings {
             emulator_iccid_check_digit: true,
         }
     }
+}
+
+/// The mutual-TLS listener for ES2+ callbacks (PEM files).
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct CallbackTlsSettings {
+    /// Address to listen on, e.g. `0.0.0.0:8444`.
+    pub listen: String,
+    /// Tern's server certificate chain for this listener.
+    pub cert: PathBuf,
+    /// Its private key.
+    pub key: PathBuf,
+    /// CA certificates the SM-DP+'s client certificate must chain to.
+    pub client_ca: PathBuf,
 }
 
 /// Money settings.

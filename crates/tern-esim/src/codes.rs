@@ -18,6 +18,7 @@
 //! | [`CONDITIONAL_ELEMENT_MISSING`] | 1.3.1 | 2.3 | downloadOrder with neither `iccid` nor `profileType` |
 //! | [`PROTOCOL_VERSION_UNSUPPORTED`] | 1.3.2 | 3.1 | `X-Admin-Protocol` missing or not `gsma/rsp/v2.x.y` |
 //! | [`FUNCTION_UNSUPPORTED`] | 1.6 | 3.1 | unknown function name in the path |
+//! | [`REQUESTER_UNKNOWN`] | 1.1 | 1.1 | operator side: a notification's `functionRequesterIdentifier` is not the configured SM-DP+ |
 //! | [`EXECUTION_ERROR`] | 1.2 | 4.2 | the SM-DP+ could not run the function (only when a test injects it) |
 //! | [`ICCID_NOT_ALLOWED`] | 8.2.1 | 1.2 | the order belongs to another function requester |
 //! | [`ICCID_INVALID`] | 8.2.1 | 2.1 | ICCID malformed (not 18 to 20 digits, F-padded) |
@@ -87,6 +88,9 @@ pub const ELEMENT_MISSING: StatusCode = StatusCode::new("1.3.1", "2.2");
 pub const CONDITIONAL_ELEMENT_MISSING: StatusCode = StatusCode::new("1.3.1", "2.3");
 /// The `X-Admin-Protocol` header is missing or names another version.
 pub const PROTOCOL_VERSION_UNSUPPORTED: StatusCode = StatusCode::new("1.3.2", "3.1");
+/// The function requester is not known to the provider (identification or
+/// authentication failed).
+pub const REQUESTER_UNKNOWN: StatusCode = StatusCode::new("1.1", "1.1");
 /// The function provider (the SM-DP+) failed to run the function.
 pub const EXECUTION_ERROR: StatusCode = StatusCode::new("1.2", "4.2");
 /// The path names a function the SM-DP+ does not offer.

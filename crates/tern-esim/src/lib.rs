@@ -19,7 +19,10 @@ pub mod client;
 pub mod codes;
 pub mod emulator;
 pub mod errors;
+pub mod notification;
+pub mod provider;
 pub mod state;
+pub mod tls;
 pub mod wire;
 
 pub use client::{Es2Client, Es2Config};

@@ -21,8 +21,10 @@ pub const ADMIN_PROTOCOL_HEADER: &str = "X-Admin-Protocol";
 /// The protocol version Tern speaks.
 pub const ADMIN_PROTOCOL: &str = "gsma/rsp/v2.5.0";
 /// The path, under the operator's base URL, where the SM-DP+ posts
-/// download progress notifications.
-pub const HANDLE_DOWNLOAD_PROGRESS_INFO_PATH: &str = "/es2plus/handleDownloadProgressInfo";
+/// download progress notifications (SGP.22 §6.5.2.5).
+pub const HANDLE_DOWNLOAD_PROGRESS_INFO_PATH: &str = "/gsma/rsp2/es2plus/handleDownloadProgressInfo";
+/// The path Tern served before it followed the spec; still answered.
+pub const LEGACY_HANDLE_DOWNLOAD_PROGRESS_INFO_PATH: &str = "/es2plus/handleDownloadProgressInfo";
 
 /// The ES2+ functions Tern calls, named as in the URL path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -22,6 +22,12 @@ pub use state::HttpState;
 use axum::Router;
 
 /// The whole HTTP application.
+/// The router of the `smdp.callback_tls` listener: ES2+ callbacks only,
+/// authenticated by the client certificate the handshake required.
+pub fn callback_tls_router(state: HttpState) -> Router {
+    api::es2plus::mtls_router(state)
+}
+
 pub fn router(state: HttpState) -> Router {
     let app = Router::new()
         .merge(ops::routes())

@@ -93,7 +93,7 @@ use crate::api::totp;
         esims::get_esim,
         esims::qr_svg,
         esims::simulate_install,
-        esims::download_progress,
+        crate::api::es2plus::with_bearer,
         crate::api::usage::esim_usage,
         crate::api::usage::post_usage,
         crate::api::announcements::list,

@@ -14,10 +14,7 @@ pub fn routes() -> Router<HttpState> {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/api/openapi.json", get(openapi))
-        .route(
-            "/es2plus/handleDownloadProgressInfo",
-            axum::routing::post(crate::api::esims::download_progress),
-        )
+        .merge(crate::api::es2plus::routes())
 }
 
 /// The process is up.

@@ -69,12 +69,15 @@ enum Command {
         /// Tern's base URL for HandleDownloadProgressInfo callbacks.
         #[arg(long)]
         callback_url: Option<String>,
-        /// Shared secret sent with callbacks (Tern's smdp.callback_secret).
+        /// Shared secret sent with callbacks (Tern's smdp.callback_secret);
+        /// not needed when callbacks go to Tern's mutual-TLS listener.
         #[arg(long, env = "TERN_SMDP_CALLBACK_SECRET", hide_env_values = true)]
         callback_secret: Option<String>,
         /// Profiles in stock.
         #[arg(long, default_value_t = 10_000)]
         profiles: u64,
+        #[command(flatten)]
+        tls: SimTls,
     },
     /// Prepaid voucher codes.
     Vouchers {
@@ -289,7 +292,8 @@ async fn run(cli: Cli, settings: Settings) -> anyhow::Result<ExitCode> {
             callback_url,
             callback_secret,
             profiles,
-        } => smdp_sim(&settings, &listen, callback_url, callback_secret, profiles).await,
+            tls,
+        } => smdp_sim(&settings, &listen, callback_url, callback_secret, profiles, tls).await,
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
@@ -335,6 +339,9 @@ async fn serve(settings: Settings, opts: Options) -> anyhow::Result<ExitCode> {
     }
     if let Some(m) = running.metrics_addr {
         println!("Prometheus metrics: http://{m}/metrics");
+    }
+    if let Some(a) = running.callback_tls_addr {
+        println!("ES2+ callbacks over mutual TLS: https://{a}/gsma/rsp2/es2plus/handleDownloadProgressInfo");
     }
     server::shutdown_signal().await;
     println!("stopping: finishing running requests and jobs…");
@@ -486,20 +493,32 @@ async fn smdp_sim(
     callback_url: Option<String>,
     callback_secret: Option<String>,
     profiles: u64,
+    tls: SimTls,
 ) -> anyhow::Result<ExitCode> {
     use tern_esim::emulator::CallbackConfig;
+    let callback_tls = tern_esim::client::TlsConfig {
+        client_cert_pem: tls.callback_cert.clone(),
+        client_key_pem: tls.callback_key.clone(),
+        ca_bundle_pem: tls.callback_ca.clone(),
+    };
+    let has_cert = callback_tls.client_cert_pem.is_some();
     let callback = match (callback_url, callback_secret) {
-        (Some(base_url), Some(secret)) => Some(CallbackConfig {
+        (Some(base_url), secret) if secret.is_some() || has_cert => Some(CallbackConfig {
             base_url,
-            bearer_secret: secrecy::SecretString::from(secret),
+            bearer_secret: secret.map(secrecy::SecretString::from),
+            tls: callback_tls,
         }),
-        (Some(_), None) => anyhow::bail!("--callback-url needs --callback-secret (or TERN_SMDP_CALLBACK_SECRET)"),
+        (Some(_), _) => anyhow::bail!(
+            "--callback-url needs --callback-secret (or TERN_SMDP_CALLBACK_SECRET) or --callback-cert/--callback-key"
+        ),
         _ => None,
     };
     let config = tern_esim::EmulatorConfig {
         smdp_address: settings.smdp.emulator_address.clone(),
         profile_type: settings.smdp.profile_type.clone(),
         profile_count: profiles,
+        iccid_prefix: settings.smdp.emulator_iccid_prefix.clone(),
+        iccid_check_digit: settings.smdp.emulator_iccid_check_digit,
         callback,
         ..tern_esim::EmulatorConfig::default()
     };
@@ -507,13 +526,68 @@ async fn smdp_sim(
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
-    println!(
-        "SM-DP+ emulator (ES2+ over HTTP) on http://{} with {profiles} profiles",
-        listener.local_addr()?
-    );
-    println!("Point Tern at it with TERN_SMDP__URL=http://{}", listener.local_addr()?);
-    tern_esim::emulator::serve(listener, emulator, server::shutdown_signal()).await?;
+    let addr = listener.local_addr()?;
+    let identity = &settings.smdp.emulator_address;
+    match tls.server()? {
+        Some(server_tls) => {
+            let config = tern_esim::tls::server_config(&server_tls).context("--tls-cert/--tls-key/--client-ca")?;
+            let check = if server_tls.client_ca.is_some() {
+                "client certificates required"
+            } else {
+                "no client certificate asked"
+            };
+            println!("SM-DP+ emulator (ES2+ over TLS, {check}) on https://{addr} with {profiles} profiles");
+            println!(
+                "Point Tern at it with TERN_SMDP__URL=https://{addr} TERN_SMDP__IDENTITY={identity} (and smdp.ca_bundle, smdp.client_cert, smdp.client_key)"
+            );
+            tern_esim::emulator::serve_tls(listener, emulator, config, server::shutdown_signal()).await?;
+        }
+        None => {
+            println!("SM-DP+ emulator (ES2+ over HTTP) on http://{addr} with {profiles} profiles");
+            println!("Point Tern at it with TERN_SMDP__URL=http://{addr} TERN_SMDP__IDENTITY={identity}");
+            tern_esim::emulator::serve(listener, emulator, server::shutdown_signal()).await?;
+        }
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// TLS for `tern smdp-sim`: its own listener, and the client side of its
+/// callbacks to Tern's mutual-TLS listener.
+#[derive(Debug, Clone, clap::Args)]
+struct SimTls {
+    /// Serve ES2+ over TLS with this certificate chain (PEM).
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<std::path::PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<std::path::PathBuf>,
+    /// Require a client certificate from this CA bundle (PEM), as a
+    /// production SM-DP+ does (SGP.22 §6.1).
+    #[arg(long, requires = "tls_cert")]
+    client_ca: Option<std::path::PathBuf>,
+    /// Client certificate presented on callbacks (PEM).
+    #[arg(long, requires = "callback_key")]
+    callback_cert: Option<std::path::PathBuf>,
+    /// The private key of --callback-cert (PEM).
+    #[arg(long, requires = "callback_cert")]
+    callback_key: Option<std::path::PathBuf>,
+    /// CA bundle to trust for Tern's callback listener (PEM).
+    #[arg(long)]
+    callback_ca: Option<std::path::PathBuf>,
+}
+
+impl SimTls {
+    fn server(&self) -> anyhow::Result<Option<tern_esim::tls::ServerTls>> {
+        Ok(match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => Some(tern_esim::tls::ServerTls {
+                cert: cert.clone(),
+                key: key.clone(),
+                client_ca: self.client_ca.clone(),
+            }),
+            (None, None) => None,
+            _ => anyhow::bail!("--tls-cert and --tls-key go together"),
+        })
+    }
 }
 
 async fn api_keys(settings: Settings, command: ApiKeyCommand) -> anyhow::Result<ExitCode> {

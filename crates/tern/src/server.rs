@@ -28,6 +28,8 @@ pub struct Running {
     pub addr: Option<SocketAddr>,
     /// Where `/metrics` listens (when configured).
     pub metrics_addr: Option<SocketAddr>,
+    /// Where the mutual-TLS ES2+ callback listener is (when configured).
+    pub callback_tls_addr: Option<SocketAddr>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -82,6 +84,31 @@ async fn start_listening(app: App, listener: Option<TcpListener>, opts: Options)
     let mut tasks = Vec::new();
     let mut addr = None;
     let mut metrics_addr = None;
+    let mut callback_tls_addr = None;
+    if opts.http
+        && let Some(tls) = app.settings.smdp.callback_tls.clone()
+    {
+        let config = tern_esim::tls::server_config(&tern_esim::tls::ServerTls {
+            cert: tls.cert,
+            key: tls.key,
+            client_ca: Some(tls.client_ca),
+        })
+        .context("smdp.callback_tls")?;
+        let listener = TcpListener::bind(&tls.listen)
+            .await
+            .with_context(|| format!("cannot listen for ES2+ callbacks on {}", tls.listen))?;
+        callback_tls_addr = Some(listener.local_addr()?);
+        let router = tern_http::callback_tls_router(HttpState::new(app.clone()));
+        let mut stop = rx.clone();
+        let stopped = async move {
+            let _ = stop.wait_for(|s| *s).await;
+        };
+        tasks.push(tokio::spawn(async move {
+            if let Err(e) = tern_esim::tls::serve(listener, config, router, stopped).await {
+                tracing::error!(error = %e, "ES2+ callback TLS listener stopped with an error");
+            }
+        }));
+    }
     if let Some(listener) = listener {
         addr = Some(listener.local_addr()?);
         let router = tern_http::router(HttpState::new(app.clone()));
@@ -123,6 +150,7 @@ async fn start_listening(app: App, listener: Option<TcpListener>, opts: Options)
         app,
         addr,
         metrics_addr,
+        callback_tls_addr,
         shutdown,
         tasks,
     })

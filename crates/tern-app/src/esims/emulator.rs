@@ -19,7 +19,8 @@ pub async fn start_emulator(settings: &Settings, callback_base: &str, secret: &s
         iccid_check_digit: settings.smdp.emulator_iccid_check_digit,
         callback: Some(CallbackConfig {
             base_url: callback_base.to_owned(),
-            bearer_secret: SecretString::from(secret.to_owned()),
+            bearer_secret: Some(SecretString::from(secret.to_owned())),
+            tls: Default::default(),
         }),
         ..EmulatorConfig::default()
     };

@@ -7,7 +7,7 @@ mod rendered;
 mod views;
 
 pub use emulator::start_emulator;
-pub use progress::{DownloadProgress, download_progress, simulate_install};
+pub use progress::{download_progress, simulate_install};
 pub use rendered::Rendered;
 pub(crate) use views::lookup_signed_in;
 pub(crate) use views::package_view;

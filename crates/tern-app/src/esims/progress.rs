@@ -2,27 +2,14 @@
 //! downloaded (notification point 3) or installed (4), or that a step
 //! failed. Repeats are harmless: states only move forward.
 
-use serde::Deserialize;
 use serde_json::json;
-use tern_domain::ids::{Eid, Iccid};
+use tern_domain::ids::Eid;
+use tern_esim::notification::{DownloadProgress, NotificationPoint};
 use tern_store::{StoreError, esims};
 
 use crate::App;
 use crate::audit;
 use crate::error::{AppError, AppResult};
-
-/// The callback's body (SGP.22 ES2+ JSON binding), as far as Tern uses it.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct DownloadProgress {
-    pub iccid: String,
-    pub eid: Option<String>,
-    pub profile_type: Option<String>,
-    pub timestamp: Option<String>,
-    pub notification_point_id: u8,
-    #[schema(value_type = Object)]
-    pub notification_point_status: serde_json::Value,
-}
 
 fn rank(state: &str) -> u8 {
     match state {
@@ -33,19 +20,12 @@ fn rank(state: &str) -> u8 {
     }
 }
 
-/// Applies one notification. Unknown ICCIDs are `NotFound`; a failed step
-/// puts the eSIM in `error` with the SM-DP+'s reason kept.
+/// Applies one checked notification. Unknown ICCIDs are `NotFound`; a
+/// failed step puts the eSIM in `error` with the SM-DP+'s reason kept.
 pub async fn download_progress(app: &App, n: DownloadProgress) -> AppResult<()> {
-    let iccid = Iccid::from_smdp(&n.iccid).map_err(|e| AppError::field("iccid", e.code()))?;
-    let eid = match n.eid.as_deref() {
-        Some(e) => Some(Eid::parse(e).map_err(|err| AppError::field("eid", err.code()))?),
-        None => None,
-    };
-    let ok = n
-        .notification_point_status
-        .get("status")
-        .and_then(|s| s.as_str())
-        .is_some_and(|s| s.starts_with("Executed-"));
+    let iccid = &n.iccid;
+    let eid = n.eid.as_ref();
+    let ok = n.succeeded();
     let now = app.now_ms();
     let mut tx = app.db.begin().await?;
     let esim = esims::by_iccid(&mut tx, iccid.as_str())
@@ -55,7 +35,14 @@ pub async fn download_progress(app: &App, n: DownloadProgress) -> AppResult<()> 
         return Ok(());
     }
     if !ok {
-        let reason = n.notification_point_status.to_string();
+        let reason = match (
+            &n.failure_code(),
+            n.status.status_code_data.as_ref().and_then(|d| d.message.as_deref()),
+        ) {
+            (Some(code), Some(message)) => format!("{code} {message}"),
+            (Some(code), None) => code.clone(),
+            (None, _) => format!("{:?}", n.status.status),
+        };
         esims::set_error(&mut tx, iccid.as_str(), &reason, now).await?;
         audit::record(
             &mut tx,
@@ -63,16 +50,16 @@ pub async fn download_progress(app: &App, n: DownloadProgress) -> AppResult<()> 
             "smdp",
             "esim.download_failed",
             &esim.account_id,
-            json!({ "iccid": iccid.as_str(), "point": n.notification_point_id }),
+            json!({ "iccid": iccid.as_str(), "point": n.point.id(), "code": n.failure_code() }),
             now,
         )
         .await?;
         tx.commit().await.map_err(StoreError::from)?;
         return Ok(());
     }
-    let target = match n.notification_point_id {
-        3 => "downloaded",
-        4 => "installed",
+    let target = match n.point {
+        NotificationPoint::BppDownload => "downloaded",
+        NotificationPoint::BppInstallation => "installed",
         // Other points (eligibility check, confirmation, deletion, …) are
         // acknowledged without a state change.
         _ => return Ok(()),
@@ -80,7 +67,7 @@ pub async fn download_progress(app: &App, n: DownloadProgress) -> AppResult<()> 
     if rank(target) <= rank(&esim.state) {
         return Ok(());
     }
-    esims::advance(&mut tx, iccid.as_str(), target, eid.as_ref().map(Eid::as_str), now).await?;
+    esims::advance(&mut tx, iccid.as_str(), target, eid.map(|e| e.as_str()), now).await?;
     if target == "installed" {
         let started = esims::start_on_install(&mut tx, iccid.as_str(), now).await?;
         audit::record(

@@ -89,11 +89,17 @@ impl RetryPolicy {
 
 /// The HTTP client for `config`, with its TLS material loaded.
 pub(crate) fn http_client(config: &Es2Config) -> Result<reqwest::Client, Es2Error> {
+    tls_http_client(&config.tls, config.timeout)
+}
+
+/// An HTTP client that trusts `tls.ca_bundle_pem` (else the built-in
+/// roots) and presents `tls.client_cert_pem` when the server asks; used for
+/// ES2+ calls and, by the emulator, for notifications.
+pub fn tls_http_client(tls: &TlsConfig, timeout: Duration) -> Result<reqwest::Client, Es2Error> {
     let mut builder = reqwest::Client::builder()
         .use_rustls_tls()
-        .timeout(config.timeout)
-        .connect_timeout(config.timeout.min(Duration::from_secs(10)));
-    let tls = &config.tls;
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(10)));
     if let Some(path) = &tls.ca_bundle_pem {
         let pem = read(path)?;
         let certs = reqwest::Certificate::from_pem_bundle(&pem)

@@ -15,7 +15,7 @@ mod config;
 mod transport;
 mod types;
 
-pub use config::{Es2Config, RetryPolicy, TlsConfig};
+pub use config::{Es2Config, RetryPolicy, TlsConfig, tls_http_client};
 pub use types::{CancelOrder, ConfirmOrder, ConfirmedOrder, DownloadOrder, Provisioned};
 
 use secrecy::ExposeSecret;

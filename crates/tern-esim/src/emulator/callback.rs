@@ -7,20 +7,26 @@ use chrono::Utc;
 use secrecy::{ExposeSecret, SecretString};
 use tern_domain::ids::{Eid, Iccid};
 
+use crate::client::{TlsConfig, tls_http_client};
+use crate::errors::Es2Error;
 use crate::wire::{
-    ADMIN_PROTOCOL, ADMIN_PROTOCOL_HEADER, FunctionExecutionStatus, HANDLE_DOWNLOAD_PROGRESS_INFO_PATH,
-    HandleDownloadProgressInfoRequest, RequestHeader,
+    ADMIN_PROTOCOL, ADMIN_PROTOCOL_HEADER, ExecutionStatus, FunctionExecutionStatus,
+    HANDLE_DOWNLOAD_PROGRESS_INFO_PATH, HandleDownloadProgressInfoRequest, HeaderOnlyResponse, RequestHeader,
 };
 
-/// Where the emulator posts download progress, and the shared secret it
-/// proves itself with.
+/// Where the emulator posts download progress, and how it proves itself:
+/// a client certificate (mutual TLS, as SGP.22 §6.1 has it), a bearer
+/// secret (for an operator behind a proxy), or both.
 #[derive(Debug, Clone)]
 pub struct CallbackConfig {
-    /// The operator's base URL; `/es2plus/handleDownloadProgressInfo` is
-    /// appended.
+    /// The operator's base URL; `/gsma/rsp2/es2plus/handleDownloadProgressInfo`
+    /// is appended.
     pub base_url: String,
-    /// Sent as `Authorization: Bearer <secret>`.
-    pub bearer_secret: SecretString,
+    /// Sent as `Authorization: Bearer <secret>` when set.
+    pub bearer_secret: Option<SecretString>,
+    /// The client certificate to present and the CA to trust for the
+    /// operator's TLS listener.
+    pub tls: TlsConfig,
 }
 
 /// Sends the notifications; one per emulator.
@@ -43,8 +49,9 @@ pub(crate) struct Progress<'a> {
 
 impl Notifier {
     /// A notifier; `config` None means nobody is told.
-    pub fn new(config: Option<CallbackConfig>, identity: &str) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?;
+    pub fn new(config: Option<CallbackConfig>, identity: &str) -> Result<Self, Es2Error> {
+        let tls = config.as_ref().map(|c| c.tls.clone()).unwrap_or_default();
+        let http = tls_http_client(&tls, Duration::from_secs(10))?;
         Ok(Self {
             http,
             config,
@@ -73,16 +80,26 @@ impl Notifier {
             "{}{HANDLE_DOWNLOAD_PROGRESS_INFO_PATH}",
             config.base_url.trim_end_matches('/')
         );
-        let result = self
+        let mut request = self
             .http
             .post(url)
             .header(ADMIN_PROTOCOL_HEADER, ADMIN_PROTOCOL)
-            .bearer_auth(config.bearer_secret.expose_secret())
-            .json(&body)
-            .send()
-            .await;
+            .json(&body);
+        if let Some(secret) = &config.bearer_secret {
+            request = request.bearer_auth(secret.expose_secret());
+        }
+        let result = request.send().await;
         let delivered = match result {
-            Ok(response) if response.status().is_success() => true,
+            // SGP.22 §6.5.2.5: the operator acknowledges with 204 and no
+            // body; an ES2+ refusal comes as 200 with a Failed header.
+            Ok(response) if response.status() == reqwest::StatusCode::NO_CONTENT => true,
+            Ok(response) if response.status().is_success() => {
+                let text = response.text().await.unwrap_or_default();
+                tracing::warn!(point = progress.point, body = %text,
+                    "operator answered a download progress notification with a body");
+                serde_json::from_str::<HeaderOnlyResponse>(&text)
+                    .is_ok_and(|r| r.header.function_execution_status.status != ExecutionStatus::Failed)
+            }
             Ok(response) => {
                 tracing::warn!(
                     status = response.status().as_u16(),

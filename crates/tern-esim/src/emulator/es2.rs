@@ -18,16 +18,15 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use serde::de::DeserializeOwned;
-use tern_domain::ids::{Eid, Iccid};
 
 use super::SmdpEmulator;
 use super::faults::Fault;
-use super::inventory::{Cancel, Confirm, Refusal};
+use super::inventory::{Cancel, Confirm};
 use crate::codes;
+use crate::provider::{Refusal, eid, iccid, parse, protocol_supported, requester};
 use crate::wire::{
     ADMIN_PROTOCOL, ADMIN_PROTOCOL_HEADER, CancelOrderRequest, ConfirmOrderRequest, ConfirmOrderResponse,
-    DownloadOrderRequest, DownloadOrderResponse, Es2Function, HeaderOnlyResponse, ReleaseProfileRequest, RequestHeader,
+    DownloadOrderRequest, DownloadOrderResponse, Es2Function, HeaderOnlyResponse, ReleaseProfileRequest,
     ResponseHeader,
 };
 
@@ -38,7 +37,7 @@ pub(crate) async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if !protocol_supported(&headers) {
+    if !protocol_supported(headers.get(ADMIN_PROTOCOL_HEADER).and_then(|v| v.to_str().ok())) {
         return failed(Refusal::new(
             codes::PROTOCOL_VERSION_UNSUPPORTED,
             format!("{ADMIN_PROTOCOL_HEADER}: gsma/rsp/v2.x.y is required"),
@@ -82,20 +81,6 @@ pub(crate) async fn handle(
             failed(refusal)
         }
     }
-}
-
-/// True for `gsma/rsp/v2.<minor>.<patch>`: this binding is the same for
-/// every v2 release, so later minor and patch versions are accepted.
-fn protocol_supported(headers: &HeaderMap) -> bool {
-    let Some(value) = headers.get(ADMIN_PROTOCOL_HEADER).and_then(|v| v.to_str().ok()) else {
-        return false;
-    };
-    let Some(version) = value.trim().strip_prefix("gsma/rsp/v") else {
-        return false;
-    };
-    let parts: Vec<&str> = version.split('.').collect();
-    let number = |p: &&str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
-    matches!(parts.as_slice(), ["2", minor, patch] if number(minor) && number(patch))
 }
 
 fn download_order(e: &SmdpEmulator, body: &[u8]) -> Result<DownloadOrderResponse, Refusal> {
@@ -175,53 +160,6 @@ fn release_profile(e: &SmdpEmulator, body: &[u8]) -> Result<HeaderOnlyResponse, 
     })
 }
 
-/// The body as `T`, which must be a JSON object.
-fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, Refusal> {
-    let invalid = |message: String| Refusal::new(codes::BODY_INVALID, message);
-    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| invalid(format!("not JSON: {e}")))?;
-    if !value.is_object() {
-        return Err(invalid("the body must be a JSON object".into()));
-    }
-    serde_json::from_value(value).map_err(|e| invalid(format!("unexpected body: {e}")))
-}
-
-/// The caller's identity, once the header is complete.
-fn requester(header: Option<RequestHeader>) -> Result<String, Refusal> {
-    let header = header.ok_or_else(|| Refusal::new(codes::ELEMENT_MISSING, "header is required"))?;
-    let present = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.trim().is_empty());
-    if !present(&header.function_call_identifier) {
-        return Err(Refusal::new(
-            codes::ELEMENT_MISSING,
-            "header.functionCallIdentifier is required",
-        ));
-    }
-    header
-        .function_requester_identifier
-        .filter(|s| !s.trim().is_empty())
-        .ok_or_else(|| Refusal::new(codes::ELEMENT_MISSING, "header.functionRequesterIdentifier is required"))
-}
-
-/// A mandatory ICCID: digits as SGP.22 allows them (18 to 20, F-padded);
-/// whether such a profile exists is the inventory's question.
-fn iccid(raw: Option<String>) -> Result<Iccid, Refusal> {
-    let raw = raw.ok_or_else(|| Refusal::new(codes::ICCID_MISSING, "iccid is required"))?;
-    Iccid::from_smdp(&raw).map_err(|e| {
-        let mut refusal = Refusal::new(codes::ICCID_INVALID, e.to_string());
-        refusal.subject_identifier = Some(raw.chars().take(32).collect());
-        refusal
-    })
-}
-
-/// An optional EID; empty counts as absent.
-fn eid(raw: Option<String>) -> Result<Option<Eid>, Refusal> {
-    match raw.filter(|s| !s.is_empty()) {
-        None => Ok(None),
-        Some(raw) => Eid::parse(&raw)
-            .map(Some)
-            .map_err(|e| Refusal::new(codes::EID_INVALID, e.to_string())),
-    }
-}
-
 /// A successful answer.
 fn answer<T: Serialize>(body: T) -> Response {
     es2_json(StatusCode::OK, body)
@@ -229,12 +167,7 @@ fn answer<T: Serialize>(body: T) -> Response {
 
 /// A `Failed` answer (HTTP 200, SGP.22 §6.3).
 fn failed(r: Refusal) -> Response {
-    es2_json(
-        StatusCode::OK,
-        HeaderOnlyResponse {
-            header: ResponseHeader::failed(r.code, r.subject_identifier, r.message),
-        },
-    )
+    es2_json(StatusCode::OK, r.body())
 }
 
 /// JSON with the `X-Admin-Protocol` header SGP.22 asks of responses.

@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 use rand::Rng;
 use tern_domain::ids::{Eid, Iccid};
 
-use crate::codes::{self, StatusCode};
+use crate::codes::{self};
+pub(crate) use crate::provider::Refusal;
 use crate::state::ProfileState;
 use crate::wire::{FinalProfileStatus, ProfileStatusEntry};
 
@@ -26,31 +27,6 @@ pub(crate) struct Profile {
     /// An order for it was cancelled at least once.
     pub canceled_before: bool,
     pub last_modified: DateTime<Utc>,
-}
-
-/// Why a function was refused: the SGP.22 code and words for the answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Refusal {
-    pub code: StatusCode,
-    pub subject_identifier: Option<String>,
-    pub message: String,
-}
-
-impl Refusal {
-    /// A refusal with `code`.
-    pub fn new(code: StatusCode, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            subject_identifier: None,
-            message: message.into(),
-        }
-    }
-
-    /// The same refusal naming the ICCID it is about.
-    pub fn about(mut self, iccid: &Iccid) -> Self {
-        self.subject_identifier = Some(iccid.to_es2_wire());
-        self
-    }
 }
 
 /// What confirmOrder asks, parsed.

@@ -105,9 +105,10 @@ pub enum EmulatorError {
     /// The SM-DP+ address is not a host name.
     #[error("the SM-DP+ address {0:?} is not a host name")]
     SmdpAddress(String),
-    /// The HTTP client for notifications could not be built.
+    /// The HTTP client for notifications could not be built (e.g. its
+    /// certificate files are unreadable).
     #[error("notification HTTP client: {0}")]
-    Http(#[from] reqwest::Error),
+    Http(#[from] crate::errors::Es2Error),
 }
 
 /// The emulator's state, shared by all requests. Cheap to clone.
@@ -237,6 +238,17 @@ pub async fn serve(
     axum::serve(listener, router(emulator))
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+/// Like [`serve`], over TLS: `tern smdp-sim --tls-cert … --client-ca …`
+/// requires the operator's client certificate, as a production SM-DP+ does.
+pub async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    emulator: SmdpEmulator,
+    tls: Arc<rustls::ServerConfig>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    crate::tls::serve(listener, tls, router(emulator), shutdown).await
 }
 
 /// `prefix` + zero-padded `serial`, `len` digits, no check digit.

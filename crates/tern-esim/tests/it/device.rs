@@ -50,7 +50,8 @@ async fn installing_notifies_the_operator_with_points_3_then_4() {
     let seen = capture.requests.lock().unwrap().clone();
     assert_eq!(seen.len(), 2);
     for (request, point) in seen.iter().zip([3, 4]) {
-        assert_eq!(request.path, "/es2plus/handleDownloadProgressInfo");
+        assert_eq!(request.path, "/gsma/rsp2/es2plus/handleDownloadProgressInfo");
+        assert_eq!(request.headers["x-admin-protocol"].to_str().unwrap(), "gsma/rsp/v2.5.0");
         assert_eq!(
             request.headers["authorization"].to_str().unwrap(),
             "Bearer s3cret-callback"
@@ -97,7 +98,8 @@ async fn nineteen_digit_iccids_are_f_padded_in_notifications() {
         iccid_len: 19,
         callback: Some(tern_esim::emulator::CallbackConfig {
             base_url: format!("{}/", capture.url),
-            bearer_secret: "x".into(),
+            bearer_secret: Some("x".into()),
+            tls: Default::default(),
         }),
         ..tern_esim::EmulatorConfig::default()
     })
@@ -251,7 +253,8 @@ async fn an_unreachable_operator_does_not_undo_the_installation() {
         profile_count: 1,
         callback: Some(tern_esim::emulator::CallbackConfig {
             base_url: "http://127.0.0.1:9".into(),
-            bearer_secret: "x".into(),
+            bearer_secret: Some("x".into()),
+            tls: Default::default(),
         }),
         ..tern_esim::EmulatorConfig::default()
     })

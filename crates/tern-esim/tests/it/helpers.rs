@@ -112,7 +112,7 @@ pub struct Captured {
     pub body: Value,
 }
 
-/// A tiny operator server that records every POST and answers 200.
+/// A tiny operator server that records every POST and answers 204.
 pub struct Capture {
     pub url: String,
     pub requests: Arc<Mutex<Vec<Captured>>>,
@@ -134,7 +134,8 @@ pub async fn start_capture() -> Capture {
                         headers,
                         body,
                     });
-                    Json(serde_json::json!({"header": {"functionExecutionStatus": {"status": "Executed-Success"}}}))
+                    // As SGP.22 §6.5.2.5 has the operator answer.
+                    axum::http::StatusCode::NO_CONTENT
                 },
             ),
         )
@@ -151,7 +152,8 @@ pub async fn start_notifying(capture: &Capture, secret: &str) -> Running {
         profile_count: 10,
         callback: Some(CallbackConfig {
             base_url: capture.url.clone(),
-            bearer_secret: secret.to_owned().into(),
+            bearer_secret: Some(secret.to_owned().into()),
+            tls: Default::default(),
         }),
         ..EmulatorConfig::default()
     })

@@ -1,12 +1,10 @@
-//! eSIMs, and the SM-DP+'s callback.
+//! eSIMs.
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use subtle::ConstantTimeEq;
-use tern_app::AppError;
-use tern_app::esims::{self, DownloadProgress, EsimDetail, EsimSummary};
+use tern_app::esims::{self, EsimDetail, EsimSummary};
 
 use crate::error::ApiError;
 use crate::extract::{Auth, Credentials};
@@ -71,40 +69,4 @@ pub async fn simulate_install(
         .await
         .map_err(|e| auth.err(e))?;
     Ok(StatusCode::ACCEPTED)
-}
-
-/// ES2+ HandleDownloadProgressInfo, called by the SM-DP+ with the shared
-/// secret as a bearer token.
-#[utoipa::path(post, path = "/es2plus/handleDownloadProgressInfo", tag = "integrations", request_body = DownloadProgress,
-    responses((status = 200, description = "acknowledged"), (status = 401, description = "wrong secret")))]
-pub async fn download_progress(
-    State(s): State<HttpState>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Result<impl IntoResponse, axum::response::Response> {
-    let locale = tern_domain::Locale::En;
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
-    // The secret first: a caller without it learns nothing, not even
-    // whether its body would parse.
-    if !bool::from(given.as_bytes().ct_eq(s.app.callback_secret().as_bytes())) {
-        return Err(ApiError::new(AppError::Unauthenticated, locale).into_response());
-    }
-    let n: DownloadProgress = serde_json::from_slice(&body).map_err(|_| {
-        crate::error::error_response(
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_body",
-            locale,
-            None,
-        )
-    })?;
-    esims::download_progress(&s.app, n)
-        .await
-        .map_err(|e| ApiError::new(e, locale).into_response())?;
-    Ok(Json(
-        serde_json::json!({ "header": { "functionExecutionStatus": { "status": "Executed-Success" } } }),
-    ))
 }

@@ -13,6 +13,7 @@ pub(crate) mod admin_tickets;
 pub(crate) mod announcements;
 pub(crate) mod catalogue;
 pub(crate) mod closure;
+pub(crate) mod es2plus;
 pub(crate) mod esims;
 pub(crate) mod exports;
 pub(crate) mod me;

@@ -175,6 +175,7 @@ pub const ROWS: &[Row] = &[
     row("POST", "/api/v1/esims/{iccid}/simulate-install", "{}", [401, 409, 404, 404, 404, 404]),
     // integrations: their own credentials, never a user session
     row("POST", "/api/v1/network/usage", r#"{"records":[]}"#, public(401)),
+    row("POST", "/gsma/rsp2/es2plus/handleDownloadProgressInfo", "{}", public(401)),
     row("POST", "/es2plus/handleDownloadProgressInfo", "{}", public(401)),
 ];
 
