@@ -52,7 +52,7 @@ pub fn mtls_router(state: HttpState) -> Router {
 /// ES2+ HandleDownloadProgressInfo (SGP.22 §5.3.5). Authenticated by the
 /// bearer secret here, or by a client certificate on the
 /// `smdp.callback_tls` listener.
-#[utoipa::path(post, path = "/gsma/rsp2/es2plus/handleDownloadProgressInfo", tag = "integrations",
+#[utoipa::path(post, path = "/gsma/rsp2/es2plus/handleDownloadProgressInfo", tag = "integrations", operation_id = "handleDownloadProgressInfo",
     request_body(content = Object, content_type = "application/json",
         description = "SGP.22 §6.5.2.5: header, eid, iccid, profileType, timestamp, notificationPointId, notificationPointStatus"),
     responses((status = 204, description = "notification taken"),
