@@ -176,7 +176,6 @@ pub const ROWS: &[Row] = &[
     // integrations: their own credentials, never a user session
     row("POST", "/api/v1/network/usage", r#"{"records":[]}"#, public(401)),
     row("POST", "/gsma/rsp2/es2plus/handleDownloadProgressInfo", "{}", public(401)),
-    row("POST", "/es2plus/handleDownloadProgressInfo", "{}", public(401)),
 ];
 
 const OWNER_ONLY_204: [u16; 6] = [401, 204, 404, 404, 404, 404];
