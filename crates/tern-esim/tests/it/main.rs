@@ -11,3 +11,4 @@ mod provisioning;
 mod refusals;
 mod retries;
 mod robustness;
+mod tls;

@@ -460,10 +460,7 @@ on_both!(an_invalid_batch_is_refused_whole, |db: Db| async move {
     .map(|(i, f, c)| (*i, format!("records[{i}].{f}"), (*c).to_owned()))
     .collect();
     assert_eq!(found, expected);
-    assert_eq!(
-        b["error"]["details"][0]["message"],
-        "ICCID 应为 18 到 20 位数字。"
-    );
+    assert_eq!(b["error"]["details"][0]["message"], "ICCID 应为 18 到 20 位数字。");
     // Nothing stored, nothing drawn down.
     assert_eq!(stored_events(&app).await, 0);
     let p = package(&app, &token, &iccid, "JP-5GB-15D").await;
