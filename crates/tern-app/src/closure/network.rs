@@ -32,35 +32,17 @@ impl HttpNetwork {
     }
 
     /// The network of this deployment: `smdp.network_url`, else the
-    /// SM-DP+ URL (the emulator serves both; then with the SM-DP+'s TLS
-    /// material, as `tern smdp-sim` may require a client certificate),
-    /// else the built-in emulator.
-    pub fn of(app: &App) -> AppResult<Self> {
-        let smdp = &app.settings.smdp;
-        if let Some(url) = &smdp.network_url {
-            return Ok(Self::new(url));
+    /// SM-DP+ (the emulator, built in or `tern smdp-sim`, serves both),
+    /// reached with the ES2+ client's HTTP client and so with its TLS
+    /// material, as `tern smdp-sim` may require a client certificate.
+    pub fn of(app: &App) -> Self {
+        match &app.settings.smdp.network_url {
+            Some(url) => Self::new(url),
+            None => Self {
+                base_url: app.es2().base_url().to_owned(),
+                client: app.es2().http().clone(),
+            },
         }
-        if let Some(url) = &smdp.url {
-            let tls = tern_esim::client::TlsConfig {
-                client_cert_pem: smdp.client_cert.clone(),
-                client_key_pem: smdp.client_key.clone(),
-                ca_bundle_pem: smdp.ca_bundle.clone(),
-            };
-            let client = tern_esim::client::tls_http_client(&tls, std::time::Duration::from_secs(10))
-                .map_err(|e| AppError::Internal(format!("network client: {e}")))?;
-            return Ok(Self {
-                base_url: url
-                    .trim_end_matches('/')
-                    .trim_end_matches(tern_esim::wire::ES2PLUS_PATH)
-                    .to_owned(),
-                client,
-            });
-        }
-        let url = app
-            .emulator_url
-            .clone()
-            .ok_or_else(|| AppError::Internal("no network to bar subscriptions at (set smdp.network_url)".into()))?;
-        Ok(Self::new(&url))
     }
 }
 
@@ -70,6 +52,7 @@ impl Network for HttpNetwork {
         let res = self
             .client
             .post(format!("{}/network/bar", self.base_url))
+            .timeout(std::time::Duration::from_secs(10))
             .json(&serde_json::json!({ "iccid": iccid }))
             .send()
             .await

@@ -58,7 +58,7 @@ pub async fn stop_services(app: &App, c: &ClosureRow) -> AppResult<Value> {
         let mut conn = app.db.conn().await?;
         esims::for_account(&mut conn, &c.account_id).await?
     };
-    let network = HttpNetwork::of(app)?;
+    let network = HttpNetwork::of(app);
     let (mut canceled, mut barred, mut packages) = (0, 0, 0u64);
     for e in list {
         if matches!(e.state.as_str(), "canceled" | "barred" | "error") {
@@ -66,7 +66,7 @@ pub async fn stop_services(app: &App, c: &ClosureRow) -> AppResult<Value> {
         }
         let mut new_state = "barred";
         if e.state == "released" {
-            let iccid = tern_domain::ids::Iccid::known(&e.iccid).map_err(|err| AppError::Internal(err.to_string()))?;
+            let iccid = crate::error::stored_iccid(&e.iccid)?;
             let cancel = CancelOrder {
                 iccid,
                 eid: None,

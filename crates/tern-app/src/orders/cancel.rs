@@ -55,7 +55,7 @@ pub async fn cancel(app: &App, who: &Principal, order_id: &str) -> AppResult<Ord
             .count()
     };
     if order.kind == "new_esim" && others_on_esim == 0 {
-        let iccid = tern_domain::ids::Iccid::known(&esim.iccid).map_err(|e| AppError::Internal(e.to_string()))?;
+        let iccid = crate::error::stored_iccid(&esim.iccid)?;
         let cancel = CancelOrder {
             iccid,
             eid: None,

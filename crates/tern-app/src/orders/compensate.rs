@@ -41,7 +41,7 @@ pub(crate) async fn queue_cancel(
 /// a transport failure or a 5xx is retried with backoff, and runs out into
 /// the failed-jobs list operators watch.
 pub async fn cancel_profile(app: &App, iccid: &str, matching_id: Option<&str>) -> AppResult<()> {
-    let iccid = Iccid::known(iccid).map_err(|e| AppError::Internal(format!("stored ICCID: {e}")))?;
+    let iccid = crate::error::stored_iccid(iccid)?;
     let first = send_cancel(app, &iccid, matching_id).await;
     let outcome = match first {
         Err(e) if matching_id.is_some() && e.is_matching_id_different() => {

@@ -131,30 +131,24 @@ async fn provision_once(app: &App, order_id: &str, last_attempt: bool) -> AppRes
     };
     let plan = crate::catalogue::get(app, &order.plan_code).await?;
     let es2 = app.es2();
-    // Step 1: reserve a profile (once), and pick the matching id.
+    // Step 1: reserve a profile (once), and pick the matching id (an order
+    // reserved before matching ids were stored gets one now).
     let (iccid, matching_id) = match (&order.iccid, &order.matching_id) {
-        (Some(i), Some(m)) => (
-            Iccid::known(i).map_err(|e| AppError::Internal(format!("stored ICCID: {e}")))?,
-            m.clone(),
-        ),
-        (Some(i), None) => {
-            // Reserved before matching ids were stored: pick one now.
-            let iccid = Iccid::known(i).map_err(|e| AppError::Internal(format!("stored ICCID: {e}")))?;
+        (Some(i), Some(m)) => (crate::error::stored_iccid(i)?, m.clone()),
+        (reserved, _) => {
+            let iccid = match reserved {
+                Some(i) => crate::error::stored_iccid(i)?,
+                None => match es2.download_order(&DownloadOrder::default()).await {
+                    Ok(iccid) => iccid,
+                    Err(e) if give_up(&e, last_attempt) => return fail(app, &order.id, &e.to_string(), true).await,
+                    Err(e) => return Err(AppError::Unavailable(e.to_string())),
+                },
+            };
             let m = tern_esim::client::new_matching_id();
             let mut conn = app.db.conn().await?;
             orders::set_reservation(&mut conn, &order.id, Some(iccid.as_str()), Some(&m), app.now_ms()).await?;
             (iccid, m)
         }
-        (None, _) => match es2.download_order(&DownloadOrder::default()).await {
-            Ok(iccid) => {
-                let m = tern_esim::client::new_matching_id();
-                let mut conn = app.db.conn().await?;
-                orders::set_reservation(&mut conn, &order.id, Some(iccid.as_str()), Some(&m), app.now_ms()).await?;
-                (iccid, m)
-            }
-            Err(e) if give_up(&e, last_attempt) => return fail(app, &order.id, &e.to_string(), true).await,
-            Err(e) => return Err(AppError::Unavailable(e.to_string())),
-        },
     };
     // Step 2: confirm and release it for download, with Tern's matching id.
     let mut confirm = ConfirmOrder::new(iccid.clone(), true);
@@ -264,7 +258,7 @@ async fn fail(app: &App, order_id: &str, reason: &str, give_back: bool) -> AppRe
     crate::wallet::reverse(app, &mut tx, "purchase", &order.id, "purchase_reversal").await?;
     let mut given_back = None;
     if give_back && let Some(raw) = order.iccid.as_deref() {
-        let iccid = Iccid::known(raw).map_err(|e| AppError::Internal(format!("stored ICCID: {e}")))?;
+        let iccid = crate::error::stored_iccid(raw)?;
         super::compensate::queue_cancel(app, &mut tx, &iccid, order.matching_id.as_deref()).await?;
         given_back = Some(iccid);
     }

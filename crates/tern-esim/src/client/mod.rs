@@ -75,6 +75,18 @@ impl Es2Client {
         })
     }
 
+    /// The SM-DP+'s base URL, without the function prefix.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The HTTP client, with the SM-DP+'s TLS material loaded: for the
+    /// emulator's other endpoints (the network side of `tern smdp-sim`),
+    /// which sit behind the same TLS.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     /// The SM-DP+ address activation codes name when confirmOrder leaves
     /// `smdpAddress` out (it is optional in SGP.22 §5.3.2).
     pub fn smdp_address(&self) -> &str {

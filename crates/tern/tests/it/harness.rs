@@ -255,6 +255,13 @@ impl TestApp {
     }
 }
 
+/// The first code in a CSV written by `tern vouchers issue --out`.
+pub fn first_voucher(csv: &std::path::Path) -> String {
+    let text = std::fs::read_to_string(csv).expect("voucher CSV");
+    let row = text.lines().nth(1).expect("a voucher row under the header");
+    row.split(',').next().unwrap_or_default().to_owned()
+}
+
 /// One email as a person would read it.
 #[derive(Debug, Clone)]
 pub struct Mail {

@@ -15,7 +15,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::crash::{drop_postgres, free_port, temp_postgres};
-use crate::harness::{Db, PW, read_mail_dir};
+use crate::harness::{Db, PW, first_voucher, read_mail_dir};
 use crate::on_both;
 use crate::pki::{Leaf, Pki};
 
@@ -164,18 +164,7 @@ on_both!(
         let _sim = Proc(sim);
         // What the operator presents to the SM-DP+ (and the phone here,
         // which reaches the emulator's device endpoint on the same port).
-        let to_smdp = {
-            let ca = reqwest::Certificate::from_pem(&std::fs::read(smdp_ca.ca()).unwrap()).unwrap();
-            let mut pem = std::fs::read(&tern_cert.cert).unwrap();
-            pem.extend(std::fs::read(&tern_cert.key).unwrap());
-            reqwest::Client::builder()
-                .use_rustls_tls()
-                .tls_built_in_root_certs(false)
-                .add_root_certificate(ca)
-                .identity(reqwest::Identity::from_pem(&pem).unwrap())
-                .build()
-                .unwrap()
-        };
+        let to_smdp = smdp_ca.client(Some(&tern_cert));
         let smdp_url = format!("https://127.0.0.1:{smdp_port}");
         eventually("tern smdp-sim", || async {
             let r = to_smdp.get(format!("{smdp_url}/healthz")).send().await.ok()?;
@@ -219,15 +208,7 @@ on_both!(
                 &path(&vouchers),
             ],
         );
-        let voucher = std::fs::read_to_string(&vouchers)
-            .unwrap()
-            .lines()
-            .nth(1)
-            .unwrap()
-            .split(',')
-            .next()
-            .unwrap()
-            .to_owned();
+        let voucher = first_voucher(&vouchers);
         let out = run(
             tern_command(root, db_url.as_deref(), &env),
             &["admin", "api-key", "create", "--role", "network", "--name", "net"],

@@ -235,15 +235,7 @@ on_both!(server_logs_hold_no_secrets, |db: Db| async move {
         .output()
         .unwrap();
     assert!(issued.status.success(), "{}", String::from_utf8_lossy(&issued.stderr));
-    let voucher = std::fs::read_to_string(&out)
-        .unwrap()
-        .lines()
-        .nth(1)
-        .unwrap()
-        .split(',')
-        .next()
-        .unwrap()
-        .to_owned();
+    let voucher = crate::harness::first_voucher(&out);
     secrets.push(("voucher code", voucher.clone()));
     secrets.push(("voucher code", voucher.replace('-', "")));
     let (s, b) = srv
