@@ -32,8 +32,10 @@ pub mod tokens;
 pub mod totp;
 pub mod usage;
 pub mod wallet;
+pub mod work;
 
 pub use app::App;
 pub use clock::Clock;
 pub use config::Settings;
 pub use error::{AppError, FieldError};
+pub use work::Work;

@@ -21,6 +21,11 @@ pub enum Backend {
 /// A transaction; commit it or it rolls back when dropped.
 pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
+/// Commits a transaction from [`Db::begin`].
+pub async fn commit(tx: Tx) -> Result<()> {
+    Ok(tx.commit().await?)
+}
+
 /// The connection pool and what it talks to.
 #[derive(Debug, Clone)]
 pub struct Db {

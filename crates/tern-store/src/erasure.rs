@@ -6,7 +6,8 @@ use sqlx::{AnyConnection, AssertSqlSafe, Row};
 use crate::{Backend, Result};
 
 /// What erasing an account removed, by kind.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Erased {
     /// Email, phone, name and password hash on the account.
     pub profile_fields: i64,

@@ -44,7 +44,7 @@ pub mod usage;
 pub mod vouchers;
 pub mod wallet_adjustments;
 
-pub use db::{Backend, Db, Tx};
+pub use db::{Backend, Db, Tx, commit};
 pub use error::StoreError;
 pub use readers::Reader;
 pub use sqlx::AnyConnection as Conn;

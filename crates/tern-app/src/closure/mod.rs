@@ -19,6 +19,9 @@ pub use dormant::dormant_sweep;
 pub use network::{HttpNetwork, Network};
 pub use preview::{Preview, preview};
 pub use request::{ClosureInput, cancel, current, request, status_by_token};
+pub use steps::{
+    Delivered, ErasedCounts, ExportSent, Frozen, Receipt, Retained, ServicesStopped, Settled, Step, SweepReport, Swept,
+};
 pub use workflow::{advance, purge_retention, remind};
 
 use chrono::NaiveDate;
@@ -73,7 +76,7 @@ pub struct StatusView {
     pub canceled_at: Option<String>,
     /// The receipt, once the request is completed.
     #[schema(value_type = Option<Object>)]
-    pub receipt: Option<serde_json::Value>,
+    pub receipt: Option<Receipt>,
 }
 
 /// The working-day calendar the due dates are counted on.

@@ -12,12 +12,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use aho_corasick::AhoCorasick;
-use serde_json::{Value, json};
+use tern_domain::closure::ClosureStep;
 use tern_store::closures::{self, ClosureRow};
 use tern_store::erasure;
 use walkdir::WalkDir;
 
 use super::seal::{self, Needles};
+use super::steps::{SweepReport, Swept};
 use crate::App;
 use crate::error::{AppError, AppResult};
 
@@ -176,14 +177,14 @@ fn delete_files_in(dir: &Path, n: &Needles) -> AppResult<u64> {
 /// Sweeps for `c` and every other request waiting for its sweep. Requests
 /// found clean get their step recorded and their sealed identifiers
 /// deleted here; `c`'s own result is returned (an error if traces remain).
-pub async fn sweep(app: &App, c: &ClosureRow) -> AppResult<Value> {
+pub(super) async fn sweep(app: &App, c: &ClosureRow) -> AppResult<Swept> {
     let batch = {
         let mut conn = app.db.conn().await?;
         closures::awaiting_sweep(&mut conn, BATCH).await?
     };
     let Some(own) = batch.iter().position(|b| b.id == c.id) else {
         // Swept already, in another request's pass.
-        return Ok(json!({ "repeated": true }));
+        return Ok(Swept::Repeated { repeated: true });
     };
     let needles = batch
         .iter()
@@ -228,39 +229,43 @@ pub async fn sweep(app: &App, c: &ClosureRow) -> AppResult<Value> {
         (files, hits) = scan_files(app, &search, db_only).await?;
     }
 
-    let result = |i: usize| -> Value {
+    let n = |v: usize| v as u64;
+    let result = |i: usize| -> SweepReport {
         let total: i64 = hits[i].values().sum();
-        json!({
-            "tables": tables.len(),
-            "columns": columns.len(),
-            "rows": rows,
-            "files": files,
-            "hits": total,
-            "hits_in_database": db_hits[i],
-            "hits_in_files": total - db_hits[i],
-            "hits_by_kind": hits[i],
-            "log_emptied": emptied,
-            "compacted": compacted,
-            "swept_together": batch.len(),
-        })
+        SweepReport {
+            tables: n(tables.len()),
+            columns: n(columns.len()),
+            rows,
+            files: n(files),
+            hits: total,
+            hits_in_database: db_hits[i],
+            hits_in_files: total - db_hits[i],
+            hits_by_kind: hits[i].iter().map(|(k, v)| ((*k).to_owned(), *v)).collect(),
+            log_emptied: emptied,
+            compacted,
+            swept_together: n(batch.len()),
+        }
     };
     let now = app.now_ms();
     let mut tx = app.db.begin().await?;
     for (i, b) in batch.iter().enumerate() {
         if i != own && hits[i].is_empty() {
-            closures::mark_step(&mut tx, &b.id, "sweep", &result(i).to_string(), now).await?;
+            let text =
+                serde_json::to_string(&Swept::Searched(result(i))).map_err(|e| AppError::Internal(e.to_string()))?;
+            closures::mark_step(&mut tx, &b.id, ClosureStep::Sweep.as_str(), &text, now).await?;
             closures::set_sealed(&mut tx, &b.id, None).await?;
         }
     }
     tx.commit().await.map_err(tern_store::StoreError::from)?;
     let mine = result(own);
     if !hits[own].is_empty() {
+        let text = serde_json::to_string(&mine).unwrap_or_default();
         return Err(AppError::Unavailable(format!(
-            "sweep found {} trace(s) of the erased identifiers: {mine}",
-            mine["hits"]
+            "sweep found {} trace(s) of the erased identifiers: {text}",
+            mine.hits
         )));
     }
-    Ok(mine)
+    Ok(Swept::Searched(mine))
 }
 
 /// Empties SQLite's log (after rewriting the file from its live rows when

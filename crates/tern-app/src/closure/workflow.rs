@@ -3,14 +3,15 @@
 //! stopped. A step that keeps failing puts the request on hold for an
 //! operator, with the error.
 
-use serde_json::{Value, json};
+use futures::future::BoxFuture;
+use serde_json::json;
 use tern_domain::closure::{ClosureState, ClosureStep};
 use tern_store::closures::{self, ClosureRow};
 use tern_store::erasure;
 
+use super::steps::{self, Step};
 use crate::App;
 use crate::audit;
-use crate::clock::ms;
 use crate::error::{AppError, AppResult};
 use crate::jobs::{self, Job};
 
@@ -116,82 +117,53 @@ async fn failed(app: &App, c: &ClosureRow, step: ClosureStep, e: AppError, last_
     Err(e)
 }
 
-async fn run_step(app: &App, c: &ClosureRow, step: ClosureStep) -> AppResult<()> {
-    let result: Value = match step {
-        ClosureStep::Freeze => super::steps::freeze(app, c).await?,
-        ClosureStep::StopServices => super::steps::stop_services(app, c).await?,
-        ClosureStep::SettleWallet => super::steps::settle_wallet(app, c).await?,
-        ClosureStep::Export => super::steps::export(app, c).await?,
-        ClosureStep::Notify => super::steps::notify(app, c).await?,
-        ClosureStep::Erase => super::steps::erase(app, c).await?,
-        ClosureStep::Sweep => {
-            let result = super::sweep::sweep(app, c).await?;
-            let now = app.now_ms();
-            let mut tx = app.db.begin().await?;
-            closures::mark_step(&mut tx, &c.id, step.as_str(), &result.to_string(), now).await?;
-            closures::set_sealed(&mut tx, &c.id, None).await?;
-            closures::set_error(&mut tx, &c.id, None, now).await?;
-            tx.commit().await.map_err(tern_store::StoreError::from)?;
-            return Ok(());
-        }
-        ClosureStep::Close => return close(app, c).await,
-    };
-    let now = app.now_ms();
-    let mut conn = app.db.conn().await?;
-    closures::mark_step(&mut conn, &c.id, step.as_str(), &result.to_string(), now).await?;
-    closures::set_error(&mut conn, &c.id, None, now).await?;
-    Ok(())
+/// One step as the workflow drives it, whatever its output type.
+trait Stage: Sync {
+    fn step(&self) -> ClosureStep;
+    fn run<'a>(&'a self, app: &'a App, c: &'a ClosureRow) -> BoxFuture<'a, AppResult<()>>;
 }
 
-/// Writes the receipt (no personal data) and completes the request.
-async fn close(app: &App, c: &ClosureRow) -> AppResult<()> {
+impl<S: Step> Stage for S {
+    fn step(&self) -> ClosureStep {
+        S::STEP
+    }
+
+    fn run<'a>(&'a self, app: &'a App, c: &'a ClosureRow) -> BoxFuture<'a, AppResult<()>> {
+        Box::pin(run_and_record(self, app, c))
+    }
+}
+
+/// The workflow, in order (the same order as `ClosureStep::ALL`).
+const PIPELINE: [&dyn Stage; 8] = [
+    &steps::Freeze,
+    &steps::CancelEsims,
+    &steps::Settle,
+    &steps::Export,
+    &steps::Notify,
+    &steps::Erase,
+    &steps::Sweep,
+    &steps::Close,
+];
+
+async fn run_step(app: &App, c: &ClosureRow, step: ClosureStep) -> AppResult<()> {
+    let stage = PIPELINE
+        .iter()
+        .find(|s| s.step() == step)
+        .ok_or_else(|| AppError::Internal(format!("closure step {} has no stage", step.as_str())))?;
+    stage.run(app, c).await
+}
+
+/// Runs a step, then records its output as done, clears the last error
+/// and makes the step's own finishing writes, in one transaction.
+async fn run_and_record<S: Step>(step: &S, app: &App, c: &ClosureRow) -> AppResult<()> {
+    let out = step.run(app, c).await?;
+    let text = serde_json::to_string(&out).map_err(|e| AppError::Internal(e.to_string()))?;
     let now = app.now_ms();
-    let retain_until = now + ms(app.settings.closure.retention);
     let mut tx = app.db.begin().await?;
-    let steps = closures::steps(&mut tx, &c.id).await?;
-    let result = |name: &str| -> Value {
-        steps
-            .iter()
-            .find(|s| s.step == name)
-            .and_then(|s| serde_json::from_str(&s.result).ok())
-            .unwrap_or(Value::Null)
-    };
-    let retained: Vec<Value> = erasure::retained_counts(&mut tx, &c.account_id)
-        .await?
-        .into_iter()
-        .map(|(kind, count)| json!({ "kind": kind, "count": count, "until": crate::clock::rfc3339(retain_until) }))
-        .collect();
-    let receipt = json!({
-        "deleted": result("erase"),
-        "retained": retained,
-        "pseudonymised": true,
-        "refund": result("settle_wallet"),
-        "services": result("stop_services"),
-        "export": result("export"),
-        "sweep": result("sweep"),
-        "sessions_ended": result("freeze")["sessions_ended"],
-    });
-    closures::set_receipt(&mut tx, &c.id, &receipt.to_string(), Some(retain_until)).await?;
-    closures::mark_step(&mut tx, &c.id, ClosureStep::Close.as_str(), "{}", now).await?;
-    let moved = closures::transition(&mut tx, &c.id, "processing", "completed", None, now).await?;
-    if moved {
-        audit::record(
-            &mut tx,
-            app.db.backend(),
-            "closure",
-            "closure.completed",
-            &c.account_id,
-            json!({ "closure": c.id }),
-            now,
-        )
-        .await?;
-    }
+    closures::mark_step(&mut tx, &c.id, S::STEP.as_str(), &text, now).await?;
+    closures::set_error(&mut tx, &c.id, None, now).await?;
+    step.finish(app, &mut tx, c, &out).await?;
     tx.commit().await.map_err(tern_store::StoreError::from)?;
-    if moved {
-        metrics::counter!("tern_closures_completed_total").increment(1);
-        let took_days = (now - c.received_at) as f64 / 86_400_000.0;
-        metrics::histogram!("tern_closure_days").record(took_days);
-    }
     Ok(())
 }
 
@@ -238,4 +210,15 @@ pub async fn purge_retention(app: &App) -> AppResult<usize> {
         tx.commit().await.map_err(tern_store::StoreError::from)?;
     }
     Ok(due.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pipeline_runs_every_step_once_in_order() {
+        let order: Vec<ClosureStep> = PIPELINE.iter().map(|s| s.step()).collect();
+        assert_eq!(order, ClosureStep::ALL);
+    }
 }

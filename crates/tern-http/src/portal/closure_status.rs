@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use serde_json::{Value, json};
-use tern_app::closure::{self, StatusView};
+use tern_app::closure::{self, Receipt, StatusView};
 use tern_domain::closure::ClosureStep;
 use tern_domain::{Currency, Locale, Money};
 use tern_i18n::{t, tf};
@@ -15,74 +15,52 @@ use super::closure::{day, text_or};
 use super::page::Ctx;
 use crate::state::HttpState;
 
-/// What the erase step counts, in the order the receipt lists them.
-const ERASED: &[&str] = &[
-    "profile_fields",
-    "sessions",
-    "one_time_tokens",
-    "notifications",
-    "idempotency_records",
-    "device_ids",
-    "closure_reason_texts",
-    "two_factor",
-    "message_files",
-    "ticket_subjects",
-    "ticket_messages",
-    "adjustment_reasons",
-];
-
-fn int(v: &Value) -> i64 {
-    v.as_i64().unwrap_or(0)
-}
-
 /// The receipt as lines of text.
-fn receipt_values(r: &Value, locale: Locale) -> Value {
-    let deleted: Vec<String> = ERASED
-        .iter()
-        .filter(|k| int(&r["deleted"][**k]) > 0)
-        .map(|k| {
+fn receipt_values(r: &Receipt, locale: Locale) -> Value {
+    let deleted: Vec<String> = r
+        .deleted
+        .lines()
+        .into_iter()
+        .filter(|(_, count)| *count > 0)
+        .map(|(k, count)| {
             let what = text_or(locale, &format!("closure.erased.{k}"), k);
             tf(
                 locale,
                 "closure.count_line",
-                &[("what", &what), ("count", &int(&r["deleted"][*k]).to_string())],
+                &[("what", &what), ("count", &count.to_string())],
             )
         })
         .collect();
-    let retained: Vec<Value> = r["retained"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
+    let retained: Vec<Value> = r
+        .retained
         .iter()
         // "0 kept until …" says nothing; kinds with records are listed.
-        .filter(|x| int(&x["count"]) > 0)
+        .filter(|x| x.count > 0)
         .map(|x| {
-            let kind = x["kind"].as_str().unwrap_or_default();
-            json!({ "what": text_or(locale, &format!("closure.retained.{kind}"), kind), "count": int(&x["count"]), "until": day(x["until"].as_str().unwrap_or_default()) })
+            json!({ "what": text_or(locale, &format!("closure.retained.{}", x.kind), &x.kind), "count": x.count, "until": day(&x.until) })
         })
         .collect();
-    let refund = &r["refund"];
-    let currency = refund["currency"].as_str().and_then(|c| Currency::parse(c).ok());
+    let refund = &r.refund;
+    let currency = Currency::parse(&refund.currency).ok();
     let money = |minor: i64| currency.map_or_else(|| minor.to_string(), |c| Money::new(minor, c).to_string());
-    let positive = |key: &str| (int(&refund[key]) > 0).then(|| money(int(&refund[key])));
-    let services = &r["services"];
-    let sweep = &r["sweep"];
+    let positive = |minor: i64| (minor > 0).then(|| money(minor));
+    let sweep = r.sweep.report().cloned().unwrap_or_default();
     json!({
         "deleted": deleted,
         "retained": retained,
-        "refund_text": money(int(&refund["refund_minor"])),
-        "card_refunds": int(&refund["card_refunds"]),
-        "manual_text": positive("manual_payout_minor"),
-        "forfeited_text": positive("forfeited_minor"),
-        "barred": int(&services["barred"]),
-        "canceled_at_smdp": int(&services["canceled_at_smdp"]),
-        "packages_stopped": int(&services["packages_stopped"]),
+        "refund_text": money(refund.refund_minor),
+        "card_refunds": refund.card_refunds,
+        "manual_text": positive(refund.manual_payout_minor),
+        "forfeited_text": positive(refund.forfeited_minor),
+        "barred": r.services.barred,
+        "canceled_at_smdp": r.services.canceled_at_smdp,
+        "packages_stopped": r.services.packages_stopped,
         "sweep_text": tf(locale, "closure.receipt_sweep", &[
-            ("hits", &int(&sweep["hits"]).to_string()),
-            ("tables", &int(&sweep["tables"]).to_string()),
-            ("files", &int(&sweep["files"]).to_string()),
+            ("hits", &sweep.hits.to_string()),
+            ("tables", &sweep.tables.to_string()),
+            ("files", &sweep.files.to_string()),
         ]),
-        "export_sent": r["export"]["requested"].as_bool().unwrap_or(false),
+        "export_sent": r.export.requested,
     })
 }
 

@@ -1,0 +1,50 @@
+//! Freeze: no new orders, top-ups or sign-ins (only `active` accounts
+//! authenticate), and every session and token ends now.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use tern_domain::closure::ClosureStep;
+use tern_store::closures::ClosureRow;
+use tern_store::{accounts, sessions};
+
+use super::Step;
+use crate::App;
+use crate::audit;
+use crate::error::AppResult;
+
+pub struct Freeze;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Frozen {
+    /// False when the account was frozen already (a rerun).
+    pub frozen: bool,
+    pub sessions_ended: u64,
+}
+
+impl Step for Freeze {
+    const STEP: ClosureStep = ClosureStep::Freeze;
+    type Output = Frozen;
+
+    async fn run(&self, app: &App, c: &ClosureRow) -> AppResult<Frozen> {
+        let now = app.now_ms();
+        let mut tx = app.db.begin().await?;
+        let frozen = accounts::set_status(&mut tx, &c.account_id, "active", "frozen", now).await?;
+        let ended = sessions::delete_all_for_account(&mut tx, &c.account_id, None).await?;
+        audit::record(
+            &mut tx,
+            app.db.backend(),
+            "closure",
+            "closure.account_frozen",
+            &c.account_id,
+            json!({ "closure": c.id, "sessions_ended": ended }),
+            now,
+        )
+        .await?;
+        tx.commit().await.map_err(tern_store::StoreError::from)?;
+        Ok(Frozen {
+            frozen,
+            sessions_ended: ended,
+        })
+    }
+}

@@ -1,0 +1,244 @@
+//! Settle the wallet: one ledger transaction keyed by the closure moves
+//! the refundable balance to `refunds_payable` (and promotional credit to
+//! `promo_forfeited` unless the policy refunds it), split over the card
+//! payments it came from, newest first; each card refund then goes through
+//! its gateway once. What no card covers waits for a manual payout.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use tern_domain::closure::{ClosureStep, RefundPolicy};
+use tern_store::closures::{self, ClosureRow};
+use tern_store::ledger::{self, Entry, NewTransaction, Posted};
+use tern_store::refunds::{self, RefundRow};
+use tern_store::top_ups;
+
+use super::Step;
+use crate::App;
+use crate::audit;
+use crate::clock::ms;
+use crate::error::{AppError, AppResult};
+use crate::wallet::{cash_id, ensure_accounts, promo_id, system_id};
+
+pub struct Settle;
+
+/// Where the balance went, in minor units of `currency`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settled {
+    /// Everything refunded: card refunds plus the manual payout.
+    pub refund_minor: i64,
+    pub card_refunds: u64,
+    pub manual_payout_minor: i64,
+    pub forfeited_minor: i64,
+    pub currency: String,
+}
+
+impl Step for Settle {
+    const STEP: ClosureStep = ClosureStep::SettleWallet;
+    type Output = Settled;
+
+    async fn run(&self, app: &App, c: &ClosureRow) -> AppResult<Settled> {
+        settle(app, c).await
+    }
+}
+
+async fn settle(app: &App, c: &ClosureRow) -> AppResult<Settled> {
+    let now = app.now_ms();
+    let cur = app.settings.wallet.currency.clone();
+    {
+        let mut tx = app.db.begin().await?;
+        let stale_before = now - ms(app.settings.closure.abandoned_top_up_after);
+        let abandoned = top_ups::abandon_pending(&mut tx, &c.account_id, stale_before, now).await?;
+        let still = top_ups::pending_for(&mut tx, &c.account_id).await?;
+        tx.commit().await.map_err(tern_store::StoreError::from)?;
+        if abandoned > 0 {
+            tracing::info!(closure = %c.id, abandoned, "pending top-ups abandoned at closure");
+        }
+        if still > 0 {
+            return Err(AppError::Unavailable(
+                "top_up_in_flight: waiting for a card payment to settle".into(),
+            ));
+        }
+    }
+    let mut tx = app.db.begin().await?;
+    ensure_accounts(app, &mut tx, &c.account_id, &["refunds_payable", "promo_forfeited"]).await?;
+    let (cash_acc, promo_acc) = (cash_id(&c.account_id, &cur), promo_id(&c.account_id, &cur));
+    ledger::lock(&mut tx, app.db.backend(), &[&cash_acc, &promo_acc]).await?;
+    let cash = ledger::balance(&mut tx, &cash_acc).await?;
+    let promo = ledger::balance(&mut tx, &promo_acc).await?;
+    let policy = RefundPolicy {
+        refund_promo: app.settings.closure.refund_promo,
+    };
+    let s = policy.settle(cash, promo);
+    let mut entries = Vec::new();
+    if cash > 0 {
+        entries.push(Entry {
+            ledger_account_id: cash_acc.clone(),
+            amount_minor: -cash,
+        });
+    }
+    if promo > 0 {
+        entries.push(Entry {
+            ledger_account_id: promo_acc.clone(),
+            amount_minor: -promo,
+        });
+    }
+    if s.refund > 0 {
+        entries.push(Entry {
+            ledger_account_id: system_id("refunds_payable", &cur),
+            amount_minor: s.refund,
+        });
+    }
+    if s.forfeit > 0 {
+        entries.push(Entry {
+            ledger_account_id: system_id("promo_forfeited", &cur),
+            amount_minor: s.forfeit,
+        });
+    }
+    let posted = if entries.is_empty() {
+        Posted::Done
+    } else {
+        let id = crate::tokens::new_id();
+        ledger::post(
+            &mut tx,
+            &NewTransaction {
+                id: &id,
+                kind: "closure_settlement",
+                reference: &c.id,
+                memo: None,
+                currency: &cur,
+                entries: &entries,
+                now,
+            },
+        )
+        .await?
+    };
+    match posted {
+        Posted::Done => {
+            // First time: record how the refund goes back.
+            let payments = refunds::refundable_top_ups(&mut tx, &c.account_id).await?;
+            let pairs: Vec<(&str, i64)> = payments.iter().map(|(id, _, n)| (id.as_str(), *n)).collect();
+            let (lines, rest) = tern_domain::closure::allocate_refund(s.refund, &pairs);
+            for (top_up, amount) in lines {
+                let gateway = payments
+                    .iter()
+                    .find(|(id, _, _)| id == top_up)
+                    .map(|(_, g, _)| g.clone())
+                    .unwrap_or_default();
+                refunds::insert(&mut tx, &refund_row(c, top_up, &gateway, amount, &cur, "pending", now)).await?;
+                refunds::add_to_top_up(&mut tx, top_up, amount, now).await?;
+            }
+            if rest > 0 {
+                refunds::insert(
+                    &mut tx,
+                    &refund_row(c, "manual", "manual", rest, &cur, "awaiting_payout", now),
+                )
+                .await?;
+            }
+            closures::set_refund(&mut tx, &c.id, s.refund, &cur).await?;
+            audit::record(
+                &mut tx,
+                app.db.backend(),
+                "closure",
+                "closure.wallet_settled",
+                &c.account_id,
+                json!({ "closure": c.id, "refund_minor": s.refund, "forfeited_minor": s.forfeit }),
+                now,
+            )
+            .await?;
+            tx.commit().await.map_err(tern_store::StoreError::from)?;
+        }
+        // Settled before (a retry after a crash, or another worker).
+        Posted::AlreadyPosted => drop(tx),
+        other => return Err(AppError::Internal(format!("closure settlement refused: {other:?}"))),
+    }
+    pay_card_refunds(app, c).await?;
+    let mut conn = app.db.conn().await?;
+    let lines = refunds::for_closure(&mut conn, &c.id).await?;
+    let refund: i64 = lines.iter().map(|r| r.amount_minor).sum();
+    let manual: i64 = lines
+        .iter()
+        .filter(|r| r.source == "manual")
+        .map(|r| r.amount_minor)
+        .sum();
+    let forfeited = ledger::entries_of(&mut conn, "closure_settlement", &c.id)
+        .await?
+        .iter()
+        .filter(|e| e.ledger_account_id == system_id("promo_forfeited", &cur))
+        .map(|e| e.amount_minor)
+        .sum::<i64>();
+    Ok(Settled {
+        refund_minor: refund,
+        card_refunds: lines.iter().filter(|r| r.source != "manual").count() as u64,
+        manual_payout_minor: manual,
+        forfeited_minor: forfeited,
+        currency: cur,
+    })
+}
+
+fn refund_row(c: &ClosureRow, source: &str, gateway: &str, amount: i64, cur: &str, state: &str, now: i64) -> RefundRow {
+    RefundRow {
+        id: crate::tokens::new_id(),
+        closure_id: c.id.clone(),
+        source: source.to_owned(),
+        gateway: gateway.to_owned(),
+        amount_minor: amount,
+        currency: cur.to_owned(),
+        state: state.to_owned(),
+        gateway_ref: None,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// Sends each pending card refund through its gateway (idempotent by the
+/// refund's id) and books the money leaving, once per refund.
+async fn pay_card_refunds(app: &App, c: &ClosureRow) -> AppResult<()> {
+    let lines = {
+        let mut conn = app.db.conn().await?;
+        refunds::for_closure(&mut conn, &c.id).await?
+    };
+    for r in lines.into_iter().filter(|r| r.state == "pending") {
+        let top_up = {
+            let mut conn = app.db.conn().await?;
+            top_ups::by_id(&mut conn, &r.source).await?.ok_or(AppError::NotFound)?
+        };
+        let gateway = crate::payments::gateway(&r.gateway)
+            .ok_or_else(|| AppError::Internal(format!("no gateway {:?} for refund {}", r.gateway, r.id)))?;
+        let reference = gateway.refund(app, &top_up, r.amount_minor, &r.id).await?;
+        let now = app.now_ms();
+        let mut tx = app.db.begin().await?;
+        ensure_accounts(app, &mut tx, &c.account_id, &["refunds_payable", "gateway"]).await?;
+        let id = crate::tokens::new_id();
+        let entries = [
+            Entry {
+                ledger_account_id: system_id("refunds_payable", &r.currency),
+                amount_minor: -r.amount_minor,
+            },
+            Entry {
+                ledger_account_id: system_id("gateway", &r.currency),
+                amount_minor: r.amount_minor,
+            },
+        ];
+        let posted = ledger::post(
+            &mut tx,
+            &NewTransaction {
+                id: &id,
+                kind: "gateway_refund",
+                reference: &r.id,
+                memo: None,
+                currency: &r.currency,
+                entries: &entries,
+                now,
+            },
+        )
+        .await?;
+        if !matches!(posted, Posted::Done | Posted::AlreadyPosted) {
+            return Err(AppError::Internal(format!("refund booking refused: {posted:?}")));
+        }
+        refunds::mark_refunded(&mut tx, &r.id, &reference, now).await?;
+        tx.commit().await.map_err(tern_store::StoreError::from)?;
+        metrics::counter!("tern_refunds_total", "method" => "card").increment(1);
+    }
+    Ok(())
+}
