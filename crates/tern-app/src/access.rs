@@ -20,7 +20,7 @@ pub async fn require(app: &App, who: &Principal, permission: Permission, action:
         return Ok(());
     }
     let result = async {
-        let mut tx = app.db.begin().await?;
+        let mut tx = app.work().await?;
         audit::record(
             &mut tx,
             app.db.backend(),
@@ -31,7 +31,7 @@ pub async fn require(app: &App, who: &Principal, permission: Permission, action:
             app.now_ms(),
         )
         .await?;
-        tx.commit().await.map_err(tern_store::StoreError::from)?;
+        tx.commit().await?;
         Ok::<_, AppError>(())
     }
     .await;

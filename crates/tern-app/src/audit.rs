@@ -75,7 +75,7 @@ pub async fn verify(db: &tern_store::Db, mut progress: impl FnMut(i64)) -> AppRe
 /// Best effort: a failure to record is logged, the 403 stands.
 pub async fn forbidden(app: &crate::App, actor: &str, action: &str) {
     let result = async {
-        let mut tx = app.db.begin().await?;
+        let mut tx = app.work().await?;
         record(
             &mut tx,
             app.db.backend(),
@@ -86,7 +86,7 @@ pub async fn forbidden(app: &crate::App, actor: &str, action: &str) {
             app.now_ms(),
         )
         .await?;
-        tx.commit().await.map_err(tern_store::StoreError::from)?;
+        tx.commit().await?;
         Ok::<_, crate::AppError>(())
     }
     .await;

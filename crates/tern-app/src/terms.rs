@@ -19,7 +19,6 @@ use tern_store::terms::{self as store, NewTerms, TermsRow};
 
 use crate::App;
 use crate::announcements::{Localised, markdown, parse_time};
-use crate::audit;
 use crate::auth::Principal;
 use crate::clock::rfc3339;
 use crate::error::{AppError, AppResult, FieldError};
@@ -153,24 +152,21 @@ pub fn parse_version(text: &str) -> AppResult<i64> {
 /// Accepts a published version (once; a repeat answers the first time).
 pub async fn accept(app: &App, who: &Principal, version: i64) -> AppResult<Acceptance> {
     let now = app.now_ms();
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work_at(now).await?;
     if store::by_version(&mut tx, version).await?.is_none() {
         return Err(AppError::Missing("terms_version_not_found"));
     }
     let accepted_at = store::accept(&mut tx, &who.account_id, version, now).await?;
     if accepted_at == now {
-        audit::record(
-            &mut tx,
-            app.db.backend(),
+        tx.audit(
             &who.account_id,
             "terms.accepted",
             &who.account_id,
             json!({ "version": version }),
-            now,
         )
         .await?;
     }
-    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(Acceptance {
         version,
         accepted_at: rfc3339(accepted_at),
@@ -249,7 +245,7 @@ pub fn validate(app: &App, input: &TermsInput) -> AppResult<i64> {
 pub async fn publish(app: &App, actor: &str, input: &TermsInput) -> AppResult<AdminTerms> {
     let effective_at = validate(app, input)?;
     let now = app.now_ms();
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work_at(now).await?;
     let version = store::insert_next(
         &mut tx,
         &NewTerms {
@@ -266,17 +262,14 @@ pub async fn publish(app: &App, actor: &str, input: &TermsInput) -> AppResult<Ad
         tern_store::StoreError::Conflict(_) => AppError::Conflict("terms_publish_conflict"),
         other => other.into(),
     })?;
-    audit::record(
-        &mut tx,
-        app.db.backend(),
+    tx.audit(
         actor,
         "terms.published",
         &version.to_string(),
         json!({ "requires_acceptance": input.requires_acceptance, "effective_at": effective_at }),
-        now,
     )
     .await?;
-    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    tx.commit().await?;
     app.terms_cache.clear();
     list(app)
         .await?

@@ -72,10 +72,11 @@ impl Work<'_> {
         notify::queue(self.app, &mut self.tx, msg).await
     }
 
-    /// Makes every write of this unit durable.
-    pub async fn commit(self) -> AppResult<()> {
-        tern_store::commit(self.tx).await?;
-        Ok(())
+    /// Makes every write of this unit durable. The store's error is kept
+    /// (a unique key refusing the commit is a `Conflict`); `?` turns it
+    /// into an `AppError`.
+    pub async fn commit(self) -> Result<(), tern_store::StoreError> {
+        tern_store::commit(self.tx).await
     }
 }
 

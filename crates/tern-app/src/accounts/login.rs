@@ -107,7 +107,7 @@ pub async fn login(app: &App, input: LoginInput, ip: Option<&str>, user_agent: O
     {
         second_factor(app, a, &input, None).await?;
     }
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work_at(now).await?;
     let Some(account) = account.filter(|_| ok) else {
         rate_limit::hit(&mut tx, &email_key, account_limit(app), now).await?;
         // The subject is the account when there is one; never the email.
@@ -115,17 +115,9 @@ pub async fn login(app: &App, input: LoginInput, ip: Option<&str>, user_agent: O
             Some(a) => a.id,
             None => "unknown".to_owned(),
         };
-        audit::record(
-            &mut tx,
-            app.db.backend(),
-            "anonymous",
-            "session.login_failed",
-            &subject,
-            json!({}),
-            now,
-        )
-        .await?;
-        tx.commit().await.map_err(tern_store::StoreError::from)?;
+        tx.audit("anonymous", "session.login_failed", &subject, json!({}))
+            .await?;
+        tx.commit().await?;
         metrics::counter!("tern_logins_total", "outcome" => "failed").increment(1);
         return Err(AppError::InvalidCredentials);
     };
@@ -160,7 +152,7 @@ async fn login_with_challenge(
             .ok_or(AppError::TokenInvalid)?
     };
     second_factor(app, &account, input, Some(challenge)).await?;
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work().await?;
     if tern_store::tokens::consume(&mut tx, LOGIN_CHALLENGE, &hash, now)
         .await?
         .is_none()
@@ -202,7 +194,7 @@ async fn second_factor(
                 Some(c) => c.to_owned(),
                 None => {
                     let c = tokens::new_token();
-                    let mut tx = app.db.begin().await?;
+                    let mut tx = app.work().await?;
                     tern_store::tokens::insert(
                         &mut tx,
                         &tern_store::tokens::NewToken {
@@ -216,7 +208,7 @@ async fn second_factor(
                         },
                     )
                     .await?;
-                    tx.commit().await.map_err(tern_store::StoreError::from)?;
+                    tx.commit().await?;
                     c
                 }
             };
@@ -231,7 +223,7 @@ async fn second_factor(
 /// Opens a session for `account` in `tx` and commits.
 async fn open_session(
     app: &App,
-    mut tx: tern_store::Tx,
+    mut tx: crate::Work<'_>,
     account: accounts::AccountRow,
     ip: Option<&str>,
     user_agent: Option<&str>,
@@ -266,7 +258,7 @@ async fn open_session(
         now,
     )
     .await?;
-    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    tx.commit().await?;
     metrics::counter!("tern_logins_total", "outcome" => "ok").increment(1);
     Ok(NewSession {
         token,
@@ -279,19 +271,16 @@ async fn open_session(
 /// Ends the caller's session.
 pub async fn logout(app: &App, who: &Principal) -> AppResult<()> {
     let now = app.now_ms();
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work_at(now).await?;
     sessions::delete(&mut tx, &who.account_id, &who.session_id).await?;
-    audit::record(
-        &mut tx,
-        app.db.backend(),
+    tx.audit(
         &who.account_id,
         "session.logout",
         &who.account_id,
         json!({ "session": who.session_id }),
-        now,
     )
     .await?;
-    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -335,23 +324,20 @@ pub async fn check_password_limited(
         Some(h) => crate::passwords::verify(password.to_owned(), h).await?,
         None => false,
     };
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work_at(now).await?;
     if !ok {
         rate_limit::hit(&mut tx, &key, limit, now).await?;
-        audit::record(
-            &mut tx,
-            app.db.backend(),
+        tx.audit(
             &who.account_id,
             "account.password_check_failed",
             &who.account_id,
             json!({ "purpose": purpose }),
-            now,
         )
         .await?;
-        tx.commit().await.map_err(tern_store::StoreError::from)?;
+        tx.commit().await?;
         return Err(AppError::field("password", "password_incorrect"));
     }
     rate_limit::clear(&mut tx, &key).await?;
-    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }

@@ -8,7 +8,6 @@ use tern_store::tokens::NewToken;
 use tern_store::{accounts, sessions};
 
 use crate::App;
-use crate::audit;
 use crate::auth::Principal;
 use crate::clock::ms;
 use crate::error::{AppError, AppResult};
@@ -54,7 +53,7 @@ pub async fn change_password(app: &App, who: &Principal, current: &str, new: &st
     let new = check_new(new, &account)?;
     let hash = crate::passwords::hash(new.expose().to_owned()).await?;
     let now = app.now_ms();
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work_at(now).await?;
     accounts::set_password(&mut tx, &account.id, &hash, now).await?;
     let ended = sessions::delete_all_for_account(&mut tx, &account.id, Some(&who.session_id)).await?;
     token_store::void_all(&mut tx, &account.id, RESET_PASSWORD, now).await?;
@@ -62,17 +61,14 @@ pub async fn change_password(app: &App, who: &Principal, current: &str, new: &st
     // with the old password: it ends too.
     token_store::void_all(&mut tx, &account.id, super::login::LOGIN_CHALLENGE, now).await?;
     tell_password_changed(app, &mut tx, &account).await?;
-    audit::record(
-        &mut tx,
-        app.db.backend(),
+    tx.audit(
         &account.id,
         "account.password_changed",
         &account.id,
         json!({ "sessions_ended": ended }),
-        now,
     )
     .await?;
-    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -83,7 +79,7 @@ pub async fn request_reset(app: &App, email: &str, ip: Option<&str>) -> AppResul
         return Ok(());
     };
     let now = app.now_ms();
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work_at(now).await?;
     // At most 5 links an hour per address and 30 per client address; past
     // that, requests are quietly dropped (the answer stays the same).
     let per_email = Limit {
@@ -104,7 +100,7 @@ pub async fn request_reset(app: &App, email: &str, ip: Option<&str>) -> AppResul
         None => false,
     };
     if over_email || over_ip {
-        tx.commit().await.map_err(tern_store::StoreError::from)?;
+        tx.commit().await?;
         return Ok(());
     }
     if let Some(account) = accounts::by_email(&mut tx, email.as_str())
@@ -142,18 +138,10 @@ pub async fn request_reset(app: &App, email: &str, ip: Option<&str>) -> AppResul
             },
         )
         .await?;
-        audit::record(
-            &mut tx,
-            app.db.backend(),
-            "anonymous",
-            "account.password_reset_requested",
-            &account.id,
-            json!({}),
-            now,
-        )
-        .await?;
+        tx.audit("anonymous", "account.password_reset_requested", &account.id, json!({}))
+            .await?;
     }
-    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -171,7 +159,7 @@ pub async fn confirm_reset(app: &App, token: &str, new: &str) -> AppResult<()> {
     };
     let new = check_new(new, &account)?;
     let hash = crate::passwords::hash(new.expose().to_owned()).await?;
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work_at(now).await?;
     let row = token_store::consume(&mut tx, RESET_PASSWORD, &tokens::hash(token.trim()), now)
         .await?
         .ok_or(AppError::TokenInvalid)?;
@@ -180,17 +168,14 @@ pub async fn confirm_reset(app: &App, token: &str, new: &str) -> AppResult<()> {
     let ended = sessions::delete_all_for_account(&mut tx, &row.account_id, None).await?;
     token_store::void_all(&mut tx, &row.account_id, super::login::LOGIN_CHALLENGE, now).await?;
     tell_password_changed(app, &mut tx, &account).await?;
-    audit::record(
-        &mut tx,
-        app.db.backend(),
+    tx.audit(
         &row.account_id,
         "account.password_reset",
         &row.account_id,
         json!({ "sessions_ended": ended }),
-        now,
     )
     .await?;
-    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 

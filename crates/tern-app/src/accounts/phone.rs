@@ -8,7 +8,6 @@ use tern_store::tokens as token_store;
 use tern_store::tokens::NewToken;
 
 use crate::App;
-use crate::audit;
 use crate::auth::Principal;
 use crate::clock::ms;
 use crate::error::{AppError, AppResult};
@@ -21,7 +20,7 @@ pub const PHONE_CODE: &str = "phone_code";
 /// Texts a new code to the account's phone (at most 5 an hour).
 pub async fn send_phone_code(app: &App, who: &Principal) -> AppResult<()> {
     let now = app.now_ms();
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work_at(now).await?;
     let account = accounts::by_id(&mut tx, &who.account_id)
         .await?
         .ok_or(AppError::Unauthenticated)?;
@@ -67,17 +66,9 @@ pub async fn send_phone_code(app: &App, who: &Principal) -> AppResult<()> {
         },
     )
     .await?;
-    audit::record(
-        &mut tx,
-        app.db.backend(),
-        &account.id,
-        "account.phone_code_sent",
-        &account.id,
-        json!({}),
-        now,
-    )
-    .await?;
-    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    tx.audit(&account.id, "account.phone_code_sent", &account.id, json!({}))
+        .await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -85,7 +76,7 @@ pub async fn send_phone_code(app: &App, who: &Principal) -> AppResult<()> {
 /// one must be requested.
 pub async fn confirm_phone_code(app: &App, who: &Principal, code: &str) -> AppResult<()> {
     let now = app.now_ms();
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work_at(now).await?;
     let (row, stored_hash) = token_store::latest_live(&mut tx, &who.account_id, PHONE_CODE, now)
         .await?
         .ok_or_else(|| AppError::field("code", "code_expired"))?;
@@ -101,7 +92,7 @@ pub async fn confirm_phone_code(app: &App, who: &Principal, code: &str) -> AppRe
         if attempts >= max {
             token_store::mark_used(&mut tx, &row.id, now).await?;
         }
-        tx.commit().await.map_err(tern_store::StoreError::from)?;
+        tx.commit().await?;
         return Err(AppError::field("code", "code_invalid"));
     }
     token_store::mark_used(&mut tx, &row.id, now).await?;
@@ -110,16 +101,8 @@ pub async fn confirm_phone_code(app: &App, who: &Principal, code: &str) -> AppRe
         // The number changed after the code was sent.
         return Err(AppError::field("code", "code_expired"));
     }
-    audit::record(
-        &mut tx,
-        app.db.backend(),
-        &who.account_id,
-        "account.phone_verified",
-        &who.account_id,
-        json!({}),
-        now,
-    )
-    .await?;
-    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    tx.audit(&who.account_id, "account.phone_verified", &who.account_id, json!({}))
+        .await?;
+    tx.commit().await?;
     Ok(())
 }

@@ -7,7 +7,6 @@ use tern_store::sessions;
 
 use super::Problems;
 use crate::App;
-use crate::audit;
 use crate::auth::Principal;
 use crate::clock::rfc3339;
 use crate::error::{AppError, AppResult};
@@ -83,7 +82,7 @@ pub async fn update_profile(app: &App, who: &Principal, input: ProfileUpdate) ->
     }
     problems.into_result()?;
     let now = app.now_ms();
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work_at(now).await?;
     accounts::update_profile(&mut tx, &who.account_id, &patch, now).await?;
     let fields: Vec<&str> = [
         patch.name.as_ref().map(|_| "name"),
@@ -93,17 +92,14 @@ pub async fn update_profile(app: &App, who: &Principal, input: ProfileUpdate) ->
     .into_iter()
     .flatten()
     .collect();
-    audit::record(
-        &mut tx,
-        app.db.backend(),
+    tx.audit(
         &who.account_id,
         "account.profile_updated",
         &who.account_id,
         json!({ "fields": fields }),
-        now,
     )
     .await?;
-    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    tx.commit().await?;
     me(app, who).await
 }
 
@@ -148,20 +144,17 @@ pub async fn list_sessions(app: &App, who: &Principal) -> AppResult<Vec<SessionV
 /// not found.
 pub async fn end_session(app: &App, who: &Principal, session_id: &str) -> AppResult<()> {
     let now = app.now_ms();
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work_at(now).await?;
     if !sessions::delete(&mut tx, &who.account_id, session_id).await? {
         return Err(AppError::NotFound);
     }
-    audit::record(
-        &mut tx,
-        app.db.backend(),
+    tx.audit(
         &who.account_id,
         "session.ended",
         &who.account_id,
         json!({ "session": session_id }),
-        now,
     )
     .await?;
-    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }

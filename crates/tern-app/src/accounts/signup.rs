@@ -8,7 +8,6 @@ use tern_store::tokens::NewToken;
 
 use super::Problems;
 use crate::App;
-use crate::audit;
 use crate::clock::ms;
 use crate::error::{AppError, AppResult};
 use crate::notify::{Channel, Message, queue};
@@ -75,7 +74,7 @@ pub async fn signup(app: &App, input: SignupInput, fallback_locale: Locale) -> A
     // Hash before looking the email up, so both paths cost the same.
     let hash = crate::passwords::hash(password.expose().to_owned()).await?;
     let now = app.now_ms();
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work_at(now).await?;
     if let Some(existing) = accounts::by_email(&mut tx, email.as_str()).await? {
         let existing_locale = Locale::parse(&existing.locale).unwrap_or(locale);
         let link = format!("{}/login", app.settings.base_url());
@@ -89,17 +88,9 @@ pub async fn signup(app: &App, input: SignupInput, fallback_locale: Locale) -> A
             values,
         };
         queue(app, &mut tx, msg).await?;
-        audit::record(
-            &mut tx,
-            app.db.backend(),
-            "anonymous",
-            "account.signup_existing_email",
-            &existing.id,
-            json!({}),
-            now,
-        )
-        .await?;
-        tx.commit().await.map_err(tern_store::StoreError::from)?;
+        tx.audit("anonymous", "account.signup_existing_email", &existing.id, json!({}))
+            .await?;
+        tx.commit().await?;
         return Ok(());
     }
     let id = tokens::new_id();
@@ -120,17 +111,14 @@ pub async fn signup(app: &App, input: SignupInput, fallback_locale: Locale) -> A
     .await?;
     send_verification(app, &mut tx, &id, &email, name.as_deref(), locale).await?;
     crate::terms::accept_at_signup(&mut tx, &id, now).await?;
-    audit::record(
-        &mut tx,
-        app.db.backend(),
+    tx.audit(
         &id,
         "account.signup",
         &id,
         json!({ "locale": locale.tag(), "phone": phone.is_some() }),
-        now,
     )
     .await?;
-    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    tx.commit().await?;
     metrics::counter!("tern_signups_total").increment(1);
     Ok(())
 }
@@ -182,7 +170,7 @@ pub(crate) async fn send_verification(
 /// account id. A used or expired token is `TokenInvalid`.
 pub async fn verify_email(app: &App, token: &str) -> AppResult<String> {
     let now = app.now_ms();
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work_at(now).await?;
     let row = token_store::consume(&mut tx, VERIFY_EMAIL, &tokens::hash(token.trim()), now)
         .await?
         .ok_or(AppError::TokenInvalid)?;
@@ -206,16 +194,8 @@ pub async fn verify_email(app: &App, token: &str) -> AppResult<String> {
         )
         .await?;
     }
-    audit::record(
-        &mut tx,
-        app.db.backend(),
-        &account.id,
-        "account.email_verified",
-        &account.id,
-        json!({}),
-        now,
-    )
-    .await?;
-    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    tx.audit(&account.id, "account.email_verified", &account.id, json!({}))
+        .await?;
+    tx.commit().await?;
     Ok(account.id)
 }

@@ -6,7 +6,6 @@ use tern_domain::{Email, Locale, NewPassword, Role};
 use tern_store::accounts::{self, NewAccount};
 
 use crate::App;
-use crate::audit;
 use crate::error::{AppError, AppResult};
 use crate::tokens;
 
@@ -34,26 +33,18 @@ pub async fn create_staff_by(
         accounts::by_email(&mut conn, email.as_str()).await?
     };
     if let Some(a) = existing {
-        let mut tx = app.db.begin().await?;
+        let mut tx = app.work_at(now).await?;
         accounts::set_role(&mut tx, &a.id, role.as_str(), now).await?;
-        audit::record(
-            &mut tx,
-            app.db.backend(),
-            actor,
-            "admin.staff_role_set",
-            &a.id,
-            json!({ "role": role.as_str() }),
-            now,
-        )
-        .await?;
-        tx.commit().await.map_err(tern_store::StoreError::from)?;
+        tx.audit(actor, "admin.staff_role_set", &a.id, json!({ "role": role.as_str() }))
+            .await?;
+        tx.commit().await?;
         return Ok((a.id, false));
     }
     let password =
         NewPassword::parse(password, &[email.as_str()]).map_err(|e| AppError::field("password", e.code()))?;
     let hash = crate::passwords::hash(password.expose().to_owned()).await?;
     let id = tokens::new_id();
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work_at(now).await?;
     accounts::insert(
         &mut tx,
         &NewAccount {
@@ -69,16 +60,8 @@ pub async fn create_staff_by(
         },
     )
     .await?;
-    audit::record(
-        &mut tx,
-        app.db.backend(),
-        actor,
-        "admin.staff_created",
-        &id,
-        json!({ "role": role.as_str() }),
-        now,
-    )
-    .await?;
-    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    tx.audit(actor, "admin.staff_created", &id, json!({ "role": role.as_str() }))
+        .await?;
+    tx.commit().await?;
     Ok((id, true))
 }

@@ -16,7 +16,7 @@ use tern_store::announcements::{self as store, AnnouncementRow};
 use crate::App;
 use crate::error::AppResult;
 use crate::jobs::{self, Job};
-use crate::notify::{self, Channel, Message};
+use crate::notify::{Channel, Message};
 
 /// Travellers mailed per batch (per run of the job).
 pub const MAIL_BATCH: i64 = 200;
@@ -77,7 +77,7 @@ pub async fn mail_batch(app: &App, id: &str) -> AppResult<Option<MailProgress>> 
         return mail_progress(app, &a).await.map(Some);
     }
     let optional = AnnouncementKind::parse(&a.kind).is_some_and(AnnouncementKind::mail_is_optional);
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work().await?;
     let batch = store::pending_recipients(&mut tx, &a.id, MAIL_BATCH).await?;
     let expired = a.expires_at.is_some_and(|e| e <= now);
     for r in batch.iter().filter(|_| !expired) {
@@ -100,10 +100,7 @@ pub async fn mail_batch(app: &App, id: &str) -> AppResult<Option<MailProgress>> 
             Locale::ZhCn => (&a.title_zh, &a.body_zh),
         };
         let base = app.settings.base_url();
-        notify::queue(
-            app,
-            &mut tx,
-            Message {
+        tx.notify(Message {
                 channel: Channel::Email,
                 account_id: Some(&r.account_id),
                 recipient: &r.email,
@@ -121,9 +118,9 @@ pub async fn mail_batch(app: &App, id: &str) -> AppResult<Option<MailProgress>> 
     } else {
         let (sent, skipped) = store::delivery_counts(&mut tx, &a.id).await?;
         let key = format!("announcement:{}:mail:{}", a.id, sent + skipped);
-        jobs::enqueue(app, &mut tx, &job, Some(&key)).await?;
+        tx.enqueue(&job, Some(&key)).await?;
     }
-    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    tx.commit().await?;
     metrics::counter!("tern_announcement_mails_total").increment(batch.len() as u64);
     let a = {
         let mut conn = app.db.conn().await?;

@@ -233,19 +233,16 @@ pub async fn preferences(app: &App, who: &Principal) -> AppResult<Preferences> {
 /// Changes the mail preferences (audited).
 pub async fn set_preferences(app: &App, who: &Principal, p: &Preferences) -> AppResult<Preferences> {
     let now = app.now_ms();
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work_at(now).await?;
     store::set_promotions_opt_out(&mut tx, &who.account_id, p.promotions_opt_out, now).await?;
-    audit::record(
-        &mut tx,
-        app.db.backend(),
+    tx.audit(
         &who.account_id,
         "account.preferences_changed",
         &who.account_id,
         json!({ "promotions_opt_out": p.promotions_opt_out }),
-        now,
     )
     .await?;
-    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(p.clone())
 }
 
@@ -336,22 +333,19 @@ pub async fn create(app: &App, actor: &str, input: &AnnouncementInput) -> AppRes
         created_at: now,
         updated_at: now,
     };
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work_at(now).await?;
     store::insert(&mut tx, &row).await?;
-    audit::record(
-        &mut tx,
-        app.db.backend(),
+    tx.audit(
         actor,
         "announcement.created",
         &row.id,
         json!({ "kind": row.kind, "important": row.important, "audience": row.audience }),
-        now,
     )
     .await?;
     if let Some(at) = row.publish_at {
         published(app, &mut tx, actor, &row, at).await?;
     }
-    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    tx.commit().await?;
     admin_view(app, row).await
 }
 
@@ -372,7 +366,7 @@ async fn published(app: &App, tx: &mut tern_store::Conn, actor: &str, a: &Announ
 /// Publishes a draft now; `announcement_already_published` otherwise.
 pub async fn publish(app: &App, actor: &str, id: &str) -> AppResult<AdminAnnouncement> {
     let now = app.now_ms();
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work().await?;
     let Some(mut a) = store::by_id(&mut tx, id).await? else {
         return Err(AppError::Missing("announcement_not_found"));
     };
@@ -381,7 +375,7 @@ pub async fn publish(app: &App, actor: &str, id: &str) -> AppResult<AdminAnnounc
     }
     a.publish_at = Some(now);
     published(app, &mut tx, actor, &a, now).await?;
-    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    tx.commit().await?;
     admin_view(app, a).await
 }
 

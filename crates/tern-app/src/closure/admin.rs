@@ -9,10 +9,9 @@ use tern_store::closures::{self, ClosureRow};
 use super::StepView;
 use super::workflow::move_to;
 use crate::App;
-use crate::audit;
 use crate::clock::{rfc3339, to_datetime};
 use crate::error::{AppError, AppResult};
-use crate::jobs::{self, Job};
+use crate::jobs::Job;
 
 /// A closure request as operators see it (no personal data: the account
 /// is shown by id).
@@ -169,28 +168,18 @@ pub async fn retry(app: &App, actor: &str, id: &str) -> AppResult<AdminView> {
 
 async fn kick(app: &App, c: &ClosureRow, actor: &str, action: &str) -> AppResult<()> {
     let now = app.now_ms();
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work_at(now).await?;
     let key = format!("closure:{}:kick:{}", c.id, crate::tokens::new_id());
-    jobs::enqueue(
-        app,
-        &mut tx,
+    tx.enqueue(
         &Job::Closure {
             closure_id: c.id.clone(),
         },
         Some(&key),
     )
     .await?;
-    audit::record(
-        &mut tx,
-        app.db.backend(),
-        actor,
-        action,
-        &c.account_id,
-        json!({ "closure": c.id }),
-        now,
-    )
-    .await?;
-    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    tx.audit(actor, action, &c.account_id, json!({ "closure": c.id }))
+        .await?;
+    tx.commit().await?;
     Ok(())
 }
 

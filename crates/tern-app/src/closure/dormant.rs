@@ -10,10 +10,9 @@ use tern_store::accounts;
 
 use super::request::{Opening, open};
 use crate::App;
-use crate::audit;
 use crate::clock::{ms, to_datetime};
 use crate::error::AppResult;
-use crate::notify::{self, Channel, Message};
+use crate::notify::{Channel, Message};
 
 const BATCH: i64 = 500;
 
@@ -31,38 +30,25 @@ pub async fn dormant_sweep(app: &App) -> AppResult<(usize, usize)> {
     };
     let mut warned = 0;
     for a in &to_warn {
-        let mut tx = app.db.begin().await?;
+        let mut tx = app.work_at(now).await?;
         if !accounts::mark_dormant_warned(&mut tx, &a.id, now).await? {
             continue;
         }
         if let Some(email) = a.email.as_deref() {
             let locale = Locale::parse(&a.locale).unwrap_or_default();
             let closes_on = to_datetime(now + grace).date_naive().to_string();
-            notify::queue(
-                app,
-                &mut tx,
-                Message {
-                    channel: Channel::Email,
-                    account_id: Some(&a.id),
-                    recipient: email,
-                    template: "dormant_warning",
-                    locale,
-                    values: json!({ "closes_on": closes_on, "link": format!("{}/signin", app.settings.base_url()) }),
-                },
-            )
+            tx.notify(Message {
+                channel: Channel::Email,
+                account_id: Some(&a.id),
+                recipient: email,
+                template: "dormant_warning",
+                locale,
+                values: json!({ "closes_on": closes_on, "link": format!("{}/signin", app.settings.base_url()) }),
+            })
             .await?;
         }
-        audit::record(
-            &mut tx,
-            app.db.backend(),
-            "dormant",
-            "account.dormant_warned",
-            &a.id,
-            json!({}),
-            now,
-        )
-        .await?;
-        tx.commit().await.map_err(tern_store::StoreError::from)?;
+        tx.audit("dormant", "account.dormant_warned", &a.id, json!({})).await?;
+        tx.commit().await?;
         warned += 1;
     }
     let to_close = {
@@ -71,7 +57,7 @@ pub async fn dormant_sweep(app: &App) -> AppResult<(usize, usize)> {
     };
     let mut opened = 0;
     for id in &to_close {
-        let mut tx = app.db.begin().await?;
+        let mut tx = app.work().await?;
         let (_, new) = open(
             app,
             &mut tx,
@@ -84,7 +70,7 @@ pub async fn dormant_sweep(app: &App) -> AppResult<(usize, usize)> {
             },
         )
         .await?;
-        tx.commit().await.map_err(tern_store::StoreError::from)?;
+        tx.commit().await?;
         opened += usize::from(new);
     }
     Ok((warned, opened))

@@ -284,7 +284,7 @@ pub async fn request(app: &App, who: &Principal, input: ClosureInput, key: Optio
         crate::totp::Second::Missing => return Err(AppError::field("totp_code", "totp_required")),
         crate::totp::Second::Wrong => return Err(AppError::field("totp_code", "totp_invalid")),
     }
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work().await?;
     // The password check can take a while under load, and meanwhile an
     // earlier request (asked on another node, say) may have frozen the
     // account, ended this session and run to completion, freeing the
@@ -324,7 +324,7 @@ pub async fn request(app: &App, who: &Principal, input: ClosureInput, key: Optio
             }
         }
     }
-    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(out)
 }
 
@@ -341,7 +341,7 @@ pub async fn current(app: &App, who: &Principal) -> AppResult<ClosureView> {
 /// `closure_not_cancelable`. The account is usable again at once.
 pub async fn cancel(app: &App, who: &Principal, actor: &str) -> AppResult<ClosureView> {
     let now = app.now_ms();
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work_at(now).await?;
     let row = closures::open_for(&mut tx, &who.account_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -353,18 +353,10 @@ pub async fn cancel(app: &App, who: &Principal, actor: &str) -> AppResult<Closur
         return Err(AppError::Conflict("closure_not_cancelable"));
     }
     notify_account(app, &mut tx, &row, "closure_canceled").await?;
-    audit::record(
-        &mut tx,
-        app.db.backend(),
-        actor,
-        "closure.canceled",
-        &who.account_id,
-        json!({ "closure": row.id }),
-        now,
-    )
-    .await?;
+    tx.audit(actor, "closure.canceled", &who.account_id, json!({ "closure": row.id }))
+        .await?;
     let row = closures::by_id(&mut tx, &row.id).await?.ok_or(AppError::NotFound)?;
-    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    tx.commit().await?;
     metrics::counter!("tern_closures_canceled_total").increment(1);
     Ok(view(app, &row))
 }

@@ -247,7 +247,7 @@ pub(super) async fn sweep(app: &App, c: &ClosureRow) -> AppResult<Swept> {
         }
     };
     let now = app.now_ms();
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work().await?;
     for (i, b) in batch.iter().enumerate() {
         if i != own && hits[i].is_empty() {
             let text =
@@ -256,7 +256,7 @@ pub(super) async fn sweep(app: &App, c: &ClosureRow) -> AppResult<Swept> {
             closures::set_sealed(&mut tx, &b.id, None).await?;
         }
     }
-    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    tx.commit().await?;
     let mine = result(own);
     if !hits[own].is_empty() {
         let text = serde_json::to_string(&mine).unwrap_or_default();

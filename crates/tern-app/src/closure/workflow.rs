@@ -11,7 +11,6 @@ use tern_store::erasure;
 
 use super::steps::{self, Step};
 use crate::App;
-use crate::audit;
 use crate::error::{AppError, AppResult};
 use crate::jobs::{self, Job};
 
@@ -32,21 +31,18 @@ pub(crate) async fn move_to(
     from.transition(to)
         .map_err(|_| AppError::Conflict("closure_transition_not_allowed"))?;
     let now = app.now_ms();
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work_at(now).await?;
     if !closures::transition(&mut tx, &c.id, from.as_str(), to.as_str(), hold_reason, now).await? {
         return Ok(false);
     }
-    audit::record(
-        &mut tx,
-        app.db.backend(),
+    tx.audit(
         actor,
         &format!("closure.{}", to.as_str()),
         &c.account_id,
         json!({ "closure": c.id, "from": from.as_str() }),
-        now,
     )
     .await?;
-    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    tx.commit().await?;
     metrics::counter!("tern_closure_transitions_total", "to" => to.as_str()).increment(1);
     Ok(true)
 }
@@ -159,17 +155,17 @@ async fn run_and_record<S: Step>(step: &S, app: &App, c: &ClosureRow) -> AppResu
     let out = step.run(app, c).await?;
     let text = serde_json::to_string(&out).map_err(|e| AppError::Internal(e.to_string()))?;
     let now = app.now_ms();
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work().await?;
     closures::mark_step(&mut tx, &c.id, S::STEP.as_str(), &text, now).await?;
     closures::set_error(&mut tx, &c.id, None, now).await?;
     step.finish(app, &mut tx, c, &out).await?;
-    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 
 /// The `closure_reminder` job: "closing starts tomorrow", once.
 pub async fn remind(app: &App, closure_id: &str) -> AppResult<()> {
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work().await?;
     let Some(c) = closures::by_id(&mut tx, closure_id).await? else {
         return Ok(());
     };
@@ -177,7 +173,7 @@ pub async fn remind(app: &App, closure_id: &str) -> AppResult<()> {
         return Ok(());
     }
     super::request::notify_account(app, &mut tx, &c, "closure_reminder").await?;
-    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -190,24 +186,21 @@ pub async fn purge_retention(app: &App) -> AppResult<usize> {
         closures::due_for_purge(&mut conn, now, 100).await?
     };
     for c in &due {
-        let mut tx = app.db.begin().await?;
+        let mut tx = app.work_at(now).await?;
         let cur = c
             .currency
             .clone()
             .unwrap_or_else(|| app.settings.wallet.currency.clone());
         let n = erasure::purge_retained(&mut tx, &c.account_id, &cur, now).await?;
         closures::mark_purged(&mut tx, &c.id, now).await?;
-        audit::record(
-            &mut tx,
-            app.db.backend(),
+        tx.audit(
             "closure",
             "closure.retention_purged",
             &c.account_id,
             json!({ "closure": c.id, "records": n }),
-            now,
         )
         .await?;
-        tx.commit().await.map_err(tern_store::StoreError::from)?;
+        tx.commit().await?;
     }
     Ok(due.len())
 }

@@ -17,7 +17,6 @@ use tern_store::wallet_adjustments::{self, AdjustmentRow};
 use tern_store::{StoreError, accounts};
 
 use crate::App;
-use crate::audit;
 use crate::clock::rfc3339;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::wallet::{cash_id, ensure_accounts, promo_id, system_id};
@@ -178,7 +177,7 @@ async fn adjust_in_tx(
 ) -> AppResult<Adjusted> {
     let now = app.now_ms();
     let cur = app.settings.wallet.currency.clone();
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work_at(now).await?;
     if let Some(k) = key
         && let Some(stored) = idempotency::get(&mut tx, actor, k).await?
     {
@@ -261,18 +260,15 @@ async fn adjust_in_tx(
             Err(e) => return Err(e.into()),
         }
     }
-    audit::record(
-        &mut tx,
-        app.db.backend(),
+    tx.audit(
         actor,
         "wallet.adjusted",
         account_id,
         json!({ "adjustment": id, "amount_minor": input.amount_minor, "currency": cur, "bucket": input.bucket }),
-        now,
     )
     .await?;
     if let Err(e) = tx.commit().await {
-        let e = StoreError::from(e);
+        let e: StoreError = e;
         if matches!(e, StoreError::Conflict(_)) && key.is_some() {
             return Err(AppError::Internal("idempotency_race".into()));
         }

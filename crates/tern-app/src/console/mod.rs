@@ -75,7 +75,7 @@ pub async fn search(app: &App, actor: &str, q: &str) -> AppResult<Vec<AccountSum
     if q.len() > 200 {
         return Err(AppError::field("q", "search_too_long"));
     }
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work().await?;
     let rows = console::search_accounts(&mut tx, q, 50).await?;
     audit::record(
         &mut tx,
@@ -87,7 +87,7 @@ pub async fn search(app: &App, actor: &str, q: &str) -> AppResult<Vec<AccountSum
         app.now_ms(),
     )
     .await?;
-    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(rows.iter().map(AccountSummary::from_row).collect())
 }
 
@@ -208,7 +208,7 @@ pub async fn account(app: &App, actor: &str, id: &str) -> AppResult<AccountDetai
         Some(cid) => Some(crate::closure::show(app, &cid).await?),
         None => None,
     };
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work().await?;
     audit::record(
         &mut tx,
         app.db.backend(),
@@ -219,7 +219,7 @@ pub async fn account(app: &App, actor: &str, id: &str) -> AppResult<AccountDetai
         app.now_ms(),
     )
     .await?;
-    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(AccountDetail {
         account: AccountSummary::from_row(&a),
         locale: a.locale.clone(),

@@ -29,24 +29,21 @@ pub async fn list_plans(app: &App, locale: Locale) -> AppResult<Vec<AdminPlan>> 
 pub async fn set_plan_active(app: &App, actor: &str, code: &str, active: bool, locale: Locale) -> AppResult<AdminPlan> {
     let code = code.trim().to_ascii_uppercase();
     let now = app.now_ms();
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work_at(now).await?;
     let row = plans::by_code(&mut tx, &code).await?.ok_or(AppError::NotFound)?;
     let mut spec = catalogue::to_plan(&row)?.into_spec();
     let changed = spec.active != active;
     spec.active = active;
     let doc = serde_json::to_string(&spec).map_err(|e| AppError::Internal(e.to_string()))?;
     plans::set_active(&mut tx, &code, active, &doc, now).await?;
-    audit::record(
-        &mut tx,
-        app.db.backend(),
+    tx.audit(
         actor,
         if active { "plan.activated" } else { "plan.deactivated" },
         &code,
         json!({ "changed": changed }),
-        now,
     )
     .await?;
-    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    tx.commit().await?;
     app.catalogue_cache.clear();
     let plan = tern_domain::catalogue::Plan::new(spec)
         .map_err(|e| AppError::Internal(format!("stored plan {code}: {e:?}")))?;

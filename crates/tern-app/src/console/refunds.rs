@@ -10,7 +10,6 @@ use tern_store::ledger::{self, Entry, NewTransaction, Posted};
 use tern_store::refunds::{self, RefundRow};
 
 use crate::App;
-use crate::audit;
 use crate::clock::rfc3339;
 use crate::error::{AppError, AppResult};
 use crate::wallet::system_id;
@@ -82,7 +81,7 @@ pub async fn approve_refund(app: &App, actor: &str, id: &str, reference: Option<
         return Err(AppError::field("reference", "payout_reference_invalid"));
     }
     let now = app.now_ms();
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work_at(now).await?;
     let r = refunds::by_id(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     if r.state != "awaiting_payout" {
         return Err(AppError::Conflict("refund_not_awaiting_payout"));
@@ -136,19 +135,16 @@ pub async fn approve_refund(app: &App, actor: &str, id: &str, reference: Option<
     if !refunds::mark_paid_out(&mut tx, &r.id, &reference, now).await? {
         return Err(AppError::Conflict("refund_not_awaiting_payout"));
     }
-    audit::record(
-        &mut tx,
-        app.db.backend(),
+    tx.audit(
         actor,
         "refund.paid_out",
         &r.id,
         json!({ "closure": r.closure_id, "amount_minor": r.amount_minor, "currency": r.currency }),
-        now,
     )
     .await?;
     let fresh = refunds::by_id(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     let out = view(&mut tx, fresh).await?;
-    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    tx.commit().await?;
     metrics::counter!("tern_refunds_total", "method" => "manual").increment(1);
     Ok(out)
 }

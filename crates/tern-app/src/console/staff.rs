@@ -9,7 +9,6 @@ use tern_domain::Role;
 use tern_store::{accounts, console, sessions};
 
 use crate::App;
-use crate::audit;
 use crate::clock::rfc3339;
 use crate::error::{AppError, AppResult};
 
@@ -109,20 +108,17 @@ async fn target(tx: &mut tern_store::Conn, actor: &str, id: &str) -> AppResult<t
 pub async fn set_staff_role(app: &App, actor: &str, id: &str, role: &str) -> AppResult<StaffView> {
     let role = staff_role(role)?;
     let now = app.now_ms();
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work_at(now).await?;
     let a = target(&mut tx, actor, id).await?;
     accounts::set_role(&mut tx, id, role.as_str(), now).await?;
-    audit::record(
-        &mut tx,
-        app.db.backend(),
+    tx.audit(
         actor,
         "admin.staff_role_set",
         id,
         json!({ "role": role.as_str(), "was": a.role }),
-        now,
     )
     .await?;
-    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    tx.commit().await?;
     show(app, id).await
 }
 
@@ -130,22 +126,14 @@ pub async fn set_staff_role(app: &App, actor: &str, id: &str, role: &str) -> App
 /// `staff_not_active` when it is not active.
 pub async fn disable_staff(app: &App, actor: &str, id: &str) -> AppResult<StaffView> {
     let now = app.now_ms();
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work_at(now).await?;
     target(&mut tx, actor, id).await?;
     if !console::disable(&mut tx, id, now).await? {
         return Err(AppError::Conflict("staff_not_active"));
     }
     let ended = sessions::delete_all_for_account(&mut tx, id, None).await?;
-    audit::record(
-        &mut tx,
-        app.db.backend(),
-        actor,
-        "admin.staff_disabled",
-        id,
-        json!({ "sessions_ended": ended }),
-        now,
-    )
-    .await?;
-    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    tx.audit(actor, "admin.staff_disabled", id, json!({ "sessions_ended": ended }))
+        .await?;
+    tx.commit().await?;
     show(app, id).await
 }

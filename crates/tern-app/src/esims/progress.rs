@@ -5,10 +5,9 @@
 use serde_json::json;
 use tern_domain::ids::Eid;
 use tern_esim::notification::{DownloadProgress, NotificationPoint};
-use tern_store::{StoreError, esims};
+use tern_store::esims;
 
 use crate::App;
-use crate::audit;
 use crate::error::{AppError, AppResult};
 
 fn rank(state: &str) -> u8 {
@@ -27,7 +26,7 @@ pub async fn download_progress(app: &App, n: DownloadProgress) -> AppResult<()> 
     let eid = n.eid.as_ref();
     let ok = n.succeeded();
     let now = app.now_ms();
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work_at(now).await?;
     let esim = esims::by_iccid(&mut tx, iccid.as_str())
         .await?
         .ok_or(AppError::NotFound)?;
@@ -44,17 +43,14 @@ pub async fn download_progress(app: &App, n: DownloadProgress) -> AppResult<()> 
             (None, _) => format!("{:?}", n.status.status),
         };
         esims::set_error(&mut tx, iccid.as_str(), &reason, now).await?;
-        audit::record(
-            &mut tx,
-            app.db.backend(),
+        tx.audit(
             "smdp",
             "esim.download_failed",
             &esim.account_id,
             json!({ "iccid": iccid.as_str(), "point": n.point.id(), "code": n.failure_code() }),
-            now,
         )
         .await?;
-        tx.commit().await.map_err(StoreError::from)?;
+        tx.commit().await?;
         return Ok(());
     }
     let target = match n.point {
@@ -70,18 +66,15 @@ pub async fn download_progress(app: &App, n: DownloadProgress) -> AppResult<()> 
     esims::advance(&mut tx, iccid.as_str(), target, eid.map(|e| e.as_str()), now).await?;
     if target == "installed" {
         let started = esims::start_on_install(&mut tx, iccid.as_str(), now).await?;
-        audit::record(
-            &mut tx,
-            app.db.backend(),
+        tx.audit(
             "smdp",
             "esim.installed",
             &esim.account_id,
             json!({ "iccid": iccid.as_str(), "packages_started": started }),
-            now,
         )
         .await?;
     }
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 

@@ -6,16 +6,14 @@
 
 use serde_json::json;
 use tern_domain::Locale;
-use tern_store::StoreError;
 use tern_store::accounts;
 use tern_store::exports::{self as store, Ready};
 
 use super::{archive, contents, sealed};
 use crate::App;
-use crate::audit;
 use crate::clock::ms;
 use crate::error::{AppError, AppResult};
-use crate::notify::{self, Channel, Message};
+use crate::notify::{Channel, Message};
 use crate::tokens;
 
 /// The account has no email address any more (erased): there is nobody to
@@ -72,7 +70,7 @@ pub(super) async fn run(app: &App, export_id: &str) -> AppResult<()> {
     let ttl = app.settings.exports.ttl;
     let expires_at = now.saturating_add(ms(ttl));
     let file_name = format!("tern-export-{}.zip", crate::clock::to_datetime(now).format("%Y-%m-%d"));
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work_at(now).await?;
     let ready = Ready {
         token_hash: &tokens::hash(&token),
         file_name: &file_name,
@@ -84,36 +82,29 @@ pub(super) async fn run(app: &App, export_id: &str) -> AppResult<()> {
         // Another run finished it first; its file and link stand.
         return Ok(());
     }
-    notify::queue(
-        app,
-        &mut tx,
-        Message {
-            channel: Channel::Email,
-            account_id: Some(&account.id),
-            recipient: &email,
-            template: "export_ready",
-            locale: Locale::parse(&account.locale).unwrap_or_default(),
-            values: json!({
-                "link": format!("{}/exports/{token}", app.settings.base_url()),
-                "days": ttl.as_secs().div_ceil(86_400),
-                "expires": crate::clock::to_datetime(expires_at).format("%Y-%m-%d %H:%M UTC").to_string(),
-            }),
-        },
-    )
+    tx.notify(Message {
+        channel: Channel::Email,
+        account_id: Some(&account.id),
+        recipient: &email,
+        template: "export_ready",
+        locale: Locale::parse(&account.locale).unwrap_or_default(),
+        values: json!({
+            "link": format!("{}/exports/{token}", app.settings.base_url()),
+            "days": ttl.as_secs().div_ceil(86_400),
+            "expires": crate::clock::to_datetime(expires_at).format("%Y-%m-%d %H:%M UTC").to_string(),
+        }),
+    })
     .await?;
-    audit::record(
-        &mut tx,
-        app.db.backend(),
+    tx.audit(
         "system",
         "export.ready",
         &account.id,
         json!({ "export": row.id, "size_bytes": size, "expires_at": crate::clock::rfc3339(expires_at) }),
-        now,
     )
     .await?;
     // Installed before the commit: a crash in between leaves the export
     // pending with a file nobody has the key to, which the retry replaces.
     part.install(&sealed::path(app, &row.id))?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }

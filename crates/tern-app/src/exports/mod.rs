@@ -18,7 +18,6 @@ mod sealed;
 pub use build::build;
 
 use serde_json::json;
-use tern_store::StoreError;
 use tern_store::exports::{self as store, ExportRow};
 
 use crate::App;
@@ -26,7 +25,7 @@ use crate::audit;
 use crate::auth::Principal;
 use crate::clock::{ms, rfc3339};
 use crate::error::{AppError, AppResult};
-use crate::jobs::{self, Job};
+use crate::jobs::Job;
 use crate::tokens;
 
 const NOT_FOUND: AppError = AppError::Missing("export_not_found");
@@ -82,7 +81,7 @@ pub async fn request(app: &App, who: &Principal) -> AppResult<ExportView> {
     let now = app.now_ms();
     let backend = app.db.backend();
     let id = tokens::new_id();
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work().await?;
     store::serialise_requests(&mut tx, backend, &who.account_id).await?;
     if let Some(last) = store::last_requested_at(&mut tx, &who.account_id).await? {
         let next = last.saturating_add(ms(app.settings.exports.min_interval));
@@ -94,7 +93,7 @@ pub async fn request(app: &App, who: &Principal) -> AppResult<ExportView> {
         }
     }
     store::insert(&mut tx, &id, &who.account_id, None, now).await?;
-    jobs::enqueue(app, &mut tx, &Job::BuildExport { export_id: id.clone() }, None).await?;
+    tx.enqueue(&Job::BuildExport { export_id: id.clone() }, None).await?;
     audit::record(
         &mut tx,
         backend,
@@ -106,7 +105,7 @@ pub async fn request(app: &App, who: &Principal) -> AppResult<ExportView> {
     )
     .await?;
     let row = store::by_id(&mut tx, &id).await?.ok_or(NOT_FOUND)?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(ExportView::from_row(&row, now))
 }
 
@@ -123,21 +122,18 @@ pub async fn create_for_closure(app: &App, account_id: &str, closure_id: &str) -
         None => {
             let now = app.now_ms();
             let id = tokens::new_id();
-            let mut tx = app.db.begin().await?;
+            let mut tx = app.work_at(now).await?;
             if store::insert(&mut tx, &id, account_id, Some(closure_id), now).await? {
-                audit::record(
-                    &mut tx,
-                    app.db.backend(),
+                tx.audit(
                     "system",
                     "export.requested",
                     account_id,
                     json!({ "export": id, "closure": closure_id }),
-                    now,
                 )
                 .await?;
             }
             let row = store::by_closure(&mut tx, closure_id).await?.ok_or(NOT_FOUND)?;
-            tx.commit().await.map_err(StoreError::from)?;
+            tx.commit().await?;
             row
         }
     };
@@ -195,19 +191,16 @@ pub async fn download(app: &App, token: &str) -> AppResult<(String, Vec<u8>)> {
     let zip = tokio::task::spawn_blocking(move || sealed::open(&secret, &tok, &id, &sealed_bytes))
         .await
         .map_err(|e| AppError::Internal(e.to_string()))??;
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work_at(now).await?;
     store::mark_downloaded(&mut tx, &row.id, now).await?;
-    audit::record(
-        &mut tx,
-        app.db.backend(),
+    tx.audit(
         "anonymous",
         "export.downloaded",
         &row.account_id,
         json!({ "export": row.id }),
-        now,
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     let name = row.file_name.unwrap_or_else(|| "tern-export.zip".into());
     Ok((name, zip))
 }
@@ -228,21 +221,13 @@ pub async fn purge_expired(app: &App) -> AppResult<u64> {
             // that the next run marks; never a file nobody will delete.
             sealed::remove(app, &row.id).await?;
             let now = app.now_ms();
-            let mut tx = app.db.begin().await?;
+            let mut tx = app.work_at(now).await?;
             if store::mark_expired(&mut tx, &row.id).await? {
-                audit::record(
-                    &mut tx,
-                    app.db.backend(),
-                    "system",
-                    "export.expired",
-                    &row.account_id,
-                    json!({ "export": row.id }),
-                    now,
-                )
-                .await?;
+                tx.audit("system", "export.expired", &row.account_id, json!({ "export": row.id }))
+                    .await?;
                 purged += 1;
             }
-            tx.commit().await.map_err(StoreError::from)?;
+            tx.commit().await?;
         }
     }
     sealed::remove_stale_parts(app).await?;

@@ -83,7 +83,7 @@ async fn schedule_housekeeping(app: &App) -> AppResult<()> {
 }
 
 async fn claim(app: &App, worker: &str, limit: i64) -> AppResult<Vec<ClaimedJob>> {
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work().await?;
     let jobs = queue::claim(
         &mut tx,
         app.db.backend(),
@@ -93,7 +93,7 @@ async fn claim(app: &App, worker: &str, limit: i64) -> AppResult<Vec<ClaimedJob>
         app.now_ms(),
     )
     .await?;
-    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(jobs)
 }
 

@@ -4,11 +4,10 @@
 use serde_json::json;
 use tern_esim::client::CancelOrder;
 use tern_esim::wire::FinalProfileStatus;
-use tern_store::{StoreError, esims, orders};
+use tern_store::{esims, orders};
 
 use super::OrderView;
 use crate::App;
-use crate::audit;
 use crate::auth::Principal;
 use crate::clock::ms;
 use crate::error::{AppError, AppResult};
@@ -66,7 +65,7 @@ pub async fn cancel(app: &App, who: &Principal, order_id: &str) -> AppResult<Ord
             return Err(AppError::Unavailable(format!("SM-DP+ did not cancel the profile: {e}")));
         }
     }
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work_at(now).await?;
     if !orders::transition(&mut tx, &order.id, "completed", "canceled", None, now).await? {
         return Err(AppError::Conflict("order_not_cancellable_state"));
     }
@@ -75,17 +74,14 @@ pub async fn cancel(app: &App, who: &Principal, order_id: &str) -> AppResult<Ord
         esims::set_state(&mut tx, &esim.iccid, "canceled", now).await?;
     }
     crate::wallet::reverse(app, &mut tx, "purchase", &order.id, "order_refund").await?;
-    audit::record(
-        &mut tx,
-        app.db.backend(),
+    tx.audit(
         &who.account_id,
         "order.canceled",
         &order.id,
         json!({ "refunded_minor": order.price_minor }),
-        now,
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     let mut conn = app.db.conn().await?;
     let row = orders::by_id(&mut conn, &order.id).await?.ok_or(AppError::NotFound)?;
     OrderView::from_row(&row)

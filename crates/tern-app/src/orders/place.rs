@@ -9,10 +9,9 @@ use tern_store::{StoreError, esims};
 
 use super::OrderView;
 use crate::App;
-use crate::audit;
 use crate::auth::Principal;
 use crate::error::{AppError, AppResult};
-use crate::jobs::{self, Job};
+use crate::jobs::Job;
 
 /// `POST /api/v1/orders`.
 #[derive(Debug, Clone, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
@@ -120,7 +119,7 @@ async fn place_in_tx(
     hash: &str,
 ) -> AppResult<Placed> {
     let now = app.now_ms();
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work_at(now).await?;
     if let Some(k) = key
         && let Some(stored) = idempotency::get(&mut tx, &who.account_id, k).await?
     {
@@ -154,9 +153,7 @@ async fn place_in_tx(
         super::provision::add_package(app, &mut tx, &row, plan, iccid.as_str()).await?;
     } else {
         orders::insert(&mut tx, &row).await?;
-        jobs::enqueue(
-            app,
-            &mut tx,
+        tx.enqueue(
             &Job::ProvisionOrder { order_id: id.clone() },
             Some(&format!("provision:{id}")),
         )
@@ -175,20 +172,17 @@ async fn place_in_tx(
             Err(e) => return Err(e.into()),
         }
     }
-    audit::record(
-        &mut tx,
-        app.db.backend(),
+    tx.audit(
         &who.account_id,
         "order.placed",
         &id,
         json!({ "plan": row.plan_code, "kind": row.kind, "amount_minor": row.price_minor, "currency": row.currency }),
-        now,
     )
     .await?;
     match tx.commit().await {
         Ok(()) => {}
         Err(e) => {
-            let e = StoreError::from(e);
+            let e: StoreError = e;
             if matches!(e, StoreError::Conflict(_)) && key.is_some() {
                 return Err(AppError::Internal("idempotency_race".into()));
             }

@@ -17,12 +17,11 @@ use tern_domain::catalogue::{Activation, DataAllowance, Plan};
 use tern_domain::ids::Iccid;
 use tern_esim::Es2Error;
 use tern_esim::client::{ConfirmOrder, DownloadOrder};
+use tern_store::Conn;
 use tern_store::esims::{self, EsimRow, PackageRow};
 use tern_store::orders::{self, OrderRow};
-use tern_store::{Conn, StoreError};
 
 use crate::App;
-use crate::audit;
 use crate::error::{AppError, AppResult};
 use crate::notify::{Channel, Message, queue};
 
@@ -190,7 +189,7 @@ async fn provision_once(app: &App, order_id: &str, last_attempt: bool) -> AppRes
         }
     }
     let now = app.now_ms();
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work_at(now).await?;
     if !orders::transition(&mut tx, &order.id, "provisioning", "completed", None, now).await? {
         return Ok(());
     }
@@ -217,17 +216,14 @@ async fn provision_once(app: &App, order_id: &str, last_attempt: bool) -> AppRes
     }
     add_package(app, &mut tx, &order, &plan, iccid.as_str()).await?;
     notify_ready(app, &mut tx, &order, iccid.as_str()).await?;
-    audit::record(
-        &mut tx,
-        app.db.backend(),
+    tx.audit(
         "system",
         "order.provisioned",
         &order.id,
         json!({ "iccid": iccid.as_str() }),
-        now,
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     metrics::counter!("tern_esims_provisioned_total").increment(1);
     Ok(())
 }
@@ -235,10 +231,10 @@ async fn provision_once(app: &App, order_id: &str, last_attempt: bool) -> AppRes
 /// Gives the order's profile back (a `cancel_profile` job) and forgets it,
 /// in one transaction, so the next attempt orders a fresh one.
 async fn start_over(app: &App, order_id: &str, iccid: &Iccid, matching_id: &str) -> AppResult<()> {
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work().await?;
     super::compensate::queue_cancel(app, &mut tx, iccid, Some(matching_id)).await?;
     orders::set_reservation(&mut tx, order_id, None, None, app.now_ms()).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -248,7 +244,7 @@ async fn start_over(app: &App, order_id: &str, iccid: &Iccid, matching_id: &str)
 async fn fail(app: &App, order_id: &str, reason: &str, give_back: bool) -> AppResult<()> {
     tracing::warn!(order = %order_id, reason, "provisioning failed; returning the money");
     let now = app.now_ms();
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work_at(now).await?;
     let Some(order) = orders::by_id(&mut tx, order_id).await? else {
         return Ok(());
     };
@@ -262,9 +258,7 @@ async fn fail(app: &App, order_id: &str, reason: &str, give_back: bool) -> AppRe
         super::compensate::queue_cancel(app, &mut tx, &iccid, order.matching_id.as_deref()).await?;
         given_back = Some(iccid);
     }
-    audit::record(
-        &mut tx,
-        app.db.backend(),
+    tx.audit(
         "system",
         "order.failed",
         &order.id,
@@ -272,10 +266,9 @@ async fn fail(app: &App, order_id: &str, reason: &str, give_back: bool) -> AppRe
             "refunded_minor": order.price_minor,
             "profile_given_back": given_back.as_ref().map(Iccid::as_str),
         }),
-        now,
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     metrics::counter!("tern_orders_failed_total").increment(1);
     Ok(())
 }

@@ -16,7 +16,6 @@ use tern_store::ledger::{self, Entry, NewTransaction, Posted};
 use tern_store::top_ups::{self, TopUpRow};
 
 use crate::App;
-use crate::audit;
 use crate::auth::Principal;
 use crate::clock::rfc3339;
 use crate::error::{AppError, AppResult};
@@ -105,19 +104,16 @@ pub async fn start(app: &App, who: &Principal, amount_minor: i64) -> AppResult<T
         created_at: now,
         updated_at: now,
     };
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work_at(now).await?;
     top_ups::insert(&mut tx, &row).await?;
-    audit::record(
-        &mut tx,
-        app.db.backend(),
+    tx.audit(
         &who.account_id,
         "wallet.top_up_started",
         &row.id,
         json!({ "amount_minor": amount_minor }),
-        now,
     )
     .await?;
-    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    tx.commit().await?;
     view(app, &row)
 }
 
@@ -138,7 +134,7 @@ pub async fn webhook(app: &App, gateway: &dyn PaymentGateway, signature: &str, b
     let event = gateway
         .verify_webhook(app, signature, body)
         .ok_or(AppError::Unauthenticated)?;
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work_at(now).await?;
     let top_up = top_ups::by_id(&mut tx, &event.top_up_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -147,18 +143,10 @@ pub async fn webhook(app: &App, gateway: &dyn PaymentGateway, signature: &str, b
     }
     if !event.succeeded {
         if top_ups::transition(&mut tx, &top_up.id, "pending", "failed", event.reason.as_deref(), now).await? {
-            audit::record(
-                &mut tx,
-                app.db.backend(),
-                gateway.name(),
-                "wallet.top_up_failed",
-                &top_up.id,
-                json!({}),
-                now,
-            )
-            .await?;
+            tx.audit(gateway.name(), "wallet.top_up_failed", &top_up.id, json!({}))
+                .await?;
         }
-        tx.commit().await.map_err(tern_store::StoreError::from)?;
+        tx.commit().await?;
         return Ok(());
     }
     if event.amount_minor != top_up.amount_minor || event.currency != top_up.currency {
@@ -197,17 +185,14 @@ pub async fn webhook(app: &App, gateway: &dyn PaymentGateway, signature: &str, b
     if posted != Posted::Done && posted != Posted::AlreadyPosted {
         return Err(AppError::Internal(format!("top-up posting refused: {posted:?}")));
     }
-    audit::record(
-        &mut tx,
-        app.db.backend(),
+    tx.audit(
         gateway.name(),
         "wallet.top_up_succeeded",
         &top_up.account_id,
         json!({ "top_up": top_up.id, "amount_minor": top_up.amount_minor }),
-        now,
     )
     .await?;
-    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    tx.commit().await?;
     metrics::counter!("tern_top_ups_total").increment(1);
     Ok(())
 }

@@ -6,8 +6,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tern_domain::ticket::{MessageBody, TicketCategory, TicketEvent, TicketState};
+use tern_store::Conn;
 use tern_store::tickets::{self, MessageRow, QueueFilter, TicketRow, TicketStats};
-use tern_store::{Conn, StoreError};
 
 use super::{mail, refused};
 use crate::App;
@@ -154,7 +154,7 @@ async fn full(app: &App, id: &str) -> AppResult<AdminTicketView> {
 /// A ticket with its thread. Reading a customer's messages is audited.
 pub async fn show_for_staff(app: &App, actor: &str, id: &str) -> AppResult<AdminTicketView> {
     let v = full(app, id).await?;
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work().await?;
     audit::record(
         &mut tx,
         app.db.backend(),
@@ -165,7 +165,7 @@ pub async fn show_for_staff(app: &App, actor: &str, id: &str) -> AppResult<Admin
         app.now_ms(),
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(v)
 }
 
@@ -179,7 +179,7 @@ fn state_of(t: &TicketRow) -> AppResult<TicketState> {
 pub async fn reply_as_staff(app: &App, actor: &str, id: &str, body: &str) -> AppResult<AdminTicketView> {
     let body = MessageBody::parse(body).map_err(|c| AppError::field("body", c))?;
     let now = app.now_ms();
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work_at(now).await?;
     let t = load(&mut tx, id).await?;
     let from = state_of(&t)?;
     let to = from.on(TicketEvent::StaffReply).map_err(refused)?;
@@ -196,17 +196,14 @@ pub async fn reply_as_staff(app: &App, actor: &str, id: &str, body: &str) -> App
     };
     tickets::add_message(&mut tx, &msg).await?;
     mail::tell_customer(app, &mut tx, &t, &msg).await?;
-    audit::record(
-        &mut tx,
-        app.db.backend(),
+    tx.audit(
         actor,
         "ticket.replied",
         id,
         json!({ "from": from.as_str(), "to": to.as_str(), "first_response": t.first_response_at.is_none() }),
-        now,
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     full(app, id).await
 }
 
@@ -214,7 +211,7 @@ pub async fn reply_as_staff(app: &App, actor: &str, id: &str, body: &str) -> App
 /// takes the assignment away.
 pub async fn assign(app: &App, actor: &str, id: &str, staff_id: Option<&str>) -> AppResult<AdminTicketView> {
     let now = app.now_ms();
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work_at(now).await?;
     let t = load(&mut tx, id).await?;
     let staff_id = staff_id.map(str::trim).filter(|s| !s.is_empty());
     if let Some(s) = staff_id
@@ -226,17 +223,14 @@ pub async fn assign(app: &App, actor: &str, id: &str, staff_id: Option<&str>) ->
         return Err(AppError::Conflict("ticket_closed"));
     }
     tickets::assign(&mut tx, id, staff_id, now).await?;
-    audit::record(
-        &mut tx,
-        app.db.backend(),
+    tx.audit(
         actor,
         "ticket.assigned",
         id,
         json!({ "assignee": staff_id, "previous": t.assignee_id }),
-        now,
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     full(app, id).await
 }
 
@@ -245,24 +239,21 @@ pub async fn assign(app: &App, actor: &str, id: &str, staff_id: Option<&str>) ->
 pub async fn set_state(app: &App, actor: &str, id: &str, state: &str) -> AppResult<AdminTicketView> {
     let target = TicketState::parse(state.trim()).ok_or_else(|| AppError::field("state", "ticket_state_invalid"))?;
     let now = app.now_ms();
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work_at(now).await?;
     let t = load(&mut tx, id).await?;
     let from = state_of(&t)?;
     let to = from.on(TicketEvent::StaffSets(target)).map_err(refused)?;
     if to != from && !tickets::transition(&mut tx, id, from.as_str(), to.as_str(), now).await? {
         return Err(AppError::Conflict("ticket_state_changed"));
     }
-    audit::record(
-        &mut tx,
-        app.db.backend(),
+    tx.audit(
         actor,
         "ticket.state_changed",
         id,
         json!({ "from": from.as_str(), "to": to.as_str() }),
-        now,
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     full(app, id).await
 }
 

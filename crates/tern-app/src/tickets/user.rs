@@ -4,11 +4,10 @@ use serde::Deserialize;
 use serde_json::json;
 use tern_domain::ticket::{MessageBody, TicketCategory, TicketEvent, TicketState, TicketSubject};
 use tern_store::tickets::{self, MessageRow, TicketRow};
-use tern_store::{Conn, StoreError, esims, orders};
+use tern_store::{Conn, esims, orders};
 
 use super::{TicketView, mail, refused, throttle, user_view};
 use crate::App;
-use crate::audit;
 use crate::auth::Principal;
 use crate::error::{AppError, AppResult, FieldError};
 
@@ -77,7 +76,7 @@ pub async fn open(app: &App, who: &Principal, input: &NewTicket) -> AppResult<Ti
         validate(&mut conn, who, input).await?
     };
     let now = app.now_ms();
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work_at(now).await?;
     throttle(&mut tx, &format!("tickets:open:{}", who.account_id), now).await?;
     let row = TicketRow {
         id: crate::tokens::new_id(),
@@ -107,17 +106,14 @@ pub async fn open(app: &App, who: &Principal, input: &NewTicket) -> AppResult<Ti
     };
     tickets::add_message(&mut tx, &msg).await?;
     mail::tell_staff(app, &mut tx, &row, true).await?;
-    audit::record(
-        &mut tx,
-        app.db.backend(),
+    tx.audit(
         &who.account_id,
         "ticket.opened",
         &row.id,
         json!({ "category": row.category, "order": row.order_id.is_some(), "esim": row.iccid.is_some() }),
-        now,
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     metrics::counter!("tern_tickets_opened_total", "category" => category.as_str()).increment(1);
     Ok(user_view(app, &row, Some(&[msg])))
 }
@@ -148,7 +144,7 @@ pub async fn show_mine(app: &App, who: &Principal, id: &str) -> AppResult<Ticket
 pub async fn reply_mine(app: &App, who: &Principal, id: &str, body: &str) -> AppResult<TicketView> {
     let body = MessageBody::parse(body).map_err(|c| AppError::field("body", c))?;
     let now = app.now_ms();
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work().await?;
     let t = mine(&mut tx, who, id).await?;
     let from = TicketState::parse(&t.state).ok_or_else(|| AppError::Internal(format!("ticket state {}", t.state)))?;
     let to = from.on(TicketEvent::UserReply).map_err(refused)?;
@@ -169,30 +165,27 @@ pub async fn reply_mine(app: &App, who: &Principal, id: &str, body: &str) -> App
     )
     .await?;
     mail::tell_staff(app, &mut tx, &t, false).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     show_mine(app, who, id).await
 }
 
 /// Closes one of the caller's tickets (final).
 pub async fn close_mine(app: &App, who: &Principal, id: &str) -> AppResult<TicketView> {
     let now = app.now_ms();
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work_at(now).await?;
     let t = mine(&mut tx, who, id).await?;
     let from = TicketState::parse(&t.state).ok_or_else(|| AppError::Internal(format!("ticket state {}", t.state)))?;
     let to = from.on(TicketEvent::UserClose).map_err(refused)?;
     if !tickets::transition(&mut tx, &t.id, from.as_str(), to.as_str(), now).await? {
         return Err(AppError::Conflict("ticket_state_changed"));
     }
-    audit::record(
-        &mut tx,
-        app.db.backend(),
+    tx.audit(
         &who.account_id,
         "ticket.closed",
         &t.id,
         json!({ "from": from.as_str() }),
-        now,
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     show_mine(app, who, id).await
 }

@@ -181,24 +181,21 @@ pub async fn start(app: &App, who: &Principal) -> AppResult<Enrolment> {
     let mut secret = vec![0u8; 20];
     rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut secret);
     let sealed = crate::sealing::seal(app, SEAL_PURPOSE, &who.account_id, &secret)?;
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work_at(now).await?;
     let account = accounts::by_id(&mut tx, &who.account_id)
         .await?
         .ok_or(AppError::Unauthenticated)?;
     if !store::start_enrolment(&mut tx, &who.account_id, &sealed, now).await? {
         return Err(AppError::Conflict("totp_already_enabled"));
     }
-    audit::record(
-        &mut tx,
-        app.db.backend(),
+    tx.audit(
         &who.account_id,
         "account.totp_enrolment_started",
         &who.account_id,
         json!({}),
-        now,
     )
     .await?;
-    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    tx.commit().await?;
     enrolment(app, secret, account.email.as_deref().unwrap_or(&who.account_id))
 }
 
@@ -254,7 +251,7 @@ pub async fn confirm(app: &App, who: &Principal, code: &str) -> AppResult<Recove
     };
     let totp = totp_for(app, open_secret(app, &factor)?, "");
     let step = matching_step(&totp, code, now_secs(app));
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work_at(now).await?;
     let accepted = match step {
         Some(s) => store::accept_step(&mut tx, &who.account_id, s, true, now).await?,
         None => false,
@@ -262,7 +259,7 @@ pub async fn confirm(app: &App, who: &Principal, code: &str) -> AppResult<Recove
     if !accepted {
         rate_limit::hit(&mut tx, &key, limit(), now).await?;
         failed(app, &mut tx, &who.account_id, "enrol", now).await?;
-        tx.commit().await.map_err(tern_store::StoreError::from)?;
+        tx.commit().await?;
         return Err(AppError::field("code", "totp_invalid"));
     }
     let codes = codes::generate();
@@ -273,17 +270,14 @@ pub async fn confirm(app: &App, who: &Principal, code: &str) -> AppResult<Recove
     store::replace_recovery_codes(&mut tx, &who.account_id, &hashes, now).await?;
     rate_limit::clear(&mut tx, &key).await?;
     tell_owner(app, &mut tx, &who.account_id, "two_factor_enabled").await?;
-    audit::record(
-        &mut tx,
-        app.db.backend(),
+    tx.audit(
         &who.account_id,
         "account.totp_enabled",
         &who.account_id,
         json!({ "recovery_codes": codes.len() }),
-        now,
     )
     .await?;
-    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    tx.commit().await?;
     metrics::counter!("tern_totp_changes_total", "change" => "enabled").increment(1);
     Ok(RecoveryCodes { recovery_codes: codes })
 }
@@ -318,20 +312,12 @@ pub async fn disable(app: &App, who: &Principal, input: &DisableInput) -> AppRes
         Second::Accepted => {}
     }
     let now = app.now_ms();
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work_at(now).await?;
     store::delete_all(&mut tx, &who.account_id).await?;
     tell_owner(app, &mut tx, &who.account_id, "two_factor_disabled").await?;
-    audit::record(
-        &mut tx,
-        app.db.backend(),
-        &who.account_id,
-        "account.totp_disabled",
-        &who.account_id,
-        json!({}),
-        now,
-    )
-    .await?;
-    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    tx.audit(&who.account_id, "account.totp_disabled", &who.account_id, json!({}))
+        .await?;
+    tx.commit().await?;
     metrics::counter!("tern_totp_changes_total", "change" => "disabled").increment(1);
     Ok(())
 }
@@ -414,21 +400,18 @@ pub async fn verify(
         Some(c) => matching_step(&totp_for(app, open_secret(app, &factor)?, ""), c, now_secs(app)),
         None => None,
     };
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work_at(now).await?;
     let accepted = match (step, recovery_code) {
         (Some(s), _) => store::accept_step(&mut tx, account_id, s, false, now).await?,
         (None, Some(rc)) if totp_code.is_none() => {
             let used = store::use_recovery_code(&mut tx, account_id, &recovery_hash(app, account_id, rc), now).await?;
             if used {
                 let left = store::recovery_codes_left(&mut tx, account_id).await?;
-                audit::record(
-                    &mut tx,
-                    app.db.backend(),
+                tx.audit(
                     account_id,
                     "account.recovery_code_used",
                     account_id,
                     json!({ "purpose": purpose, "left": left }),
-                    now,
                 )
                 .await?;
             }
@@ -442,7 +425,7 @@ pub async fn verify(
         rate_limit::hit(&mut tx, &key, limit(), now).await?;
         failed(app, &mut tx, account_id, purpose, now).await?;
     }
-    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(if accepted { Second::Accepted } else { Second::Wrong })
 }
 

@@ -31,7 +31,6 @@ use tern_domain::catalogue::{Activation, CountryCode};
 use tern_domain::usage::{
     self as rules, DataNotice, MAX_BATCH, PackageBalance, PackageState, RawQuantity, RawRecord, UsageRecord,
 };
-use tern_store::StoreError;
 use tern_store::esims::PackageRow;
 use tern_store::usage::{self as store, NewUsageEvent};
 
@@ -285,7 +284,7 @@ async fn apply(app: &App, records: &[UsageRecord], stored: Stored) -> AppResult<
     let now = app.now_ms();
     let backend = app.db.backend();
     let mut report = IngestReport::default();
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work().await?;
     let iccids: Vec<&str> = records.iter().map(|r| r.iccid.as_str()).collect();
     let owners = store::lock_esims(&mut tx, backend, &iccids).await?;
     let existing = match stored {
@@ -408,7 +407,7 @@ async fn apply(app: &App, records: &[UsageRecord], stored: Stored) -> AppResult<
         // Dropping the transaction rolls it back.
         return Ok(None);
     }
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     metrics::counter!("tern_packages_started_by_use_total").increment(started_by_use);
     Ok(Some(report))
 }

@@ -2,11 +2,9 @@
 //! only its SHA-256, like session tokens.
 
 use serde_json::json;
-use tern_store::StoreError;
 use tern_store::api_keys::{self, ApiKeyRow};
 
 use crate::App;
-use crate::audit;
 use crate::error::{AppError, AppResult};
 use crate::tokens;
 
@@ -62,19 +60,11 @@ pub async fn create_api_key(app: &App, name: &str, role: &str) -> AppResult<(Api
         created_at: now,
         revoked_at: None,
     };
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work_at(now).await?;
     api_keys::insert(&mut tx, &row).await?;
-    audit::record(
-        &mut tx,
-        app.db.backend(),
-        "cli",
-        "api_key.created",
-        &row.id,
-        json!({ "role": role }),
-        now,
-    )
-    .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.audit("cli", "api_key.created", &row.id, json!({ "role": role }))
+        .await?;
+    tx.commit().await?;
     Ok((row.into(), key))
 }
 
@@ -87,12 +77,12 @@ pub async fn list_api_keys(app: &App) -> AppResult<Vec<ApiKey>> {
 /// Revokes a key at once; false when there was no such active key.
 pub async fn revoke_api_key(app: &App, id: &str) -> AppResult<bool> {
     let now = app.now_ms();
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work_at(now).await?;
     let revoked = api_keys::revoke(&mut tx, id, now).await?;
     if revoked {
-        audit::record(&mut tx, app.db.backend(), "cli", "api_key.revoked", id, json!({}), now).await?;
+        tx.audit("cli", "api_key.revoked", id, json!({})).await?;
     }
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(revoked)
 }
 

@@ -8,10 +8,10 @@ use std::collections::HashMap;
 use serde_json::json;
 use tern_domain::Locale;
 use tern_domain::usage::EXPIRY_NOTICE_MS;
+use tern_store::Conn;
 use tern_store::accounts::{self, AccountRow};
 use tern_store::esims::PackageRow;
 use tern_store::usage as store;
-use tern_store::{Conn, StoreError};
 
 use crate::App;
 use crate::error::AppResult;
@@ -140,7 +140,7 @@ pub async fn sweep(app: &App) -> AppResult<SweepReport> {
         report.expired = store::expire_due(&mut conn, now).await?;
     }
     loop {
-        let mut tx = app.db.begin().await?;
+        let mut tx = app.work().await?;
         let due = store::expiring_unnotified(&mut tx, now, now + EXPIRY_NOTICE_MS, SWEEP_PAGE).await?;
         if due.is_empty() {
             break;
@@ -152,7 +152,7 @@ pub async fn sweep(app: &App) -> AppResult<SweepReport> {
                 report.reminded += 1;
             }
         }
-        tx.commit().await.map_err(StoreError::from)?;
+        tx.commit().await?;
     }
     Ok(report)
 }

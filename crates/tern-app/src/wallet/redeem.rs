@@ -7,7 +7,6 @@ use tern_store::vouchers;
 
 use super::{WalletView, cash_id, ensure_accounts, promo_id, system_id, view};
 use crate::App;
-use crate::audit;
 use crate::auth::Principal;
 use crate::error::{AppError, AppResult};
 use crate::rate_limit::{self, Limit};
@@ -35,7 +34,7 @@ pub async fn redeem(app: &App, who: &Principal, typed: &str) -> AppResult<Wallet
     let Ok(code) = VoucherCode::parse(typed) else {
         return failed(AppError::field("code", "voucher_invalid")).await;
     };
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work_at(now).await?;
     let Some(voucher) = vouchers::by_code(&mut tx, code.as_str()).await? else {
         drop(tx);
         return failed(AppError::field("code", "voucher_invalid")).await;
@@ -90,17 +89,14 @@ pub async fn redeem(app: &App, who: &Principal, typed: &str) -> AppResult<Wallet
     if posted != Posted::Done {
         return Err(AppError::Internal(format!("voucher posting refused: {posted:?}")));
     }
-    audit::record(
-        &mut tx,
-        app.db.backend(),
+    tx.audit(
         &who.account_id,
         "wallet.voucher_redeemed",
         &who.account_id,
         json!({ "batch": voucher.batch, "amount_minor": voucher.value_minor, "currency": cur }),
-        now,
     )
     .await?;
-    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    tx.commit().await?;
     metrics::counter!("tern_vouchers_redeemed_total").increment(1);
     view(app, who).await
 }

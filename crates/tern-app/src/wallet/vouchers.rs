@@ -8,7 +8,6 @@ use tern_domain::voucher::{BODY_LEN, VoucherCode};
 use tern_store::vouchers::{self, Batch};
 
 use crate::App;
-use crate::audit;
 use crate::error::{AppError, AppResult};
 
 /// A batch that was issued.
@@ -51,7 +50,7 @@ pub async fn issue_vouchers(
     let cur = value.currency.as_str().to_owned();
     for chunk in codes.chunks(5_000) {
         let plain: Vec<String> = chunk.iter().map(|c| c.as_str().to_owned()).collect();
-        let mut tx = app.db.begin().await?;
+        let mut tx = app.work().await?;
         vouchers::insert_many(
             &mut tx,
             &plain,
@@ -65,20 +64,17 @@ pub async fn issue_vouchers(
             },
         )
         .await?;
-        tx.commit().await.map_err(tern_store::StoreError::from)?;
+        tx.commit().await?;
         progress(chunk.len());
     }
-    let mut tx = app.db.begin().await?;
-    audit::record(
-        &mut tx,
-        app.db.backend(),
+    let mut tx = app.work_at(now).await?;
+    tx.audit(
         "cli",
         "wallet.vouchers_issued",
         &batch,
         json!({ "count": count, "value_minor": value.amount_minor, "currency": cur, "kind": kind }),
-        now,
     )
     .await?;
-    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(IssuedBatch { id: batch, codes })
 }

@@ -13,7 +13,6 @@ use tern_store::esims;
 
 use super::Step;
 use crate::App;
-use crate::audit;
 use crate::closure::network::{HttpNetwork, Network};
 use crate::error::{AppError, AppResult};
 
@@ -81,20 +80,12 @@ impl Step for CancelEsims {
                 ("barred", "esim.barred")
             };
             let now = app.now_ms();
-            let mut tx = app.db.begin().await?;
+            let mut tx = app.work_at(now).await?;
             esims::set_state(&mut tx, &e.iccid, state, now).await?;
             out.packages_stopped += esims::stop_packages(&mut tx, &e.iccid).await?;
-            audit::record(
-                &mut tx,
-                app.db.backend(),
-                "closure",
-                action,
-                &e.iccid,
-                json!({ "closure": c.id }),
-                now,
-            )
-            .await?;
-            tx.commit().await.map_err(tern_store::StoreError::from)?;
+            tx.audit("closure", action, &e.iccid, json!({ "closure": c.id }))
+                .await?;
+            tx.commit().await?;
             if canceled {
                 out.canceled_at_smdp += 1;
             } else {

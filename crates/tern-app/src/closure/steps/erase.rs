@@ -15,7 +15,6 @@ use tern_store::erasure::{self, Erased};
 
 use super::Step;
 use crate::App;
-use crate::audit;
 use crate::closure::seal::{self, Needles};
 use crate::error::{AppError, AppResult};
 
@@ -68,7 +67,7 @@ impl Step for Erase {
 
 async fn erase(app: &App, c: &ClosureRow) -> AppResult<ErasedCounts> {
     let now = app.now_ms();
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work_at(now).await?;
     let fresh = closures::by_id(&mut tx, &c.id).await?.ok_or(AppError::NotFound)?;
     let needles = match fresh.sweep_sealed.as_deref() {
         Some(text) => seal::open(app, &c.id, text)?,
@@ -96,17 +95,9 @@ async fn erase(app: &App, c: &ClosureRow) -> AppResult<ErasedCounts> {
         );
         tern_store::rate_limits::clear(&mut tx, &key).await?;
     }
-    audit::record(
-        &mut tx,
-        app.db.backend(),
-        "closure",
-        "closure.erased",
-        &c.account_id,
-        json!({ "closure": c.id }),
-        now,
-    )
-    .await?;
-    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    tx.audit("closure", "closure.erased", &c.account_id, json!({ "closure": c.id }))
+        .await?;
+    tx.commit().await?;
     let message_files =
         crate::closure::sweep::delete_files_naming(app.settings.data_dir.join("outbox"), needles).await?;
     Ok(ErasedCounts {

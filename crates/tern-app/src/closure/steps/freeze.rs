@@ -9,7 +9,6 @@ use tern_store::{accounts, sessions};
 
 use super::Step;
 use crate::App;
-use crate::audit;
 use crate::error::AppResult;
 
 pub struct Freeze;
@@ -28,20 +27,17 @@ impl Step for Freeze {
 
     async fn run(&self, app: &App, c: &ClosureRow) -> AppResult<Frozen> {
         let now = app.now_ms();
-        let mut tx = app.db.begin().await?;
+        let mut tx = app.work_at(now).await?;
         let frozen = accounts::set_status(&mut tx, &c.account_id, "active", "frozen", now).await?;
         let ended = sessions::delete_all_for_account(&mut tx, &c.account_id, None).await?;
-        audit::record(
-            &mut tx,
-            app.db.backend(),
+        tx.audit(
             "closure",
             "closure.account_frozen",
             &c.account_id,
             json!({ "closure": c.id, "sessions_ended": ended }),
-            now,
         )
         .await?;
-        tx.commit().await.map_err(tern_store::StoreError::from)?;
+        tx.commit().await?;
         Ok(Frozen {
             frozen,
             sessions_ended: ended,

@@ -81,7 +81,7 @@ async fn queue_notice(app: &App, c: &ClosureRow) -> AppResult<()> {
         String::new()
     };
     let retain_until = to_datetime(app.now_ms() + ms(app.settings.closure.retention)).date_naive();
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work().await?;
     crate::closure::request::notify_with(
         app,
         &mut tx,
@@ -96,7 +96,7 @@ async fn queue_notice(app: &App, c: &ClosureRow) -> AppResult<()> {
         }),
     )
     .await?;
-    tx.commit().await.map_err(tern_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 

@@ -14,7 +14,6 @@ use tern_store::top_ups;
 
 use super::Step;
 use crate::App;
-use crate::audit;
 use crate::clock::ms;
 use crate::error::{AppError, AppResult};
 use crate::wallet::{cash_id, ensure_accounts, promo_id, system_id};
@@ -46,11 +45,11 @@ async fn settle(app: &App, c: &ClosureRow) -> AppResult<Settled> {
     let now = app.now_ms();
     let cur = app.settings.wallet.currency.clone();
     {
-        let mut tx = app.db.begin().await?;
+        let mut tx = app.work().await?;
         let stale_before = now - ms(app.settings.closure.abandoned_top_up_after);
         let abandoned = top_ups::abandon_pending(&mut tx, &c.account_id, stale_before, now).await?;
         let still = top_ups::pending_for(&mut tx, &c.account_id).await?;
-        tx.commit().await.map_err(tern_store::StoreError::from)?;
+        tx.commit().await?;
         if abandoned > 0 {
             tracing::info!(closure = %c.id, abandoned, "pending top-ups abandoned at closure");
         }
@@ -60,7 +59,7 @@ async fn settle(app: &App, c: &ClosureRow) -> AppResult<Settled> {
             ));
         }
     }
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.work_at(now).await?;
     ensure_accounts(app, &mut tx, &c.account_id, &["refunds_payable", "promo_forfeited"]).await?;
     let (cash_acc, promo_acc) = (cash_id(&c.account_id, &cur), promo_id(&c.account_id, &cur));
     ledger::lock(&mut tx, app.db.backend(), &[&cash_acc, &promo_acc]).await?;
@@ -136,17 +135,14 @@ async fn settle(app: &App, c: &ClosureRow) -> AppResult<Settled> {
                 .await?;
             }
             closures::set_refund(&mut tx, &c.id, s.refund, &cur).await?;
-            audit::record(
-                &mut tx,
-                app.db.backend(),
+            tx.audit(
                 "closure",
                 "closure.wallet_settled",
                 &c.account_id,
                 json!({ "closure": c.id, "refund_minor": s.refund, "forfeited_minor": s.forfeit }),
-                now,
             )
             .await?;
-            tx.commit().await.map_err(tern_store::StoreError::from)?;
+            tx.commit().await?;
         }
         // Settled before (a retry after a crash, or another worker).
         Posted::AlreadyPosted => drop(tx),
@@ -207,7 +203,7 @@ async fn pay_card_refunds(app: &App, c: &ClosureRow) -> AppResult<()> {
             .ok_or_else(|| AppError::Internal(format!("no gateway {:?} for refund {}", r.gateway, r.id)))?;
         let reference = gateway.refund(app, &top_up, r.amount_minor, &r.id).await?;
         let now = app.now_ms();
-        let mut tx = app.db.begin().await?;
+        let mut tx = app.work().await?;
         ensure_accounts(app, &mut tx, &c.account_id, &["refunds_payable", "gateway"]).await?;
         let id = crate::tokens::new_id();
         let entries = [
@@ -237,7 +233,7 @@ async fn pay_card_refunds(app: &App, c: &ClosureRow) -> AppResult<()> {
             return Err(AppError::Internal(format!("refund booking refused: {posted:?}")));
         }
         refunds::mark_refunded(&mut tx, &r.id, &reference, now).await?;
-        tx.commit().await.map_err(tern_store::StoreError::from)?;
+        tx.commit().await?;
         metrics::counter!("tern_refunds_total", "method" => "card").increment(1);
     }
     Ok(())
