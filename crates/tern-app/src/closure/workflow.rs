@@ -86,11 +86,11 @@ pub async fn advance(app: &App, closure_id: &str, last_attempt: bool) -> AppResu
                     closures::steps(&mut conn, &c.id).await?
                 };
                 let done: Vec<ClosureStep> = done.iter().filter_map(|s| ClosureStep::parse(&s.step)).collect();
-                let Some(step) = ClosureStep::next(&done) else {
+                let Some(stage) = PIPELINE.iter().find(|s| !done.contains(&s.step())) else {
                     return Ok(());
                 };
-                if let Err(e) = run_step(app, &c, step).await {
-                    return failed(app, &c, step, e, last_attempt).await;
+                if let Err(e) = stage.run(app, &c).await {
+                    return failed(app, &c, stage.step(), e, last_attempt).await;
                 }
             }
             ClosureState::Completed | ClosureState::Canceled | ClosureState::OnHold => return Ok(()),
@@ -140,14 +140,6 @@ const PIPELINE: [&dyn Stage; 8] = [
     &steps::Sweep,
     &steps::Close,
 ];
-
-async fn run_step(app: &App, c: &ClosureRow, step: ClosureStep) -> AppResult<()> {
-    let stage = PIPELINE
-        .iter()
-        .find(|s| s.step() == step)
-        .ok_or_else(|| AppError::Internal(format!("closure step {} has no stage", step.as_str())))?;
-    stage.run(app, c).await
-}
 
 /// Runs a step, then records its output as done, clears the last error
 /// and makes the step's own finishing writes, in one transaction.

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tern_store::closures;
-use tern_store::ledger::{self, Entry, NewTransaction, Posted};
+use tern_store::ledger;
 use tern_store::refunds::{self, RefundRow};
 
 use crate::App;
@@ -105,33 +105,7 @@ pub async fn approve_refund(app: &App, actor: &str, id: &str, reference: Option<
         now,
     )
     .await?;
-    let entries = [
-        Entry {
-            ledger_account_id: system_id("refunds_payable", &r.currency),
-            amount_minor: -r.amount_minor,
-        },
-        Entry {
-            ledger_account_id: system_id("payouts", &r.currency),
-            amount_minor: r.amount_minor,
-        },
-    ];
-    let tx_id = crate::tokens::new_id();
-    let posted = ledger::post(
-        &mut tx,
-        &NewTransaction {
-            id: &tx_id,
-            kind: "manual_payout",
-            reference: &r.id,
-            memo: None,
-            currency: &r.currency,
-            entries: &entries,
-            now,
-        },
-    )
-    .await?;
-    if !matches!(posted, Posted::Done | Posted::AlreadyPosted) {
-        return Err(AppError::Internal(format!("payout booking refused: {posted:?}")));
-    }
+    crate::wallet::book_refund(&mut tx, "manual_payout", "payouts", &r, now).await?;
     if !refunds::mark_paid_out(&mut tx, &r.id, &reference, now).await? {
         return Err(AppError::Conflict("refund_not_awaiting_payout"));
     }

@@ -112,6 +112,47 @@ pub async fn view(app: &App, who: &Principal) -> AppResult<WalletView> {
     })
 }
 
+/// Books a closure refund line leaving `refunds_payable` for the system
+/// account `to` (`gateway` for a card refund, `payouts` for a manual one)
+/// as one ledger transaction of `kind` keyed by the refund's id, so a
+/// retry books it once.
+pub(crate) async fn book_refund(
+    conn: &mut Conn,
+    kind: &str,
+    to: &str,
+    refund: &tern_store::refunds::RefundRow,
+    now: i64,
+) -> AppResult<()> {
+    let entries = [
+        Entry {
+            ledger_account_id: system_id("refunds_payable", &refund.currency),
+            amount_minor: -refund.amount_minor,
+        },
+        Entry {
+            ledger_account_id: system_id(to, &refund.currency),
+            amount_minor: refund.amount_minor,
+        },
+    ];
+    let id = crate::tokens::new_id();
+    let posted = ledger::post(
+        conn,
+        &NewTransaction {
+            id: &id,
+            kind,
+            reference: &refund.id,
+            memo: None,
+            currency: &refund.currency,
+            entries: &entries,
+            now,
+        },
+    )
+    .await?;
+    match posted {
+        Posted::Done | Posted::AlreadyPosted => Ok(()),
+        other => Err(AppError::Internal(format!("{kind} booking refused: {other:?}"))),
+    }
+}
+
 /// Takes `price` from the wallet — promotional credit first, then cash —
 /// into `to_system`, as one ledger transaction of `kind` for `reference`.
 /// Runs in the caller's transaction; 402 with the shortfall when the wallet

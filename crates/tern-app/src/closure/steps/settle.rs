@@ -16,7 +16,7 @@ use super::Step;
 use crate::App;
 use crate::clock::ms;
 use crate::error::{AppError, AppResult};
-use crate::wallet::{cash_id, ensure_accounts, promo_id, system_id};
+use crate::wallet::{book_refund, cash_id, ensure_accounts, promo_id, system_id};
 
 pub struct Settle;
 
@@ -205,33 +205,7 @@ async fn pay_card_refunds(app: &App, c: &ClosureRow) -> AppResult<()> {
         let now = app.now_ms();
         let mut tx = app.work().await?;
         ensure_accounts(app, &mut tx, &c.account_id, &["refunds_payable", "gateway"]).await?;
-        let id = crate::tokens::new_id();
-        let entries = [
-            Entry {
-                ledger_account_id: system_id("refunds_payable", &r.currency),
-                amount_minor: -r.amount_minor,
-            },
-            Entry {
-                ledger_account_id: system_id("gateway", &r.currency),
-                amount_minor: r.amount_minor,
-            },
-        ];
-        let posted = ledger::post(
-            &mut tx,
-            &NewTransaction {
-                id: &id,
-                kind: "gateway_refund",
-                reference: &r.id,
-                memo: None,
-                currency: &r.currency,
-                entries: &entries,
-                now,
-            },
-        )
-        .await?;
-        if !matches!(posted, Posted::Done | Posted::AlreadyPosted) {
-            return Err(AppError::Internal(format!("refund booking refused: {posted:?}")));
-        }
+        book_refund(&mut tx, "gateway_refund", "gateway", &r, now).await?;
         refunds::mark_refunded(&mut tx, &r.id, &reference, now).await?;
         tx.commit().await?;
         metrics::counter!("tern_refunds_total", "method" => "card").increment(1);
