@@ -18,6 +18,7 @@ pub mod console;
 pub mod error;
 pub mod esims;
 pub mod exports;
+pub mod idempotency;
 pub mod jobs;
 pub mod notify;
 pub mod orders;

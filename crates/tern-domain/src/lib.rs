@@ -11,6 +11,7 @@ pub mod catalogue;
 pub mod closure;
 pub mod device;
 pub mod email;
+pub mod idempotency_key;
 pub mod ids;
 pub mod locale;
 pub mod money;
@@ -23,6 +24,7 @@ pub mod usage;
 pub mod voucher;
 
 pub use email::Email;
+pub use idempotency_key::IdempotencyKey;
 pub use locale::Locale;
 pub use money::{Currency, Money};
 pub use password::NewPassword;

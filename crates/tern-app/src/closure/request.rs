@@ -3,11 +3,9 @@
 
 use serde::Deserialize;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use tern_domain::closure::{ClosureReason, ClosureState, MAX_REASON_TEXT, confirmation_matches};
 use tern_domain::{Locale, Phone};
 use tern_store::closures::{self, ClosureRow};
-use tern_store::idempotency::{self, Stored};
 use tern_store::{Conn, accounts};
 
 use super::{ClosureView, StatusView, status_token, status_url, view};
@@ -16,6 +14,7 @@ use crate::audit;
 use crate::auth::Principal;
 use crate::clock::{ms, to_datetime};
 use crate::error::{AppError, AppResult, FieldError};
+use crate::idempotency::{Request, Scope};
 use crate::jobs::{self, Job};
 use crate::notify::{self, Channel, Message};
 use crate::rate_limit::Limit;
@@ -68,15 +67,15 @@ fn validate(input: &ClosureInput) -> AppResult<(Option<ClosureReason>, Option<St
     Ok((reason, text.map(str::to_owned)))
 }
 
-fn request_hash(input: &ClosureInput) -> String {
+/// What makes two closure requests the same one.
+fn canonical(input: &ClosureInput) -> serde_json::Value {
     // The password is not part of it: it is checked on every call and
     // never stored, not even hashed here.
-    let canonical = json!({
+    json!({
         "reason_code": input.reason_code.as_deref().map(str::trim),
         "reason_text": input.reason_text.as_deref().map(str::trim),
         "export": input.export,
-    });
-    hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+    })
 }
 
 /// What opening a request needs, whoever opens it.
@@ -250,20 +249,13 @@ pub(crate) async fn notify_with(
 /// request — or returns the one already open.
 pub async fn request(app: &App, who: &Principal, input: ClosureInput, key: Option<&str>) -> AppResult<ClosureView> {
     let (reason, reason_text) = validate(&input)?;
-    if let Some(k) = key
-        && (k.is_empty() || k.len() > 255 || !k.bytes().all(|b| b.is_ascii_graphic()))
-    {
-        return Err(AppError::field("Idempotency-Key", "idempotency_key_invalid"));
-    }
-    let hash = request_hash(&input);
-    let scoped_key = key.map(|k| format!("closure:{k}"));
-    if let Some(k) = &scoped_key {
+    // A repeat answers with the request that is open now (not a stored
+    // copy, which would show stale step progress); a key reused for a
+    // different body is 409 before the password is even checked.
+    let req = Request::new(&who.account_id, Scope::Closure, key, &canonical(&input))?;
+    if let Some(r) = &req {
         let mut conn = app.db.conn().await?;
-        if let Some(stored) = idempotency::get(&mut conn, &who.account_id, k).await?
-            && stored.request_hash != hash
-        {
-            return Err(AppError::Conflict("idempotency_key_reused"));
-        }
+        r.stored(&mut conn).await?;
     }
     let limit = Limit {
         max: app.settings.closure.password_failures,
@@ -308,21 +300,11 @@ pub async fn request(app: &App, who: &Principal, input: ClosureInput, key: Optio
     )
     .await?;
     let out = view(app, &row);
-    if let Some(k) = &scoped_key {
-        let existing = idempotency::get(&mut tx, &who.account_id, k).await?;
-        match existing {
-            Some(s) if s.request_hash != hash => return Err(AppError::Conflict("idempotency_key_reused")),
-            Some(_) => {}
-            None => {
-                let body = serde_json::to_string(&out).map_err(|e| AppError::Internal(e.to_string()))?;
-                let stored = Stored {
-                    request_hash: hash,
-                    status: 202,
-                    response: body,
-                };
-                idempotency::put(&mut tx, &who.account_id, k, &stored, app.now_ms()).await?;
-            }
-        }
+    if let Some(r) = &req
+        && r.stored(&mut tx).await?.is_none()
+    {
+        let now = tx.now;
+        r.remember(&mut tx, now, 202, &out).await?;
     }
     tx.commit().await?;
     Ok(out)

@@ -10,15 +10,14 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sha2::{Digest, Sha256};
-use tern_store::idempotency::{self, Stored};
+use tern_store::accounts;
 use tern_store::ledger::{self, Entry, NewTransaction, Posted};
 use tern_store::wallet_adjustments::{self, AdjustmentRow};
-use tern_store::{StoreError, accounts};
 
 use crate::App;
 use crate::clock::rfc3339;
 use crate::error::{AppError, AppResult, FieldError};
+use crate::idempotency::{self, Request, Scope};
 use crate::wallet::{cash_id, ensure_accounts, promo_id, system_id};
 
 /// Reasons are between these many characters (after trimming).
@@ -101,43 +100,20 @@ fn validate(app: &App, input: &AdjustmentInput) -> AppResult<String> {
     }
 }
 
-fn request_hash(account_id: &str, input: &AdjustmentInput, reason: &str) -> String {
-    let canonical = json!({ "account": account_id, "amount_minor": input.amount_minor,
-        "currency": input.currency.trim().to_ascii_uppercase(), "bucket": input.bucket, "reason": reason });
-    hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
-}
-
-/// The stored answer for a key, with the reason read back from its row
-/// (the idempotency record never holds the reason's text, so erasing the
-/// account's adjustments erases it everywhere).
-async fn replay(conn: &mut tern_store::Conn, stored: &Stored, hash: &str) -> AppResult<Adjusted> {
-    if stored.request_hash != hash {
-        return Err(AppError::Conflict("idempotency_key_reused"));
-    }
-    let mut adjustment: AdjustmentView =
-        serde_json::from_str(&stored.response).map_err(|e| AppError::Internal(e.to_string()))?;
-    adjustment.reason = wallet_adjustments::by_id(conn, &adjustment.id)
-        .await?
-        .and_then(|r| r.reason);
-    Ok(Adjusted {
-        status: u16::try_from(stored.status).unwrap_or(201),
-        adjustment,
-    })
-}
-
-/// Keys live beside the staff member's own order keys, so they get a
-/// prefix of their own.
-fn stored_key(key: &str) -> AppResult<String> {
-    if key.is_empty() || key.len() > 200 || !key.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(AppError::field("Idempotency-Key", "idempotency_key_invalid"));
-    }
-    Ok(format!("wallet-adjustment:{key}"))
+/// What makes two adjustments the same one.
+fn canonical(account_id: &str, input: &AdjustmentInput, reason: &str) -> serde_json::Value {
+    json!({ "account": account_id, "amount_minor": input.amount_minor,
+        "currency": input.currency.trim().to_ascii_uppercase(), "bucket": input.bucket, "reason": reason })
 }
 
 /// Credits or debits `account_id`'s wallet. A debit larger than the
 /// bucket's balance is 409 `adjustment_exceeds_balance` (a wallet never
 /// goes below zero); an account that is not active is 409
 /// `account_not_active`; an unknown one 404.
+///
+/// The stored answer never holds the reason's text (so erasing the
+/// account's adjustments erases it everywhere); a replay reads it back
+/// from the adjustment's row.
 pub async fn adjust_wallet(
     app: &App,
     actor: &str,
@@ -145,25 +121,28 @@ pub async fn adjust_wallet(
     input: AdjustmentInput,
     key: Option<&str>,
 ) -> AppResult<Adjusted> {
-    let key = key.map(stored_key).transpose()?;
     let reason = validate(app, &input)?;
-    let hash = request_hash(account_id, &input, &reason);
-    if let Some(k) = key.as_deref() {
+    let req = Request::new(
+        actor,
+        Scope::WalletAdjustment,
+        key,
+        &canonical(account_id, &input, &reason),
+    )?;
+    let answered = idempotency::once(app, req.as_ref(), async || {
+        adjust_in_tx(app, actor, account_id, &input, &reason, req.as_ref()).await
+    })
+    .await?;
+    let mut adjustment: AdjustmentView = answered.body;
+    if answered.replayed {
         let mut conn = app.db.conn().await?;
-        if let Some(stored) = idempotency::get(&mut conn, actor, k).await? {
-            return replay(&mut conn, &stored, &hash).await;
-        }
+        adjustment.reason = wallet_adjustments::by_id(&mut conn, &adjustment.id)
+            .await?
+            .and_then(|r| r.reason);
     }
-    match adjust_in_tx(app, actor, account_id, &input, &reason, key.as_deref(), &hash).await {
-        Err(AppError::Internal(m)) if m == "idempotency_race" => {
-            let mut conn = app.db.conn().await?;
-            let stored = idempotency::get(&mut conn, actor, key.as_deref().unwrap_or_default())
-                .await?
-                .ok_or(AppError::Conflict("idempotency_key_reused"))?;
-            replay(&mut conn, &stored, &hash).await
-        }
-        other => other,
-    }
+    Ok(Adjusted {
+        status: answered.status,
+        adjustment,
+    })
 }
 
 async fn adjust_in_tx(
@@ -172,17 +151,11 @@ async fn adjust_in_tx(
     account_id: &str,
     input: &AdjustmentInput,
     reason: &str,
-    key: Option<&str>,
-    hash: &str,
-) -> AppResult<Adjusted> {
+    req: Option<&Request>,
+) -> AppResult<(u16, AdjustmentView)> {
     let now = app.now_ms();
     let cur = app.settings.wallet.currency.clone();
     let mut tx = app.work_at(now).await?;
-    if let Some(k) = key
-        && let Some(stored) = idempotency::get(&mut tx, actor, k).await?
-    {
-        return replay(&mut tx, &stored, hash).await;
-    }
     let target = accounts::by_id(&mut tx, account_id).await?.ok_or(AppError::NotFound)?;
     if target.status != "active" {
         return Err(AppError::Conflict("account_not_active"));
@@ -244,21 +217,12 @@ async fn adjust_in_tx(
     };
     wallet_adjustments::insert(&mut tx, &row).await?;
     let view = AdjustmentView::from_row(&row);
-    if let Some(k) = key {
+    if let Some(r) = req {
         let without_reason = AdjustmentView {
             reason: None,
             ..view.clone()
         };
-        let stored = Stored {
-            request_hash: hash.to_owned(),
-            status: 201,
-            response: serde_json::to_string(&without_reason).map_err(|e| AppError::Internal(e.to_string()))?,
-        };
-        match idempotency::put(&mut tx, actor, k, &stored, now).await {
-            Ok(()) => {}
-            Err(StoreError::Conflict(_)) => return Err(AppError::Internal("idempotency_race".into())),
-            Err(e) => return Err(e.into()),
-        }
+        r.remember(&mut tx, now, 201, &without_reason).await?;
     }
     tx.audit(
         actor,
@@ -267,16 +231,7 @@ async fn adjust_in_tx(
         json!({ "adjustment": id, "amount_minor": input.amount_minor, "currency": cur, "bucket": input.bucket }),
     )
     .await?;
-    if let Err(e) = tx.commit().await {
-        let e: StoreError = e;
-        if matches!(e, StoreError::Conflict(_)) && key.is_some() {
-            return Err(AppError::Internal("idempotency_race".into()));
-        }
-        return Err(e.into());
-    }
+    tx.commit().await?;
     metrics::counter!("tern_wallet_adjustments_total").increment(1);
-    Ok(Adjusted {
-        status: 201,
-        adjustment: view,
-    })
+    Ok((201, view))
 }

@@ -1,16 +1,15 @@
 //! Placing an order, idempotently.
 
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use tern_domain::ids::Iccid;
-use tern_store::idempotency::{self, Stored};
+use tern_store::esims;
 use tern_store::orders::{self, OrderRow};
-use tern_store::{StoreError, esims};
 
 use super::OrderView;
 use crate::App;
 use crate::auth::Principal;
 use crate::error::{AppError, AppResult};
+use crate::idempotency::{self, Request, Scope};
 use crate::jobs::Job;
 
 /// `POST /api/v1/orders`.
@@ -29,65 +28,34 @@ pub struct Placed {
     pub order: OrderView,
 }
 
-fn request_hash(input: &OrderInput) -> String {
-    let canonical = json!({ "plan_code": input.plan_code.trim().to_ascii_uppercase(), "iccid": input.iccid.as_deref().map(str::trim) });
-    hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
-}
-
-fn check_key(key: &str) -> AppResult<()> {
-    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(AppError::field("Idempotency-Key", "idempotency_key_invalid"));
-    }
-    Ok(())
-}
-
-fn replay(stored: &Stored, hash: &str) -> AppResult<Placed> {
-    if stored.request_hash != hash {
-        return Err(AppError::Conflict("idempotency_key_reused"));
-    }
-    let order: OrderView = serde_json::from_str(&stored.response).map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(Placed {
-        status: u16::try_from(stored.status).unwrap_or(201),
-        order,
-    })
+/// What makes two orders the same one.
+fn canonical(input: &OrderInput) -> serde_json::Value {
+    json!({ "plan_code": input.plan_code.trim().to_ascii_uppercase(), "iccid": input.iccid.as_deref().map(str::trim) })
 }
 
 /// Buys `input.plan_code` from the wallet. A new eSIM is provisioned by a
 /// job (the order answers `provisioning` at once); a top-up adds the
 /// package to the traveller's eSIM right away.
 pub async fn place(app: &App, who: &Principal, input: OrderInput, key: Option<&str>) -> AppResult<Placed> {
-    if let Some(k) = key {
-        check_key(k)?;
-    }
-    let hash = request_hash(&input);
-    if let Some(k) = key {
-        let mut conn = app.db.conn().await?;
-        if let Some(stored) = idempotency::get(&mut conn, &who.account_id, k).await? {
-            return replay(&stored, &hash);
-        }
-    }
-    let plan = match crate::catalogue::get(app, &input.plan_code).await {
-        Ok(p) if p.is_active() => p,
-        Ok(_) => return Err(AppError::field("plan_code", "plan_inactive")),
-        Err(AppError::NotFound) => return Err(AppError::field("plan_code", "plan_not_found")),
-        Err(e) => return Err(e),
-    };
-    let target = match input.iccid.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(raw) => Some(typed_iccid(app, who, raw).await?),
-        None => None,
-    };
-    match place_in_tx(app, who, &input, &plan, target.as_ref(), key, &hash).await {
-        Err(AppError::Internal(m)) if m == "idempotency_race" => {
-            // Another request with the same key won; answer as it did.
-            let mut conn = app.db.conn().await?;
-            let k = key.unwrap_or_default();
-            let stored = idempotency::get(&mut conn, &who.account_id, k)
-                .await?
-                .ok_or(AppError::Conflict("idempotency_key_reused"))?;
-            replay(&stored, &hash)
-        }
-        other => other,
-    }
+    let req = Request::new(&who.account_id, Scope::Order, key, &canonical(&input))?;
+    let answered = idempotency::once(app, req.as_ref(), async || {
+        let plan = match crate::catalogue::get(app, &input.plan_code).await {
+            Ok(p) if p.is_active() => p,
+            Ok(_) => return Err(AppError::field("plan_code", "plan_inactive")),
+            Err(AppError::NotFound) => return Err(AppError::field("plan_code", "plan_not_found")),
+            Err(e) => return Err(e),
+        };
+        let target = match input.iccid.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(raw) => Some(typed_iccid(app, who, raw).await?),
+            None => None,
+        };
+        place_in_tx(app, who, &plan, target.as_ref(), req.as_ref()).await
+    })
+    .await?;
+    Ok(Placed {
+        status: answered.status,
+        order: answered.body,
+    })
 }
 
 /// The ICCID a traveller typed for a top-up. The strict check (prefix,
@@ -112,19 +80,12 @@ async fn typed_iccid(app: &App, who: &Principal, raw: &str) -> AppResult<Iccid> 
 async fn place_in_tx(
     app: &App,
     who: &Principal,
-    input: &OrderInput,
     plan: &tern_domain::catalogue::Plan,
     target: Option<&Iccid>,
-    key: Option<&str>,
-    hash: &str,
-) -> AppResult<Placed> {
+    req: Option<&Request>,
+) -> AppResult<(u16, OrderView)> {
     let now = app.now_ms();
     let mut tx = app.work_at(now).await?;
-    if let Some(k) = key
-        && let Some(stored) = idempotency::get(&mut tx, &who.account_id, k).await?
-    {
-        return replay(&stored, hash);
-    }
     if let Some(iccid) = target {
         match esims::by_iccid(&mut tx, iccid.as_str()).await? {
             Some(e) if e.account_id == who.account_id && e.state != "canceled" && e.state != "barred" => {}
@@ -160,17 +121,8 @@ async fn place_in_tx(
         .await?;
     }
     let view = OrderView::from_row(&row)?;
-    if let Some(k) = key {
-        let stored = Stored {
-            request_hash: hash.to_owned(),
-            status: 201,
-            response: serde_json::to_string(&view).map_err(|e| AppError::Internal(e.to_string()))?,
-        };
-        match idempotency::put(&mut tx, &who.account_id, k, &stored, now).await {
-            Ok(()) => {}
-            Err(StoreError::Conflict(_)) => return Err(AppError::Internal("idempotency_race".into())),
-            Err(e) => return Err(e.into()),
-        }
+    if let Some(r) = req {
+        r.remember(&mut tx, now, 201, &view).await?;
     }
     tx.audit(
         &who.account_id,
@@ -179,20 +131,7 @@ async fn place_in_tx(
         json!({ "plan": row.plan_code, "kind": row.kind, "amount_minor": row.price_minor, "currency": row.currency }),
     )
     .await?;
-    match tx.commit().await {
-        Ok(()) => {}
-        Err(e) => {
-            let e: StoreError = e;
-            if matches!(e, StoreError::Conflict(_)) && key.is_some() {
-                return Err(AppError::Internal("idempotency_race".into()));
-            }
-            return Err(e.into());
-        }
-    }
+    tx.commit().await?;
     metrics::counter!("tern_orders_total", "kind" => row.kind.clone()).increment(1);
-    let _ = input;
-    Ok(Placed {
-        status: 201,
-        order: view,
-    })
+    Ok((201, view))
 }

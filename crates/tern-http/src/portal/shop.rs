@@ -6,6 +6,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::{Value, json};
 use tern_app::catalogue::{self, PlanView};
+use tern_app::idempotency::{self, Scope};
 use tern_app::orders::{self, OrderInput};
 use tern_app::wallet;
 use tern_domain::Locale;
@@ -211,14 +212,9 @@ pub async fn buy(
     };
     // A resubmit of this very form (same key) is answered by the order it
     // made; only a new form within minutes of a purchase needs the tick.
-    let key_used = match ctx.state.app.db.conn().await {
-        Ok(mut conn) if !f.key.is_empty() => tern_store::idempotency::get(&mut conn, &who.account_id, &f.key)
-            .await
-            .ok()
-            .flatten()
-            .is_some(),
-        _ => false,
-    };
+    let key_used = idempotency::seen(&ctx.state.app, &who.account_id, Scope::Order, &f.key)
+        .await
+        .unwrap_or(false);
     if f.again.is_empty() && !key_used && recent_purchase(&ctx.state.app, &who, &code).await.is_some() {
         let errors = json!({ "general": t(ctx.locale, "shop.confirm_again_needed") });
         return plan_page(&ctx, &code, StatusCode::CONFLICT, errors).await;
