@@ -18,6 +18,7 @@ pub mod console;
 pub mod error;
 pub mod esims;
 pub mod exports;
+pub mod housekeeping;
 pub mod idempotency;
 pub mod jobs;
 pub mod notify;
@@ -25,6 +26,7 @@ pub mod orders;
 pub mod passwords;
 pub mod payments;
 pub mod rate_limit;
+pub mod registry;
 pub mod terms;
 pub mod tickets;
 // Two-factor and sealed secrets (security branch).

@@ -5,7 +5,7 @@
 //! let mut work = app.work().await?;
 //! tern_store::orders::insert(&mut work, &row).await?;
 //! work.audit("user", "order.placed", &row.id, json!({ "plan": plan })).await?;
-//! work.enqueue(&Job::ProvisionOrder { order_id }, None).await?;
+//! work.enqueue(&ProvisionOrder { order_id }).await?;
 //! work.commit().await?;
 //! ```
 //!
@@ -61,10 +61,10 @@ impl Work<'_> {
         crate::audit::record(&mut self.tx, backend, actor, action, subject, details, self.now).await
     }
 
-    /// Queues a job; with a `dedup_key`, one still queued under the same
-    /// key makes this a no-op (false).
-    pub async fn enqueue(&mut self, job: &Job, dedup_key: Option<&str>) -> AppResult<bool> {
-        jobs::enqueue(self.app, &mut self.tx, job, dedup_key).await
+    /// Queues a job to run once this work commits; a copy still queued
+    /// under the job's dedup key makes this a no-op (false).
+    pub async fn enqueue<J: Job>(&mut self, job: &J) -> AppResult<bool> {
+        jobs::enqueue(self.app, &mut self.tx, job).await
     }
 
     /// Renders a message and queues it for delivery; returns its outbox id.

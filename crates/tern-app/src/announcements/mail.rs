@@ -13,9 +13,10 @@ use tern_domain::Locale;
 use tern_domain::announcement::AnnouncementKind;
 use tern_store::announcements::{self as store, AnnouncementRow};
 
+use super::MailAnnouncement;
 use crate::App;
 use crate::error::AppResult;
-use crate::jobs::{self, Job};
+use crate::jobs;
 use crate::notify::{Channel, Message};
 
 /// Travellers mailed per batch (per run of the job).
@@ -64,16 +65,16 @@ pub async fn mail_batch(app: &App, id: &str) -> AppResult<Option<MailProgress>> 
     let Some(publish_at) = a.publish_at.filter(|_| a.important) else {
         return Ok(None);
     };
-    let job = Job::AnnouncementMail {
+    let mut job = MailAnnouncement {
         announcement_id: a.id.clone(),
+        handled: None,
     };
     if a.mail_done_at.is_some() {
         return mail_progress(app, &a).await.map(Some);
     }
     if publish_at > now {
         let mut conn = app.db.conn().await?;
-        let key = format!("announcement:{}:mail", a.id);
-        jobs::enqueue_at(app, &mut conn, &job, Some(&key), publish_at).await?;
+        jobs::enqueue_at(app, &mut conn, &job, publish_at).await?;
         return mail_progress(app, &a).await.map(Some);
     }
     let optional = AnnouncementKind::parse(&a.kind).is_some_and(AnnouncementKind::mail_is_optional);
@@ -117,8 +118,8 @@ pub async fn mail_batch(app: &App, id: &str) -> AppResult<Option<MailProgress>> 
         store::mark_mail_done(&mut tx, &a.id, now).await?;
     } else {
         let (sent, skipped) = store::delivery_counts(&mut tx, &a.id).await?;
-        let key = format!("announcement:{}:mail:{}", a.id, sent + skipped);
-        tx.enqueue(&job, Some(&key)).await?;
+        job.handled = Some(sent + skipped);
+        tx.enqueue(&job).await?;
     }
     tx.commit().await?;
     metrics::counter!("tern_announcement_mails_total").increment(batch.len() as u64);

@@ -4,9 +4,11 @@
 //! (see [`mail`]).
 
 mod mail;
+mod mail_job;
 pub mod markdown;
 
 pub use mail::{MAIL_BATCH, MailProgress, mail_batch, mail_progress};
+pub use mail_job::MailAnnouncement;
 
 use serde_json::json;
 use tern_domain::Locale;
@@ -18,7 +20,7 @@ use crate::audit;
 use crate::auth::Principal;
 use crate::clock::rfc3339;
 use crate::error::{AppError, AppResult, FieldError};
-use crate::jobs::{self, Job};
+use crate::jobs;
 
 /// A text in both languages.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
@@ -303,10 +305,11 @@ async fn admin_view(app: &App, a: AnnouncementRow) -> AppResult<AdminAnnouncemen
 /// Queues the email job of an important announcement for its publish time.
 async fn schedule_mail(app: &App, tx: &mut tern_store::Conn, a: &AnnouncementRow, at: i64) -> AppResult<()> {
     if a.important {
-        let job = Job::AnnouncementMail {
+        let job = MailAnnouncement {
             announcement_id: a.id.clone(),
+            handled: None,
         };
-        jobs::enqueue_at(app, tx, &job, Some(&format!("announcement:{}:mail", a.id)), at).await?;
+        jobs::enqueue_at(app, tx, &job, at).await?;
     }
     Ok(())
 }

@@ -8,10 +8,10 @@ use tern_store::closures::{self, ClosureRow};
 
 use super::StepView;
 use super::workflow::move_to;
+use super::{AdvanceClosure, Wake};
 use crate::App;
 use crate::clock::{rfc3339, to_datetime};
 use crate::error::{AppError, AppResult};
-use crate::jobs::Job;
 
 /// A closure request as operators see it (no personal data: the account
 /// is shown by id).
@@ -169,13 +169,10 @@ pub async fn retry(app: &App, actor: &str, id: &str) -> AppResult<AdminView> {
 async fn kick(app: &App, c: &ClosureRow, actor: &str, action: &str) -> AppResult<()> {
     let now = app.now_ms();
     let mut tx = app.work_at(now).await?;
-    let key = format!("closure:{}:kick:{}", c.id, crate::tokens::new_id());
-    tx.enqueue(
-        &Job::Closure {
-            closure_id: c.id.clone(),
-        },
-        Some(&key),
-    )
+    tx.enqueue(&AdvanceClosure {
+        closure_id: c.id.clone(),
+        wake: Wake::Kicked,
+    })
     .await?;
     tx.audit(actor, action, &c.account_id, json!({ "closure": c.id }))
         .await?;
@@ -203,4 +200,57 @@ pub async fn at_risk(app: &App) -> AppResult<(Vec<AdminView>, Vec<AdminView>)> {
     metrics::gauge!("tern_closures_due_soon").set(soon.len() as f64);
     metrics::gauge!("tern_closures_overdue").set(overdue.len() as f64);
     Ok((soon, overdue))
+}
+
+/// Requests opened on one UTC day (days since the epoch) that are now in
+/// `state`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayCount {
+    pub day: i64,
+    pub state: ClosureState,
+    pub count: i64,
+}
+
+/// A completed request: when, and whether by its deadline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Completion {
+    pub completed_at: i64,
+    pub on_time: bool,
+}
+
+/// Requests received and completed since `since` (Unix ms), for the
+/// console's charts.
+pub async fn activity(app: &App, since: i64) -> AppResult<(Vec<DayCount>, Vec<Completion>)> {
+    let mut conn = app.db.conn().await?;
+    let counts = closures::counts_by_day(&mut conn, since).await?;
+    let opened = counts
+        .into_iter()
+        .map(|(day, state, count)| {
+            let state = ClosureState::parse(&state)
+                .ok_or_else(|| AppError::Internal(format!("stored closure state {state:?}")))?;
+            Ok(DayCount { day, state, count })
+        })
+        .collect::<AppResult<_>>()?;
+    let completions = closures::completions_since(&mut conn, since)
+        .await?
+        .into_iter()
+        .map(|(completed_at, due_on)| Completion {
+            completed_at,
+            // Both are `YYYY-MM-DD`, so they compare as text.
+            on_time: to_datetime(completed_at).date_naive().to_string() <= due_on,
+        })
+        .collect();
+    Ok((opened, completions))
+}
+
+/// When the account's open request ends its cooling-off, while it can
+/// still be called off; `None` when there is none or it is past that.
+pub async fn cancelable_until(app: &App, account_id: &str) -> AppResult<Option<i64>> {
+    let mut conn = app.db.conn().await?;
+    let Some(open) = closures::open_for(&mut conn, account_id).await? else {
+        return Ok(None);
+    };
+    let state = ClosureState::parse(&open.state)
+        .ok_or_else(|| AppError::Internal(format!("stored closure state {:?}", open.state)))?;
+    Ok(state.is_cancelable().then_some(open.cooling_off_until))
 }

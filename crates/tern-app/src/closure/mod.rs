@@ -5,6 +5,7 @@
 
 mod admin;
 mod dormant;
+mod jobs;
 mod network;
 mod preview;
 mod request;
@@ -14,8 +15,11 @@ mod steps;
 mod sweep;
 mod workflow;
 
-pub use admin::{AdminView, at_risk, hold, list, resume, retry, show};
+pub use admin::{
+    AdminView, Completion, DayCount, activity, at_risk, cancelable_until, hold, list, resume, retry, show,
+};
 pub use dormant::dormant_sweep;
+pub use jobs::{AdvanceClosure, RemindClosure, Wake};
 pub use network::{HttpNetwork, Network};
 pub use preview::{Preview, preview};
 pub use request::{ClosureInput, cancel, current, request, status_by_token};

@@ -8,6 +8,7 @@ use tern_domain::{Locale, Phone};
 use tern_store::closures::{self, ClosureRow};
 use tern_store::{Conn, accounts};
 
+use super::{AdvanceClosure, RemindClosure, Wake};
 use super::{ClosureView, StatusView, status_token, status_url, view};
 use crate::App;
 use crate::audit;
@@ -15,7 +16,7 @@ use crate::auth::Principal;
 use crate::clock::{ms, to_datetime};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::idempotency::{Request, Scope};
-use crate::jobs::{self, Job};
+use crate::jobs;
 use crate::notify::{self, Channel, Message};
 use crate::rate_limit::Limit;
 
@@ -128,23 +129,14 @@ pub(crate) async fn open(app: &App, tx: &mut Conn, o: Opening<'_>) -> AppResult<
             .ok_or_else(|| AppError::Internal("open closure vanished".into()))?;
         return Ok((existing, false));
     }
-    jobs::enqueue(
-        app,
-        tx,
-        &Job::Closure { closure_id: id.clone() },
-        Some(&format!("closure:{id}:start")),
-    )
-    .await?;
+    let start = AdvanceClosure {
+        closure_id: id.clone(),
+        wake: Wake::Opened,
+    };
+    jobs::enqueue(app, tx, &start).await?;
     let reminder_at = row.cooling_off_until - 86_400_000;
     if reminder_at > now {
-        jobs::enqueue_at(
-            app,
-            tx,
-            &Job::ClosureReminder { closure_id: id.clone() },
-            Some(&format!("closure:{id}:reminder")),
-            reminder_at,
-        )
-        .await?;
+        jobs::enqueue_at(app, tx, &RemindClosure { closure_id: id.clone() }, reminder_at).await?;
     }
     notify_account(app, tx, &row, "closure_received").await?;
     audit::record(

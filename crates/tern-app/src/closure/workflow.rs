@@ -10,9 +10,10 @@ use tern_store::closures::{self, ClosureRow};
 use tern_store::erasure;
 
 use super::steps::{self, Step};
+use super::{AdvanceClosure, Wake};
 use crate::App;
 use crate::error::{AppError, AppResult};
-use crate::jobs::{self, Job};
+use crate::jobs;
 
 fn state_of(c: &ClosureRow) -> AppResult<ClosureState> {
     ClosureState::parse(&c.state).ok_or_else(|| AppError::Internal(format!("unknown closure state {:?}", c.state)))
@@ -65,17 +66,11 @@ pub async fn advance(app: &App, closure_id: &str, last_attempt: bool) -> AppResu
             ClosureState::CoolingOff => {
                 if app.now_ms() < c.cooling_off_until {
                     let mut conn = app.db.conn().await?;
-                    let key = format!("closure:{}:after-cooling-off", c.id);
-                    jobs::enqueue_at(
-                        app,
-                        &mut conn,
-                        &Job::Closure {
-                            closure_id: c.id.clone(),
-                        },
-                        Some(&key),
-                        c.cooling_off_until,
-                    )
-                    .await?;
+                    let job = AdvanceClosure {
+                        closure_id: c.id.clone(),
+                        wake: Wake::CoolingOffEnds,
+                    };
+                    jobs::enqueue_at(app, &mut conn, &job, c.cooling_off_until).await?;
                     return Ok(());
                 }
                 move_to(app, &c, ClosureState::Processing, None, "closure").await?;

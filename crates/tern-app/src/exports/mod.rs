@@ -12,10 +12,12 @@
 
 mod archive;
 mod build;
+mod build_job;
 mod contents;
 mod sealed;
 
 pub use build::build;
+pub use build_job::BuildExport;
 
 use serde_json::json;
 use tern_store::exports::{self as store, ExportRow};
@@ -25,7 +27,6 @@ use crate::audit;
 use crate::auth::Principal;
 use crate::clock::{ms, rfc3339};
 use crate::error::{AppError, AppResult};
-use crate::jobs::Job;
 use crate::tokens;
 
 const NOT_FOUND: AppError = AppError::Missing("export_not_found");
@@ -93,7 +94,7 @@ pub async fn request(app: &App, who: &Principal) -> AppResult<ExportView> {
         }
     }
     store::insert(&mut tx, &id, &who.account_id, None, now).await?;
-    tx.enqueue(&Job::BuildExport { export_id: id.clone() }, None).await?;
+    tx.enqueue(&BuildExport { export_id: id.clone() }).await?;
     audit::record(
         &mut tx,
         backend,

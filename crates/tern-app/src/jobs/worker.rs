@@ -7,7 +7,6 @@ use tern_store::jobs::{self as queue, ClaimedJob};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use super::Job;
 use crate::App;
 use crate::clock::ms;
 use crate::error::AppResult;
@@ -78,7 +77,7 @@ impl Worker {
 /// the dedup key keeps it to one).
 async fn schedule_housekeeping(app: &App) -> AppResult<()> {
     let mut conn = app.db.conn().await?;
-    super::enqueue(app, &mut conn, &super::Job::Housekeeping, Some("housekeeping")).await?;
+    super::enqueue(app, &mut conn, &crate::housekeeping::Housekeeping {}).await?;
     Ok(())
 }
 
@@ -107,13 +106,8 @@ pub fn backoff(base: Duration, attempt: i64) -> Duration {
 /// Runs one claimed job and records its outcome.
 async fn execute(app: &App, worker: &str, claimed: ClaimedJob) {
     let started = std::time::Instant::now();
-    let outcome = match serde_json::from_str::<Job>(&claimed.payload) {
-        Ok(job) => job
-            .run(app, claimed.attempts >= claimed.max_attempts)
-            .await
-            .map_err(|e| e.to_string()),
-        Err(e) => Err(format!("unreadable payload: {e}")),
-    };
+    let last_attempt = claimed.attempts >= claimed.max_attempts;
+    let outcome = crate::registry::run(app, &claimed.kind, &claimed.payload, last_attempt).await;
     let now = app.now_ms();
     let recorded = async {
         let mut conn = app.db.conn().await?;

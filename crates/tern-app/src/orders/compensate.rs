@@ -8,9 +8,10 @@ use tern_esim::client::CancelOrder;
 use tern_esim::wire::FinalProfileStatus;
 use tern_store::Conn;
 
+use super::CancelProfile;
 use crate::App;
 use crate::error::{AppError, AppResult};
-use crate::jobs::{self, Job};
+use crate::jobs;
 
 /// Queues the `cancel_profile` job for `iccid` in the caller's transaction.
 pub(crate) async fn queue_cancel(
@@ -19,12 +20,11 @@ pub(crate) async fn queue_cancel(
     iccid: &Iccid,
     matching_id: Option<&str>,
 ) -> AppResult<()> {
-    let job = Job::CancelProfile {
+    let job = CancelProfile {
         iccid: iccid.as_str().to_owned(),
         matching_id: matching_id.map(str::to_owned),
     };
-    let dedup = format!("cancel_profile:{}:{}", iccid.as_str(), matching_id.unwrap_or(""));
-    jobs::enqueue(app, conn, &job, Some(&dedup)).await?;
+    jobs::enqueue(app, conn, &job).await?;
     Ok(())
 }
 

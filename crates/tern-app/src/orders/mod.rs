@@ -2,14 +2,18 @@
 //! of one the traveller has; provisioning through ES2+; cancelling.
 
 mod cancel;
+mod cancel_profile_job;
 mod compensate;
 mod place;
 mod provision;
+mod provision_job;
 
 pub use cancel::cancel;
+pub use cancel_profile_job::CancelProfile;
 pub use compensate::cancel_profile;
 pub use place::{OrderInput, Placed, place};
 pub use provision::provision;
+pub use provision_job::ProvisionOrder;
 
 use serde::Serialize;
 use tern_domain::{Currency, Money};

@@ -6,11 +6,11 @@ use tern_store::esims;
 use tern_store::orders::{self, OrderRow};
 
 use super::OrderView;
+use super::ProvisionOrder;
 use crate::App;
 use crate::auth::Principal;
 use crate::error::{AppError, AppResult};
 use crate::idempotency::{self, Request, Scope};
-use crate::jobs::Job;
 
 /// `POST /api/v1/orders`.
 #[derive(Debug, Clone, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
@@ -114,11 +114,7 @@ async fn place_in_tx(
         super::provision::add_package(app, &mut tx, &row, plan, iccid.as_str()).await?;
     } else {
         orders::insert(&mut tx, &row).await?;
-        tx.enqueue(
-            &Job::ProvisionOrder { order_id: id.clone() },
-            Some(&format!("provision:{id}")),
-        )
-        .await?;
+        tx.enqueue(&ProvisionOrder { order_id: id.clone() }).await?;
     }
     let view = OrderView::from_row(&row)?;
     if let Some(r) = req {

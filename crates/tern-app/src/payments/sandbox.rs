@@ -7,6 +7,7 @@ use tern_store::top_ups::TopUpRow;
 
 use super::{PaymentEvent, PaymentGateway};
 use crate::App;
+use crate::auth::Principal;
 use crate::error::{AppError, AppResult};
 
 /// The sandbox's name in URLs and records.
@@ -103,7 +104,20 @@ impl PaymentGateway for SandboxGateway {
 
 /// The checkout page's "Pay": decides by test card, then sends the signed
 /// webhook to Tern over HTTP and waits for it to be accepted.
-pub async fn sandbox_charge(app: &App, top_up: &TopUpRow, card_number: &str) -> AppResult<TestCardOutcome> {
+/// A top-up that is not `who`'s is 404, like one that does not exist.
+pub async fn sandbox_charge(
+    app: &App,
+    who: &Principal,
+    top_up_id: &str,
+    card_number: &str,
+) -> AppResult<TestCardOutcome> {
+    let top_up = {
+        let mut conn = app.db.conn().await?;
+        tern_store::top_ups::by_id(&mut conn, top_up_id).await?
+    };
+    let top_up = top_up
+        .filter(|t| t.account_id == who.account_id)
+        .ok_or(AppError::NotFound)?;
     let outcome = test_card(card_number)?;
     if top_up.state != "pending" {
         return Err(AppError::Conflict("top_up_not_pending"));

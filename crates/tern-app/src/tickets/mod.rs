@@ -17,8 +17,10 @@ use tern_store::tickets::{MessageRow, TicketRow};
 
 pub use staff::{
     AdminMessageView, AdminTicketView, QueueParams, STATS_DAYS, assign, queue, reply_as_staff, set_state,
-    show_for_staff, stats,
+    show_for_staff, staff, stats,
 };
+/// The read models the console shows as they are stored.
+pub use tern_store::tickets::{StaffMember, TicketStats};
 pub use user::{NewTicket, close_mine, list_mine, open, reply_mine, show_mine};
 
 use crate::App;

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tern_domain::ticket::{MessageBody, TicketCategory, TicketEvent, TicketState};
 use tern_store::Conn;
-use tern_store::tickets::{self, MessageRow, QueueFilter, TicketRow, TicketStats};
+use tern_store::tickets::{self, MessageRow, QueueFilter, StaffMember, TicketRow, TicketStats};
 
 use super::{mail, refused};
 use crate::App;
@@ -266,4 +266,21 @@ pub async fn stats(app: &App) -> AppResult<TicketStats> {
     let since = app.now_ms() - STATS_DAYS * 86_400_000;
     let mut conn = app.db.conn().await?;
     Ok(tickets::stats(&mut conn, since).await?)
+}
+
+/// Every active support and admin account, by id (the console's assign
+/// form and the names beside tickets).
+pub async fn staff(app: &App) -> AppResult<Vec<StaffMember>> {
+    let mut conn = app.db.conn().await?;
+    let mut out = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page = tickets::staff_page(&mut conn, &after, 100).await?;
+        let full = page.len() == 100;
+        after = page.last().map(|m| m.id.clone()).unwrap_or_default();
+        out.extend(page);
+        if !full {
+            return Ok(out);
+        }
+    }
 }

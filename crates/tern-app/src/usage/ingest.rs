@@ -34,10 +34,10 @@ use tern_domain::usage::{
 use tern_store::esims::PackageRow;
 use tern_store::usage::{self as store, NewUsageEvent};
 
+use super::UsageSweep;
 use super::notices::{self, Notice, Recipients};
 use crate::App;
 use crate::error::{AppError, AppResult};
-use crate::jobs::Job;
 
 /// How long after a batch the reminder sweep runs; batches in between
 /// share one sweep.
@@ -415,24 +415,8 @@ async fn apply(app: &App, records: &[UsageRecord], stored: Stored) -> AppResult<
 /// Queues the reminder sweep a few minutes from now, unless one is queued.
 async fn schedule_sweep(app: &App) {
     let queued = async {
-        let job = Job::UsageSweep;
-        let payload = serde_json::to_string(&job).map_err(|e| AppError::Internal(e.to_string()))?;
-        let id = crate::tokens::new_id();
-        let now = app.now_ms();
         let mut conn = app.db.conn().await?;
-        tern_store::jobs::enqueue(
-            &mut conn,
-            &tern_store::jobs::NewJob {
-                id: &id,
-                kind: job.kind(),
-                payload: &payload,
-                dedup_key: Some("usage_sweep"),
-                max_attempts: i64::from(app.settings.jobs.max_attempts),
-                run_at: now + SWEEP_DELAY_MS,
-                now,
-            },
-        )
-        .await?;
+        crate::jobs::enqueue_at(app, &mut conn, &UsageSweep {}, app.now_ms() + SWEEP_DELAY_MS).await?;
         Ok::<_, AppError>(())
     };
     if let Err(e) = queued.await {

@@ -4,8 +4,8 @@
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
+use tern_app::tickets::TicketStats;
 use tern_app::tickets::{self, AdminTicketView, QueueParams};
-use tern_store::tickets::TicketStats;
 
 use super::tickets::MessageInput;
 use crate::error::ApiError;

@@ -11,6 +11,7 @@ use tern_app::auth::Principal;
 use tern_app::clock::to_datetime;
 use tern_app::closure;
 use tern_domain::Permission;
+use tern_domain::closure::ClosureState;
 use tern_i18n::{t, tf};
 
 use super::page::Ctx;
@@ -47,33 +48,30 @@ pub(super) async fn charts(ctx: &Ctx) -> (String, String) {
     let since = now - DAYS * 86_400_000;
     let day_label = |d: i64| to_datetime(d * 86_400_000).format("%m-%d").to_string();
     let days: Vec<i64> = (0..DAYS).map(|i| since / 86_400_000 + 1 + i).collect();
-    let (counts, completions) = match app.db.conn().await {
-        Ok(mut conn) => (
-            tern_store::closures::counts_by_day(&mut conn, since)
-                .await
-                .unwrap_or_default(),
-            tern_store::closures::completions_since(&mut conn, since)
-                .await
-                .unwrap_or_default(),
-        ),
-        Err(_) => (Vec::new(), Vec::new()),
+    let (counts, completions) = match tern_app::closure::activity(app, since).await {
+        Ok(both) => both,
+        Err(e) => {
+            // The charts are a convenience beside the table; show them empty.
+            tracing::warn!(error = %e, "could not read closure activity for the charts");
+            (Vec::new(), Vec::new())
+        }
     };
     let by_state: Vec<(String, Vec<f64>)> = days
         .iter()
         .map(|d| {
-            let n = |pred: &dyn Fn(&str) -> bool| -> f64 {
+            let n = |pred: &dyn Fn(ClosureState) -> bool| -> f64 {
                 counts
                     .iter()
-                    .filter(|c| c.0 == *d && pred(&c.1))
-                    .map(|c| c.2 as f64)
+                    .filter(|c| c.day == *d && pred(c.state))
+                    .map(|c| c.count as f64)
                     .sum()
             };
             (
                 day_label(*d),
                 vec![
-                    n(&|s| s == "completed"),
-                    n(&|s| s != "completed" && s != "canceled"),
-                    n(&|s| s == "canceled"),
+                    n(&|s| s == ClosureState::Completed),
+                    n(&|s| s != ClosureState::Completed && s != ClosureState::Canceled),
+                    n(&|s| s == ClosureState::Canceled),
                 ],
             )
         })
@@ -82,9 +80,8 @@ pub(super) async fn charts(ctx: &Ctx) -> (String, String) {
         .iter()
         .map(|d| {
             let (mut on_time, mut late) = (0.0, 0.0);
-            for (at, due) in completions.iter().filter(|(at, _)| at / 86_400_000 == *d) {
-                let done = to_datetime(*at).date_naive().to_string();
-                if done.as_str() <= due.as_str() {
+            for c in completions.iter().filter(|c| c.completed_at / 86_400_000 == *d) {
+                if c.on_time {
                     on_time += 1.0;
                 } else {
                     late += 1.0;

@@ -12,11 +12,11 @@ use serde_json::{Value, json};
 use tern_app::AppError;
 use tern_app::auth::Principal;
 use tern_app::clock::to_datetime;
+use tern_app::tickets::StaffMember;
 use tern_app::tickets::{self, AdminTicketView, QueueParams};
 use tern_domain::Locale;
 use tern_domain::ticket::TicketState;
 use tern_i18n::{t, tf};
-use tern_store::tickets::StaffMember;
 
 use super::chart::{Bar, bar_chart};
 use super::page::Ctx;
@@ -50,20 +50,11 @@ pub(super) fn duration_text(locale: Locale, secs: Option<i64>) -> String {
 
 /// Every active support and admin account, for the assign form and names.
 async fn staff_list(ctx: &Ctx) -> Vec<StaffMember> {
-    let mut out = Vec::new();
-    let Ok(mut conn) = ctx.state.app.db.conn().await else {
-        return out;
-    };
-    let mut after = String::new();
-    while let Ok(page) = tern_store::tickets::staff_page(&mut conn, &after, 100).await {
-        let full = page.len() == 100;
-        after = page.last().map(|m| m.id.clone()).unwrap_or_default();
-        out.extend(page);
-        if !full {
-            break;
-        }
-    }
-    out
+    tickets::staff(&ctx.state.app).await.unwrap_or_else(|e| {
+        // Without names the queue still works: ids are shown instead.
+        tracing::warn!(error = %e, "could not list staff for the ticket console");
+        Vec::new()
+    })
 }
 
 fn staff_name(list: &[StaffMember], id: Option<&str>) -> Option<String> {

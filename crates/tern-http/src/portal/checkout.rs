@@ -5,10 +5,10 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::{Value, json};
+use tern_app::AppError;
 use tern_app::payments::{self, TestCardOutcome, sandbox_charge};
 use tern_domain::Money;
 use tern_i18n::t;
-use tern_store::top_ups;
 
 use super::page::Ctx;
 use crate::state::HttpState;
@@ -79,16 +79,10 @@ pub async fn pay(
         Ok(w) => w,
         Err(r) => return r,
     };
-    let row = match ctx.state.app.db.conn().await {
-        Ok(mut conn) => top_ups::by_id(&mut conn, &id).await.ok().flatten(),
-        Err(_) => None,
-    };
-    let Some(row) = row.filter(|r| r.account_id == who.account_id) else {
-        return page(&ctx, &id, StatusCode::NOT_FOUND, json!({})).await;
-    };
-    match sandbox_charge(&ctx.state.app, &row, &f.card_number).await {
+    match sandbox_charge(&ctx.state.app, &who, &id, &f.card_number).await {
         Ok(TestCardOutcome::Approved) => Redirect::to("/wallet?notice=top_up_succeeded").into_response(),
         Ok(TestCardOutcome::Declined) => Redirect::to("/wallet?notice=top_up_declined").into_response(),
+        Err(AppError::NotFound) => page(&ctx, &id, StatusCode::NOT_FOUND, json!({})).await,
         Err(e) => {
             let errors = ctx.errors(&e);
             page(&ctx, &id, crate::error::status_of(&e), errors).await

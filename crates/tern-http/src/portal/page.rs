@@ -191,13 +191,13 @@ impl Ctx {
 /// The cooling-off end of the account's open closure request while it
 /// can be called off (one indexed lookup); `None` otherwise or on error.
 async fn closing_until(state: &HttpState, who: &Principal) -> Option<String> {
-    let mut conn = state.app.db.conn().await.ok()?;
-    let open = tern_store::closures::open_for(&mut conn, &who.account_id)
-        .await
-        .ok()??;
-    tern_domain::closure::ClosureState::parse(&open.state)
-        .is_some_and(|s| s.is_cancelable())
-        .then(|| tern_app::clock::rfc3339(open.cooling_off_until))
+    match tern_app::closure::cancelable_until(&state.app, &who.account_id).await {
+        Ok(until) => until.map(tern_app::clock::rfc3339),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not look up an open closure for the banner");
+            None
+        }
+    }
 }
 
 /// The banner's announcement (newest unread important one) and how many

@@ -4,7 +4,6 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tern_app::jobs::Job;
 use tern_domain::Role;
 
 use crate::harness::{Db, PW, TestApp};
@@ -172,10 +171,10 @@ on_both!(
             tern_app::jobs::enqueue(
                 tern,
                 &mut tx,
-                &Job::AnnouncementMail {
+                &tern_app::announcements::MailAnnouncement {
                     announcement_id: id.clone(),
+                    handled: None,
                 },
-                None,
             )
             .await
             .unwrap();

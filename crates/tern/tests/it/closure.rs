@@ -50,14 +50,8 @@ async fn rich_traveller(app: &TestApp) -> String {
         .post("/api/v1/wallet/top-ups", Some(&token), json!({ "amount_minor": 2500 }))
         .await;
     assert_eq!(s, StatusCode::CREATED, "{t}");
-    let row = {
-        let mut conn = app.app().db.conn().await.unwrap();
-        tern_store::top_ups::by_id(&mut conn, t["id"].as_str().unwrap())
-            .await
-            .unwrap()
-            .unwrap()
-    };
-    tern_app::payments::sandbox_charge(app.app(), &row, "4242 4242 4242 4242")
+    let who = tern_app::auth::authenticate(app.app(), &token).await.unwrap();
+    tern_app::payments::sandbox_charge(app.app(), &who, t["id"].as_str().unwrap(), "4242 4242 4242 4242")
         .await
         .unwrap();
     for (minor, promo) in [(1000, false), (500, true)] {
@@ -405,7 +399,7 @@ on_both!(
         {
             let tern = app.app();
             let mut tx = tern.db.begin().await.unwrap();
-            tern_app::jobs::enqueue(tern, &mut tx, &tern_app::jobs::Job::Housekeeping, None)
+            tern_app::jobs::enqueue(tern, &mut tx, &tern_app::housekeeping::Housekeeping {})
                 .await
                 .unwrap();
             tx.commit().await.unwrap();
@@ -670,7 +664,7 @@ on_both!(dormant_accounts_are_warned_then_closed, |db: Db| async move {
         let app = app.app().clone();
         async move {
             let mut tx = app.db.begin().await.unwrap();
-            tern_app::jobs::enqueue(&app, &mut tx, &tern_app::jobs::Job::Housekeeping, None)
+            tern_app::jobs::enqueue(&app, &mut tx, &tern_app::housekeeping::Housekeeping {})
                 .await
                 .unwrap();
             tx.commit().await.unwrap();

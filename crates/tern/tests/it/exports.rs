@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tern_app::jobs::Job;
 
 use crate::harness::{Db, PW, TestApp};
 use crate::on_both;
@@ -64,7 +63,7 @@ pub fn unzip(bytes: &[u8]) -> std::collections::BTreeMap<String, String> {
 async fn housekeeping(app: &TestApp) {
     let tern = app.app();
     let mut tx = tern.db.begin().await.unwrap();
-    tern_app::jobs::enqueue(tern, &mut tx, &Job::Housekeeping, None)
+    tern_app::jobs::enqueue(tern, &mut tx, &tern_app::housekeeping::Housekeeping {})
         .await
         .unwrap();
     tx.commit().await.unwrap();

@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use serde_json::json;
-use tern_app::jobs::Job;
 
 use crate::harness::{Db, PW, TestApp};
 use crate::on_both;
@@ -13,7 +12,7 @@ on_both!(a_job_held_by_a_dead_worker_runs_after_its_lease, |db: Db| async move {
     let app = TestApp::start(db).await;
     let tern = app.app().clone();
     let mut tx = tern.db.begin().await.unwrap();
-    tern_app::jobs::enqueue(&tern, &mut tx, &Job::Housekeeping, None)
+    tern_app::jobs::enqueue(&tern, &mut tx, &tern_app::housekeeping::Housekeeping {})
         .await
         .unwrap();
     tx.commit().await.unwrap();

@@ -56,8 +56,11 @@ on_both!(a_card_top_up_credits_the_wallet_once, |db: Db| async move {
     // The hosted checkout pays with the approved test card; the gateway's
     // signed webhook comes back over HTTP.
     let row = top_up_row(&app, &id).await;
+    let who = tern_app::auth::authenticate(app.app(), &token).await.unwrap();
     assert_eq!(
-        sandbox_charge(app.app(), &row, "4242 4242 4242 4242").await.unwrap(),
+        sandbox_charge(app.app(), &who, &row.id, "4242 4242 4242 4242")
+            .await
+            .unwrap(),
         TestCardOutcome::Approved
     );
     let (_, w) = app.get("/api/v1/wallet", Some(&token)).await;
@@ -91,7 +94,9 @@ on_both!(a_card_top_up_credits_the_wallet_once, |db: Db| async move {
         .await;
     let row = top_up_row(&app, t2["id"].as_str().unwrap()).await;
     assert_eq!(
-        sandbox_charge(app.app(), &row, "4000 0000 0000 0002").await.unwrap(),
+        sandbox_charge(app.app(), &who, &row.id, "4000 0000 0000 0002")
+            .await
+            .unwrap(),
         TestCardOutcome::Declined
     );
     assert_eq!(
@@ -105,7 +110,7 @@ on_both!(a_card_top_up_credits_the_wallet_once, |db: Db| async move {
         2500
     );
     assert!(
-        sandbox_charge(app.app(), &row, "1234").await.is_err(),
+        sandbox_charge(app.app(), &who, &row.id, "1234").await.is_err(),
         "not a card number"
     );
 

@@ -8,7 +8,11 @@ use tern_store::outbox::{self, OutboxRow};
 
 use crate::App;
 use crate::error::AppResult;
-use crate::jobs::{self, Job};
+use crate::jobs;
+
+mod deliver_job;
+
+pub use deliver_job::DeliverNotification;
 
 /// Who a message goes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,7 +78,7 @@ pub async fn queue(app: &App, conn: &mut Conn, msg: Message<'_>) -> AppResult<St
         },
     )
     .await?;
-    jobs::enqueue(app, conn, &Job::DeliverNotification { outbox_id: id.clone() }, None).await?;
+    jobs::enqueue(app, conn, &DeliverNotification { outbox_id: id.clone() }).await?;
     Ok(id)
 }
 

@@ -1,0 +1,82 @@
+//! Every kind of background job, in one place: the worker runs a claimed
+//! job by looking its stored name up here. A new job is a type that
+//! implements [`Job`] in its feature, plus one line below.
+
+use crate::App;
+use crate::announcements::MailAnnouncement;
+use crate::closure::{AdvanceClosure, RemindClosure};
+use crate::exports::BuildExport;
+use crate::housekeeping::Housekeeping;
+use crate::jobs::{Job, decode_and_run};
+use crate::notify::DeliverNotification;
+use crate::orders::{CancelProfile, ProvisionOrder};
+use crate::usage::UsageSweep;
+
+/// The names of every registered job.
+pub const NAMES: [&str; 9] = [
+    DeliverNotification::NAME,
+    Housekeeping::NAME,
+    ProvisionOrder::NAME,
+    CancelProfile::NAME,
+    UsageSweep::NAME,
+    BuildExport::NAME,
+    AdvanceClosure::NAME,
+    RemindClosure::NAME,
+    MailAnnouncement::NAME,
+];
+
+/// Runs the job stored under `name` with `payload`; an unknown name fails
+/// (and is retried, in case a newer node queued it during a rollout).
+pub async fn run(app: &App, name: &str, payload: &str, last_attempt: bool) -> Result<(), String> {
+    match name {
+        DeliverNotification::NAME => decode_and_run::<DeliverNotification>(app, payload, last_attempt).await,
+        Housekeeping::NAME => decode_and_run::<Housekeeping>(app, payload, last_attempt).await,
+        ProvisionOrder::NAME => decode_and_run::<ProvisionOrder>(app, payload, last_attempt).await,
+        CancelProfile::NAME => decode_and_run::<CancelProfile>(app, payload, last_attempt).await,
+        UsageSweep::NAME => decode_and_run::<UsageSweep>(app, payload, last_attempt).await,
+        BuildExport::NAME => decode_and_run::<BuildExport>(app, payload, last_attempt).await,
+        AdvanceClosure::NAME => decode_and_run::<AdvanceClosure>(app, payload, last_attempt).await,
+        RemindClosure::NAME => decode_and_run::<RemindClosure>(app, payload, last_attempt).await,
+        MailAnnouncement::NAME => decode_and_run::<MailAnnouncement>(app, payload, last_attempt).await,
+        other => Err(format!("no job is registered as {other:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_unchanged() {
+        let mut names = NAMES.to_vec();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), NAMES.len());
+        // Queued rows carry these names; renaming one strands its jobs.
+        assert_eq!(
+            NAMES,
+            [
+                "deliver_notification",
+                "housekeeping",
+                "provision_order",
+                "cancel_profile",
+                "usage_sweep",
+                "build_export",
+                "closure",
+                "closure_reminder",
+                "announcement_mail"
+            ]
+        );
+    }
+
+    #[test]
+    fn payloads_written_before_jobs_were_types_still_decode() {
+        let old: AdvanceClosure = serde_json::from_str(r#"{"kind":"closure","closure_id":"c1"}"#).unwrap();
+        assert_eq!(old.closure_id, "c1");
+        let old: Housekeeping = serde_json::from_str(r#"{"kind":"housekeeping"}"#).unwrap();
+        assert_eq!(serde_json::to_string(&old).unwrap(), "{}");
+        let old: CancelProfile =
+            serde_json::from_str(r#"{"kind":"cancel_profile","iccid":"8988","matching_id":null}"#).unwrap();
+        assert_eq!((old.iccid.as_str(), old.matching_id), ("8988", None));
+    }
+}
