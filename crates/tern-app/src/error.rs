@@ -3,6 +3,8 @@
 
 use tern_store::StoreError;
 
+pub use crate::error_code::Code;
+
 /// One invalid field of a request.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct FieldError {
@@ -60,7 +62,7 @@ pub enum AppError {
     TokenInvalid,
     /// A state conflict with a stable code.
     #[error("conflict: {0}")]
-    Conflict(&'static str),
+    Conflict(Code),
     /// The wallet cannot pay; `shortfall_minor` more is needed.
     #[error("insufficient funds")]
     InsufficientFunds { shortfall_minor: i64, currency: String },
@@ -70,13 +72,13 @@ pub enum AppError {
     /// A per-feature limit with its own stable code (HTTP 429); try again
     /// after this many seconds.
     #[error("limit reached: {code}")]
-    Throttled { code: &'static str, retry_after_secs: u64 },
+    Throttled { code: Code, retry_after_secs: u64 },
     /// Not found, with a stable code more precise than `not_found` (HTTP 404).
     #[error("not found: {0}")]
-    Missing(&'static str),
+    Missing(Code),
     /// Existed, but is gone for good, with a stable code (HTTP 410).
     #[error("gone: {0}")]
-    Gone(&'static str),
+    Gone(Code),
     /// The database or another dependency is down; retry later.
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -86,27 +88,27 @@ pub enum AppError {
 
 impl AppError {
     /// The stable code clients script against.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            AppError::Validation(_) => "validation_failed",
-            AppError::InvalidCredentials => "invalid_credentials",
-            AppError::Unauthenticated => "unauthenticated",
-            AppError::TotpRequired { .. } => "totp_required",
-            AppError::TotpInvalid => "totp_invalid",
-            AppError::Forbidden => "forbidden",
-            AppError::ReauthRequired => "reauthentication_required",
-            AppError::EmailNotVerified => "email_not_verified",
-            AppError::AccountInactive => "account_inactive",
-            AppError::TermsAcceptanceRequired => "terms_acceptance_required",
-            AppError::NotFound => "not_found",
-            AppError::TokenInvalid => "token_invalid",
-            AppError::Conflict(code) => code,
-            AppError::RateLimited { .. } => "rate_limited",
-            AppError::Throttled { code, .. } => code,
-            AppError::Missing(code) | AppError::Gone(code) => code,
-            AppError::InsufficientFunds { .. } => "insufficient_funds",
-            AppError::Unavailable(_) => "unavailable",
-            AppError::Internal(_) => "internal_error",
+            AppError::Validation(_) => Code::ValidationFailed,
+            AppError::InvalidCredentials => Code::InvalidCredentials,
+            AppError::Unauthenticated => Code::Unauthenticated,
+            AppError::TotpRequired { .. } => Code::TotpRequired,
+            AppError::TotpInvalid => Code::TotpInvalid,
+            AppError::Forbidden => Code::Forbidden,
+            AppError::ReauthRequired => Code::ReauthenticationRequired,
+            AppError::EmailNotVerified => Code::EmailNotVerified,
+            AppError::AccountInactive => Code::AccountInactive,
+            AppError::TermsAcceptanceRequired => Code::TermsAcceptanceRequired,
+            AppError::NotFound => Code::NotFound,
+            AppError::TokenInvalid => Code::TokenInvalid,
+            AppError::Conflict(code) => *code,
+            AppError::RateLimited { .. } => Code::RateLimited,
+            AppError::Throttled { code, .. } => *code,
+            AppError::Missing(code) | AppError::Gone(code) => *code,
+            AppError::InsufficientFunds { .. } => Code::InsufficientFunds,
+            AppError::Unavailable(_) => Code::Unavailable,
+            AppError::Internal(_) => Code::InternalError,
         }
     }
 

@@ -23,6 +23,7 @@ use tern_store::idempotency::{self, Stored};
 
 use crate::App;
 use crate::error::{AppError, AppResult};
+use crate::error_code::Code;
 
 /// What a key belongs to. Keys are stored per owner; a scope keeps one
 /// owner's keys for different kinds of request apart.
@@ -95,7 +96,7 @@ impl Request {
     pub async fn stored(&self, conn: &mut Conn) -> AppResult<Option<Answer>> {
         match idempotency::get(conn, &self.owner, &self.key).await? {
             None => Ok(None),
-            Some(s) if s.request_hash != self.hash => Err(AppError::Conflict("idempotency_key_reused")),
+            Some(s) if s.request_hash != self.hash => Err(AppError::Conflict(Code::IdempotencyKeyReused)),
             Some(s) => Ok(Some(Answer {
                 status: u16::try_from(s.status).map_err(|e| AppError::Internal(e.to_string()))?,
                 body: s.response,

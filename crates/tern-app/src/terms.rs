@@ -22,6 +22,7 @@ use crate::announcements::{Localised, markdown, parse_time};
 use crate::auth::Principal;
 use crate::clock::rfc3339;
 use crate::error::{AppError, AppResult, FieldError};
+use crate::error_code::Code;
 
 /// How long the required versions are remembered.
 pub const CACHE_TTL: Duration = Duration::from_secs(5);
@@ -133,7 +134,7 @@ pub async fn current(app: &App, locale: Locale) -> AppResult<TermsView> {
     let t = store::current(&mut conn, app.now_ms()).await?;
     conn.release();
     t.map(|t| view(&t, locale))
-        .ok_or(AppError::Missing("terms_not_published"))
+        .ok_or(AppError::Missing(Code::TermsNotPublished))
 }
 
 /// One acceptance, as the API and the export show it.
@@ -146,7 +147,7 @@ pub struct Acceptance {
 /// A version as a caller names it (a path segment, a form field); one that
 /// is not a number is as unknown as one never published.
 pub fn parse_version(text: &str) -> AppResult<i64> {
-    text.parse().map_err(|_| AppError::Missing("terms_version_not_found"))
+    text.parse().map_err(|_| AppError::Missing(Code::TermsVersionNotFound))
 }
 
 /// Accepts a published version (once; a repeat answers the first time).
@@ -154,7 +155,7 @@ pub async fn accept(app: &App, who: &Principal, version: i64) -> AppResult<Accep
     let now = app.now_ms();
     let mut tx = app.work_at(now).await?;
     if store::by_version(&mut tx, version).await?.is_none() {
-        return Err(AppError::Missing("terms_version_not_found"));
+        return Err(AppError::Missing(Code::TermsVersionNotFound));
     }
     let accepted_at = store::accept(&mut tx, &who.account_id, version, now).await?;
     if accepted_at == now {
@@ -259,7 +260,7 @@ pub async fn publish(app: &App, actor: &str, input: &TermsInput) -> AppResult<Ad
     )
     .await
     .map_err(|e| match e {
-        tern_store::StoreError::Conflict(_) => AppError::Conflict("terms_publish_conflict"),
+        tern_store::StoreError::Conflict(_) => AppError::Conflict(Code::TermsPublishConflict),
         other => other.into(),
     })?;
     tx.audit(

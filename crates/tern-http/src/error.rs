@@ -3,6 +3,8 @@
 //! a localised message, per-field `details` on 422, and `Retry-After` on
 //! 429. Causes of 5xx answers are logged, never shown.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -11,18 +13,38 @@ use tern_app::AppError;
 use tern_domain::Locale;
 use tern_i18n::t;
 
-/// An error on its way to the client, with the language to say it in.
+/// An error on its way to the client. Handlers return it with plain `?`
+/// (`From<AppError>`); the language is the request's, which
+/// [`crate::locale::negotiate`] knows by then (the account's once signed
+/// in), so a handler never has to say it.
 #[derive(Debug)]
 pub struct ApiError {
     pub error: AppError,
-    pub locale: Locale,
+    /// Set where the language is known before the middleware would pick
+    /// it (extractors rejecting a request); `None` leaves it to the
+    /// middleware.
+    pub locale: Option<Locale>,
 }
 
 impl ApiError {
     pub fn new(error: AppError, locale: Locale) -> Self {
-        Self { error, locale }
+        Self {
+            error,
+            locale: Some(locale),
+        }
     }
 }
+
+impl From<AppError> for ApiError {
+    fn from(error: AppError) -> Self {
+        Self { error, locale: None }
+    }
+}
+
+/// A service error answered without a language yet; the locale
+/// middleware renders it again in the request's.
+#[derive(Debug, Clone)]
+pub(crate) struct Unrendered(pub Arc<AppError>);
 
 /// The status for each kind of service error.
 pub fn status_of(e: &AppError) -> StatusCode {
@@ -49,8 +71,8 @@ pub fn status_of(e: &AppError) -> StatusCode {
 }
 
 /// The localised message for an error code.
-pub fn message(code: &str, locale: Locale) -> String {
-    let key = format!("error.{code}");
+pub fn message(code: impl AsRef<str>, locale: Locale) -> String {
+    let key = format!("error.{}", code.as_ref());
     let m = t(locale, &key);
     if m == key {
         t(locale, "error.generic").to_owned()
@@ -74,70 +96,68 @@ pub fn error_response(status: StatusCode, code: &str, locale: Locale, details: O
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = status_of(&self.error);
         match &self.error {
             AppError::Internal(cause) => tracing::error!(error = %cause, "internal error"),
-            AppError::Unavailable(cause) => {
-                tracing::warn!(error = %cause, "dependency unavailable")
-            }
+            AppError::Unavailable(cause) => tracing::warn!(error = %cause, "dependency unavailable"),
             _ => {}
         }
-        let details = match &self.error {
-            AppError::Validation(fields) => Some(json!(
-                fields
-                    .iter()
-                    .map(|f| json!({
-                        "field": f.field,
-                        "code": f.code,
-                        "message": message(&f.code, self.locale),
-                    }))
-                    .collect::<Vec<_>>()
-            )),
-            _ => None,
-        };
-        let mut res = error_response(status, self.error.code(), self.locale, details);
-        if let AppError::InsufficientFunds {
+        match self.locale {
+            Some(locale) => render(&self.error, locale),
+            None => {
+                let mut res = render(&self.error, Locale::default());
+                res.extensions_mut().insert(Unrendered(Arc::new(self.error)));
+                res
+            }
+        }
+    }
+}
+
+/// The answer for `error` in `locale`: the body, per-field details on
+/// 422, the shortfall on 402, the sign-in challenge on `totp_required`,
+/// and `Retry-After` where waiting helps.
+pub(crate) fn render(error: &AppError, locale: Locale) -> Response {
+    let status = status_of(error);
+    let code = error.code();
+    let mut body = json!({ "error": { "code": code, "message": message(code, locale) } });
+    match error {
+        AppError::Validation(fields) => {
+            let details: Vec<_> = fields
+                .iter()
+                .map(|f| json!({ "field": f.field, "code": f.code, "message": message(&f.code, locale) }))
+                .collect();
+            body["error"]["details"] = json!(details);
+        }
+        AppError::InsufficientFunds {
             shortfall_minor,
             currency,
-        } = &self.error
-        {
-            // Tell the client how much is missing, in the API's money shape.
-            let body = json!({ "error": {
-                "code": self.error.code(),
-                "message": message(self.error.code(), self.locale),
-                "shortfall": { "amount_minor": shortfall_minor, "currency": currency },
-            }});
-            let mut r = (status, Json(body)).into_response();
-            if let Ok(v) = HeaderValue::from_str(self.locale.tag()) {
-                r.headers_mut().insert(header::CONTENT_LANGUAGE, v);
-            }
-            res = r;
+        } => {
+            // How much is missing, in the API's money shape.
+            body["error"]["shortfall"] = json!({ "amount_minor": shortfall_minor, "currency": currency });
         }
-        if let AppError::TotpRequired { challenge, expires_at } = &self.error {
+        AppError::TotpRequired { challenge, expires_at } => {
             // The second step of signing in: the client repeats with this.
-            let body = json!({ "error": {
-                "code": self.error.code(),
-                "message": message(self.error.code(), self.locale),
-                "challenge": challenge,
-                "challenge_expires_at": expires_at,
-            }});
-            let mut r = (status, Json(body)).into_response();
-            if let Ok(v) = HeaderValue::from_str(self.locale.tag()) {
-                r.headers_mut().insert(header::CONTENT_LANGUAGE, v);
-            }
-            res = r;
+            body["error"]["challenge"] = json!(challenge);
+            body["error"]["challenge_expires_at"] = json!(expires_at);
         }
-        if let AppError::RateLimited { retry_after_secs } | AppError::Throttled { retry_after_secs, .. } = self.error
-            && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
-        {
-            res.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            res.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-        }
-        res
+        _ => {}
     }
+    let mut res = (status, Json(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(locale.tag()) {
+        res.headers_mut().insert(header::CONTENT_LANGUAGE, v);
+    }
+    let retry_after = match error {
+        AppError::RateLimited { retry_after_secs } | AppError::Throttled { retry_after_secs, .. } => {
+            Some(*retry_after_secs)
+        }
+        _ if status == StatusCode::SERVICE_UNAVAILABLE => Some(5),
+        _ => None,
+    };
+    if let Some(secs) = retry_after
+        && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+    {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    res
 }
 
 /// The answer for a path nothing serves.

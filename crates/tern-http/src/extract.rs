@@ -14,6 +14,7 @@ use tern_app::{App, AppError};
 use tern_domain::Locale;
 
 use crate::error::{ApiError, error_response};
+use crate::locale::RequestLocale;
 use crate::state::HttpState;
 
 /// Name of the portal's session cookie.
@@ -119,6 +120,8 @@ pub struct Credentials {
     explicit_locale: bool,
     /// Whether the request may go ahead before new terms are accepted.
     terms_exempt: bool,
+    /// Where the answer's language is kept for the rest of the request.
+    answer_locale: Option<RequestLocale>,
 }
 
 impl Credentials {
@@ -134,6 +137,7 @@ impl Credentials {
             explicit_locale: headers.contains_key(header::ACCEPT_LANGUAGE)
                 || CookieJar::from_headers(headers).get(LANG_COOKIE).is_some(),
             terms_exempt: terms_exempt(&parts.method, path),
+            answer_locale: parts.extensions.get::<RequestLocale>().cloned(),
         }
     }
 
@@ -159,6 +163,9 @@ impl Credentials {
         } else {
             who.locale
         };
+        if let Some(slot) = &self.answer_locale {
+            slot.set(locale);
+        }
         if !self.terms_exempt {
             tern_app::terms::check(app, &who)
                 .await

@@ -10,6 +10,7 @@
 pub mod api;
 mod error;
 mod extract;
+mod locale;
 mod middleware;
 pub mod openapi;
 mod ops;

@@ -30,6 +30,7 @@ const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; s
 pub fn apply(router: Router, state: HttpState) -> Router {
     let secure = state.app.settings.cookie_secure();
     router
+        .layer(middleware::from_fn(crate::locale::negotiate))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn(move |req: Request, next: Next| {
             security_headers(secure, req, next)

@@ -11,6 +11,7 @@ use crate::App;
 use crate::auth::Principal;
 use crate::clock::ms;
 use crate::error::{AppError, AppResult};
+use crate::error_code::Code;
 use crate::notify::{Channel, Message, queue};
 use crate::rate_limit::{self, Limit};
 use crate::tokens;
@@ -29,7 +30,7 @@ pub async fn send_phone_code(app: &App, who: &Principal) -> AppResult<()> {
         .clone()
         .ok_or_else(|| AppError::field("phone", "phone_missing"))?;
     if account.phone_verified_at.is_some() {
-        return Err(AppError::Conflict("phone_already_verified"));
+        return Err(AppError::Conflict(Code::PhoneAlreadyVerified));
     }
     let limit = Limit {
         max: 5,

@@ -20,6 +20,7 @@ use crate::audit;
 use crate::auth::Principal;
 use crate::clock::rfc3339;
 use crate::error::{AppError, AppResult, FieldError};
+use crate::error_code::Code;
 use crate::jobs;
 
 /// A text in both languages.
@@ -210,7 +211,7 @@ pub async fn mark_read(app: &App, who: &Principal, id: &str) -> AppResult<()> {
     let now = app.now_ms();
     let mut conn = app.db.conn().await?;
     if !store::is_visible_to(&mut conn, id, &who.account_id, now).await? {
-        return Err(AppError::Missing("announcement_not_found"));
+        return Err(AppError::Missing(Code::AnnouncementNotFound));
     }
     store::mark_read(&mut conn, id, &who.account_id, now).await?;
     Ok(())
@@ -371,10 +372,10 @@ pub async fn publish(app: &App, actor: &str, id: &str) -> AppResult<AdminAnnounc
     let now = app.now_ms();
     let mut tx = app.work().await?;
     let Some(mut a) = store::by_id(&mut tx, id).await? else {
-        return Err(AppError::Missing("announcement_not_found"));
+        return Err(AppError::Missing(Code::AnnouncementNotFound));
     };
     if !store::publish(&mut tx, id, now, now).await? {
-        return Err(AppError::Conflict("announcement_already_published"));
+        return Err(AppError::Conflict(Code::AnnouncementAlreadyPublished));
     }
     a.publish_at = Some(now);
     published(app, &mut tx, actor, &a, now).await?;
@@ -400,5 +401,5 @@ pub async fn show(app: &App, id: &str) -> AppResult<AdminAnnouncement> {
         let mut conn = app.db.conn().await?;
         store::by_id(&mut conn, id).await?
     };
-    admin_view(app, a.ok_or(AppError::Missing("announcement_not_found"))?).await
+    admin_view(app, a.ok_or(AppError::Missing(Code::AnnouncementNotFound))?).await
 }

@@ -12,6 +12,7 @@ use super::{AdvanceClosure, Wake};
 use crate::App;
 use crate::clock::{rfc3339, to_datetime};
 use crate::error::{AppError, AppResult};
+use crate::error_code::Code;
 
 /// A closure request as operators see it (no personal data: the account
 /// is shown by id).
@@ -131,7 +132,7 @@ pub async fn hold(app: &App, actor: &str, id: &str, reason: &str) -> AppResult<A
     }
     let c = load(app, id).await?;
     if !move_to(app, &c, ClosureState::OnHold, Some(reason), actor).await? {
-        return Err(AppError::Conflict("closure_state_changed"));
+        return Err(AppError::Conflict(Code::ClosureStateChanged));
     }
     show(app, id).await
 }
@@ -146,7 +147,7 @@ pub async fn resume(app: &App, actor: &str, id: &str) -> AppResult<AdminView> {
         ClosureState::Processing
     };
     if !move_to(app, &c, to, None, actor).await? {
-        return Err(AppError::Conflict("closure_state_changed"));
+        return Err(AppError::Conflict(Code::ClosureStateChanged));
     }
     kick(app, &c, actor, "closure.resume_requested").await?;
     show(app, id).await
@@ -162,7 +163,7 @@ pub async fn retry(app: &App, actor: &str, id: &str) -> AppResult<AdminView> {
             kick(app, &c, actor, "closure.retry_requested").await?;
             show(app, id).await
         }
-        _ => Err(AppError::Conflict("closure_not_open")),
+        _ => Err(AppError::Conflict(Code::ClosureNotOpen)),
     }
 }
 

@@ -15,6 +15,7 @@ use crate::audit;
 use crate::auth::Principal;
 use crate::clock::{ms, to_datetime};
 use crate::error::{AppError, AppResult, FieldError};
+use crate::error_code::Code;
 use crate::idempotency::{Request, Scope};
 use crate::jobs;
 use crate::notify::{self, Channel, Message};
@@ -322,9 +323,9 @@ pub async fn cancel(app: &App, who: &Principal, actor: &str) -> AppResult<Closur
     let state = ClosureState::parse(&row.state).ok_or_else(|| AppError::Internal("unknown closure state".into()))?;
     state
         .transition(ClosureState::Canceled)
-        .map_err(|_| AppError::Conflict("closure_not_cancelable"))?;
+        .map_err(|_| AppError::Conflict(Code::ClosureNotCancelable))?;
     if !closures::transition(&mut tx, &row.id, state.as_str(), "canceled", None, now).await? {
-        return Err(AppError::Conflict("closure_not_cancelable"));
+        return Err(AppError::Conflict(Code::ClosureNotCancelable));
     }
     notify_account(app, &mut tx, &row, "closure_canceled").await?;
     tx.audit(actor, "closure.canceled", &who.account_id, json!({ "closure": row.id }))

@@ -13,6 +13,7 @@ use super::steps::{self, Step};
 use super::{AdvanceClosure, Wake};
 use crate::App;
 use crate::error::{AppError, AppResult};
+use crate::error_code::Code;
 use crate::jobs;
 
 fn state_of(c: &ClosureRow) -> AppResult<ClosureState> {
@@ -30,7 +31,7 @@ pub(crate) async fn move_to(
 ) -> AppResult<bool> {
     let from = state_of(c)?;
     from.transition(to)
-        .map_err(|_| AppError::Conflict("closure_transition_not_allowed"))?;
+        .map_err(|_| AppError::Conflict(Code::ClosureTransitionNotAllowed))?;
     let now = app.now_ms();
     let mut tx = app.work_at(now).await?;
     if !closures::transition(&mut tx, &c.id, from.as_str(), to.as_str(), hold_reason, now).await? {

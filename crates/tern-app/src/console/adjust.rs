@@ -17,6 +17,7 @@ use tern_store::wallet_adjustments::{self, AdjustmentRow};
 use crate::App;
 use crate::clock::rfc3339;
 use crate::error::{AppError, AppResult, FieldError};
+use crate::error_code::Code;
 use crate::idempotency::{self, Request, Scope};
 use crate::wallet::{cash_id, ensure_accounts, promo_id, system_id};
 
@@ -158,7 +159,7 @@ async fn adjust_in_tx(
     let mut tx = app.work_at(now).await?;
     let target = accounts::by_id(&mut tx, account_id).await?.ok_or(AppError::NotFound)?;
     if target.status != "active" {
-        return Err(AppError::Conflict("account_not_active"));
+        return Err(AppError::Conflict(Code::AccountNotActive));
     }
     ensure_accounts(app, &mut tx, account_id, &["adjustments"]).await?;
     let wallet = if input.bucket == "promo" {
@@ -168,7 +169,7 @@ async fn adjust_in_tx(
     };
     ledger::lock(&mut tx, app.db.backend(), &[&wallet]).await?;
     if input.amount_minor < 0 && ledger::balance(&mut tx, &wallet).await? + input.amount_minor < 0 {
-        return Err(AppError::Conflict("adjustment_exceeds_balance"));
+        return Err(AppError::Conflict(Code::AdjustmentExceedsBalance));
     }
     let id = crate::tokens::new_id();
     let transaction_id = crate::tokens::new_id();
@@ -197,7 +198,7 @@ async fn adjust_in_tx(
     .await?;
     match posted {
         Posted::Done => {}
-        Posted::Insufficient { .. } => return Err(AppError::Conflict("adjustment_exceeds_balance")),
+        Posted::Insufficient { .. } => return Err(AppError::Conflict(Code::AdjustmentExceedsBalance)),
         other => {
             return Err(AppError::Internal(format!(
                 "adjustment refused by the ledger: {other:?}"

@@ -12,6 +12,7 @@ use tern_store::refunds::{self, RefundRow};
 use crate::App;
 use crate::clock::rfc3339;
 use crate::error::{AppError, AppResult};
+use crate::error_code::Code;
 use crate::wallet::system_id;
 
 /// A refund line as finance sees it.
@@ -84,7 +85,7 @@ pub async fn approve_refund(app: &App, actor: &str, id: &str, reference: Option<
     let mut tx = app.work_at(now).await?;
     let r = refunds::by_id(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     if r.state != "awaiting_payout" {
-        return Err(AppError::Conflict("refund_not_awaiting_payout"));
+        return Err(AppError::Conflict(Code::RefundNotAwaitingPayout));
     }
     let reference = reference.map_or_else(|| format!("manual:{}", r.id), str::to_owned);
     ledger::ensure_account(
@@ -107,7 +108,7 @@ pub async fn approve_refund(app: &App, actor: &str, id: &str, reference: Option<
     .await?;
     crate::wallet::book_refund(&mut tx, "manual_payout", "payouts", &r, now).await?;
     if !refunds::mark_paid_out(&mut tx, &r.id, &reference, now).await? {
-        return Err(AppError::Conflict("refund_not_awaiting_payout"));
+        return Err(AppError::Conflict(Code::RefundNotAwaitingPayout));
     }
     tx.audit(
         actor,

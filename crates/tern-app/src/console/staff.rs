@@ -11,6 +11,7 @@ use tern_store::{accounts, console, sessions};
 use crate::App;
 use crate::clock::rfc3339;
 use crate::error::{AppError, AppResult};
+use crate::error_code::Code;
 
 /// A staff member.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -98,7 +99,7 @@ async fn target(tx: &mut tern_store::Conn, actor: &str, id: &str) -> AppResult<t
         return Err(AppError::NotFound);
     }
     if a.id == actor {
-        return Err(AppError::Conflict("staff_self_change"));
+        return Err(AppError::Conflict(Code::StaffSelfChange));
     }
     Ok(a)
 }
@@ -129,7 +130,7 @@ pub async fn disable_staff(app: &App, actor: &str, id: &str) -> AppResult<StaffV
     let mut tx = app.work_at(now).await?;
     target(&mut tx, actor, id).await?;
     if !console::disable(&mut tx, id, now).await? {
-        return Err(AppError::Conflict("staff_not_active"));
+        return Err(AppError::Conflict(Code::StaffNotActive));
     }
     let ended = sessions::delete_all_for_account(&mut tx, id, None).await?;
     tx.audit(actor, "admin.staff_disabled", id, json!({ "sessions_ended": ended }))

@@ -9,6 +9,7 @@ use tern_store::esims;
 
 use crate::App;
 use crate::error::{AppError, AppResult};
+use crate::error_code::Code;
 
 fn rank(state: &str) -> u8 {
     match state {
@@ -83,11 +84,11 @@ pub async fn download_progress(app: &App, n: DownloadProgress) -> AppResult<()> 
 /// the profile and call Tern back.
 pub async fn simulate_install(app: &App, who: &crate::auth::Principal, iccid: &str) -> AppResult<()> {
     let Some(base) = app.emulator_url.clone() else {
-        return Err(AppError::Conflict("not_in_emulator_mode"));
+        return Err(AppError::Conflict(Code::NotInEmulatorMode));
     };
     let e = super::views::own(app, who, iccid).await?;
     if e.state != "released" {
-        return Err(AppError::Conflict("esim_not_installable"));
+        return Err(AppError::Conflict(Code::EsimNotInstallable));
     }
     let eid =
         Eid::with_check_digits("890490320000000000000000000000").map_err(|e| AppError::Internal(e.to_string()))?;

@@ -13,18 +13,19 @@ use super::{archive, contents, sealed};
 use crate::App;
 use crate::clock::ms;
 use crate::error::{AppError, AppResult};
+use crate::error_code::Code;
 use crate::notify::{Channel, Message};
 use crate::tokens;
 
 /// The account has no email address any more (erased): there is nobody to
 /// send the link to, and retrying will not change that.
-const NO_RECIPIENT: AppError = AppError::Conflict("export_no_recipient");
+const NO_RECIPIENT: AppError = AppError::Conflict(Code::ExportNoRecipient);
 
 /// The job's handler: builds export `export_id`; gives it up as failed
 /// when it cannot be delivered or the last attempt fails.
 pub async fn build(app: &App, export_id: &str, last_attempt: bool) -> AppResult<()> {
     match run(app, export_id).await {
-        Err(AppError::Conflict("export_no_recipient")) => fail(app, export_id).await,
+        Err(AppError::Conflict(Code::ExportNoRecipient)) => fail(app, export_id).await,
         Err(e) if last_attempt => {
             fail(app, export_id).await?;
             Err(e)

@@ -27,10 +27,11 @@ use crate::audit;
 use crate::auth::Principal;
 use crate::clock::{ms, rfc3339};
 use crate::error::{AppError, AppResult};
+use crate::error_code::Code;
 use crate::tokens;
 
-const NOT_FOUND: AppError = AppError::Missing("export_not_found");
-const EXPIRED: AppError = AppError::Gone("export_expired");
+const NOT_FOUND: AppError = AppError::Missing(Code::ExportNotFound);
+const EXPIRED: AppError = AppError::Gone(Code::ExportExpired);
 
 /// An export as its owner sees it. The download link is only ever in the
 /// email: Tern does not keep the token.
@@ -88,7 +89,7 @@ pub async fn request(app: &App, who: &Principal) -> AppResult<ExportView> {
         let next = last.saturating_add(ms(app.settings.exports.min_interval));
         if now < next {
             return Err(AppError::Throttled {
-                code: "export_rate_limited",
+                code: Code::ExportRateLimited,
                 retry_after_secs: seconds_until(next, now),
             });
         }

@@ -11,6 +11,7 @@ use crate::App;
 use crate::auth::Principal;
 use crate::clock::ms;
 use crate::error::{AppError, AppResult};
+use crate::error_code::Code;
 
 /// Cancels one of the caller's orders and refunds it to the wallet, or
 /// refuses with 409 and the reason (`order_not_cancellable_state`,
@@ -24,24 +25,24 @@ pub async fn cancel(app: &App, who: &Principal, order_id: &str) -> AppResult<Ord
             _ => return Err(AppError::NotFound),
         };
         if order.state != "completed" {
-            return Err(AppError::Conflict("order_not_cancellable_state"));
+            return Err(AppError::Conflict(Code::OrderNotCancellableState));
         }
         let package = esims::package_of_order(&mut conn, &order.id)
             .await?
-            .ok_or(AppError::Conflict("order_not_cancellable_state"))?;
+            .ok_or(AppError::Conflict(Code::OrderNotCancellableState))?;
         let esim = esims::by_iccid(&mut conn, &package.iccid)
             .await?
             .ok_or(AppError::NotFound)?;
         (order, package, esim)
     };
     if esim.state != "released" || esim.installed_at.is_some() {
-        return Err(AppError::Conflict("esim_installed"));
+        return Err(AppError::Conflict(Code::EsimInstalled));
     }
     if package.used_data_bytes > 0 || package.used_voice_seconds > 0 || package.used_sms > 0 {
-        return Err(AppError::Conflict("package_used"));
+        return Err(AppError::Conflict(Code::PackageUsed));
     }
     if now - order.created_at > ms(app.settings.wallet.cancel_window) {
-        return Err(AppError::Conflict("cancel_window_passed"));
+        return Err(AppError::Conflict(Code::CancelWindowPassed));
     }
     // The profile of a new eSIM goes back to the SM-DP+ first; if that
     // fails, nothing is refunded and the traveller can try again.
@@ -67,7 +68,7 @@ pub async fn cancel(app: &App, who: &Principal, order_id: &str) -> AppResult<Ord
     }
     let mut tx = app.work_at(now).await?;
     if !orders::transition(&mut tx, &order.id, "completed", "canceled", None, now).await? {
-        return Err(AppError::Conflict("order_not_cancellable_state"));
+        return Err(AppError::Conflict(Code::OrderNotCancellableState));
     }
     esims::set_package_state(&mut tx, &package.id, &package.state, "canceled").await?;
     if order.kind == "new_esim" && others_on_esim == 0 {

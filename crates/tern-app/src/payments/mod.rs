@@ -19,6 +19,7 @@ use crate::App;
 use crate::auth::Principal;
 use crate::clock::rfc3339;
 use crate::error::{AppError, AppResult};
+use crate::error_code::Code;
 use crate::wallet::{MoneySchema, cash_id, ensure_accounts, system_id};
 
 /// What a gateway reports about a payment, after its signature checked out.
@@ -151,7 +152,7 @@ pub async fn webhook(app: &App, gateway: &dyn PaymentGateway, signature: &str, b
     }
     if event.amount_minor != top_up.amount_minor || event.currency != top_up.currency {
         tracing::error!(top_up = %top_up.id, "gateway reported a different amount; not credited");
-        return Err(AppError::Conflict("payment_amount_mismatch"));
+        return Err(AppError::Conflict(Code::PaymentAmountMismatch));
     }
     if !top_ups::transition(&mut tx, &top_up.id, "pending", "succeeded", None, now).await? {
         return Ok(());

@@ -9,6 +9,7 @@ use super::{PaymentEvent, PaymentGateway};
 use crate::App;
 use crate::auth::Principal;
 use crate::error::{AppError, AppResult};
+use crate::error_code::Code;
 
 /// The sandbox's name in URLs and records.
 pub const SANDBOX: &str = "sandbox";
@@ -69,10 +70,10 @@ impl PaymentGateway for SandboxGateway {
         idempotency_key: &str,
     ) -> AppResult<String> {
         if amount_minor <= 0 || amount_minor > top_up.amount_minor {
-            return Err(AppError::Conflict("refund_amount_invalid"));
+            return Err(AppError::Conflict(Code::RefundAmountInvalid));
         }
         if !matches!(top_up.state.as_str(), "succeeded" | "refunded") {
-            return Err(AppError::Conflict("payment_not_refundable"));
+            return Err(AppError::Conflict(Code::PaymentNotRefundable));
         }
         Ok(format!("sandbox_re_{}", &crate::tokens::hash(idempotency_key)[..24]))
     }
@@ -120,7 +121,7 @@ pub async fn sandbox_charge(
         .ok_or(AppError::NotFound)?;
     let outcome = test_card(card_number)?;
     if top_up.state != "pending" {
-        return Err(AppError::Conflict("top_up_not_pending"));
+        return Err(AppError::Conflict(Code::TopUpNotPending));
     }
     let body = json!({
         "id": crate::tokens::new_id(),

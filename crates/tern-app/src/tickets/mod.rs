@@ -26,6 +26,7 @@ pub use user::{NewTicket, close_mine, list_mine, open, reply_mine, show_mine};
 use crate::App;
 use crate::clock::rfc3339;
 use crate::error::{AppError, AppResult};
+use crate::error_code::Code;
 use crate::rate_limit::{self, Limit};
 
 /// Tickets a traveller may open, and messages they may write, per hour.
@@ -102,7 +103,7 @@ async fn throttle(conn: &mut tern_store::Conn, key: &str, now: i64) -> AppResult
     };
     match rate_limit::take(conn, key, limit, now).await {
         Err(AppError::RateLimited { retry_after_secs }) => Err(AppError::Throttled {
-            code: "ticket_rate_limited",
+            code: Code::TicketRateLimited,
             retry_after_secs,
         }),
         other => other,
@@ -110,7 +111,9 @@ async fn throttle(conn: &mut tern_store::Conn, key: &str, now: i64) -> AppResult
 }
 
 fn refused(e: tern_domain::ticket::TicketRefusal) -> AppError {
-    AppError::Conflict(e.code())
+    match e {
+        tern_domain::ticket::TicketRefusal::Closed => AppError::Conflict(Code::TicketClosed),
+    }
 }
 
 /// The account's tickets with their messages, for its data export (staff

@@ -14,6 +14,7 @@ use crate::App;
 use crate::audit;
 use crate::clock::rfc3339;
 use crate::error::{AppError, AppResult, FieldError};
+use crate::error_code::Code;
 
 /// A ticket as staff see it: the account by id, the times that matter.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -184,7 +185,7 @@ pub async fn reply_as_staff(app: &App, actor: &str, id: &str, body: &str) -> App
     let from = state_of(&t)?;
     let to = from.on(TicketEvent::StaffReply).map_err(refused)?;
     if to != from && !tickets::transition(&mut tx, id, from.as_str(), to.as_str(), now).await? {
-        return Err(AppError::Conflict("ticket_state_changed"));
+        return Err(AppError::Conflict(Code::TicketStateChanged));
     }
     let msg = MessageRow {
         id: crate::tokens::new_id(),
@@ -220,7 +221,7 @@ pub async fn assign(app: &App, actor: &str, id: &str, staff_id: Option<&str>) ->
         return Err(AppError::field("staff_id", "ticket_assignee_invalid"));
     }
     if state_of(&t)? == TicketState::Closed {
-        return Err(AppError::Conflict("ticket_closed"));
+        return Err(AppError::Conflict(Code::TicketClosed));
     }
     tickets::assign(&mut tx, id, staff_id, now).await?;
     tx.audit(
@@ -244,7 +245,7 @@ pub async fn set_state(app: &App, actor: &str, id: &str, state: &str) -> AppResu
     let from = state_of(&t)?;
     let to = from.on(TicketEvent::StaffSets(target)).map_err(refused)?;
     if to != from && !tickets::transition(&mut tx, id, from.as_str(), to.as_str(), now).await? {
-        return Err(AppError::Conflict("ticket_state_changed"));
+        return Err(AppError::Conflict(Code::TicketStateChanged));
     }
     tx.audit(
         actor,

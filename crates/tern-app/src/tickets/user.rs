@@ -10,6 +10,7 @@ use super::{TicketView, mail, refused, throttle, user_view};
 use crate::App;
 use crate::auth::Principal;
 use crate::error::{AppError, AppResult, FieldError};
+use crate::error_code::Code;
 
 /// `POST /api/v1/tickets`.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -150,7 +151,7 @@ pub async fn reply_mine(app: &App, who: &Principal, id: &str, body: &str) -> App
     let to = from.on(TicketEvent::UserReply).map_err(refused)?;
     throttle(&mut tx, &format!("tickets:message:{}", who.account_id), now).await?;
     if to != from && !tickets::transition(&mut tx, &t.id, from.as_str(), to.as_str(), now).await? {
-        return Err(AppError::Conflict("ticket_state_changed"));
+        return Err(AppError::Conflict(Code::TicketStateChanged));
     }
     tickets::add_message(
         &mut tx,
@@ -177,7 +178,7 @@ pub async fn close_mine(app: &App, who: &Principal, id: &str) -> AppResult<Ticke
     let from = TicketState::parse(&t.state).ok_or_else(|| AppError::Internal(format!("ticket state {}", t.state)))?;
     let to = from.on(TicketEvent::UserClose).map_err(refused)?;
     if !tickets::transition(&mut tx, &t.id, from.as_str(), to.as_str(), now).await? {
-        return Err(AppError::Conflict("ticket_state_changed"));
+        return Err(AppError::Conflict(Code::TicketStateChanged));
     }
     tx.audit(
         &who.account_id,

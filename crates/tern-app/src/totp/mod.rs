@@ -24,6 +24,7 @@ use crate::App;
 use crate::audit;
 use crate::auth::Principal;
 use crate::error::{AppError, AppResult};
+use crate::error_code::Code;
 use crate::rate_limit::{self, Limit};
 use crate::tokens;
 
@@ -186,7 +187,7 @@ pub async fn start(app: &App, who: &Principal) -> AppResult<Enrolment> {
         .await?
         .ok_or(AppError::Unauthenticated)?;
     if !store::start_enrolment(&mut tx, &who.account_id, &sealed, now).await? {
-        return Err(AppError::Conflict("totp_already_enabled"));
+        return Err(AppError::Conflict(Code::TotpAlreadyEnabled));
     }
     tx.audit(
         &who.account_id,
@@ -246,8 +247,8 @@ pub async fn confirm(app: &App, who: &Principal, code: &str) -> AppResult<Recove
     };
     let factor = match factor {
         Some(f) if f.enabled_at.is_none() => f,
-        Some(_) => return Err(AppError::Conflict("totp_already_enabled")),
-        None => return Err(AppError::Conflict("totp_not_enrolling")),
+        Some(_) => return Err(AppError::Conflict(Code::TotpAlreadyEnabled)),
+        None => return Err(AppError::Conflict(Code::TotpNotEnrolling)),
     };
     let totp = totp_for(app, open_secret(app, &factor)?, "");
     let step = matching_step(&totp, code, now_secs(app));
@@ -306,7 +307,7 @@ pub async fn disable(app: &App, who: &Principal, input: &DisableInput) -> AppRes
     )
     .await?
     {
-        Second::NotEnabled => return Err(AppError::Conflict("totp_not_enabled")),
+        Second::NotEnabled => return Err(AppError::Conflict(Code::TotpNotEnabled)),
         Second::Missing => return Err(AppError::field("totp_code", "totp_required")),
         Second::Wrong => return Err(AppError::field("totp_code", "totp_invalid")),
         Second::Accepted => {}

@@ -20,6 +20,7 @@ use crate::App;
 use crate::auth::Principal;
 use crate::clock::rfc3339;
 use crate::error::{AppError, AppResult};
+use crate::error_code::Code;
 
 /// The ledger account of a user's refundable balance.
 pub fn cash_id(account_id: &str, currency: &str) -> String {
@@ -213,7 +214,7 @@ pub(crate) async fn debit(
     .await?;
     match posted {
         Posted::Done => Ok(()),
-        Posted::AlreadyPosted => Err(AppError::Conflict("already_charged")),
+        Posted::AlreadyPosted => Err(AppError::Conflict(Code::AlreadyCharged)),
         Posted::Insufficient { .. } => Err(AppError::InsufficientFunds {
             shortfall_minor: need - cash - promo,
             currency: cur,

@@ -9,6 +9,7 @@ use super::{WalletView, cash_id, ensure_accounts, promo_id, system_id, view};
 use crate::App;
 use crate::auth::Principal;
 use crate::error::{AppError, AppResult};
+use crate::error_code::Code;
 use crate::rate_limit::{self, Limit};
 
 /// Redeems `typed` into the caller's wallet. A typo or unknown code is 422
@@ -41,7 +42,7 @@ pub async fn redeem(app: &App, who: &Principal, typed: &str) -> AppResult<Wallet
     };
     if voucher.redeemed_at.is_some() {
         drop(tx);
-        return failed(AppError::Conflict("voucher_already_redeemed")).await;
+        return failed(AppError::Conflict(Code::VoucherAlreadyRedeemed)).await;
     }
     if voucher.expires_at.is_some_and(|t| t <= now) {
         drop(tx);
@@ -53,7 +54,7 @@ pub async fn redeem(app: &App, who: &Principal, typed: &str) -> AppResult<Wallet
     }
     if !vouchers::claim(&mut tx, code.as_str(), &who.account_id, now).await? {
         drop(tx);
-        return failed(AppError::Conflict("voucher_already_redeemed")).await;
+        return failed(AppError::Conflict(Code::VoucherAlreadyRedeemed)).await;
     }
     ensure_accounts(app, &mut tx, &who.account_id, &["vouchers"]).await?;
     let cur = voucher.currency.as_str();

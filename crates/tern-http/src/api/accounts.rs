@@ -26,9 +26,7 @@ pub async fn create_account(
     Lang(locale): Lang,
     ApiJson(input): ApiJson<SignupInput>,
 ) -> Result<(StatusCode, Json<Accepted>), ApiError> {
-    accounts::signup(&s.app, input, locale)
-        .await
-        .map_err(|e| ApiError::new(e, locale))?;
+    accounts::signup(&s.app, input, locale).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(Accepted {
@@ -49,11 +47,8 @@ pub struct VerifyEmailInput {
     responses((status = 204, description = "verified"), (status = 400, description = "token_invalid")))]
 pub async fn verify_email(
     State(s): State<HttpState>,
-    Lang(locale): Lang,
     ApiJson(input): ApiJson<VerifyEmailInput>,
 ) -> Result<StatusCode, ApiError> {
-    accounts::verify_email(&s.app, &input.token)
-        .await
-        .map_err(|e| ApiError::new(e, locale))?;
+    accounts::verify_email(&s.app, &input.token).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -30,11 +30,7 @@ pub async fn search(
 ) -> Result<Json<Vec<AccountSummary>>, ApiError> {
     auth.require(&s, Permission::ViewAccounts, "admin.accounts.search")
         .await?;
-    Ok(Json(
-        console::search(&s.app, &auth.who.account_id, &p.q)
-            .await
-            .map_err(|e| auth.err(e))?,
-    ))
+    Ok(Json(console::search(&s.app, &auth.who.account_id, &p.q).await?))
 }
 
 /// One account: profile, eSIMs and packages, wallet and ledger, orders,
@@ -49,11 +45,7 @@ pub async fn show(
 ) -> Result<Json<AccountDetail>, ApiError> {
     auth.require(&s, Permission::ViewAccounts, "admin.accounts.show")
         .await?;
-    Ok(Json(
-        console::account(&s.app, &auth.who.account_id, &id)
-            .await
-            .map_err(|e| auth.err(e))?,
-    ))
+    Ok(Json(console::account(&s.app, &auth.who.account_id, &id).await?))
 }
 
 /// Credit (positive) or debit (negative) a wallet bucket with a reason
@@ -76,9 +68,7 @@ pub async fn adjust(
     auth.require(&s, Permission::AdjustWallets, "admin.wallet_adjustments.create")
         .await?;
     let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok());
-    let done = console::adjust_wallet(&s.app, &auth.who.account_id, &id, input, key)
-        .await
-        .map_err(|e| auth.err(e))?;
+    let done = console::adjust_wallet(&s.app, &auth.who.account_id, &id, input, key).await?;
     Ok((
         StatusCode::from_u16(done.status).unwrap_or(StatusCode::CREATED),
         Json(done.adjustment),

@@ -27,9 +27,7 @@ pub async fn create(
     ApiJson(input): ApiJson<AnnouncementInput>,
 ) -> Result<(StatusCode, Json<AdminAnnouncement>), ApiError> {
     admin(&s, &auth, "admin.announcements.create").await?;
-    let a = announcements::create(&s.app, &auth.who.account_id, &input)
-        .await
-        .map_err(|e| auth.err(e))?;
+    let a = announcements::create(&s.app, &auth.who.account_id, &input).await?;
     Ok((StatusCode::CREATED, Json(a)))
 }
 
@@ -38,7 +36,7 @@ pub async fn create(
     responses((status = 200, body = [AdminAnnouncement]), (status = 403, description = "forbidden")), security(("bearer" = [])))]
 pub async fn list(State(s): State<HttpState>, auth: Auth) -> Result<Json<Vec<AdminAnnouncement>>, ApiError> {
     admin(&s, &auth, "admin.announcements.list").await?;
-    Ok(Json(announcements::list(&s.app).await.map_err(|e| auth.err(e))?))
+    Ok(Json(announcements::list(&s.app).await?))
 }
 
 /// One announcement with its email progress.
@@ -51,7 +49,7 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> Result<Json<AdminAnnouncement>, ApiError> {
     admin(&s, &auth, "admin.announcements.show").await?;
-    Ok(Json(announcements::show(&s.app, &id).await.map_err(|e| auth.err(e))?))
+    Ok(Json(announcements::show(&s.app, &id).await?))
 }
 
 /// Publish a draft now.
@@ -64,11 +62,7 @@ pub async fn publish(
     Path(id): Path<String>,
 ) -> Result<Json<AdminAnnouncement>, ApiError> {
     admin(&s, &auth, "admin.announcements.publish").await?;
-    Ok(Json(
-        announcements::publish(&s.app, &auth.who.account_id, &id)
-            .await
-            .map_err(|e| auth.err(e))?,
-    ))
+    Ok(Json(announcements::publish(&s.app, &auth.who.account_id, &id).await?))
 }
 
 /// Publish the next terms version (in effect from `effective_at`, or now).
@@ -81,9 +75,7 @@ pub async fn publish_terms(
     ApiJson(input): ApiJson<TermsInput>,
 ) -> Result<(StatusCode, Json<AdminTerms>), ApiError> {
     admin(&s, &auth, "admin.terms.publish").await?;
-    let t = terms::publish(&s.app, &auth.who.account_id, &input)
-        .await
-        .map_err(|e| auth.err(e))?;
+    let t = terms::publish(&s.app, &auth.who.account_id, &input).await?;
     Ok((StatusCode::CREATED, Json(t)))
 }
 
@@ -92,5 +84,5 @@ pub async fn publish_terms(
     responses((status = 200, body = [AdminTerms]), (status = 403, description = "forbidden")), security(("bearer" = [])))]
 pub async fn list_terms(State(s): State<HttpState>, auth: Auth) -> Result<Json<Vec<AdminTerms>>, ApiError> {
     admin(&s, &auth, "admin.terms.list").await?;
-    Ok(Json(terms::list(&s.app).await.map_err(|e| auth.err(e))?))
+    Ok(Json(terms::list(&s.app).await?))
 }

@@ -42,9 +42,7 @@ pub async fn list(
     let state = p.state.as_deref().filter(|s| !s.is_empty());
     let deadline = p.deadline.as_deref().filter(|s| !s.is_empty());
     Ok(Json(
-        closure::list(&s.app, state, deadline, p.limit.unwrap_or(200))
-            .await
-            .map_err(|e| auth.err(e))?,
+        closure::list(&s.app, state, deadline, p.limit.unwrap_or(200)).await?,
     ))
 }
 
@@ -53,7 +51,7 @@ pub async fn list(
     responses((status = 200, body = AdminView), (status = 404, description = "not_found")), security(("bearer" = [])))]
 pub async fn show(State(s): State<HttpState>, auth: Auth, Path(id): Path<String>) -> Result<Json<AdminView>, ApiError> {
     staff(&s, &auth, "admin.closures.show").await?;
-    Ok(Json(closure::show(&s.app, &id).await.map_err(|e| auth.err(e))?))
+    Ok(Json(closure::show(&s.app, &id).await?))
 }
 
 /// Put a request on hold, with a reason.
@@ -69,9 +67,7 @@ pub async fn hold(
 ) -> Result<Json<AdminView>, ApiError> {
     staff(&s, &auth, "admin.closures.hold").await?;
     Ok(Json(
-        closure::hold(&s.app, &auth.who.account_id, &id, &input.reason)
-            .await
-            .map_err(|e| auth.err(e))?,
+        closure::hold(&s.app, &auth.who.account_id, &id, &input.reason).await?,
     ))
 }
 
@@ -85,11 +81,7 @@ pub async fn resume(
     Path(id): Path<String>,
 ) -> Result<Json<AdminView>, ApiError> {
     staff(&s, &auth, "admin.closures.resume").await?;
-    Ok(Json(
-        closure::resume(&s.app, &auth.who.account_id, &id)
-            .await
-            .map_err(|e| auth.err(e))?,
-    ))
+    Ok(Json(closure::resume(&s.app, &auth.who.account_id, &id).await?))
 }
 
 /// Run a request's workflow again now.
@@ -102,9 +94,5 @@ pub async fn retry(
     Path(id): Path<String>,
 ) -> Result<Json<AdminView>, ApiError> {
     staff(&s, &auth, "admin.closures.retry").await?;
-    Ok(Json(
-        closure::retry(&s.app, &auth.who.account_id, &id)
-            .await
-            .map_err(|e| auth.err(e))?,
-    ))
+    Ok(Json(closure::retry(&s.app, &auth.who.account_id, &id).await?))
 }

@@ -15,5 +15,5 @@ use crate::state::HttpState;
     responses((status = 200, body = Dashboard), (status = 403, description = "forbidden")), security(("bearer" = [])))]
 pub async fn get(State(s): State<HttpState>, auth: Auth) -> Result<Json<Dashboard>, ApiError> {
     auth.require(&s, Permission::ViewAccounts, "admin.dashboard").await?;
-    Ok(Json(console::dashboard(&s.app).await.map_err(|e| auth.err(e))?))
+    Ok(Json(console::dashboard(&s.app).await?))
 }

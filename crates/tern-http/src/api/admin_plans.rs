@@ -27,11 +27,7 @@ pub struct ImportResult {
     responses((status = 200, body = [PlanView]), (status = 403, description = "forbidden")), security(("bearer" = [])))]
 pub async fn list(State(s): State<HttpState>, auth: Auth) -> Result<Json<Vec<PlanView>>, ApiError> {
     auth.require(&s, Permission::ManagePlans, "admin.plans.list").await?;
-    Ok(Json(
-        console::list_plans(&s.app, auth.locale)
-            .await
-            .map_err(|e| auth.err(e))?,
-    ))
+    Ok(Json(console::list_plans(&s.app, auth.locale).await?))
 }
 
 async fn set_active(s: HttpState, auth: Auth, code: String, active: bool) -> Result<Json<PlanView>, ApiError> {
@@ -42,9 +38,7 @@ async fn set_active(s: HttpState, auth: Auth, code: String, active: bool) -> Res
     };
     auth.require(&s, Permission::ManagePlans, action).await?;
     Ok(Json(
-        console::set_plan_active(&s.app, &auth.who.account_id, &code, active, auth.locale)
-            .await
-            .map_err(|e| auth.err(e))?,
+        console::set_plan_active(&s.app, &auth.who.account_id, &code, active, auth.locale).await?,
     ))
 }
 

@@ -27,9 +27,7 @@ pub async fn list(
     auth.require(&s, Permission::ApproveRefunds, "admin.refunds.list")
         .await?;
     let state = p.state.as_deref().filter(|s| !s.is_empty());
-    Ok(Json(
-        console::list_refunds(&s.app, state).await.map_err(|e| auth.err(e))?,
-    ))
+    Ok(Json(console::list_refunds(&s.app, state).await?))
 }
 
 /// Mark a manual payout made, with the transfer's reference (finance, admin).
@@ -47,8 +45,6 @@ pub async fn approve(
     auth.require(&s, Permission::ApproveRefunds, "admin.refunds.approve")
         .await?;
     Ok(Json(
-        console::approve_refund(&s.app, &auth.who.account_id, &id, input.reference.as_deref())
-            .await
-            .map_err(|e| auth.err(e))?,
+        console::approve_refund(&s.app, &auth.who.account_id, &id, input.reference.as_deref()).await?,
     ))
 }

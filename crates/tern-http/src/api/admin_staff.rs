@@ -23,7 +23,7 @@ pub struct RoleInput {
     responses((status = 200, body = [StaffView]), (status = 403, description = "forbidden")), security(("bearer" = [])))]
 pub async fn list(State(s): State<HttpState>, auth: Auth) -> Result<Json<Vec<StaffView>>, ApiError> {
     auth.require(&s, Permission::ManageStaff, "admin.staff.list").await?;
-    Ok(Json(console::list_staff(&s.app).await.map_err(|e| auth.err(e))?))
+    Ok(Json(console::list_staff(&s.app).await?))
 }
 
 /// Add a staff member by email (admin). A new account answers its
@@ -37,9 +37,7 @@ pub async fn create(
     ApiJson(input): ApiJson<StaffInput>,
 ) -> Result<(StatusCode, Json<NewStaff>), ApiError> {
     auth.require(&s, Permission::ManageStaff, "admin.staff.create").await?;
-    let made = console::create_staff(&s.app, &auth.who.account_id, &input)
-        .await
-        .map_err(|e| auth.err(e))?;
+    let made = console::create_staff(&s.app, &auth.who.account_id, &input).await?;
     Ok((StatusCode::CREATED, Json(made)))
 }
 
@@ -56,9 +54,7 @@ pub async fn set_role(
 ) -> Result<Json<StaffView>, ApiError> {
     auth.require(&s, Permission::ManageStaff, "admin.staff.role").await?;
     Ok(Json(
-        console::set_staff_role(&s.app, &auth.who.account_id, &id, &input.role)
-            .await
-            .map_err(|e| auth.err(e))?,
+        console::set_staff_role(&s.app, &auth.who.account_id, &id, &input.role).await?,
     ))
 }
 
@@ -72,9 +68,5 @@ pub async fn disable(
     Path(id): Path<String>,
 ) -> Result<Json<StaffView>, ApiError> {
     auth.require(&s, Permission::ManageStaff, "admin.staff.disable").await?;
-    Ok(Json(
-        console::disable_staff(&s.app, &auth.who.account_id, &id)
-            .await
-            .map_err(|e| auth.err(e))?,
-    ))
+    Ok(Json(console::disable_staff(&s.app, &auth.who.account_id, &id).await?))
 }

@@ -86,11 +86,7 @@ pub async fn list(
     Query(p): Query<QueueParams>,
 ) -> Result<Json<Vec<AdminTicketView>>, ApiError> {
     staff(&s, &auth, "admin.tickets.list").await?;
-    Ok(Json(
-        tickets::queue(&s.app, &auth.who.account_id, &p)
-            .await
-            .map_err(|e| auth.err(e))?,
-    ))
+    Ok(Json(tickets::queue(&s.app, &auth.who.account_id, &p).await?))
 }
 
 /// Open tickets, first-response and resolution times, tickets per day.
@@ -98,7 +94,7 @@ pub async fn list(
     responses((status = 200, body = StatsView), (status = 403, description = "forbidden")), security(("bearer" = [])))]
 pub async fn stats(State(s): State<HttpState>, auth: Auth) -> Result<Json<StatsView>, ApiError> {
     staff(&s, &auth, "admin.tickets.stats").await?;
-    Ok(Json(tickets::stats(&s.app).await.map_err(|e| auth.err(e))?.into()))
+    Ok(Json(tickets::stats(&s.app).await?.into()))
 }
 
 /// One ticket with its thread (audited).
@@ -110,11 +106,7 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> Result<Json<AdminTicketView>, ApiError> {
     staff(&s, &auth, "admin.tickets.show").await?;
-    Ok(Json(
-        tickets::show_for_staff(&s.app, &auth.who.account_id, &id)
-            .await
-            .map_err(|e| auth.err(e))?,
-    ))
+    Ok(Json(tickets::show_for_staff(&s.app, &auth.who.account_id, &id).await?))
 }
 
 /// Answer a ticket: the customer is emailed; an open ticket waits on the
@@ -131,9 +123,7 @@ pub async fn reply(
 ) -> Result<Json<AdminTicketView>, ApiError> {
     staff(&s, &auth, "admin.tickets.reply").await?;
     Ok(Json(
-        tickets::reply_as_staff(&s.app, &auth.who.account_id, &id, &input.body)
-            .await
-            .map_err(|e| auth.err(e))?,
+        tickets::reply_as_staff(&s.app, &auth.who.account_id, &id, &input.body).await?,
     ))
 }
 
@@ -151,9 +141,7 @@ pub async fn assign(
 ) -> Result<Json<AdminTicketView>, ApiError> {
     staff(&s, &auth, "admin.tickets.assign").await?;
     Ok(Json(
-        tickets::assign(&s.app, &auth.who.account_id, &id, input.staff_id.as_deref())
-            .await
-            .map_err(|e| auth.err(e))?,
+        tickets::assign(&s.app, &auth.who.account_id, &id, input.staff_id.as_deref()).await?,
     ))
 }
 
@@ -171,8 +159,6 @@ pub async fn set_state(
 ) -> Result<Json<AdminTicketView>, ApiError> {
     staff(&s, &auth, "admin.tickets.state").await?;
     Ok(Json(
-        tickets::set_state(&s.app, &auth.who.account_id, &id, &input.state)
-            .await
-            .map_err(|e| auth.err(e))?,
+        tickets::set_state(&s.app, &auth.who.account_id, &id, &input.state).await?,
     ))
 }

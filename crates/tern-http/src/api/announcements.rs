@@ -16,11 +16,7 @@ use crate::state::HttpState;
 #[utoipa::path(get, path = "/api/v1/announcements", tag = "announcements",
     responses((status = 200, body = [AnnouncementView])), security(("bearer" = [])))]
 pub async fn list(State(s): State<HttpState>, auth: Auth) -> Result<Json<Vec<AnnouncementView>>, ApiError> {
-    Ok(Json(
-        announcements::visible(&s.app, &auth.who, auth.locale)
-            .await
-            .map_err(|e| auth.err(e))?,
-    ))
+    Ok(Json(announcements::visible(&s.app, &auth.who, auth.locale).await?))
 }
 
 /// Mark an announcement read (its banner goes away). Repeats are harmless.
@@ -28,9 +24,7 @@ pub async fn list(State(s): State<HttpState>, auth: Auth) -> Result<Json<Vec<Ann
     responses((status = 204, description = "read"), (status = 404, description = "announcement_not_found")),
     security(("bearer" = [])))]
 pub async fn read(State(s): State<HttpState>, auth: Auth, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
-    announcements::mark_read(&s.app, &auth.who, &id)
-        .await
-        .map_err(|e| auth.err(e))?;
+    announcements::mark_read(&s.app, &auth.who, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -38,11 +32,7 @@ pub async fn read(State(s): State<HttpState>, auth: Auth, Path(id): Path<String>
 #[utoipa::path(get, path = "/api/v1/me/preferences", tag = "me",
     responses((status = 200, body = Preferences)), security(("bearer" = [])))]
 pub async fn get_preferences(State(s): State<HttpState>, auth: Auth) -> Result<Json<Preferences>, ApiError> {
-    Ok(Json(
-        announcements::preferences(&s.app, &auth.who)
-            .await
-            .map_err(|e| auth.err(e))?,
-    ))
+    Ok(Json(announcements::preferences(&s.app, &auth.who).await?))
 }
 
 /// Change your mail preferences: `promotions_opt_out` stops promotional
@@ -54,22 +44,14 @@ pub async fn put_preferences(
     auth: Auth,
     ApiJson(input): ApiJson<Preferences>,
 ) -> Result<Json<Preferences>, ApiError> {
-    Ok(Json(
-        announcements::set_preferences(&s.app, &auth.who, &input)
-            .await
-            .map_err(|e| auth.err(e))?,
-    ))
+    Ok(Json(announcements::set_preferences(&s.app, &auth.who, &input).await?))
 }
 
 /// The terms in effect, in the request's language (no sign-in needed).
 #[utoipa::path(get, path = "/api/v1/terms/current", tag = "terms",
     responses((status = 200, body = TermsView), (status = 404, description = "terms_not_published")))]
 pub async fn current_terms(State(s): State<HttpState>, Lang(locale): Lang) -> Result<Json<TermsView>, ApiError> {
-    Ok(Json(
-        terms::current(&s.app, locale)
-            .await
-            .map_err(|e| ApiError::new(e, locale))?,
-    ))
+    Ok(Json(terms::current(&s.app, locale).await?))
 }
 
 /// Accept a terms version. While a version that requires acceptance is in
@@ -82,10 +64,6 @@ pub async fn accept_terms(
     auth: Auth,
     Path(version): Path<String>,
 ) -> Result<Json<Acceptance>, ApiError> {
-    let version = terms::parse_version(&version).map_err(|e| auth.err(e))?;
-    Ok(Json(
-        terms::accept(&s.app, &auth.who, version)
-            .await
-            .map_err(|e| auth.err(e))?,
-    ))
+    let version = terms::parse_version(&version)?;
+    Ok(Json(terms::accept(&s.app, &auth.who, version).await?))
 }

@@ -29,9 +29,7 @@ pub async fn list_plans(
     Query(q): Query<PlanQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
     // Rendered once per reading of the catalogue, not per request.
-    let json = catalogue::list_json(&s.app, q.country.as_deref(), q.region.as_deref(), locale)
-        .await
-        .map_err(|e| ApiError::new(e, locale))?;
+    let json = catalogue::list_json(&s.app, q.country.as_deref(), q.region.as_deref(), locale).await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], Bytes::from_owner(json)))
 }
 
@@ -43,9 +41,5 @@ pub async fn get_plan(
     Lang(locale): Lang,
     Path(code): Path<String>,
 ) -> Result<Json<PlanView>, ApiError> {
-    Ok(Json(
-        catalogue::get_view(&s.app, &code, locale)
-            .await
-            .map_err(|e| ApiError::new(e, locale))?,
-    ))
+    Ok(Json(catalogue::get_view(&s.app, &code, locale).await?))
 }

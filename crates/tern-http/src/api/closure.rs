@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, StatusCode};
 use tern_app::closure::{self, ClosureInput, ClosureView, Preview, StatusView};
 
 use crate::error::ApiError;
-use crate::extract::{ApiJson, Auth, Lang};
+use crate::extract::{ApiJson, Auth};
 use crate::state::HttpState;
 
 /// What closing your account would do: refund, eSIMs that stop, what holds
@@ -16,9 +16,7 @@ use crate::state::HttpState;
 #[utoipa::path(get, path = "/api/v1/me/closure/preview", tag = "closure",
     responses((status = 200, body = Preview)), security(("bearer" = [])))]
 pub async fn preview(State(s): State<HttpState>, auth: Auth) -> Result<Json<Preview>, ApiError> {
-    Ok(Json(
-        closure::preview(&s.app, &auth.who).await.map_err(|e| auth.err(e))?,
-    ))
+    Ok(Json(closure::preview(&s.app, &auth.who).await?))
 }
 
 /// Ask for your account to be closed. Needs the password and the typed
@@ -38,9 +36,7 @@ pub async fn request(
     ApiJson(input): ApiJson<ClosureInput>,
 ) -> Result<(StatusCode, Json<ClosureView>), ApiError> {
     let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok());
-    let v = closure::request(&s.app, &auth.who, input, key)
-        .await
-        .map_err(|e| auth.err(e))?;
+    let v = closure::request(&s.app, &auth.who, input, key).await?;
     Ok((StatusCode::ACCEPTED, Json(v)))
 }
 
@@ -48,9 +44,7 @@ pub async fn request(
 #[utoipa::path(get, path = "/api/v1/me/closure", tag = "closure",
     responses((status = 200, body = ClosureView), (status = 404, description = "not_found")), security(("bearer" = [])))]
 pub async fn current(State(s): State<HttpState>, auth: Auth) -> Result<Json<ClosureView>, ApiError> {
-    Ok(Json(
-        closure::current(&s.app, &auth.who).await.map_err(|e| auth.err(e))?,
-    ))
+    Ok(Json(closure::current(&s.app, &auth.who).await?))
 }
 
 /// Call off your closure request during cooling-off.
@@ -59,25 +53,13 @@ pub async fn current(State(s): State<HttpState>, auth: Auth) -> Result<Json<Clos
               (status = 409, description = "closure_not_cancelable")), security(("bearer" = [])))]
 pub async fn cancel(State(s): State<HttpState>, auth: Auth) -> Result<Json<ClosureView>, ApiError> {
     let actor = auth.who.account_id.clone();
-    Ok(Json(
-        closure::cancel(&s.app, &auth.who, &actor)
-            .await
-            .map_err(|e| auth.err(e))?,
-    ))
+    Ok(Json(closure::cancel(&s.app, &auth.who, &actor).await?))
 }
 
 /// The progress of a closure request, by the token in its status link. No
 /// sign-in; no personal data.
 #[utoipa::path(get, path = "/api/v1/closure-status/{token}", tag = "closure", params(("token" = String, Path)),
     responses((status = 200, body = StatusView), (status = 404, description = "not_found")))]
-pub async fn status(
-    State(s): State<HttpState>,
-    Lang(locale): Lang,
-    Path(token): Path<String>,
-) -> Result<Json<StatusView>, ApiError> {
-    Ok(Json(
-        closure::status_by_token(&s.app, &token)
-            .await
-            .map_err(|e| ApiError::new(e, locale))?,
-    ))
+pub async fn status(State(s): State<HttpState>, Path(token): Path<String>) -> Result<Json<StatusView>, ApiError> {
+    Ok(Json(closure::status_by_token(&s.app, &token).await?))
 }

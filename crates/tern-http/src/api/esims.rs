@@ -13,7 +13,7 @@ use crate::state::HttpState;
 /// Your eSIMs.
 #[utoipa::path(get, path = "/api/v1/esims", tag = "esims", responses((status = 200, body = [EsimSummary])), security(("bearer" = [])))]
 pub async fn list_esims(State(s): State<HttpState>, auth: Auth) -> Result<Json<Vec<EsimSummary>>, ApiError> {
-    Ok(Json(esims::list(&s.app, &auth.who).await.map_err(|e| auth.err(e))?))
+    Ok(Json(esims::list(&s.app, &auth.who).await?))
 }
 
 /// One eSIM: activation code, manual-entry fields, iOS install link, and
@@ -29,9 +29,9 @@ pub async fn get_esim(
     let (who, detail) = esims::get_signed_in(&s.app, creds.token()?, &iccid)
         .await
         .map_err(|e| creds.err(e))?;
-    let auth = creds.signed_in(&s.app, who).await?;
+    creds.signed_in(&s.app, who).await?;
     // Already JSON (rendered once per change of the eSIM).
-    let body = detail.map_err(|e| auth.err(e))?;
+    let body = detail?;
     Ok(([(header::CONTENT_TYPE, "application/json")], body))
 }
 
@@ -44,9 +44,7 @@ pub async fn qr_svg(
     auth: Auth,
     Path(iccid): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let svg = esims::qr_svg(&s.app, &auth.who, &iccid)
-        .await
-        .map_err(|e| auth.err(e))?;
+    let svg = esims::qr_svg(&s.app, &auth.who, &iccid).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "image/svg+xml"),
@@ -65,8 +63,6 @@ pub async fn simulate_install(
     auth: Auth,
     Path(iccid): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    esims::simulate_install(&s.app, &auth.who, &iccid)
-        .await
-        .map_err(|e| auth.err(e))?;
+    esims::simulate_install(&s.app, &auth.who, &iccid).await?;
     Ok(StatusCode::ACCEPTED)
 }

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use tern_app::exports::{self, ExportView};
 
 use crate::error::ApiError;
-use crate::extract::{Auth, Lang};
+use crate::extract::Auth;
 use crate::state::HttpState;
 
 /// Ask for a ZIP of all your data. It is built in the background and a
@@ -20,7 +20,7 @@ pub async fn request_export(
     State(s): State<HttpState>,
     auth: Auth,
 ) -> Result<(StatusCode, Json<ExportView>), ApiError> {
-    let view = exports::request(&s.app, &auth.who).await.map_err(|e| auth.err(e))?;
+    let view = exports::request(&s.app, &auth.who).await?;
     Ok((StatusCode::ACCEPTED, Json(view)))
 }
 
@@ -33,9 +33,7 @@ pub async fn get_export(
     auth: Auth,
     Path(id): Path<String>,
 ) -> Result<Json<ExportView>, ApiError> {
-    Ok(Json(
-        exports::get(&s.app, &auth.who, &id).await.map_err(|e| auth.err(e))?,
-    ))
+    Ok(Json(exports::get(&s.app, &auth.who, &id).await?))
 }
 
 /// Download an export with the token from the emailed link; no sign-in.
@@ -43,14 +41,8 @@ pub async fn get_export(
     responses((status = 200, content_type = "application/zip", description = "the ZIP"),
               (status = 404, description = "export_not_found"),
               (status = 410, description = "export_expired: the link ran out and the file is deleted")))]
-pub async fn download_export(
-    State(s): State<HttpState>,
-    Lang(locale): Lang,
-    Path(token): Path<String>,
-) -> Result<Response, ApiError> {
-    let (name, zip) = exports::download(&s.app, &token)
-        .await
-        .map_err(|e| ApiError::new(e, locale))?;
+pub async fn download_export(State(s): State<HttpState>, Path(token): Path<String>) -> Result<Response, ApiError> {
+    let (name, zip) = exports::download(&s.app, &token).await?;
     Ok(attachment(&name, zip))
 }
 

@@ -12,7 +12,7 @@ use crate::state::HttpState;
 /// Your account.
 #[utoipa::path(get, path = "/api/v1/me", tag = "me", responses((status = 200, body = Me)), security(("bearer" = [])))]
 pub async fn get_me(State(s): State<HttpState>, auth: Auth) -> Result<Json<Me>, ApiError> {
-    Ok(Json(accounts::me(&s.app, &auth.who).await.map_err(|e| auth.err(e))?))
+    Ok(Json(accounts::me(&s.app, &auth.who).await?))
 }
 
 /// Change name, language or phone number.
@@ -23,11 +23,7 @@ pub async fn patch_me(
     auth: Auth,
     ApiJson(input): ApiJson<ProfileUpdate>,
 ) -> Result<Json<Me>, ApiError> {
-    Ok(Json(
-        accounts::update_profile(&s.app, &auth.who, input)
-            .await
-            .map_err(|e| auth.err(e))?,
-    ))
+    Ok(Json(accounts::update_profile(&s.app, &auth.who, input).await?))
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
@@ -44,20 +40,14 @@ pub async fn change_password(
     auth: Auth,
     ApiJson(input): ApiJson<PasswordChange>,
 ) -> Result<StatusCode, ApiError> {
-    accounts::change_password(&s.app, &auth.who, &input.current_password, &input.new_password)
-        .await
-        .map_err(|e| auth.err(e))?;
+    accounts::change_password(&s.app, &auth.who, &input.current_password, &input.new_password).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Your signed-in devices and API tokens.
 #[utoipa::path(get, path = "/api/v1/me/sessions", tag = "me", responses((status = 200, body = [SessionView])), security(("bearer" = [])))]
 pub async fn list_sessions(State(s): State<HttpState>, auth: Auth) -> Result<Json<Vec<SessionView>>, ApiError> {
-    Ok(Json(
-        accounts::list_sessions(&s.app, &auth.who)
-            .await
-            .map_err(|e| auth.err(e))?,
-    ))
+    Ok(Json(accounts::list_sessions(&s.app, &auth.who).await?))
 }
 
 /// End one of your sessions.
@@ -68,9 +58,7 @@ pub async fn end_session(
     auth: Auth,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    accounts::end_session(&s.app, &auth.who, &id)
-        .await
-        .map_err(|e| auth.err(e))?;
+    accounts::end_session(&s.app, &auth.who, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -78,9 +66,7 @@ pub async fn end_session(
 #[utoipa::path(post, path = "/api/v1/me/phone/verification", tag = "me",
     responses((status = 202, description = "code sent"), (status = 429, description = "rate_limited")), security(("bearer" = [])))]
 pub async fn phone_start(State(s): State<HttpState>, auth: Auth) -> Result<StatusCode, ApiError> {
-    accounts::send_phone_code(&s.app, &auth.who)
-        .await
-        .map_err(|e| auth.err(e))?;
+    accounts::send_phone_code(&s.app, &auth.who).await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -98,8 +84,6 @@ pub async fn phone_confirm(
     auth: Auth,
     ApiJson(input): ApiJson<PhoneCode>,
 ) -> Result<StatusCode, ApiError> {
-    accounts::confirm_phone_code(&s.app, &auth.who, &input.code)
-        .await
-        .map_err(|e| auth.err(e))?;
+    accounts::confirm_phone_code(&s.app, &auth.who, &input.code).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -24,9 +24,7 @@ pub async fn create_order(
     ApiJson(input): ApiJson<OrderInput>,
 ) -> Result<(StatusCode, Json<OrderView>), ApiError> {
     let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok());
-    let placed = orders::place(&s.app, &auth.who, input, key)
-        .await
-        .map_err(|e| auth.err(e))?;
+    let placed = orders::place(&s.app, &auth.who, input, key).await?;
     Ok((
         StatusCode::from_u16(placed.status).unwrap_or(StatusCode::CREATED),
         Json(placed.order),
@@ -36,7 +34,7 @@ pub async fn create_order(
 /// Your orders, newest first.
 #[utoipa::path(get, path = "/api/v1/orders", tag = "orders", responses((status = 200, body = [OrderView])), security(("bearer" = [])))]
 pub async fn list_orders(State(s): State<HttpState>, auth: Auth) -> Result<Json<Vec<OrderView>>, ApiError> {
-    Ok(Json(orders::list(&s.app, &auth.who).await.map_err(|e| auth.err(e))?))
+    Ok(Json(orders::list(&s.app, &auth.who).await?))
 }
 
 /// One of your orders.
@@ -47,9 +45,7 @@ pub async fn get_order(
     auth: Auth,
     Path(id): Path<String>,
 ) -> Result<Json<OrderView>, ApiError> {
-    Ok(Json(
-        orders::get(&s.app, &auth.who, &id).await.map_err(|e| auth.err(e))?,
-    ))
+    Ok(Json(orders::get(&s.app, &auth.who, &id).await?))
 }
 
 /// Cancel an unused package on an eSIM never installed, within the
@@ -62,7 +58,5 @@ pub async fn cancel_order(
     auth: Auth,
     Path(id): Path<String>,
 ) -> Result<Json<OrderView>, ApiError> {
-    Ok(Json(
-        orders::cancel(&s.app, &auth.who, &id).await.map_err(|e| auth.err(e))?,
-    ))
+    Ok(Json(orders::cancel(&s.app, &auth.who, &id).await?))
 }

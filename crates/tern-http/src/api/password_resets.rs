@@ -25,9 +25,7 @@ pub async fn request_reset(
     client: Client,
     ApiJson(input): ApiJson<ResetRequest>,
 ) -> Result<(StatusCode, Json<Accepted>), ApiError> {
-    accounts::request_reset(&s.app, &input.email, client.ip.as_deref())
-        .await
-        .map_err(|e| ApiError::new(e, locale))?;
+    accounts::request_reset(&s.app, &input.email, client.ip.as_deref()).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(Accepted {
@@ -49,11 +47,8 @@ pub struct ResetConfirm {
               (status = 422, description = "weak password")))]
 pub async fn confirm_reset(
     State(s): State<HttpState>,
-    Lang(locale): Lang,
     ApiJson(input): ApiJson<ResetConfirm>,
 ) -> Result<StatusCode, ApiError> {
-    accounts::confirm_reset(&s.app, &input.token, &input.new_password)
-        .await
-        .map_err(|e| ApiError::new(e, locale))?;
+    accounts::confirm_reset(&s.app, &input.token, &input.new_password).await?;
     Ok(StatusCode::NO_CONTENT)
 }

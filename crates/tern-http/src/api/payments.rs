@@ -26,9 +26,7 @@ pub async fn start_top_up(
     auth: Auth,
     ApiJson(input): ApiJson<TopUpInput>,
 ) -> Result<(StatusCode, Json<TopUpView>), ApiError> {
-    let t = payments::start(&s.app, &auth.who, input.amount_minor)
-        .await
-        .map_err(|e| auth.err(e))?;
+    let t = payments::start(&s.app, &auth.who, input.amount_minor).await?;
     Ok((StatusCode::CREATED, Json(t)))
 }
 
@@ -40,9 +38,7 @@ pub async fn get_top_up(
     auth: Auth,
     Path(id): Path<String>,
 ) -> Result<Json<TopUpView>, ApiError> {
-    Ok(Json(
-        payments::get(&s.app, &auth.who, &id).await.map_err(|e| auth.err(e))?,
-    ))
+    Ok(Json(payments::get(&s.app, &auth.who, &id).await?))
 }
 
 /// The payment gateway's webhook (signed).
@@ -62,8 +58,6 @@ pub async fn webhook(
         .get("x-sandbox-signature")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    payments::webhook(&s.app, &SandboxGateway, sig, &body)
-        .await
-        .map_err(|e| ApiError::new(e, locale))?;
+    payments::webhook(&s.app, &SandboxGateway, sig, &body).await?;
     Ok(StatusCode::OK)
 }

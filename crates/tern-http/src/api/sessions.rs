@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use tern_app::accounts::{self, LoginInput, NewSession};
 
 use crate::error::ApiError;
-use crate::extract::{ApiJson, Auth, Client, Lang};
+use crate::extract::{ApiJson, Auth, Client};
 use crate::state::HttpState;
 
 /// Sign in with email and password; returns a bearer token. With
@@ -21,13 +21,10 @@ use crate::state::HttpState;
               (status = 403, description = "email_not_verified"), (status = 429, description = "rate_limited")))]
 pub async fn create_session(
     State(s): State<HttpState>,
-    Lang(locale): Lang,
     client: Client,
     ApiJson(input): ApiJson<LoginInput>,
 ) -> Result<(StatusCode, Json<NewSession>), ApiError> {
-    let session = accounts::login(&s.app, input, client.ip.as_deref(), client.user_agent.as_deref())
-        .await
-        .map_err(|e| ApiError::new(e, locale))?;
+    let session = accounts::login(&s.app, input, client.ip.as_deref(), client.user_agent.as_deref()).await?;
     Ok((StatusCode::CREATED, Json(session)))
 }
 
@@ -36,7 +33,7 @@ pub async fn create_session(
     responses((status = 204, description = "signed out"), (status = 401, description = "unauthenticated")),
     security(("bearer" = [])))]
 pub async fn delete_current_session(State(s): State<HttpState>, auth: Auth) -> Result<StatusCode, ApiError> {
-    accounts::logout(&s.app, &auth.who).await.map_err(|e| auth.err(e))?;
+    accounts::logout(&s.app, &auth.who).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -55,8 +52,6 @@ pub async fn reauthenticate(
     auth: Auth,
     ApiJson(input): ApiJson<ReauthInput>,
 ) -> Result<StatusCode, ApiError> {
-    accounts::reauthenticate(&s.app, &auth.who, &input.password)
-        .await
-        .map_err(|e| auth.err(e))?;
+    accounts::reauthenticate(&s.app, &auth.who, &input.password).await?;
     Ok(StatusCode::NO_CONTENT)
 }

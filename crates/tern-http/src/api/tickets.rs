@@ -31,9 +31,7 @@ pub async fn create(
     auth: Auth,
     ApiJson(input): ApiJson<NewTicket>,
 ) -> Result<(StatusCode, Json<TicketView>), ApiError> {
-    let v = tickets::open(&s.app, &auth.who, &input)
-        .await
-        .map_err(|e| auth.err(e))?;
+    let v = tickets::open(&s.app, &auth.who, &input).await?;
     Ok((StatusCode::CREATED, Json(v)))
 }
 
@@ -41,9 +39,7 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v1/tickets", tag = "tickets",
     responses((status = 200, body = [TicketView])), security(("bearer" = [])))]
 pub async fn list(State(s): State<HttpState>, auth: Auth) -> Result<Json<Vec<TicketView>>, ApiError> {
-    Ok(Json(
-        tickets::list_mine(&s.app, &auth.who).await.map_err(|e| auth.err(e))?,
-    ))
+    Ok(Json(tickets::list_mine(&s.app, &auth.who).await?))
 }
 
 /// One of your tickets with its messages, oldest first.
@@ -54,11 +50,7 @@ pub async fn show(
     auth: Auth,
     Path(id): Path<String>,
 ) -> Result<Json<TicketView>, ApiError> {
-    Ok(Json(
-        tickets::show_mine(&s.app, &auth.who, &id)
-            .await
-            .map_err(|e| auth.err(e))?,
-    ))
+    Ok(Json(tickets::show_mine(&s.app, &auth.who, &id).await?))
 }
 
 /// Write to one of your tickets; a waiting or resolved ticket opens again.
@@ -73,9 +65,7 @@ pub async fn reply(
     Path(id): Path<String>,
     ApiJson(input): ApiJson<MessageInput>,
 ) -> Result<(StatusCode, Json<TicketView>), ApiError> {
-    let v = tickets::reply_mine(&s.app, &auth.who, &id, &input.body)
-        .await
-        .map_err(|e| auth.err(e))?;
+    let v = tickets::reply_mine(&s.app, &auth.who, &id, &input.body).await?;
     Ok((StatusCode::CREATED, Json(v)))
 }
 
@@ -89,9 +79,5 @@ pub async fn close(
     auth: Auth,
     Path(id): Path<String>,
 ) -> Result<Json<TicketView>, ApiError> {
-    Ok(Json(
-        tickets::close_mine(&s.app, &auth.who, &id)
-            .await
-            .map_err(|e| auth.err(e))?,
-    ))
+    Ok(Json(tickets::close_mine(&s.app, &auth.who, &id).await?))
 }

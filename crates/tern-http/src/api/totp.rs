@@ -13,7 +13,7 @@ use crate::state::HttpState;
 #[utoipa::path(get, path = "/api/v1/me/totp", tag = "me",
     responses((status = 200, body = TotpStatus)), security(("bearer" = [])))]
 pub async fn status(State(s): State<HttpState>, auth: Auth) -> Result<Json<TotpStatus>, ApiError> {
-    Ok(Json(totp::status(&s.app, &auth.who).await.map_err(|e| auth.err(e))?))
+    Ok(Json(totp::status(&s.app, &auth.who).await?))
 }
 
 /// Start setting up two-factor: a new secret, as text, an `otpauth://` URI
@@ -26,7 +26,7 @@ pub async fn status(State(s): State<HttpState>, auth: Auth) -> Result<Json<TotpS
               (status = 409, description = "totp_already_enabled")),
     security(("bearer" = [])))]
 pub async fn start(State(s): State<HttpState>, auth: Auth) -> Result<(StatusCode, Json<Enrolment>), ApiError> {
-    let e = totp::start(&s.app, &auth.who).await.map_err(|e| auth.err(e))?;
+    let e = totp::start(&s.app, &auth.who).await?;
     Ok((StatusCode::CREATED, Json(e)))
 }
 
@@ -43,11 +43,7 @@ pub async fn confirm(
     auth: Auth,
     ApiJson(input): ApiJson<ConfirmInput>,
 ) -> Result<Json<RecoveryCodes>, ApiError> {
-    Ok(Json(
-        totp::confirm(&s.app, &auth.who, &input.code)
-            .await
-            .map_err(|e| auth.err(e))?,
-    ))
+    Ok(Json(totp::confirm(&s.app, &auth.who, &input.code).await?))
 }
 
 /// Turn two-factor off: the password and a code from the app (or a
@@ -63,8 +59,6 @@ pub async fn disable(
     auth: Auth,
     ApiJson(input): ApiJson<DisableInput>,
 ) -> Result<StatusCode, ApiError> {
-    totp::disable(&s.app, &auth.who, &input)
-        .await
-        .map_err(|e| auth.err(e))?;
+    totp::disable(&s.app, &auth.who, &input).await?;
     Ok(StatusCode::NO_CONTENT)
 }

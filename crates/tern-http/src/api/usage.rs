@@ -39,9 +39,7 @@ impl FromRequestParts<HttpState> for NetworkKey {
                 scheme.eq_ignore_ascii_case("bearer").then(|| key.trim())
             })
             .ok_or_else(|| ApiError::new(AppError::Unauthenticated, locale))?;
-        usage::authenticate_network(&state.app, key)
-            .await
-            .map_err(|e| ApiError::new(e, locale))?;
+        usage::authenticate_network(&state.app, key).await?;
         Ok(NetworkKey { locale })
     }
 }
@@ -120,9 +118,5 @@ pub async fn esim_usage(
     auth: Auth,
     Path(iccid): Path<String>,
 ) -> Result<Json<UsageSeries>, ApiError> {
-    Ok(Json(
-        usage::series(&s.app, &auth.who, &iccid)
-            .await
-            .map_err(|e| auth.err(e))?,
-    ))
+    Ok(Json(usage::series(&s.app, &auth.who, &iccid).await?))
 }

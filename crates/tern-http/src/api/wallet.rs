@@ -11,7 +11,7 @@ use crate::state::HttpState;
 /// Your balance (cash and promotional credit) and latest movements.
 #[utoipa::path(get, path = "/api/v1/wallet", tag = "wallet", responses((status = 200, body = WalletView)), security(("bearer" = [])))]
 pub async fn get_wallet(State(s): State<HttpState>, auth: Auth) -> Result<Json<WalletView>, ApiError> {
-    Ok(Json(wallet::view(&s.app, &auth.who).await.map_err(|e| auth.err(e))?))
+    Ok(Json(wallet::view(&s.app, &auth.who).await?))
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
@@ -30,9 +30,5 @@ pub async fn redeem(
     auth: Auth,
     ApiJson(input): ApiJson<RedeemInput>,
 ) -> Result<Json<WalletView>, ApiError> {
-    Ok(Json(
-        wallet::redeem(&s.app, &auth.who, &input.code)
-            .await
-            .map_err(|e| auth.err(e))?,
-    ))
+    Ok(Json(wallet::redeem(&s.app, &auth.who, &input.code).await?))
 }

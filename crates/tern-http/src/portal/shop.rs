@@ -127,7 +127,7 @@ pub async fn plans(State(s): State<HttpState>, headers: HeaderMap, Query(q): Que
             StatusCode::UNPROCESSABLE_ENTITY,
             "plans.html",
             json!({ "plans": [], "country": country, "countries": countries, "error": crate::error::message(
-                match &e { tern_app::AppError::Validation(f) => f.first().map(|x| x.code.as_str()).unwrap_or("validation_failed"), other => other.code() },
+                match &e { tern_app::AppError::Validation(f) => f.first().map(|x| x.code.as_str()).unwrap_or("validation_failed"), other => other.code().as_str() },
                 ctx.locale) }),
         ),
     }
