@@ -15,6 +15,7 @@ pub mod idempotency_key;
 pub mod ids;
 pub mod locale;
 pub mod money;
+pub mod order;
 pub mod password;
 pub mod permission;
 pub mod phone;
@@ -31,3 +32,34 @@ pub use password::NewPassword;
 pub use permission::Permission;
 pub use phone::Phone;
 pub use role::Role;
+
+/// Closed sets (states, kinds) serialise as the same word they are
+/// stored and shown as, so JSON never spells one differently, and
+/// deserialise only from one of those words.
+macro_rules! serde_as_str {
+    ($($t:ty),* $(,)?) => {
+        $(impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+                <$t>::parse(&text).ok_or_else(|| {
+                    serde::de::Error::custom(format!("unknown {}: {text:?}", stringify!($t)))
+                })
+            }
+        })*
+    };
+}
+
+serde_as_str!(
+    closure::ClosureState,
+    ticket::TicketState,
+    ticket::TicketCategory,
+    usage::PackageState,
+    order::OrderState,
+    order::OrderKind,
+);

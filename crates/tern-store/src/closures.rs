@@ -2,14 +2,17 @@
 
 use sqlx::{AnyConnection, AssertSqlSafe, Row, any::AnyRow};
 
+use tern_domain::closure::ClosureState;
+
 use crate::Result;
+use crate::decode::{self, Stored};
 
 /// A closure request as stored.
 #[derive(Debug, Clone)]
 pub struct ClosureRow {
     pub id: String,
     pub account_id: String,
-    pub state: String,
+    pub state: ClosureState,
     pub requested_by: String,
     pub reason_code: Option<String>,
     pub reason_text: Option<String>,
@@ -40,7 +43,7 @@ fn from_row(r: &AnyRow) -> Result<ClosureRow> {
     Ok(ClosureRow {
         id: r.try_get("id")?,
         account_id: r.try_get("account_id")?,
-        state: r.try_get("state")?,
+        state: decode::get(r, "state")?,
         requested_by: r.try_get("requested_by")?,
         reason_code: r.try_get("reason_code")?,
         reason_text: r.try_get("reason_text")?,
@@ -74,7 +77,7 @@ pub async fn insert_open(conn: &mut AnyConnection, c: &ClosureRow) -> Result<boo
     )
     .bind(c.id.as_str())
     .bind(c.account_id.as_str())
-    .bind(c.state.as_str())
+    .bind(c.state.stored())
     .bind(c.requested_by.as_str())
     .bind(c.reason_code.as_deref())
     .bind(c.reason_text.as_deref())
@@ -118,12 +121,12 @@ pub async fn by_token_hash(conn: &mut AnyConnection, hash: &str) -> Result<Optio
 pub async fn transition(
     conn: &mut AnyConnection,
     id: &str,
-    from: &str,
-    to: &str,
+    from: ClosureState,
+    to: ClosureState,
     hold_reason: Option<&str>,
     now: i64,
 ) -> Result<bool> {
-    let ended = matches!(to, "completed" | "canceled");
+    let ended = matches!(to, ClosureState::Completed | ClosureState::Canceled);
     let r = sqlx::query(
         "UPDATE closure_requests SET state = $3, hold_reason = $4, updated_at = $5, \
          open_for = CASE WHEN $6 = 1 THEN NULL ELSE open_for END, \
@@ -132,8 +135,8 @@ pub async fn transition(
          WHERE id = $1 AND state = $2",
     )
     .bind(id)
-    .bind(from)
-    .bind(to)
+    .bind(from.stored())
+    .bind(to.stored())
     .bind(hold_reason)
     .bind(now)
     .bind(i64::from(ended))
@@ -249,12 +252,12 @@ pub async fn mark_step(conn: &mut AnyConnection, closure_id: &str, step: &str, r
 }
 
 /// Requests for operators: by state (or all), oldest due first.
-pub async fn list(conn: &mut AnyConnection, state: Option<&str>, limit: i64) -> Result<Vec<ClosureRow>> {
+pub async fn list(conn: &mut AnyConnection, state: Option<ClosureState>, limit: i64) -> Result<Vec<ClosureRow>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM closure_requests WHERE ($1 = '' OR state = $1) ORDER BY due_on, received_at LIMIT $2"
     );
     let rows = sqlx::query(AssertSqlSafe(sql))
-        .bind(state.unwrap_or(""))
+        .bind(state.map_or("", |s| s.stored()))
         .bind(limit)
         .fetch_all(conn)
         .await?;
@@ -284,7 +287,7 @@ pub async fn due_for_purge(conn: &mut AnyConnection, now: i64, limit: i64) -> Re
 }
 
 /// Requests per (day received as YYYY-MM-DD in UTC, state), for charts.
-pub async fn counts_by_day(conn: &mut AnyConnection, since: i64) -> Result<Vec<(i64, String, i64)>> {
+pub async fn counts_by_day(conn: &mut AnyConnection, since: i64) -> Result<Vec<(i64, ClosureState, i64)>> {
     let rows = sqlx::query(
         "SELECT received_at / 86400000 AS day, state, COUNT(*) AS n FROM closure_requests \
          WHERE received_at >= $1 GROUP BY received_at / 86400000, state ORDER BY day",
@@ -296,7 +299,7 @@ pub async fn counts_by_day(conn: &mut AnyConnection, since: i64) -> Result<Vec<(
         .map(|r| {
             let day: i64 = r.try_get("day")?;
             let n: i64 = r.try_get("n")?;
-            Ok((day, r.try_get("state")?, n))
+            Ok((day, decode::get(r, "state")?, n))
         })
         .collect()
 }

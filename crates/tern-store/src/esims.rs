@@ -4,6 +4,9 @@ pub use postgres::with_packages_for_sessions_pg;
 
 use sqlx::{AnyConnection, Row, ValueRef, any::AnyRow};
 
+use tern_domain::usage::PackageState;
+
+use crate::decode::{self, Stored};
 use crate::{Backend, Result};
 
 #[derive(Debug, Clone)]
@@ -120,7 +123,7 @@ pub struct PackageRow {
     pub validity_days: i64,
     pub starts_at: Option<i64>,
     pub expires_at: Option<i64>,
-    pub state: String,
+    pub state: PackageState,
     pub created_at: i64,
     /// When the 80 % data reminder went out (None: not yet).
     pub notified_80_at: Option<i64>,
@@ -150,7 +153,7 @@ pub(crate) fn package(r: &AnyRow) -> Result<PackageRow> {
         validity_days: r.try_get(14)?,
         starts_at: r.try_get(15)?,
         expires_at: r.try_get(16)?,
-        state: r.try_get(17)?,
+        state: decode::get(r, 17)?,
         created_at: r.try_get(18)?,
         notified_80_at: r.try_get(19)?,
         notified_100_at: r.try_get(20)?,
@@ -192,7 +195,7 @@ pub struct PackageDetailRow {
     pub validity_days: i64,
     pub starts_at: Option<i64>,
     pub expires_at: Option<i64>,
-    pub state: String,
+    pub state: PackageState,
 }
 
 impl From<PackageRow> for PackageDetailRow {
@@ -315,7 +318,7 @@ where
             validity_days: r.try_get(p + 11)?,
             starts_at: r.try_get(p + 12)?,
             expires_at: r.try_get(p + 13)?,
-            state: r.try_get(p + 14)?,
+            state: decode::get(r, p + 14)?,
         });
     }
     Ok(Some((esim, packages)))
@@ -521,7 +524,7 @@ pub async fn insert_package(conn: &mut AnyConnection, p: &PackageRow) -> Result<
     .bind(p.validity_days)
     .bind(p.starts_at)
     .bind(p.expires_at)
-    .bind(p.state.as_str())
+    .bind(p.state.stored())
     .bind(p.created_at)
     .bind(p.notified_80_at)
     .bind(p.notified_100_at)
@@ -556,11 +559,16 @@ pub async fn package_of_order(conn: &mut AnyConnection, order_id: &str) -> Resul
 }
 
 /// Moves a package between states; false when it was not in `from`.
-pub async fn set_package_state(conn: &mut AnyConnection, id: &str, from: &str, to: &str) -> Result<bool> {
+pub async fn set_package_state(
+    conn: &mut AnyConnection,
+    id: &str,
+    from: PackageState,
+    to: PackageState,
+) -> Result<bool> {
     let r = sqlx::query("UPDATE packages SET state = $3 WHERE id = $1 AND state = $2")
         .bind(id)
-        .bind(from)
-        .bind(to)
+        .bind(from.stored())
+        .bind(to.stored())
         .execute(conn)
         .await?;
     Ok(r.rows_affected() == 1)

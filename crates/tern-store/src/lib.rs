@@ -19,6 +19,7 @@ pub mod audit;
 pub mod closures;
 pub mod console;
 mod db;
+pub mod decode;
 pub mod erasure;
 mod error;
 pub mod esims;

@@ -2,7 +2,10 @@
 
 use sqlx::{AnyConnection, Row, any::AnyRow};
 
+use tern_domain::order::{OrderKind, OrderState};
+
 use crate::Result;
+use crate::decode::{self, Stored};
 
 #[derive(Debug, Clone)]
 pub struct OrderRow {
@@ -12,8 +15,8 @@ pub struct OrderRow {
     pub iccid: Option<String>,
     /// The matching id chosen for confirmOrder, saved with the ICCID.
     pub matching_id: Option<String>,
-    pub kind: String,
-    pub state: String,
+    pub kind: OrderKind,
+    pub state: OrderState,
     pub price_minor: i64,
     pub currency: String,
     pub failure_reason: Option<String>,
@@ -31,8 +34,8 @@ fn from_row(r: &AnyRow) -> Result<OrderRow> {
         plan_code: r.try_get("plan_code")?,
         iccid: r.try_get("iccid")?,
         matching_id: r.try_get("matching_id")?,
-        kind: r.try_get("kind")?,
-        state: r.try_get("state")?,
+        kind: decode::get(r, "kind")?,
+        state: decode::get(r, "state")?,
         price_minor: r.try_get("price_minor")?,
         currency: r.try_get("currency")?,
         failure_reason: r.try_get("failure_reason")?,
@@ -50,8 +53,8 @@ pub async fn insert(conn: &mut AnyConnection, o: &OrderRow) -> Result<()> {
     .bind(o.account_id.as_str())
     .bind(o.plan_code.as_str())
     .bind(o.iccid.as_deref())
-    .bind(o.kind.as_str())
-    .bind(o.state.as_str())
+    .bind(o.kind.stored())
+    .bind(o.state.stored())
     .bind(o.price_minor)
     .bind(o.currency.as_str())
     .bind(o.failure_reason.as_deref())
@@ -86,8 +89,8 @@ pub async fn for_account(conn: &mut AnyConnection, account_id: &str, limit: i64)
 pub async fn transition(
     conn: &mut AnyConnection,
     id: &str,
-    from: &str,
-    to: &str,
+    from: OrderState,
+    to: OrderState,
     failure_reason: Option<&str>,
     now: i64,
 ) -> Result<bool> {
@@ -96,8 +99,8 @@ pub async fn transition(
          WHERE id = $1 AND state = $2",
     )
     .bind(id)
-    .bind(from)
-    .bind(to)
+    .bind(from.stored())
+    .bind(to.stored())
     .bind(failure_reason)
     .bind(now)
     .execute(conn)
@@ -140,11 +143,11 @@ pub async fn iccid_held(conn: &mut AnyConnection, iccid: &str) -> Result<bool> {
 }
 
 /// How many of an account's orders are in `state` (e.g. `provisioning`).
-pub async fn count_in_state(conn: &mut AnyConnection, account_id: &str, state: &str) -> Result<i64> {
+pub async fn count_in_state(conn: &mut AnyConnection, account_id: &str, state: OrderState) -> Result<i64> {
     Ok(
         sqlx::query("SELECT COUNT(*) AS n FROM orders WHERE account_id = $1 AND state = $2")
             .bind(account_id)
-            .bind(state)
+            .bind(state.stored())
             .fetch_one(conn)
             .await?
             .try_get("n")?,

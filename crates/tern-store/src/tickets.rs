@@ -2,16 +2,19 @@
 
 use sqlx::{AnyConnection, AssertSqlSafe, Row, any::AnyRow};
 
+use tern_domain::ticket::{TicketCategory, TicketState};
+
 use crate::Result;
+use crate::decode::{self, Stored};
 
 /// A ticket as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TicketRow {
     pub id: String,
     pub account_id: String,
-    pub category: String,
+    pub category: TicketCategory,
     pub subject: String,
-    pub state: String,
+    pub state: TicketState,
     pub order_id: Option<String>,
     pub iccid: Option<String>,
     pub assignee_id: Option<String>,
@@ -42,9 +45,9 @@ fn from_row(r: &AnyRow) -> Result<TicketRow> {
     Ok(TicketRow {
         id: r.try_get("id")?,
         account_id: r.try_get("account_id")?,
-        category: r.try_get("category")?,
+        category: decode::get(r, "category")?,
         subject: r.try_get("subject")?,
-        state: r.try_get("state")?,
+        state: decode::get(r, "state")?,
         order_id: r.try_get("order_id")?,
         iccid: r.try_get("iccid")?,
         assignee_id: r.try_get("assignee_id")?,
@@ -77,9 +80,9 @@ pub async fn insert(conn: &mut AnyConnection, t: &TicketRow) -> Result<()> {
     )
     .bind(t.id.as_str())
     .bind(t.account_id.as_str())
-    .bind(t.category.as_str())
+    .bind(t.category.stored())
     .bind(t.subject.as_str())
-    .bind(t.state.as_str())
+    .bind(t.state.stored())
     .bind(t.order_id.as_deref())
     .bind(t.iccid.as_deref())
     .bind(t.assignee_id.as_deref())
@@ -152,8 +155,8 @@ pub async fn for_account(conn: &mut AnyConnection, account_id: &str, limit: i64)
 /// What the staff queue is filtered by; `None` matches everything.
 #[derive(Debug, Clone, Default)]
 pub struct QueueFilter<'a> {
-    pub state: Option<&'a str>,
-    pub category: Option<&'a str>,
+    pub state: Option<TicketState>,
+    pub category: Option<TicketCategory>,
     /// An account id, or `Some("")` for unassigned tickets.
     pub assignee: Option<&'a str>,
 }
@@ -164,11 +167,11 @@ pub async fn queue(conn: &mut AnyConnection, f: &QueueFilter<'_>, limit: i64) ->
     let mut sql = format!("SELECT {COLUMNS} FROM tickets WHERE 1 = 1");
     let mut binds: Vec<&str> = Vec::new();
     if let Some(s) = f.state {
-        binds.push(s);
+        binds.push(s.stored());
         sql.push_str(&format!(" AND state = ${}", binds.len()));
     }
     if let Some(c) = f.category {
-        binds.push(c);
+        binds.push(c.stored());
         sql.push_str(&format!(" AND category = ${}", binds.len()));
     }
     match f.assignee {
@@ -207,7 +210,13 @@ pub async fn messages(conn: &mut AnyConnection, ticket_id: &str) -> Result<Vec<M
 /// Moves a ticket from `from` to `to` (the caller checked the move with
 /// the domain type), keeping `resolved_at` and `closed_at` in step; false
 /// when it was no longer in `from`.
-pub async fn transition(conn: &mut AnyConnection, id: &str, from: &str, to: &str, now: i64) -> Result<bool> {
+pub async fn transition(
+    conn: &mut AnyConnection,
+    id: &str,
+    from: TicketState,
+    to: TicketState,
+    now: i64,
+) -> Result<bool> {
     let r = sqlx::query(
         "UPDATE tickets SET state = $3, updated_at = $4, \
          resolved_at = CASE WHEN $3 = 'resolved' THEN $4 WHEN $3 = 'closed' THEN resolved_at ELSE NULL END, \
@@ -215,8 +224,8 @@ pub async fn transition(conn: &mut AnyConnection, id: &str, from: &str, to: &str
          WHERE id = $1 AND state = $2",
     )
     .bind(id)
-    .bind(from)
-    .bind(to)
+    .bind(from.stored())
+    .bind(to.stored())
     .bind(now)
     .execute(conn)
     .await?;

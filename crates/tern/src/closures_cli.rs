@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::Subcommand;
 use tern_app::closure::{self, AdminView};
 use tern_app::{App, Clock, Settings};
+use tern_domain::closure::ClosureState;
 
 #[derive(Subcommand)]
 pub enum ClosuresCommand {
@@ -92,11 +93,12 @@ async fn chart(app: &App) -> anyhow::Result<()> {
         .unwrap_or(1)
         .max(1);
     for d in days {
-        let count =
-            |pred: &dyn Fn(&str) -> bool| -> i64 { rows.iter().filter(|r| r.0 == d && pred(&r.1)).map(|r| r.2).sum() };
-        let done = count(&|s| s == "completed");
-        let canceled = count(&|s| s == "canceled");
-        let open = count(&|s| s != "completed" && s != "canceled");
+        let count = |pred: &dyn Fn(ClosureState) -> bool| -> i64 {
+            rows.iter().filter(|r| r.0 == d && pred(r.1)).map(|r| r.2).sum()
+        };
+        let done = count(&|s| s == ClosureState::Completed);
+        let canceled = count(&|s| s == ClosureState::Canceled);
+        let open = count(&|s| s != ClosureState::Completed && s != ClosureState::Canceled);
         let scale = |n: i64| usize::try_from(n * 40 / max).unwrap_or(0).max(usize::from(n > 0));
         let date = tern_app::clock::to_datetime(d * 86_400_000).date_naive();
         println!(

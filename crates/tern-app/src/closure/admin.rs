@@ -37,8 +37,7 @@ pub struct AdminView {
 }
 
 fn deadline(app: &App, c: &ClosureRow) -> AppResult<&'static str> {
-    let state = ClosureState::parse(&c.state);
-    if !state.is_some_and(ClosureState::is_open) {
+    if !c.state.is_open() {
         return Ok("done");
     }
     let today = to_datetime(app.now_ms()).date_naive();
@@ -61,7 +60,7 @@ async fn admin_view(app: &App, conn: &mut tern_store::Conn, c: &ClosureRow) -> A
     Ok(AdminView {
         id: c.id.clone(),
         account_id: c.account_id.clone(),
-        state: c.state.clone(),
+        state: c.state.as_str().to_owned(),
         requested_by: c.requested_by.clone(),
         reason_code: c.reason_code.clone(),
         received_at: rfc3339(c.received_at),
@@ -90,11 +89,9 @@ pub async fn list(
     deadline_filter: Option<&str>,
     limit: i64,
 ) -> AppResult<Vec<AdminView>> {
-    if let Some(s) = state
-        && ClosureState::parse(s).is_none()
-    {
-        return Err(AppError::field("state", "closure_state_invalid"));
-    }
+    let state = state
+        .map(|s| ClosureState::parse(s).ok_or_else(|| AppError::field("state", "closure_state_invalid")))
+        .transpose()?;
     if let Some(d) = deadline_filter
         && !matches!(d, "overdue" | "due_soon" | "ok" | "done")
     {
@@ -157,9 +154,9 @@ pub async fn resume(app: &App, actor: &str, id: &str) -> AppResult<AdminView> {
 /// a step fail); an on-hold request is resumed.
 pub async fn retry(app: &App, actor: &str, id: &str) -> AppResult<AdminView> {
     let c = load(app, id).await?;
-    match ClosureState::parse(&c.state) {
-        Some(ClosureState::OnHold) => resume(app, actor, id).await,
-        Some(ClosureState::Processing | ClosureState::Received | ClosureState::CoolingOff) => {
+    match c.state {
+        ClosureState::OnHold => resume(app, actor, id).await,
+        ClosureState::Processing | ClosureState::Received | ClosureState::CoolingOff => {
             kick(app, &c, actor, "closure.retry_requested").await?;
             show(app, id).await
         }
@@ -226,12 +223,8 @@ pub async fn activity(app: &App, since: i64) -> AppResult<(Vec<DayCount>, Vec<Co
     let counts = closures::counts_by_day(&mut conn, since).await?;
     let opened = counts
         .into_iter()
-        .map(|(day, state, count)| {
-            let state = ClosureState::parse(&state)
-                .ok_or_else(|| AppError::Internal(format!("stored closure state {state:?}")))?;
-            Ok(DayCount { day, state, count })
-        })
-        .collect::<AppResult<_>>()?;
+        .map(|(day, state, count)| DayCount { day, state, count })
+        .collect();
     let completions = closures::completions_since(&mut conn, since)
         .await?
         .into_iter()
@@ -251,7 +244,5 @@ pub async fn cancelable_until(app: &App, account_id: &str) -> AppResult<Option<i
     let Some(open) = closures::open_for(&mut conn, account_id).await? else {
         return Ok(None);
     };
-    let state = ClosureState::parse(&open.state)
-        .ok_or_else(|| AppError::Internal(format!("stored closure state {:?}", open.state)))?;
-    Ok(state.is_cancelable().then_some(open.cooling_off_until))
+    Ok(open.state.is_cancelable().then_some(open.cooling_off_until))
 }

@@ -121,10 +121,9 @@ fn opt_time(ms: Option<i64>) -> Option<String> {
 }
 
 pub(crate) fn view(app: &App, c: &ClosureRow) -> ClosureView {
-    let state = tern_domain::closure::ClosureState::parse(&c.state);
     ClosureView {
         id: c.id.clone(),
-        state: c.state.clone(),
+        state: c.state.as_str().to_owned(),
         status_url: status_url(app, &c.id),
         received_at: rfc3339(c.received_at),
         cooling_off_until: rfc3339(c.cooling_off_until),
@@ -132,7 +131,7 @@ pub(crate) fn view(app: &App, c: &ClosureRow) -> ClosureView {
         reason_code: c.reason_code.clone(),
         export_requested: c.export_requested,
         hold_reason: c.hold_reason.clone(),
-        cancelable: state.is_some_and(|s| s.is_cancelable()),
+        cancelable: c.state.is_cancelable(),
         completed_at: opt_time(c.completed_at),
         canceled_at: opt_time(c.canceled_at),
     }
@@ -148,7 +147,7 @@ pub(crate) fn in_order(mut steps: Vec<StepRow>) -> Vec<StepRow> {
 pub(crate) fn status_view(c: &ClosureRow, steps: &[StepRow]) -> StatusView {
     use tern_domain::closure::ClosureStep;
     let done: Vec<ClosureStep> = steps.iter().filter_map(|s| ClosureStep::parse(&s.step)).collect();
-    let left = if c.state == "canceled" {
+    let left = if c.state == tern_domain::closure::ClosureState::Canceled {
         Vec::new()
     } else {
         ClosureStep::ALL
@@ -158,7 +157,7 @@ pub(crate) fn status_view(c: &ClosureRow, steps: &[StepRow]) -> StatusView {
             .collect()
     };
     StatusView {
-        state: c.state.clone(),
+        state: c.state.as_str().to_owned(),
         received_at: rfc3339(c.received_at),
         cooling_off_until: rfc3339(c.cooling_off_until),
         due_by: c.due_on.clone(),

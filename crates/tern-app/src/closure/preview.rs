@@ -3,6 +3,7 @@
 use serde::Serialize;
 use tern_domain::Money;
 use tern_domain::closure::{ClosureReason, RefundPolicy, allocate_refund, confirmation_phrase};
+use tern_domain::order::OrderState;
 use tern_store::{esims, ledger, orders, refunds, top_ups};
 
 use crate::App;
@@ -140,7 +141,7 @@ pub(crate) async fn holds(conn: &mut tern_store::Conn, account_id: &str) -> AppR
             action: "wait".into(),
         });
     }
-    if orders::count_in_state(conn, account_id, "provisioning").await? > 0 {
+    if orders::count_in_state(conn, account_id, OrderState::Provisioning).await? > 0 {
         out.push(Hold {
             code: "order_in_progress".into(),
             action: "wait".into(),

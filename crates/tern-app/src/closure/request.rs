@@ -101,7 +101,7 @@ pub(crate) async fn open(app: &App, tx: &mut Conn, o: Opening<'_>) -> AppResult<
     let row = ClosureRow {
         id: id.clone(),
         account_id: o.account_id.to_owned(),
-        state: ClosureState::Received.as_str().to_owned(),
+        state: ClosureState::Received,
         requested_by: o.requested_by.to_owned(),
         reason_code: o.reason.map(|r| r.as_str().to_owned()),
         reason_text: o.reason_text,
@@ -320,11 +320,11 @@ pub async fn cancel(app: &App, who: &Principal, actor: &str) -> AppResult<Closur
     let row = closures::open_for(&mut tx, &who.account_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let state = ClosureState::parse(&row.state).ok_or_else(|| AppError::Internal("unknown closure state".into()))?;
+    let state = row.state;
     state
         .transition(ClosureState::Canceled)
         .map_err(|_| AppError::Conflict(Code::ClosureNotCancelable))?;
-    if !closures::transition(&mut tx, &row.id, state.as_str(), "canceled", None, now).await? {
+    if !closures::transition(&mut tx, &row.id, state, ClosureState::Canceled, None, now).await? {
         return Err(AppError::Conflict(Code::ClosureNotCancelable));
     }
     notify_account(app, &mut tx, &row, "closure_canceled").await?;

@@ -16,10 +16,6 @@ use crate::error::{AppError, AppResult};
 use crate::error_code::Code;
 use crate::jobs;
 
-fn state_of(c: &ClosureRow) -> AppResult<ClosureState> {
-    ClosureState::parse(&c.state).ok_or_else(|| AppError::Internal(format!("unknown closure state {:?}", c.state)))
-}
-
 /// Moves a request along its state machine (checked by the domain type);
 /// false when another worker moved it first.
 pub(crate) async fn move_to(
@@ -29,12 +25,12 @@ pub(crate) async fn move_to(
     hold_reason: Option<&str>,
     actor: &str,
 ) -> AppResult<bool> {
-    let from = state_of(c)?;
+    let from = c.state;
     from.transition(to)
         .map_err(|_| AppError::Conflict(Code::ClosureTransitionNotAllowed))?;
     let now = app.now_ms();
     let mut tx = app.work_at(now).await?;
-    if !closures::transition(&mut tx, &c.id, from.as_str(), to.as_str(), hold_reason, now).await? {
+    if !closures::transition(&mut tx, &c.id, from, to, hold_reason, now).await? {
         return Ok(false);
     }
     tx.audit(
@@ -60,7 +56,7 @@ pub async fn advance(app: &App, closure_id: &str, last_attempt: bool) -> AppResu
         let Some(c) = load(app, closure_id).await? else {
             return Ok(());
         };
-        match state_of(&c)? {
+        match c.state {
             ClosureState::Received => {
                 move_to(app, &c, ClosureState::CoolingOff, None, "closure").await?;
             }
@@ -157,7 +153,7 @@ pub async fn remind(app: &App, closure_id: &str) -> AppResult<()> {
     let Some(c) = closures::by_id(&mut tx, closure_id).await? else {
         return Ok(());
     };
-    if !state_of(&c)?.is_cancelable() || !closures::mark_reminded(&mut tx, &c.id, app.now_ms()).await? {
+    if !c.state.is_cancelable() || !closures::mark_reminded(&mut tx, &c.id, app.now_ms()).await? {
         return Ok(());
     }
     super::request::notify_account(app, &mut tx, &c, "closure_reminder").await?;

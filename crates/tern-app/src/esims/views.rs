@@ -69,7 +69,7 @@ pub(crate) fn package_view(p: PackageDetailRow) -> PackageView {
         data_left_bytes: p.data_limit_bytes.map(|l| (l - p.used_data_bytes).max(0)),
         plan_code: p.plan_code,
         order_id: p.order_id,
-        state: p.state,
+        state: p.state.as_str().to_owned(),
         countries: p.countries.split_whitespace().map(str::to_owned).collect(),
         data_limit_bytes: p.data_limit_bytes,
         data_used_bytes: p.used_data_bytes,

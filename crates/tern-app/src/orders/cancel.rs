@@ -2,6 +2,8 @@
 //! installed, within the cancellation window, is refunded in full.
 
 use serde_json::json;
+use tern_domain::order::{OrderKind, OrderState};
+use tern_domain::usage::PackageState;
 use tern_esim::client::CancelOrder;
 use tern_esim::wire::FinalProfileStatus;
 use tern_store::{esims, orders};
@@ -24,7 +26,7 @@ pub async fn cancel(app: &App, who: &Principal, order_id: &str) -> AppResult<Ord
             Some(o) if o.account_id == who.account_id => o,
             _ => return Err(AppError::NotFound),
         };
-        if order.state != "completed" {
+        if order.state != OrderState::Completed {
             return Err(AppError::Conflict(Code::OrderNotCancellableState));
         }
         let package = esims::package_of_order(&mut conn, &order.id)
@@ -51,10 +53,10 @@ pub async fn cancel(app: &App, who: &Principal, order_id: &str) -> AppResult<Ord
         esims::packages_of(&mut conn, &esim.iccid)
             .await?
             .iter()
-            .filter(|p| p.id != package.id && p.state != "canceled")
+            .filter(|p| p.id != package.id && p.state != PackageState::Canceled)
             .count()
     };
-    if order.kind == "new_esim" && others_on_esim == 0 {
+    if order.kind == OrderKind::NewEsim && others_on_esim == 0 {
         let iccid = crate::error::stored_iccid(&esim.iccid)?;
         let cancel = CancelOrder {
             iccid,
@@ -67,11 +69,20 @@ pub async fn cancel(app: &App, who: &Principal, order_id: &str) -> AppResult<Ord
         }
     }
     let mut tx = app.work_at(now).await?;
-    if !orders::transition(&mut tx, &order.id, "completed", "canceled", None, now).await? {
+    if !orders::transition(
+        &mut tx,
+        &order.id,
+        OrderState::Completed,
+        OrderState::Canceled,
+        None,
+        now,
+    )
+    .await?
+    {
         return Err(AppError::Conflict(Code::OrderNotCancellableState));
     }
-    esims::set_package_state(&mut tx, &package.id, &package.state, "canceled").await?;
-    if order.kind == "new_esim" && others_on_esim == 0 {
+    esims::set_package_state(&mut tx, &package.id, package.state, PackageState::Canceled).await?;
+    if order.kind == OrderKind::NewEsim && others_on_esim == 0 {
         esims::set_state(&mut tx, &esim.iccid, "canceled", now).await?;
     }
     crate::wallet::reverse(app, &mut tx, "purchase", &order.id, "order_refund").await?;

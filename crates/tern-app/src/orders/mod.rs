@@ -16,6 +16,7 @@ pub use provision::provision;
 pub use provision_job::ProvisionOrder;
 
 use serde::Serialize;
+use tern_domain::order::{OrderKind, OrderState};
 use tern_domain::{Currency, Money};
 use tern_store::orders::{self, OrderRow};
 
@@ -30,9 +31,11 @@ use crate::wallet::MoneySchema;
 pub struct OrderView {
     pub id: String,
     /// `new_esim` or `top_up`.
-    pub kind: String,
+    #[schema(value_type = String)]
+    pub kind: OrderKind,
     /// `provisioning`, `completed`, `failed` (money returned) or `canceled` (refunded).
-    pub state: String,
+    #[schema(value_type = String)]
+    pub state: OrderState,
     pub plan_code: String,
     /// The eSIM, once known.
     pub iccid: Option<String>,
@@ -47,8 +50,8 @@ impl OrderView {
         let currency = Currency::parse(&o.currency).map_err(|e| AppError::Internal(e.to_string()))?;
         Ok(Self {
             id: o.id.clone(),
-            kind: o.kind.clone(),
-            state: o.state.clone(),
+            kind: o.kind,
+            state: o.state,
             plan_code: o.plan_code.clone(),
             iccid: o.iccid.clone(),
             price: Money::new(o.price_minor, currency),

@@ -2,6 +2,7 @@
 
 use serde_json::json;
 use tern_domain::ids::Iccid;
+use tern_domain::order::{OrderKind, OrderState};
 use tern_store::esims;
 use tern_store::orders::{self, OrderRow};
 
@@ -100,8 +101,12 @@ async fn place_in_tx(
         plan_code: plan.code().as_str().to_owned(),
         iccid: target.map(|i| i.as_str().to_owned()),
         matching_id: None,
-        kind: if target.is_some() { "top_up" } else { "new_esim" }.to_owned(),
-        state: "provisioning".to_owned(),
+        kind: if target.is_some() {
+            OrderKind::TopUp
+        } else {
+            OrderKind::NewEsim
+        },
+        state: OrderState::Provisioning,
         price_minor: plan.price().amount_minor,
         currency: plan.price().currency.as_str().to_owned(),
         failure_reason: None,
@@ -109,7 +114,7 @@ async fn place_in_tx(
         updated_at: now,
     };
     if let Some(iccid) = target {
-        row.state = "completed".to_owned();
+        row.state = OrderState::Completed;
         orders::insert(&mut tx, &row).await?;
         super::provision::add_package(app, &mut tx, &row, plan, iccid.as_str()).await?;
     } else {
@@ -128,6 +133,6 @@ async fn place_in_tx(
     )
     .await?;
     tx.commit().await?;
-    metrics::counter!("tern_orders_total", "kind" => row.kind.clone()).increment(1);
+    metrics::counter!("tern_orders_total", "kind" => row.kind.as_str()).increment(1);
     Ok((201, view))
 }

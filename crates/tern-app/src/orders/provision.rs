@@ -15,6 +15,8 @@
 use serde_json::json;
 use tern_domain::catalogue::{Activation, DataAllowance, Plan};
 use tern_domain::ids::Iccid;
+use tern_domain::order::{OrderKind, OrderState};
+use tern_domain::usage::PackageState;
 use tern_esim::Es2Error;
 use tern_esim::client::{ConfirmOrder, DownloadOrder};
 use tern_store::Conn;
@@ -73,7 +75,11 @@ pub(crate) async fn add_package(
             validity_days: validity,
             starts_at: starts_now.then_some(now),
             expires_at: starts_now.then_some(now + validity * DAY_MS),
-            state: if starts_now { "active" } else { "pending" }.to_owned(),
+            state: if starts_now {
+                PackageState::Active
+            } else {
+                PackageState::Pending
+            },
             created_at: now,
             notified_80_at: None,
             notified_100_at: None,
@@ -110,7 +116,7 @@ pub async fn provision(app: &App, order_id: &str, last_attempt: bool) -> AppResu
                 orders::by_id(&mut conn, order_id).await?
             };
             match order {
-                Some(o) if o.state == "provisioning" && o.kind == "new_esim" => {
+                Some(o) if o.state == OrderState::Provisioning && o.kind == OrderKind::NewEsim => {
                     fail(app, &o.id, &format!("out of attempts: {e}"), true).await
                 }
                 _ => Err(e),
@@ -124,7 +130,7 @@ async fn provision_once(app: &App, order_id: &str, last_attempt: bool) -> AppRes
     let order = {
         let mut conn = app.db.conn().await?;
         match orders::by_id(&mut conn, order_id).await? {
-            Some(o) if o.state == "provisioning" && o.kind == "new_esim" => o,
+            Some(o) if o.state == OrderState::Provisioning && o.kind == OrderKind::NewEsim => o,
             _ => return Ok(()),
         }
     };
@@ -190,7 +196,16 @@ async fn provision_once(app: &App, order_id: &str, last_attempt: bool) -> AppRes
     }
     let now = app.now_ms();
     let mut tx = app.work_at(now).await?;
-    if !orders::transition(&mut tx, &order.id, "provisioning", "completed", None, now).await? {
+    if !orders::transition(
+        &mut tx,
+        &order.id,
+        OrderState::Provisioning,
+        OrderState::Completed,
+        None,
+        now,
+    )
+    .await?
+    {
         return Ok(());
     }
     let insert = esims::insert(
@@ -248,7 +263,16 @@ async fn fail(app: &App, order_id: &str, reason: &str, give_back: bool) -> AppRe
     let Some(order) = orders::by_id(&mut tx, order_id).await? else {
         return Ok(());
     };
-    if !orders::transition(&mut tx, &order.id, "provisioning", "failed", Some(reason), now).await? {
+    if !orders::transition(
+        &mut tx,
+        &order.id,
+        OrderState::Provisioning,
+        OrderState::Failed,
+        Some(reason),
+        now,
+    )
+    .await?
+    {
         return Ok(());
     }
     crate::wallet::reverse(app, &mut tx, "purchase", &order.id, "purchase_reversal").await?;

@@ -66,15 +66,16 @@ pub struct MessageView {
 }
 
 fn closure_link(app: &App, t: &TicketRow) -> Option<String> {
-    (t.category == "account_closure").then(|| format!("{}/account/close", app.settings.base_url()))
+    (t.category == tern_domain::ticket::TicketCategory::AccountClosure)
+        .then(|| format!("{}/account/close", app.settings.base_url()))
 }
 
 pub(crate) fn user_view(app: &App, t: &TicketRow, messages: Option<&[MessageRow]>) -> TicketView {
     TicketView {
         id: t.id.clone(),
-        category: t.category.clone(),
+        category: t.category.as_str().to_owned(),
         subject: t.subject.clone(),
-        state: t.state.clone(),
+        state: t.state.as_str().to_owned(),
         order_id: t.order_id.clone(),
         iccid: t.iccid.clone(),
         created_at: rfc3339(t.created_at),

@@ -63,9 +63,9 @@ fn view(t: &TicketRow, messages: Option<&[MessageRow]>) -> AdminTicketView {
     AdminTicketView {
         id: t.id.clone(),
         account_id: t.account_id.clone(),
-        category: t.category.clone(),
+        category: t.category.as_str().to_owned(),
         subject: t.subject.clone(),
-        state: t.state.clone(),
+        state: t.state.as_str().to_owned(),
         order_id: t.order_id.clone(),
         iccid: t.iccid.clone(),
         assignee_id: t.assignee_id.clone(),
@@ -111,12 +111,12 @@ fn set(s: &Option<String>) -> Option<&str> {
 /// longest-waiting open ticket at the top.
 pub async fn queue(app: &App, actor: &str, p: &QueueParams) -> AppResult<Vec<AdminTicketView>> {
     let mut errors = Vec::new();
-    let state = set(&p.state);
-    if state.is_some_and(|s| TicketState::parse(s).is_none()) {
+    let state = set(&p.state).map(|s| TicketState::parse(s).ok_or(s));
+    if let Some(Err(_)) = state {
         errors.push(FieldError::new("state", "ticket_state_invalid"));
     }
-    let category = set(&p.category);
-    if category.is_some_and(|c| TicketCategory::parse(c).is_none()) {
+    let category = set(&p.category).map(|c| TicketCategory::parse(c).ok_or(c));
+    if let Some(Err(_)) = category {
         errors.push(FieldError::new("category", "ticket_category_invalid"));
     }
     if !errors.is_empty() {
@@ -131,8 +131,8 @@ pub async fn queue(app: &App, actor: &str, p: &QueueParams) -> AppResult<Vec<Adm
     let rows = tickets::queue(
         &mut conn,
         &QueueFilter {
-            state,
-            category,
+            state: state.and_then(Result::ok),
+            category: category.and_then(Result::ok),
             assignee,
         },
         p.limit.unwrap_or(200).clamp(1, 1000),
@@ -170,10 +170,6 @@ pub async fn show_for_staff(app: &App, actor: &str, id: &str) -> AppResult<Admin
     Ok(v)
 }
 
-fn state_of(t: &TicketRow) -> AppResult<TicketState> {
-    TicketState::parse(&t.state).ok_or_else(|| AppError::Internal(format!("ticket state {}", t.state)))
-}
-
 /// Answers a ticket: the first answer sets the first-response time, an
 /// open ticket moves to waiting on the customer, and the customer is
 /// emailed the answer.
@@ -182,9 +178,9 @@ pub async fn reply_as_staff(app: &App, actor: &str, id: &str, body: &str) -> App
     let now = app.now_ms();
     let mut tx = app.work_at(now).await?;
     let t = load(&mut tx, id).await?;
-    let from = state_of(&t)?;
+    let from = t.state;
     let to = from.on(TicketEvent::StaffReply).map_err(refused)?;
-    if to != from && !tickets::transition(&mut tx, id, from.as_str(), to.as_str(), now).await? {
+    if to != from && !tickets::transition(&mut tx, id, from, to, now).await? {
         return Err(AppError::Conflict(Code::TicketStateChanged));
     }
     let msg = MessageRow {
@@ -220,7 +216,7 @@ pub async fn assign(app: &App, actor: &str, id: &str, staff_id: Option<&str>) ->
     {
         return Err(AppError::field("staff_id", "ticket_assignee_invalid"));
     }
-    if state_of(&t)? == TicketState::Closed {
+    if t.state == TicketState::Closed {
         return Err(AppError::Conflict(Code::TicketClosed));
     }
     tickets::assign(&mut tx, id, staff_id, now).await?;
@@ -242,9 +238,9 @@ pub async fn set_state(app: &App, actor: &str, id: &str, state: &str) -> AppResu
     let now = app.now_ms();
     let mut tx = app.work_at(now).await?;
     let t = load(&mut tx, id).await?;
-    let from = state_of(&t)?;
+    let from = t.state;
     let to = from.on(TicketEvent::StaffSets(target)).map_err(refused)?;
-    if to != from && !tickets::transition(&mut tx, id, from.as_str(), to.as_str(), now).await? {
+    if to != from && !tickets::transition(&mut tx, id, from, to, now).await? {
         return Err(AppError::Conflict(Code::TicketStateChanged));
     }
     tx.audit(

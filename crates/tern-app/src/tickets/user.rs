@@ -82,9 +82,9 @@ pub async fn open(app: &App, who: &Principal, input: &NewTicket) -> AppResult<Ti
     let row = TicketRow {
         id: crate::tokens::new_id(),
         account_id: who.account_id.clone(),
-        category: category.as_str().to_owned(),
+        category,
         subject: subject.as_str().to_owned(),
-        state: TicketState::Open.as_str().to_owned(),
+        state: TicketState::Open,
         order_id: non_empty(&input.order_id).map(str::to_owned),
         iccid: non_empty(&input.iccid).map(str::to_owned),
         assignee_id: None,
@@ -147,10 +147,10 @@ pub async fn reply_mine(app: &App, who: &Principal, id: &str, body: &str) -> App
     let now = app.now_ms();
     let mut tx = app.work().await?;
     let t = mine(&mut tx, who, id).await?;
-    let from = TicketState::parse(&t.state).ok_or_else(|| AppError::Internal(format!("ticket state {}", t.state)))?;
+    let from = t.state;
     let to = from.on(TicketEvent::UserReply).map_err(refused)?;
     throttle(&mut tx, &format!("tickets:message:{}", who.account_id), now).await?;
-    if to != from && !tickets::transition(&mut tx, &t.id, from.as_str(), to.as_str(), now).await? {
+    if to != from && !tickets::transition(&mut tx, &t.id, from, to, now).await? {
         return Err(AppError::Conflict(Code::TicketStateChanged));
     }
     tickets::add_message(
@@ -175,9 +175,9 @@ pub async fn close_mine(app: &App, who: &Principal, id: &str) -> AppResult<Ticke
     let now = app.now_ms();
     let mut tx = app.work_at(now).await?;
     let t = mine(&mut tx, who, id).await?;
-    let from = TicketState::parse(&t.state).ok_or_else(|| AppError::Internal(format!("ticket state {}", t.state)))?;
+    let from = t.state;
     let to = from.on(TicketEvent::UserClose).map_err(refused)?;
-    if !tickets::transition(&mut tx, &t.id, from.as_str(), to.as_str(), now).await? {
+    if !tickets::transition(&mut tx, &t.id, from, to, now).await? {
         return Err(AppError::Conflict(Code::TicketStateChanged));
     }
     tx.audit(

@@ -28,9 +28,7 @@ use std::collections::{HashMap, HashSet};
 use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 use tern_domain::catalogue::{Activation, CountryCode};
-use tern_domain::usage::{
-    self as rules, DataNotice, MAX_BATCH, PackageBalance, PackageState, RawQuantity, RawRecord, UsageRecord,
-};
+use tern_domain::usage::{self as rules, DataNotice, MAX_BATCH, PackageBalance, RawQuantity, RawRecord, UsageRecord};
 use tern_store::esims::PackageRow;
 use tern_store::usage::{self as store, NewUsageEvent};
 
@@ -225,7 +223,7 @@ fn balance(r: &PackageRow) -> Option<PackageBalance> {
         .ok()?;
     Some(PackageBalance {
         countries,
-        state: PackageState::parse(&r.state)?,
+        state: r.state,
         activation: Activation::parse(&r.activation).ok()?,
         validity_days: r.validity_days,
         bought_at: r.created_at,
@@ -244,7 +242,7 @@ fn write_back(b: &PackageBalance, r: &mut PackageRow) {
     r.used_data_bytes = b.used_data_bytes;
     r.used_voice_seconds = b.used_voice_seconds;
     r.used_sms = b.used_sms;
-    b.state.as_str().clone_into(&mut r.state);
+    r.state = b.state;
     r.starts_at = b.starts_at;
     r.expires_at = b.expires_at;
 }

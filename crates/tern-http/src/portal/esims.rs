@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::{Value, json};
 use tern_app::{esims, orders};
 use tern_domain::Locale;
+use tern_domain::order::OrderState;
 use tern_i18n::{t, tf};
 
 use super::page::Ctx;
@@ -39,14 +40,14 @@ pub async fn list(State(s): State<HttpState>, headers: HeaderMap, Query(q): Quer
         .map(|e| json!({ "iccid": e.iccid, "state_text": state_text("esim", &e.state, ctx.locale) }))
         .collect();
     let all_orders = orders::list(app, &who).await.unwrap_or_default();
-    let pending = all_orders.iter().any(|o| o.state == "provisioning");
+    let pending = all_orders.iter().any(|o| o.state == OrderState::Provisioning);
     let names = plan_names(app, all_orders.iter().map(|o| o.plan_code.as_str()), ctx.locale).await;
     let orders: Vec<Value> = all_orders
         .iter()
         .map(|o| {
             json!({ "id": o.id, "plan_name": names.get(o.plan_code.as_str()).map_or(o.plan_code.as_str(), String::as_str),
                     "price_text": o.price.to_string(), "created_at": o.created_at,
-                    "state": o.state, "state_text": state_text("order", &o.state, ctx.locale) })
+                    "state": o.state, "state_text": state_text("order", o.state.as_str(), ctx.locale) })
         })
         .collect();
     let notice = (!q.notice.is_empty()).then(|| t(ctx.locale, &format!("notice.{}", q.notice)).to_owned());

@@ -11,6 +11,7 @@ use tern_app::orders::{self, OrderInput};
 use tern_app::wallet;
 use tern_domain::Locale;
 use tern_domain::catalogue::{Activation, DataAllowance, PlanSpec, Region};
+use tern_domain::order::OrderState;
 use tern_i18n::{t, tf};
 
 use super::page::Ctx;
@@ -178,7 +179,7 @@ async fn recent_purchase(app: &tern_app::App, who: &tern_app::auth::Principal, c
     let cutoff = chrono::Utc::now() - chrono::Duration::minutes(15);
     orders::list(app, who).await.ok()?.into_iter().find_map(|o| {
         let at = chrono::DateTime::parse_from_rfc3339(&o.created_at).ok()?;
-        (o.plan_code == code && at > cutoff && o.state != "failed" && o.state != "canceled")
+        (o.plan_code == code && at > cutoff && o.state != OrderState::Failed && o.state != OrderState::Canceled)
             .then(|| at.format("%H:%M UTC").to_string())
     })
 }

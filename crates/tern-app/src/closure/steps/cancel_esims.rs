@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tern_domain::closure::ClosureStep;
+use tern_domain::order::OrderState;
 use tern_esim::client::CancelOrder;
 use tern_esim::wire::FinalProfileStatus;
 use tern_store::closures::ClosureRow;
@@ -41,7 +42,7 @@ impl Step for CancelEsims {
     async fn run(&self, app: &App, c: &ClosureRow) -> AppResult<ServicesStopped> {
         {
             let mut conn = app.db.conn().await?;
-            if tern_store::orders::count_in_state(&mut conn, &c.account_id, "provisioning").await? > 0 {
+            if tern_store::orders::count_in_state(&mut conn, &c.account_id, OrderState::Provisioning).await? > 0 {
                 return Err(AppError::Unavailable(
                     "order_in_progress: waiting for an eSIM order to finish".into(),
                 ));

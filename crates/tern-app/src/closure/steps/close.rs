@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use tern_domain::closure::ClosureStep;
+use tern_domain::closure::{ClosureState, ClosureStep};
 use tern_store::Conn;
 use tern_store::closures::{self, ClosureRow};
 use tern_store::erasure;
@@ -71,7 +71,7 @@ impl Step for Close {
         let receipt = receipt(tx, c, retain_until).await?;
         let text = serde_json::to_string(&receipt).map_err(|e| AppError::Internal(e.to_string()))?;
         closures::set_receipt(tx, &c.id, &text, Some(retain_until)).await?;
-        if !closures::transition(tx, &c.id, "processing", "completed", None, now).await? {
+        if !closures::transition(tx, &c.id, ClosureState::Processing, ClosureState::Completed, None, now).await? {
             return Ok(());
         }
         audit::record(
