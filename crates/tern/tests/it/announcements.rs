@@ -6,17 +6,9 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tern_domain::Role;
 
+use crate::given::{bought_esim, funded_traveller};
 use crate::harness::{Db, PW, TestApp};
 use crate::on_both;
-use crate::orders::{buy_esim, funded_user};
-
-/// A signed-in staff account with `role`.
-pub async fn staff(app: &TestApp, email: &str, role: Role) -> String {
-    tern_app::accounts::create_staff(app.app(), email, role, PW)
-        .await
-        .unwrap();
-    app.login(email, PW).await
-}
 
 pub fn announcement(kind: &str, important: bool, audience: Value) -> Value {
     let mut body = json!({
@@ -85,9 +77,9 @@ on_both!(
     an_important_notice_reaches_its_audience_once_and_is_a_banner_until_read,
     |db: Db| async move {
         let app = TestApp::start(db).await;
-        let admin = staff(&app, "admin@example.com", Role::Admin).await;
-        let japan = funded_user(&app, "japan@example.com", 3000).await;
-        buy_esim(&app, &japan, "JP-5GB-15D").await;
+        let admin = crate::given::staff(&app, "admin@example.com", Role::Admin).await.token;
+        let japan = funded_traveller(&app, "japan@example.com", 3000).await;
+        bought_esim(&app, &japan, "JP-5GB-15D").await;
         let home = app.user("home@example.com", PW).await;
         let shy = app.user("shy@example.com", PW).await;
         let (s, p) = app
@@ -243,7 +235,7 @@ on_both!(
     mail_goes_in_batches_and_never_twice_even_when_runs_overlap,
     |db: Db| async move {
         let app = TestApp::start(db).await;
-        let admin = staff(&app, "admin@example.com", Role::Admin).await;
+        let admin = crate::given::staff(&app, "admin@example.com", Role::Admin).await.token;
         // 450 travellers, inserted directly (signing up each would take minutes).
         {
             let tern = app.app();
@@ -323,7 +315,7 @@ on_both!(
     scheduled_and_expiring_notices_show_only_in_their_window,
     |db: Db| async move {
         let app = TestApp::start(db).await;
-        let admin = staff(&app, "admin@example.com", Role::Admin).await;
+        let admin = crate::given::staff(&app, "admin@example.com", Role::Admin).await.token;
         let ann = app.user("ann@example.com", PW).await;
         let now = app.app().clock.now();
         let rfc = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339();
@@ -406,7 +398,7 @@ on_both!(
     malicious_markdown_is_inert_in_the_api_and_the_portal,
     |db: Db| async move {
         let app = TestApp::start(db).await;
-        let admin = staff(&app, "admin@example.com", Role::Admin).await;
+        let admin = crate::given::staff(&app, "admin@example.com", Role::Admin).await.token;
         let ann = app.user("ann@example.com", PW).await;
         let evil = "<script>alert('x')</script>\n\n[win](javascript:alert(1)) <img src=x onerror=alert(2)>\n\n\
         <a href=\"javascript:alert(3)\" onclick=\"alert(4)\">raw</a> <iframe src=\"https://evil.example\"></iframe>\n\n\
@@ -458,7 +450,9 @@ on_both!(
 
 on_both!(only_admins_manage_announcements, |db: Db| async move {
     let app = TestApp::start(db).await;
-    let support = staff(&app, "support@example.com", Role::Support).await;
+    let support = crate::given::staff(&app, "support@example.com", Role::Support)
+        .await
+        .token;
     let ann = app.user("ann@example.com", PW).await;
     for token in [&support, &ann] {
         let (s, b) = app
@@ -508,7 +502,7 @@ on_both!(only_admins_manage_announcements, |db: Db| async move {
 
 on_both!(bad_announcements_get_every_problem_at_once, |db: Db| async move {
     let app = TestApp::start(db).await;
-    let admin = staff(&app, "admin@example.com", Role::Admin).await;
+    let admin = crate::given::staff(&app, "admin@example.com", Role::Admin).await.token;
     let (s, b) = app
         .post(
             "/api/v1/admin/announcements",

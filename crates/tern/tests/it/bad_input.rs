@@ -3,6 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use crate::given::error_code;
 use crate::harness::{Db, TestApp};
 use crate::on_both;
 
@@ -22,19 +23,15 @@ async fn raw(app: &TestApp, path: &str, content_type: &str, body: Vec<u8>) -> (S
     (s, res.json().await.unwrap_or(Value::Null))
 }
 
-fn code(v: &Value) -> &str {
-    v["error"]["code"].as_str().unwrap_or("<no code>")
-}
-
 on_both!(bad_input_gets_stable_codes, |db: Db| async move {
     let app = TestApp::start(db).await;
     let json_ct = "application/json";
 
     let (s, b) = raw(&app, "/api/v1/accounts", json_ct, b"{\"email\": ".to_vec()).await;
-    assert_eq!((s, code(&b)), (StatusCode::BAD_REQUEST, "malformed_json"));
+    assert_eq!((s, error_code(&b)), (StatusCode::BAD_REQUEST, "malformed_json"));
 
     let (s, b) = raw(&app, "/api/v1/accounts", json_ct, b"{\"email\": \"a@b.com\"}".to_vec()).await;
-    assert_eq!((s, code(&b)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"));
+    assert_eq!((s, error_code(&b)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"));
     assert!(
         b["error"]["details"][0]["message"]
             .as_str()
@@ -44,11 +41,11 @@ on_both!(bad_input_gets_stable_codes, |db: Db| async move {
     );
 
     let (s, b) = raw(&app, "/api/v1/accounts", json_ct, b"[1,2,3]".to_vec()).await;
-    assert_eq!((s, code(&b)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"));
+    assert_eq!((s, error_code(&b)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"));
 
     let (s, b) = raw(&app, "/api/v1/accounts", "text/plain", b"hello".to_vec()).await;
     assert_eq!(
-        (s, code(&b)),
+        (s, error_code(&b)),
         (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
     );
 
@@ -57,7 +54,7 @@ on_both!(bad_input_gets_stable_codes, |db: Db| async move {
         "x".repeat(2 * 1024 * 1024)
     );
     let (s, b) = raw(&app, "/api/v1/accounts", json_ct, big.into_bytes()).await;
-    assert_eq!((s, code(&b)), (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"));
+    assert_eq!((s, error_code(&b)), (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"));
 
     let (s, b) = app
         .post(
@@ -66,7 +63,10 @@ on_both!(bad_input_gets_stable_codes, |db: Db| async move {
             json!({ "email": "not-an-email", "password": "correct horse battery staple" }),
         )
         .await;
-    assert_eq!((s, code(&b)), (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"));
+    assert_eq!(
+        (s, error_code(&b)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
+    );
     assert_eq!(
         b["error"]["details"][0],
         json!({ "field": "email", "code": "email_invalid", "message": "Enter a valid email address, like name@example.com." })
@@ -113,7 +113,7 @@ on_both!(bad_input_gets_stable_codes, |db: Db| async move {
     drop(conn);
 
     let (s, b) = app.get("/api/v1/nothing-here", None).await;
-    assert_eq!((s, code(&b)), (StatusCode::NOT_FOUND, "not_found"));
+    assert_eq!((s, error_code(&b)), (StatusCode::NOT_FOUND, "not_found"));
 
     for auth in [
         "Bearer",
@@ -165,5 +165,92 @@ on_both!(security_headers_are_set, |db: Db| async move {
         assert!(h.contains_key("x-request-id"));
         assert!(!h.contains_key("strict-transport-security"), "no HSTS without TLS");
     }
+    app.stop().await;
+});
+
+/// Sends `body` to `path` asking for `lang`; the status and the JSON body.
+async fn in_language(
+    app: &TestApp,
+    lang: &str,
+    path: &str,
+    token: Option<&str>,
+    key: Option<&str>,
+    body: Option<Value>,
+) -> Value {
+    let mut req = match body {
+        Some(b) => app.client.post(format!("{}{path}", app.url)).json(&b),
+        None => app.client.get(format!("{}{path}", app.url)),
+    }
+    .header("accept-language", lang);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(k) = key {
+        req = req.header("idempotency-key", k);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    json!({ "status": status, "body": res.json::<Value>().await.unwrap_or(Value::Null) })
+}
+
+on_both!(error_bodies_are_the_same_in_every_run, |db: Db| async move {
+    let app = TestApp::start(db).await;
+    let token = crate::given::funded_traveller(&app, "erin@example.com", 500).await;
+    let first = in_language(
+        &app,
+        "en",
+        "/api/v1/orders",
+        Some(&token),
+        Some("k1"),
+        Some(json!({ "plan_code": "JP-1GB-7D" })),
+    )
+    .await;
+    assert_eq!(first["status"], 201, "{first}");
+    let mut bodies = serde_json::Map::new();
+    for lang in ["en", "zh-CN"] {
+        let cases = [
+            (
+                "validation",
+                "/api/v1/accounts",
+                None,
+                None,
+                Some(json!({ "email": "not-an-email", "password": "short" })),
+            ),
+            ("unauthenticated", "/api/v1/me", None, None, None),
+            (
+                "not_found",
+                "/api/v1/orders/no-such-order",
+                Some(token.as_str()),
+                None,
+                None,
+            ),
+            (
+                "insufficient_funds",
+                "/api/v1/orders",
+                Some(token.as_str()),
+                None,
+                Some(json!({ "plan_code": "JP-5GB-15D" })),
+            ),
+            (
+                "key_reused",
+                "/api/v1/orders",
+                Some(token.as_str()),
+                Some("k1"),
+                Some(json!({ "plan_code": "JP-2GB-7D" })),
+            ),
+            (
+                "bad_key",
+                "/api/v1/orders",
+                Some(token.as_str()),
+                Some("a key"),
+                Some(json!({ "plan_code": "JP-1GB-7D" })),
+            ),
+        ];
+        for (name, path, token, key, body) in cases {
+            let answer = in_language(&app, lang, path, token, key, body).await;
+            bodies.insert(format!("{lang} {name}"), answer);
+        }
+    }
+    insta::assert_json_snapshot!("error_bodies", bodies);
     app.stop().await;
 });

@@ -7,9 +7,9 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use crate::given::{bought_esim, funded_traveller};
 use crate::harness::{Db, TestApp};
 use crate::on_both;
-use crate::orders::{buy_esim, funded_user};
 use crate::pki::Pki;
 
 const SPEC_PATH: &str = "/gsma/rsp2/es2plus/handleDownloadProgressInfo";
@@ -85,8 +85,8 @@ type Case = (
 
 on_both!(the_spec_path_takes_notifications_with_204, |db: Db| async move {
     let app = TestApp::start(db).await;
-    let token = funded_user(&app, "cal@example.com", 5000).await;
-    let iccid = buy_esim(&app, &token, "JP-1GB-7D").await;
+    let token = funded_traveller(&app, "cal@example.com", 5000).await;
+    let iccid = bought_esim(&app, &token, "JP-1GB-7D").await;
     let secret = app.app().callback_secret().to_owned();
     let http = reqwest::Client::new();
 
@@ -119,8 +119,8 @@ on_both!(the_spec_path_takes_notifications_with_204, |db: Db| async move {
 
 on_both!(refusals_are_es2_failed_answers, |db: Db| async move {
     let app = TestApp::start(db).await;
-    let token = funded_user(&app, "ref@example.com", 5000).await;
-    let iccid = buy_esim(&app, &token, "JP-1GB-7D").await;
+    let token = funded_traveller(&app, "ref@example.com", 5000).await;
+    let iccid = bought_esim(&app, &token, "JP-1GB-7D").await;
     let secret = app.app().callback_secret().to_owned();
     let http = reqwest::Client::new();
     let url = format!("{}{SPEC_PATH}", app.url);
@@ -192,8 +192,8 @@ on_both!(refusals_are_es2_failed_answers, |db: Db| async move {
 
 on_both!(a_configured_identity_is_the_one_accepted, |db: Db| async move {
     let app = TestApp::start_with(db, |s| s.smdp.identity = Some("1.3.6.1.4.1.99999.1".into())).await;
-    let token = funded_user(&app, "oid@example.com", 5000).await;
-    let iccid = buy_esim(&app, &token, "JP-1GB-7D").await;
+    let token = funded_traveller(&app, "oid@example.com", 5000).await;
+    let iccid = bought_esim(&app, &token, "JP-1GB-7D").await;
     let secret = app.app().callback_secret().to_owned();
     let http = reqwest::Client::new();
     let url = format!("{}{SPEC_PATH}", app.url);
@@ -226,8 +226,8 @@ on_both!(
             });
         })
         .await;
-        let token = funded_user(&app, "tls@example.com", 5000).await;
-        let iccid = buy_esim(&app, &token, "JP-1GB-7D").await;
+        let token = funded_traveller(&app, "tls@example.com", 5000).await;
+        let iccid = bought_esim(&app, &token, "JP-1GB-7D").await;
         let addr = app.running.as_ref().unwrap().callback_tls_addr.unwrap();
         let url = format!("https://127.0.0.1:{}{SPEC_PATH}", addr.port());
         let body = serde_json::to_vec(&notification(EMULATOR, &iccid, 4)).unwrap();

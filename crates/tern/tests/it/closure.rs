@@ -7,9 +7,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sqlx::Row;
 
+use crate::given::bought_esim;
 use crate::harness::{Db, PW, TestApp};
 use crate::on_both;
-use crate::orders::buy_esim;
 use crate::wallet::{assert_ledger_balanced, vouchers};
 
 const EMAIL: &str = "marguerite.closer@example.com";
@@ -62,24 +62,6 @@ async fn rich_traveller(app: &TestApp) -> String {
         assert_eq!(s, StatusCode::OK);
     }
     token
-}
-
-async fn install(app: &TestApp, token: &str, iccid: &str) {
-    let (s, _) = app
-        .post(
-            &format!("/api/v1/esims/{iccid}/simulate-install"),
-            Some(token),
-            json!({}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::ACCEPTED);
-    for _ in 0..100 {
-        if app.get(&format!("/api/v1/esims/{iccid}"), Some(token)).await.1["state"] == "installed" {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{iccid} never installed");
 }
 
 pub async fn request_closure(app: &TestApp, token: &str, key: Option<&str>, body: Value) -> (StatusCode, Value) {
@@ -197,9 +179,9 @@ on_both!(
         })
         .await;
         let token = rich_traveller(&app).await;
-        let installed = buy_esim(&app, &token, "JP-1GB-7D").await;
-        let spare = buy_esim(&app, &token, "TH-3GB-8D").await;
-        install(&app, &token, &installed).await;
+        let installed = bought_esim(&app, &token, "JP-1GB-7D").await;
+        let spare = bought_esim(&app, &token, "TH-3GB-8D").await;
+        crate::given::installed(&app, &token, &installed).await;
         let (_, w) = app.get("/api/v1/wallet", Some(&token)).await;
         let cash = w["cash"]["amount_minor"].as_i64().unwrap();
         let promo = w["promo"]["amount_minor"].as_i64().unwrap();
@@ -282,6 +264,10 @@ on_both!(
         assert!(receipt["sweep"]["files"].as_i64().unwrap() > 0);
         assert_eq!(receipt["services"]["barred"], 1);
         assert_eq!(receipt["services"]["canceled_at_smdp"], 1);
+        insta::assert_json_snapshot!(
+            "closure_receipt",
+            crate::given::redacted(receipt, &["files", "rows", "until"])
+        );
         let page = st.to_string().to_lowercase();
         for personal in [EMAIL, PHONE, NAME] {
             assert!(!page.contains(&personal.to_lowercase()), "status page shows {personal}");
@@ -299,6 +285,7 @@ on_both!(
             .expect("completion notice");
         assert!(done_mail.body.contains("Delete eSIM"), "{}", done_mail.body);
         assert!(done_mail.body.contains(&format!("{}.{:02}", cash / 100, cash % 100)));
+        insta::assert_snapshot!("closure_completed_mail", crate::given::redacted_text(&done_mail.body));
         assert!(app.sms_to(PHONE).iter().any(|t| t.contains("account is closed")));
 
         // The export asked for was mailed before erasure and still downloads
@@ -431,7 +418,7 @@ on_both!(
 
 on_both!(cooling_off_reminds_and_cancel_keeps_the_account, |db: Db| async move {
     let app = TestApp::start(db).await;
-    let token = crate::orders::funded_user(&app, "noor@example.com", 3000).await;
+    let token = crate::given::funded_traveller(&app, "noor@example.com", 3000).await;
     let (s, v) = request_closure(
         &app,
         &token,
@@ -475,7 +462,7 @@ on_both!(cooling_off_reminds_and_cancel_keeps_the_account, |db: Db| async move {
             .iter()
             .any(|m| m.subject.contains("will stay open"))
     );
-    let iccid = buy_esim(&app, &token, "JP-1GB-7D").await;
+    let iccid = bought_esim(&app, &token, "JP-1GB-7D").await;
     assert!(!iccid.is_empty());
     let (s, _) = app.call(Method::DELETE, "/api/v1/me/closure", Some(&token), None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
@@ -658,7 +645,7 @@ on_both!(operators_hold_resume_and_see_deadlines, |db: Db| async move {
 
 on_both!(dormant_accounts_are_warned_then_closed, |db: Db| async move {
     let app = TestApp::start_with(db, |s| s.closure.cooling_off = Duration::ZERO).await;
-    let _token = crate::orders::funded_user(&app, "sleepy@example.com", 700).await;
+    let _token = crate::given::funded_traveller(&app, "sleepy@example.com", 700).await;
     let _active = app.user("awake@example.com", PW).await;
     let housekeeping = |app: &TestApp| {
         let app = app.app().clone();
@@ -712,7 +699,7 @@ on_both!(
     |db: Db| async move {
         let app = TestApp::start_with(db, |s| s.closure.cooling_off = Duration::ZERO).await;
         let email = "tracy.trace@example.com";
-        let token = crate::orders::funded_user(&app, email, 1000).await;
+        let token = crate::given::funded_traveller(&app, email, 1000).await;
         // A file under the data folder that still names the traveller (as a
         // stray log or a copy an operator made would).
         let stray = app.data_dir.join("stray-notes.txt");

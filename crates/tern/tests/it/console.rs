@@ -9,18 +9,10 @@ use serde_json::{Value, json};
 use tern_domain::Role;
 
 use crate::closure::request_closure;
+use crate::given::{bought_esim, funded_traveller};
 use crate::harness::{Db, PW, TestApp};
 use crate::on_both;
-use crate::orders::{buy_esim, funded_user};
 use crate::wallet::assert_ledger_balanced;
-
-/// A signed-in staff member with `role`.
-pub async fn staff(app: &TestApp, email: &str, role: Role) -> String {
-    tern_app::accounts::create_staff(app.app(), email, role, PW)
-        .await
-        .unwrap();
-    app.login(email, PW).await
-}
 
 async fn account_id(app: &TestApp, token: &str) -> String {
     app.get("/api/v1/me", Some(token)).await.1["id"]
@@ -67,11 +59,15 @@ type Case = (Method, String, Option<Value>, &'static str, Vec<Role>);
 
 on_both!(roles_are_enforced_on_every_admin_endpoint, |db: Db| async move {
     let app = TestApp::start(db).await;
-    let user = funded_user(&app, "traveller@example.com", 1000).await;
+    let user = funded_traveller(&app, "traveller@example.com", 1000).await;
     let uid = account_id(&app, &user).await;
-    let support = staff(&app, "support@example.com", Role::Support).await;
-    let finance = staff(&app, "finance@example.com", Role::Finance).await;
-    let admin = staff(&app, "admin@example.com", Role::Admin).await;
+    let support = crate::given::staff(&app, "support@example.com", Role::Support)
+        .await
+        .token;
+    let finance = crate::given::staff(&app, "finance@example.com", Role::Finance)
+        .await
+        .token;
+    let admin = crate::given::staff(&app, "admin@example.com", Role::Admin).await.token;
     let credit = json!({ "amount_minor": 100, "currency": "USD", "bucket": "promo", "reason": "goodwill" });
 
     // (method, path, body, audited action, roles allowed)
@@ -237,9 +233,11 @@ on_both!(
     support_holds_a_closure_but_cannot_adjust_a_wallet,
     |db: Db| async move {
         let app = TestApp::start(db).await;
-        let user = funded_user(&app, "leaving@example.com", 500).await;
+        let user = funded_traveller(&app, "leaving@example.com", 500).await;
         let uid = account_id(&app, &user).await;
-        let support = staff(&app, "support@example.com", Role::Support).await;
+        let support = crate::given::staff(&app, "support@example.com", Role::Support)
+            .await
+            .token;
         let (s, v) = request_closure(
             &app,
             &user,
@@ -299,7 +297,9 @@ on_both!(
         let app = TestApp::start(db).await;
         let user = app.user("adjusted@example.com", PW).await;
         let uid = account_id(&app, &user).await;
-        let finance = staff(&app, "finance@example.com", Role::Finance).await;
+        let finance = crate::given::staff(&app, "finance@example.com", Role::Finance)
+            .await
+            .token;
         let fid = account_id(&app, &finance).await;
         let reason = "Refund for outage ticket 4411, Ms Example";
         let credit = json!({ "amount_minor": 1000, "currency": "USD", "bucket": "cash", "reason": reason });
@@ -460,7 +460,7 @@ async fn on_sale(app: &TestApp, code: &str) -> bool {
 
 on_both!(plans_are_switched_on_and_off_and_imported, |db: Db| async move {
     let app = TestApp::start(db).await;
-    let admin = staff(&app, "admin@example.com", Role::Admin).await;
+    let admin = crate::given::staff(&app, "admin@example.com", Role::Admin).await.token;
     assert!(on_sale(&app, "JP-5GB-15D").await);
     let (s, p) = app
         .post("/api/v1/admin/plans/jp-5gb-15d/deactivate", Some(&admin), json!({}))
@@ -476,7 +476,7 @@ on_both!(plans_are_switched_on_and_off_and_imported, |db: Db| async move {
         .unwrap()
         .clone();
     assert_eq!(row["active"], false);
-    let buyer = funded_user(&app, "buyer@example.com", 2000).await;
+    let buyer = funded_traveller(&app, "buyer@example.com", 2000).await;
     let (s, b) = app
         .post("/api/v1/orders", Some(&buyer), json!({ "plan_code": "JP-5GB-15D" }))
         .await;
@@ -537,7 +537,7 @@ on_both!(plans_are_switched_on_and_off_and_imported, |db: Db| async move {
 
 on_both!(accounts_are_found_by_each_key, |db: Db| async move {
     let app = TestApp::start(db).await;
-    let user = funded_user(&app, "findme.traveller@example.com", 2000).await;
+    let user = funded_traveller(&app, "findme.traveller@example.com", 2000).await;
     let (s, _) = app
         .call(
             Method::PATCH,
@@ -548,11 +548,13 @@ on_both!(accounts_are_found_by_each_key, |db: Db| async move {
         .await;
     assert_eq!(s, StatusCode::OK);
     let uid = account_id(&app, &user).await;
-    let iccid = buy_esim(&app, &user, "JP-1GB-7D").await;
+    let iccid = bought_esim(&app, &user, "JP-1GB-7D").await;
     let (_, orders) = app.get("/api/v1/orders", Some(&user)).await;
     let order = orders[0]["id"].as_str().unwrap().to_owned();
     let _other = app.user("someone.else@example.com", PW).await;
-    let support = staff(&app, "support@example.com", Role::Support).await;
+    let support = crate::given::staff(&app, "support@example.com", Role::Support)
+        .await
+        .token;
     let search = |q: String| {
         let req = app
             .client
@@ -638,7 +640,7 @@ on_both!(accounts_are_found_by_each_key, |db: Db| async move {
 
 on_both!(admins_manage_staff, |db: Db| async move {
     let app = TestApp::start(db).await;
-    let admin = staff(&app, "admin@example.com", Role::Admin).await;
+    let admin = crate::given::staff(&app, "admin@example.com", Role::Admin).await.token;
     let aid = account_id(&app, &admin).await;
     let (s, made) = app
         .post(
@@ -726,8 +728,10 @@ on_both!(admins_manage_staff, |db: Db| async move {
 
 on_both!(finance_pays_out_manual_refunds_once, |db: Db| async move {
     let app = TestApp::start_with(db, |s| s.closure.cooling_off = Duration::ZERO).await;
-    let user = funded_user(&app, "refund.me@example.com", 700).await;
-    let finance = staff(&app, "finance@example.com", Role::Finance).await;
+    let user = funded_traveller(&app, "refund.me@example.com", 700).await;
+    let finance = crate::given::staff(&app, "finance@example.com", Role::Finance)
+        .await
+        .token;
     let (s, v) = request_closure(
         &app,
         &user,
@@ -812,11 +816,15 @@ on_both!(finance_pays_out_manual_refunds_once, |db: Db| async move {
 
 on_both!(console_pages_follow_the_roles, |db: Db| async move {
     let app = TestApp::start(db).await;
-    let user = funded_user(&app, "page.user@example.com", 300).await;
+    let user = funded_traveller(&app, "page.user@example.com", 300).await;
     let uid = account_id(&app, &user).await;
-    let support = staff(&app, "support@example.com", Role::Support).await;
-    let finance = staff(&app, "finance@example.com", Role::Finance).await;
-    let admin = staff(&app, "admin@example.com", Role::Admin).await;
+    let support = crate::given::staff(&app, "support@example.com", Role::Support)
+        .await
+        .token;
+    let finance = crate::given::staff(&app, "finance@example.com", Role::Finance)
+        .await
+        .token;
+    let admin = crate::given::staff(&app, "admin@example.com", Role::Admin).await.token;
     let page = |path: String, token: String| {
         let req = app.client.get(format!("{}{path}", app.url)).bearer_auth(token);
         async move {

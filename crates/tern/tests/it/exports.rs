@@ -8,9 +8,10 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use crate::given::error_code;
+use crate::given::{bought_esim, funded_traveller};
 use crate::harness::{Db, PW, TestApp};
 use crate::on_both;
-use crate::orders::{buy_esim, funded_user};
 
 const FILES: [&str; 11] = [
     "README.txt",
@@ -47,6 +48,12 @@ pub async fn fetch(app: &TestApp, path: &str) -> (StatusCode, reqwest::header::H
     (status, headers, res.bytes().await.unwrap().to_vec())
 }
 
+/// The account id the export's `profile.json` names.
+fn profile_id(files: &std::collections::BTreeMap<String, String>) -> String {
+    let profile: Value = serde_json::from_str(&files["profile.json"]).unwrap();
+    profile["id"].as_str().unwrap().to_owned()
+}
+
 /// The files of a ZIP by name.
 pub fn unzip(bytes: &[u8]) -> std::collections::BTreeMap<String, String> {
     let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).expect("a ZIP");
@@ -70,14 +77,10 @@ async fn housekeeping(app: &TestApp) {
     app.drain_jobs().await;
 }
 
-fn error_code(body: &Value) -> &str {
-    body["error"]["code"].as_str().unwrap_or_default()
-}
-
 on_both!(a_user_downloads_their_data_by_the_emailed_link, |db: Db| async move {
     let app = TestApp::start(db).await;
-    let ada = funded_user(&app, "ada@example.com", 5000).await;
-    let iccid = buy_esim(&app, &ada, "JP-5GB-15D").await;
+    let ada = funded_traveller(&app, "ada@example.com", 5000).await;
+    let iccid = bought_esim(&app, &ada, "JP-5GB-15D").await;
     let (_, orders) = app.get("/api/v1/orders", Some(&ada)).await;
     let order_id = orders[0]["id"].as_str().unwrap().to_owned();
 
@@ -109,6 +112,16 @@ on_both!(a_user_downloads_their_data_by_the_emailed_link, |db: Db| async move {
 
     let files = unzip(&zip);
     assert_eq!(files.keys().map(String::as_str).collect::<BTreeSet<_>>(), FILES.into());
+    // What each file holds, column by column, and the guide beside them.
+    let headers: std::collections::BTreeMap<&str, &str> = files
+        .iter()
+        .filter(|(name, _)| name.ends_with(".csv"))
+        .map(|(name, text)| (name.as_str(), text.lines().next().unwrap_or_default()))
+        .collect();
+    insta::assert_json_snapshot!("export_csv_headers", headers);
+    let account = profile_id(&files);
+    let readme = crate::given::redacted_text(&files["README.txt"].replace(&account, "[account]"));
+    insta::assert_snapshot!("export_readme", readme);
     let profile: Value = serde_json::from_str(&files["profile.json"]).unwrap();
     assert_eq!(profile["email"], "ada@example.com");
     assert!(files["orders.csv"].contains(&order_id) && files["orders.csv"].contains("JP-5GB-15D"));

@@ -6,15 +6,15 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use crate::given::{bought_esim, funded_traveller};
 use crate::harness::{Db, TestApp};
 use crate::on_both;
-use crate::orders::{buy_esim, funded_user};
 
 on_both!(a_user_never_sees_another_users_things, |db: Db| async move {
     let app = TestApp::start(db).await;
-    let ann = funded_user(&app, "ann@example.com", 3000).await;
-    let bob = funded_user(&app, "bob@example.com", 3000).await;
-    let iccid = buy_esim(&app, &ann, "JP-1GB-7D").await;
+    let ann = funded_traveller(&app, "ann@example.com", 3000).await;
+    let bob = funded_traveller(&app, "bob@example.com", 3000).await;
+    let iccid = bought_esim(&app, &ann, "JP-1GB-7D").await;
     let (_, orders) = app.get("/api/v1/orders", Some(&ann)).await;
     let order = orders[0]["id"].as_str().unwrap().to_owned();
     let (s, top_up) = app

@@ -6,6 +6,7 @@
 // Test code: a failed expectation is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod given;
 mod harness;
 
 mod accounts;

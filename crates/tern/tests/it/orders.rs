@@ -6,22 +6,10 @@ use futures::StreamExt;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use crate::given::{bought_esim, funded_traveller};
 use crate::harness::{Db, PW, TestApp};
 use crate::on_both;
-use crate::wallet::{assert_ledger_balanced, vouchers};
-
-/// A signed-in traveller with `minor` cents in the wallet.
-pub async fn funded_user(app: &TestApp, email: &str, minor: i64) -> String {
-    let token = app.user(email, PW).await;
-    if minor > 0 {
-        let code = vouchers(app, minor, 1, false).await.remove(0);
-        let (s, _) = app
-            .post("/api/v1/wallet/redeem", Some(&token), json!({ "code": code }))
-            .await;
-        assert_eq!(s, StatusCode::OK);
-    }
-    token
-}
+use crate::wallet::assert_ledger_balanced;
 
 async fn order(app: &TestApp, token: &str, key: Option<&str>, body: Value) -> (StatusCode, Value) {
     let mut req = app
@@ -43,21 +31,9 @@ async fn balance(app: &TestApp, token: &str) -> i64 {
         .unwrap()
 }
 
-/// Buys a plan and waits for provisioning; returns the ICCID.
-pub async fn buy_esim(app: &TestApp, token: &str, plan: &str) -> String {
-    let (s, o) = order(app, token, None, json!({ "plan_code": plan })).await;
-    assert_eq!(s, StatusCode::CREATED, "{o}");
-    app.drain_jobs().await;
-    let (_, o) = app
-        .get(&format!("/api/v1/orders/{}", o["id"].as_str().unwrap()), Some(token))
-        .await;
-    assert_eq!(o["state"], "completed", "{o}");
-    o["iccid"].as_str().unwrap().to_owned()
-}
-
 on_both!(buy_a_plan_install_it_and_see_it_installed, |db: Db| async move {
     let app = TestApp::start(db).await;
-    let token = funded_user(&app, "tia@example.com", 2000).await;
+    let token = funded_traveller(&app, "tia@example.com", 2000).await;
     let (s, plans) = app.get("/api/v1/plans?country=jp", None).await;
     assert_eq!(s, StatusCode::OK);
     let plans = plans.as_array().unwrap();
@@ -170,7 +146,7 @@ on_both!(
         let app = TestApp::start(db).await;
         let (_, plan) = app.get("/api/v1/plans/JP-1GB-7D", None).await;
         let price = plan["price"]["amount_minor"].as_i64().unwrap();
-        let token = funded_user(&app, "uma@example.com", price * 3 + price / 2).await;
+        let token = funded_traveller(&app, "uma@example.com", price * 3 + price / 2).await;
         let statuses: Vec<(StatusCode, Value)> = futures::stream::iter(0..50)
             .map(|_| {
                 let app = &app;
@@ -203,7 +179,7 @@ on_both!(
     a_replayed_idempotency_key_returns_the_same_order_and_charges_once,
     |db: Db| async move {
         let app = TestApp::start(db).await;
-        let token = funded_user(&app, "vic@example.com", 5000).await;
+        let token = funded_traveller(&app, "vic@example.com", 5000).await;
         let before = balance(&app, &token).await;
         let first = order(&app, &token, Some("key-1"), json!({ "plan_code": "KR-3GB-10D" })).await;
         assert_eq!(first.0, StatusCode::CREATED, "{}", first.1);
@@ -253,8 +229,8 @@ on_both!(
 on_both!(a_provisioning_failure_returns_the_money, |db: Db| async move {
     // The emulator has one profile: the second new eSIM cannot be made.
     let app = TestApp::start_with(db, |s| s.smdp.emulator_profiles = 1).await;
-    let token = funded_user(&app, "wes@example.com", 3000).await;
-    buy_esim(&app, &token, "JP-1GB-7D").await;
+    let token = funded_traveller(&app, "wes@example.com", 3000).await;
+    bought_esim(&app, &token, "JP-1GB-7D").await;
     let before = balance(&app, &token).await;
     let (s, o) = order(&app, &token, None, json!({ "plan_code": "JP-1GB-7D" })).await;
     assert_eq!(s, StatusCode::CREATED);
@@ -278,8 +254,8 @@ on_both!(
     cancel_refunds_an_unused_esim_but_not_an_installed_one,
     |db: Db| async move {
         let app = TestApp::start(db).await;
-        let token = funded_user(&app, "xia@example.com", 5000).await;
-        let iccid = buy_esim(&app, &token, "TH-3GB-8D").await;
+        let token = funded_traveller(&app, "xia@example.com", 5000).await;
+        let iccid = bought_esim(&app, &token, "TH-3GB-8D").await;
         let (_, orders) = app.get("/api/v1/orders", Some(&token)).await;
         let id = orders[0]["id"].as_str().unwrap().to_owned();
         let (s, o) = app
@@ -298,7 +274,7 @@ on_both!(
             (StatusCode::CONFLICT, Some("order_not_cancellable_state"))
         );
 
-        let iccid = buy_esim(&app, &token, "TH-3GB-8D").await;
+        let iccid = bought_esim(&app, &token, "TH-3GB-8D").await;
         app.post(
             &format!("/api/v1/esims/{iccid}/simulate-install"),
             Some(&token),
@@ -334,10 +310,10 @@ on_both!(
     esim_reads_answer_each_caller_and_see_sign_outs_at_once,
     |db: Db| async move {
         let app = TestApp::start(db).await;
-        let ann = funded_user(&app, "ann@example.com", 2000).await;
-        let bob = funded_user(&app, "bob@example.com", 2000).await;
-        let ann_iccid = buy_esim(&app, &ann, "JP-5GB-15D").await;
-        let bob_iccid = buy_esim(&app, &bob, "JP-1GB-7D").await;
+        let ann = funded_traveller(&app, "ann@example.com", 2000).await;
+        let bob = funded_traveller(&app, "bob@example.com", 2000).await;
+        let ann_iccid = bought_esim(&app, &ann, "JP-5GB-15D").await;
+        let bob_iccid = bought_esim(&app, &bob, "JP-1GB-7D").await;
         // A top-up: Ann's eSIM has two packages, which come oldest first.
         let (s, o) = order(
             &app,
@@ -439,8 +415,8 @@ on_both!(
         // or a package changed (tern_app::esims::Rendered); changes made
         // outside this process, straight in the database, count too.
         let app = TestApp::start(db).await;
-        let token = funded_user(&app, "cai@example.com", 5000).await;
-        let iccid = buy_esim(&app, &token, "JP-5GB-15D").await;
+        let token = funded_traveller(&app, "cai@example.com", 5000).await;
+        let iccid = bought_esim(&app, &token, "JP-5GB-15D").await;
         let path = format!("/api/v1/esims/{iccid}");
         let sql = |q: &'static str| {
             let iccid = iccid.clone();
@@ -477,7 +453,7 @@ on_both!(
         assert_eq!(e["packages"][0]["data_used_bytes"], 1048576, "{e}");
 
         // Another account's reading of the same ICCID is still refused.
-        let other = funded_user(&app, "dan@example.com", 100).await;
+        let other = funded_traveller(&app, "dan@example.com", 100).await;
         assert_eq!(app.get(&path, Some(&other)).await.0, StatusCode::NOT_FOUND);
         app.stop().await;
     }

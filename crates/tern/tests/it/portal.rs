@@ -164,7 +164,7 @@ on_both!(
     buying_the_same_plan_again_within_minutes_needs_a_tick,
     |db: Db| async move {
         let app = TestApp::start(db).await;
-        let token = crate::orders::funded_user(&app, "pat@example.com", 5000).await;
+        let token = crate::given::funded_traveller(&app, "pat@example.com", 5000).await;
         let browser = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())

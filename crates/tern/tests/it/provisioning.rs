@@ -9,9 +9,9 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use crate::given::funded_traveller;
 use crate::harness::{Db, TestApp};
 use crate::on_both;
-use crate::orders::funded_user;
 use crate::wallet::assert_ledger_balanced;
 
 const PLAN: &str = "JP-1GB-7D";
@@ -104,7 +104,7 @@ async fn held_for_failed_orders(app: &TestApp) -> Vec<Value> {
 
 on_both!(every_failure_point_leaves_no_profile_reserved, |db: Db| async move {
     let app = TestApp::start_with(db, |s| s.jobs.max_attempts = 3).await;
-    let token = funded_user(&app, "fay@example.com", 50_000).await;
+    let token = funded_traveller(&app, "fay@example.com", 50_000).await;
     let start = balance(&app, &token).await;
 
     // 1. confirmOrder refused for good after downloadOrder reserved a profile.
@@ -160,7 +160,7 @@ on_both!(
     a_lost_confirm_answer_is_recovered_with_es2_functions_only,
     |db: Db| async move {
         let app = TestApp::start(db).await;
-        let token = funded_user(&app, "gus@example.com", 5_000).await;
+        let token = funded_traveller(&app, "gus@example.com", 5_000).await;
 
         // The confirm takes effect at the SM-DP+ but its answer never arrives.
         inject(&app, "confirmOrder", "answer_lost", 1).await;
@@ -209,7 +209,7 @@ on_both!(
 
 on_both!(a_confirm_without_smdp_address_still_makes_a_code, |db: Db| async move {
     let app = TestApp::start_with(db, |s| s.smdp.address = Some("rsp.operator.example".into())).await;
-    let token = funded_user(&app, "hal@example.com", 5_000).await;
+    let token = funded_traveller(&app, "hal@example.com", 5_000).await;
     inject(&app, "confirmOrder", "no_smdp_address", 1).await;
 
     let o = order_and_settle(&app, &token).await;
@@ -230,7 +230,7 @@ on_both!(iccids_without_a_check_digit_work_end_to_end, |db: Db| async move {
         s.smdp.emulator_iccid_check_digit = false;
     })
     .await;
-    let token = funded_user(&app, "ida@example.com", 10_000).await;
+    let token = funded_traveller(&app, "ida@example.com", 10_000).await;
 
     let o = order_and_settle(&app, &token).await;
     assert_eq!(o["state"], "completed", "{o}");

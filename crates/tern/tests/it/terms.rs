@@ -7,18 +7,14 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tern_domain::Role;
 
-use crate::announcements::staff;
 use crate::exports::{export_links, fetch, unzip};
+use crate::given::error_code;
+use crate::given::{bought_esim, funded_traveller};
 use crate::harness::{Db, PW, TestApp};
 use crate::on_both;
-use crate::orders::{buy_esim, funded_user};
 
 fn terms(requires: bool) -> Value {
     json!({ "text": { "en": "# Terms\n\nBe **kind**.", "zh-CN": "# 条款\n\n请**友善**。" }, "requires_acceptance": requires })
-}
-
-fn code(b: &Value) -> &str {
-    b["error"]["code"].as_str().unwrap_or_default()
 }
 
 async fn consents(app: &TestApp, token: &str, email: &str) -> Value {
@@ -35,11 +31,11 @@ on_both!(
     a_required_version_holds_back_existing_users_until_accepted,
     |db: Db| async move {
         let app = TestApp::start(db).await;
-        let admin = staff(&app, "admin@example.com", Role::Admin).await;
-        let ann = funded_user(&app, "ann@example.com", 3000).await;
-        let iccid = buy_esim(&app, &ann, "JP-5GB-15D").await;
+        let admin = crate::given::staff(&app, "admin@example.com", Role::Admin).await.token;
+        let ann = funded_traveller(&app, "ann@example.com", 3000).await;
+        let iccid = bought_esim(&app, &ann, "JP-5GB-15D").await;
         let (s, b) = app.get("/api/v1/terms/current", None).await;
-        assert_eq!((s, code(&b)), (StatusCode::NOT_FOUND, "terms_not_published"));
+        assert_eq!((s, error_code(&b)), (StatusCode::NOT_FOUND, "terms_not_published"));
 
         let (s, v) = app.post("/api/v1/admin/terms", Some(&admin), terms(true)).await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
@@ -56,7 +52,7 @@ on_both!(
         ] {
             let (s, b) = app.get(path, Some(&ann)).await;
             assert_eq!(
-                (s, code(&b)),
+                (s, error_code(&b)),
                 (StatusCode::FORBIDDEN, "terms_acceptance_required"),
                 "{path}"
             );
@@ -64,7 +60,10 @@ on_both!(
         let (s, b) = app
             .post("/api/v1/orders", Some(&ann), json!({ "plan_code": "JP-1GB-7D" }))
             .await;
-        assert_eq!((s, code(&b)), (StatusCode::FORBIDDEN, "terms_acceptance_required"));
+        assert_eq!(
+            (s, error_code(&b)),
+            (StatusCode::FORBIDDEN, "terms_acceptance_required")
+        );
         // What a user must always be able to do still works.
         assert_eq!(app.get("/api/v1/me", Some(&ann)).await.0, StatusCode::OK);
         assert_eq!(
@@ -137,7 +136,7 @@ on_both!(
         );
         assert_eq!(portal("/wallet".into()).await.status(), StatusCode::OK);
         let (s, b) = app.post("/api/v1/terms/9/accept", Some(&ann), json!({})).await;
-        assert_eq!((s, code(&b)), (StatusCode::NOT_FOUND, "terms_version_not_found"));
+        assert_eq!((s, error_code(&b)), (StatusCode::NOT_FOUND, "terms_version_not_found"));
 
         // The acceptance is in the export, and in the audit log without personal data.
         let list = consents(&app, &ann, "ann@example.com").await;
@@ -165,7 +164,7 @@ on_both!(
     closing_and_exporting_are_never_blocked_by_new_terms,
     |db: Db| async move {
         let app = TestApp::start(db).await;
-        let admin = staff(&app, "admin@example.com", Role::Admin).await;
+        let admin = crate::given::staff(&app, "admin@example.com", Role::Admin).await.token;
         let ann = app.user("ann@example.com", PW).await;
         app.post("/api/v1/admin/terms", Some(&admin), terms(true)).await;
         assert_eq!(app.get("/api/v1/wallet", Some(&ann)).await.0, StatusCode::FORBIDDEN);
@@ -194,7 +193,7 @@ on_both!(
 
 on_both!(sign_up_accepts_the_version_in_effect, |db: Db| async move {
     let app = TestApp::start(db).await;
-    let admin = staff(&app, "admin@example.com", Role::Admin).await;
+    let admin = crate::given::staff(&app, "admin@example.com", Role::Admin).await.token;
     app.post("/api/v1/admin/terms", Some(&admin), terms(true)).await;
     // Signing up after the version was published is accepting it.
     let bea = app.user("bea@example.com", PW).await;
@@ -213,7 +212,10 @@ on_both!(sign_up_accepts_the_version_in_effect, |db: Db| async move {
     assert_eq!(app.get("/api/v1/terms/current", None).await.1["version"], 1);
     app.clock.advance(Duration::from_secs(86_400 + 60));
     let (s, b) = app.get("/api/v1/wallet", Some(&bea)).await;
-    assert_eq!((s, code(&b)), (StatusCode::FORBIDDEN, "terms_acceptance_required"));
+    assert_eq!(
+        (s, error_code(&b)),
+        (StatusCode::FORBIDDEN, "terms_acceptance_required")
+    );
     assert_eq!(app.get("/api/v1/terms/current", None).await.1["version"], 2);
     app.post("/api/v1/terms/2/accept", Some(&bea), json!({})).await;
     assert_eq!(app.get("/api/v1/wallet", Some(&bea)).await.0, StatusCode::OK);

@@ -7,17 +7,10 @@ use serde_json::{Value, json};
 use tern_domain::Role;
 
 use crate::closure::{db_columns_containing, files_containing, request_closure};
+use crate::given::error_code;
+use crate::given::{bought_esim, funded_traveller};
 use crate::harness::{Db, PW, TestApp};
 use crate::on_both;
-use crate::orders::{buy_esim, funded_user};
-
-/// A staff account with `role`, signed in; returns (id, token).
-pub async fn staff(app: &TestApp, email: &str, role: Role) -> (String, String) {
-    let (id, _) = tern_app::accounts::create_staff(app.app(), email, role, PW)
-        .await
-        .unwrap();
-    (id, app.login(email, PW).await)
-}
 
 async fn open_ticket(app: &TestApp, token: &str, body: Value) -> (StatusCode, Value) {
     app.post("/api/v1/tickets", Some(token), body).await
@@ -36,10 +29,6 @@ fn codes(body: &Value) -> Vec<(String, String)> {
             )
         })
         .collect()
-}
-
-fn code(body: &Value) -> &str {
-    body["error"]["code"].as_str().unwrap_or_default()
 }
 
 /// A portal page fetched with a bearer token (the portal reads the same
@@ -67,13 +56,19 @@ async fn audit_count(app: &TestApp, actor: &str, action: &str) -> i64 {
 
 on_both!(a_traveller_asks_and_support_answers, |db: Db| async move {
     let app = TestApp::start(db).await;
-    let ann = funded_user(&app, "ann.asks@example.com", 2000).await;
-    let iccid = buy_esim(&app, &ann, "JP-1GB-7D").await;
+    let ann = funded_traveller(&app, "ann.asks@example.com", 2000).await;
+    let iccid = bought_esim(&app, &ann, "JP-1GB-7D").await;
     let (_, orders) = app.get("/api/v1/orders", Some(&ann)).await;
     let order_id = orders[0]["id"].as_str().unwrap().to_owned();
-    let (sam_id, sam) = staff(&app, "sam.support@example.com", Role::Support).await;
-    let (ada_id, _) = staff(&app, "ada.admin@example.com", Role::Admin).await;
-    staff(&app, "fin.finance@example.com", Role::Finance).await;
+    let crate::given::Staff {
+        account_id: sam_id,
+        token: sam,
+    } = crate::given::staff(&app, "sam.support@example.com", Role::Support).await;
+    let crate::given::Staff {
+        account_id: ada_id,
+        token: _,
+    } = crate::given::staff(&app, "ada.admin@example.com", Role::Admin).await;
+    crate::given::staff(&app, "fin.finance@example.com", Role::Finance).await;
 
     let (s, t) = open_ticket(
         &app,
@@ -272,7 +267,7 @@ on_both!(a_traveller_asks_and_support_answers, |db: Db| async move {
         ),
     ] {
         let (s, b) = app.post(&path, Some(token), body).await;
-        assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "ticket_closed"), "{path}");
+        assert_eq!((s, error_code(&b)), (StatusCode::CONFLICT, "ticket_closed"), "{path}");
     }
 
     // Every staff action is in the audit log under the staff member.
@@ -297,8 +292,8 @@ on_both!(a_traveller_asks_and_support_answers, |db: Db| async move {
 
 on_both!(nobody_sees_or_touches_another_accounts_tickets, |db: Db| async move {
     let app = TestApp::start(db).await;
-    let ann = funded_user(&app, "ann.owner@example.com", 2000).await;
-    let iccid = buy_esim(&app, &ann, "JP-1GB-7D").await;
+    let ann = funded_traveller(&app, "ann.owner@example.com", 2000).await;
+    let iccid = bought_esim(&app, &ann, "JP-1GB-7D").await;
     let (_, orders) = app.get("/api/v1/orders", Some(&ann)).await;
     let order_id = orders[0]["id"].as_str().unwrap().to_owned();
     let bob = app.user("bob.other@example.com", PW).await;
@@ -324,7 +319,7 @@ on_both!(nobody_sees_or_touches_another_accounts_tickets, |db: Db| async move {
         ];
         for (method, path, body) in attempts {
             let (s, b) = app.call(method, &path, Some(&bob), body).await;
-            assert_eq!((s, code(&b)), (StatusCode::NOT_FOUND, "not_found"), "{path}");
+            assert_eq!((s, error_code(&b)), (StatusCode::NOT_FOUND, "not_found"), "{path}");
         }
         let (s, _) = page(&app, &format!("/support/{target}"), &bob).await;
         assert_eq!(s, StatusCode::NOT_FOUND);
@@ -366,7 +361,10 @@ on_both!(nobody_sees_or_touches_another_accounts_tickets, |db: Db| async move {
     assert_eq!(v["state"], "open");
 
     // The staff side: travellers and finance are refused (403, audited).
-    let (fin_id, fin) = staff(&app, "fin.ance@example.com", Role::Finance).await;
+    let crate::given::Staff {
+        account_id: fin_id,
+        token: fin,
+    } = crate::given::staff(&app, "fin.ance@example.com", Role::Finance).await;
     let bob_id = app.get("/api/v1/me", Some(&bob)).await.1["id"]
         .as_str()
         .unwrap()
@@ -394,7 +392,7 @@ on_both!(nobody_sees_or_touches_another_accounts_tickets, |db: Db| async move {
         ];
         for (method, path, body) in attempts {
             let (s, b) = app.call(method, &path, Some(token), body).await;
-            assert_eq!((s, code(&b)), (StatusCode::FORBIDDEN, "forbidden"), "{path}");
+            assert_eq!((s, error_code(&b)), (StatusCode::FORBIDDEN, "forbidden"), "{path}");
         }
         assert_eq!(page(&app, "/admin/tickets", token).await.0, StatusCode::FORBIDDEN);
         assert_eq!(
@@ -442,7 +440,7 @@ on_both!(
             json!({ "category": "other", "subject": "a", "body": "b", "extra": 1 }),
         )
         .await;
-        assert_eq!((s, code(&b)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"));
+        assert_eq!((s, error_code(&b)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"));
         let (s, _) = open_ticket(&app, &ann, json!({ "category": "other", "subject": "a", "body": "b" })).await;
         assert_eq!(s, StatusCode::CREATED);
         let (s, _) = app.post("/api/v1/tickets", None, json!({})).await;
@@ -468,7 +466,7 @@ on_both!(
             .unwrap();
         assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
         assert!(res.headers().contains_key("retry-after"));
-        assert_eq!(code(&res.json().await.unwrap()), "ticket_rate_limited");
+        assert_eq!(error_code(&res.json().await.unwrap()), "ticket_rate_limited");
         assert_eq!(
             app.get("/api/v1/tickets", Some(&ann)).await.1.as_array().unwrap().len(),
             20
@@ -496,7 +494,10 @@ on_both!(
                 json!({ "body": "again" }),
             )
             .await;
-        assert_eq!((s, code(&b)), (StatusCode::TOO_MANY_REQUESTS, "ticket_rate_limited"));
+        assert_eq!(
+            (s, error_code(&b)),
+            (StatusCode::TOO_MANY_REQUESTS, "ticket_rate_limited")
+        );
         let (s, b) = app
             .post(
                 &format!("/api/v1/tickets/{id}/messages"),
@@ -541,7 +542,10 @@ fn assert_inert(html: &str) {
 on_both!(malicious_markup_in_messages_stays_text, |db: Db| async move {
     let app = TestApp::start(db).await;
     let eve = app.user("eve.markup@example.com", PW).await;
-    let (_, sam) = staff(&app, "sam.markup@example.com", Role::Support).await;
+    let crate::given::Staff {
+        account_id: _,
+        token: sam,
+    } = crate::given::staff(&app, "sam.markup@example.com", Role::Support).await;
     let (s, t) = open_ticket(
         &app,
         &eve,
@@ -623,7 +627,7 @@ on_both!(
             s.mail.file_dir = Some(relay_dir.join("mail"));
         })
         .await;
-        let token = funded_user(&app, EMAIL, 1000).await;
+        let token = funded_traveller(&app, EMAIL, 1000).await;
         let (s, me) = app
             .call(
                 Method::PATCH,
@@ -633,7 +637,10 @@ on_both!(
             )
             .await;
         assert_eq!(s, StatusCode::OK, "{me}");
-        let (_, sam) = staff(&app, "sam.closure@example.com", Role::Support).await;
+        let crate::given::Staff {
+            account_id: _,
+            token: sam,
+        } = crate::given::staff(&app, "sam.closure@example.com", Role::Support).await;
 
         // A closure question: the answer points to the self-service page.
         let (s, t) = open_ticket(
@@ -744,7 +751,10 @@ on_both!(
     the_queue_figures_measure_first_response_and_resolution,
     |db: Db| async move {
         let app = TestApp::start(db).await;
-        let (_, sam) = staff(&app, "sam.figures@example.com", Role::Support).await;
+        let crate::given::Staff {
+            account_id: _,
+            token: sam,
+        } = crate::given::staff(&app, "sam.figures@example.com", Role::Support).await;
         let ann = app.user("ann.figures@example.com", PW).await;
         let empty = tern_app::tickets::stats(app.app()).await.unwrap();
         assert_eq!(empty, tern_store::tickets::TicketStats::default());
@@ -823,7 +833,10 @@ on_both!(
     |db: Db| async move {
         let app = TestApp::start(db).await;
         let ann = app.user("ann.portal@example.com", PW).await;
-        let (_, sam) = staff(&app, "sam.portal@example.com", Role::Support).await;
+        let crate::given::Staff {
+            account_id: _,
+            token: sam,
+        } = crate::given::staff(&app, "sam.portal@example.com", Role::Support).await;
         let (_, t) = open_ticket(
             &app,
             &ann,

@@ -6,66 +6,18 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use crate::given;
 use crate::harness::{Db, PW, TestApp};
 use crate::on_both;
-use crate::wallet::vouchers;
 
 const MB: i64 = 1024 * 1024;
 const GB: i64 = 1024 * MB;
 const DAY: i64 = 86_400_000;
 
-/// A signed-in traveller with `minor` cents in the wallet.
-async fn traveller(app: &TestApp, email: &str, minor: i64) -> String {
-    let token = app.user(email, PW).await;
-    let code = vouchers(app, minor, 1, false).await.remove(0);
-    let (s, b) = app
-        .post("/api/v1/wallet/redeem", Some(&token), json!({ "code": code }))
-        .await;
-    assert_eq!(s, StatusCode::OK, "{b}");
-    token
-}
-
-/// Places an order (a new eSIM, or a top-up with `iccid`) and runs the
-/// provisioning job; returns the eSIM's ICCID.
-async fn buy(app: &TestApp, token: &str, plan: &str, iccid: Option<&str>) -> String {
-    let mut body = json!({ "plan_code": plan });
-    if let Some(i) = iccid {
-        body["iccid"] = json!(i);
-    }
-    let (s, o) = app.post("/api/v1/orders", Some(token), body).await;
-    assert_eq!(s, StatusCode::CREATED, "{o}");
-    app.drain_jobs().await;
-    let (_, o) = app
-        .get(&format!("/api/v1/orders/{}", o["id"].as_str().unwrap()), Some(token))
-        .await;
-    assert_eq!(o["state"], "completed", "{o}");
-    o["iccid"].as_str().unwrap().to_owned()
-}
-
-/// The phone scans the code; the emulator calls Tern back over HTTP.
-async fn install(app: &TestApp, token: &str, iccid: &str) {
-    let (s, b) = app
-        .post(
-            &format!("/api/v1/esims/{iccid}/simulate-install"),
-            Some(token),
-            json!({}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::ACCEPTED, "{b}");
-    for _ in 0..200 {
-        if app.get(&format!("/api/v1/esims/{iccid}"), Some(token)).await.1["state"] == "installed" {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("eSIM {iccid} never became installed");
-}
-
 /// A traveller with an installed eSIM carrying `plan`.
 async fn installed_esim(app: &TestApp, email: &str, plan: &str) -> (String, String) {
-    let token = traveller(app, email, 10_000).await;
-    let iccid = buy(app, &token, plan, None).await;
-    install(app, &token, &iccid).await;
+    let token = given::funded_traveller(app, email, 10_000).await;
+    let iccid = given::installed_esim(app, &token, plan).await;
     (token, iccid)
 }
 
@@ -216,7 +168,7 @@ on_both!(the_soonest_expiring_package_pays_first, |db: Db| async move {
     // First use starts the 15-day Japan plan…
     accepted(&app, &key, vec![rec("a1", &iccid, "data", MB, "JP", t0)]).await;
     // …then a 30-day Asia plan is added; it starts at once (installed eSIM).
-    assert_eq!(buy(&app, &token, "ASIA-20GB-30D", Some(&iccid)).await, iccid);
+    assert_eq!(given::bought(&app, &token, "ASIA-20GB-30D", Some(&iccid)).await, iccid);
     let asia = package(&app, &token, &iccid, "ASIA-20GB-30D").await;
     assert_eq!(asia["state"], "active", "{asia}");
     let t1 = app.clock.now_ms();

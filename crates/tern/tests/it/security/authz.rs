@@ -29,8 +29,8 @@ pub(super) struct Fixture {
 
 impl Fixture {
     pub(super) async fn build(app: &TestApp) -> Self {
-        let owner = crate::orders::funded_user(app, OWNER, 5000).await;
-        let iccid = crate::orders::buy_esim(app, &owner, "JP-5GB-15D").await;
+        let owner = crate::given::funded_traveller(app, OWNER, 5000).await;
+        let iccid = crate::given::bought_esim(app, &owner, "JP-5GB-15D").await;
         let (_, orders) = app.get("/api/v1/orders", Some(&owner)).await;
         let order_id = orders[0]["id"].as_str().unwrap().to_owned();
         let (s, t) = app

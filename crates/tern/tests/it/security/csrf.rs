@@ -185,8 +185,8 @@ on_both!(
         // A signed-in traveller with an eSIM, a pending top-up and a second
         // device; operators; someone else's closure request; the traveller's
         // ticket and a draft announcement.
-        let token = crate::orders::funded_user(&app, USER, 3000).await;
-        let iccid = crate::orders::buy_esim(&app, &token, "JP-5GB-15D").await;
+        let token = crate::given::funded_traveller(&app, USER, 3000).await;
+        let iccid = crate::given::bought_esim(&app, &token, "JP-5GB-15D").await;
         let (_, orders) = app.get("/api/v1/orders", Some(&token)).await;
         let order = orders[0]["id"].as_str().unwrap().to_owned();
         let (_, top_up) = app
