@@ -156,13 +156,9 @@ pub(crate) async fn open(app: &App, tx: &mut Conn, o: Opening<'_>) -> AppResult<
 
 /// Values every closure message shares.
 fn message_values(app: &App, c: &ClosureRow, locale: Locale) -> serde_json::Value {
-    let date = |ms: i64| -> String {
-        let d = to_datetime(ms);
-        match locale {
-            Locale::ZhCn => d.format("%Y年%m月%d日 %H:%M UTC").to_string(),
-            Locale::En => d.format("%d %b %Y, %H:%M UTC").to_string(),
-        }
-    };
+    // A chrono format string per language, from tern-i18n.
+    let pattern = tern_i18n::t(locale, "format.datetime_utc");
+    let date = |ms: i64| -> String { to_datetime(ms).format(pattern).to_string() };
     json!({
         "status_link": status_url(app, &c.id),
         "cancel_link": format!("{}/account", app.settings.base_url()),
