@@ -11,6 +11,7 @@ pub mod catalogue;
 pub mod closure;
 pub mod device;
 pub mod email;
+pub mod esim;
 pub mod idempotency_key;
 pub mod ids;
 pub mod locale;
@@ -62,4 +63,5 @@ serde_as_str!(
     usage::PackageState,
     order::OrderState,
     order::OrderKind,
+    esim::EsimState,
 );

@@ -4,6 +4,7 @@
 
 use sqlx::Row;
 use tern_domain::closure::ClosureState;
+use tern_domain::esim::EsimState;
 use tern_domain::order::{OrderKind, OrderState};
 use tern_domain::ticket::{TicketCategory, TicketState};
 use tern_domain::usage::PackageState;
@@ -49,7 +50,8 @@ stored_by_as_str!(
     TicketCategory,
     PackageState,
     OrderState,
-    OrderKind
+    OrderKind,
+    EsimState,
 );
 
 #[cfg(test)]

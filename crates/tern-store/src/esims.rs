@@ -4,6 +4,7 @@ pub use postgres::with_packages_for_sessions_pg;
 
 use sqlx::{AnyConnection, Row, ValueRef, any::AnyRow};
 
+use tern_domain::esim::EsimState;
 use tern_domain::usage::PackageState;
 
 use crate::decode::{self, Stored};
@@ -13,7 +14,7 @@ use crate::{Backend, Result};
 pub struct EsimRow {
     pub iccid: String,
     pub account_id: String,
-    pub state: String,
+    pub state: EsimState,
     pub smdp_address: String,
     pub matching_id: String,
     pub activation_code: String,
@@ -49,7 +50,7 @@ fn esim(r: &AnyRow) -> Result<EsimRow> {
     Ok(EsimRow {
         iccid: r.try_get(0)?,
         account_id: r.try_get(1)?,
-        state: r.try_get(2)?,
+        state: decode::get(r, 2)?,
         smdp_address: r.try_get(3)?,
         matching_id: r.try_get(4)?,
         activation_code: r.try_get(5)?,
@@ -68,7 +69,7 @@ pub async fn insert(conn: &mut AnyConnection, e: &EsimRow) -> Result<()> {
     )
     .bind(e.iccid.as_str())
     .bind(e.account_id.as_str())
-    .bind(e.state.as_str())
+    .bind(e.state.stored())
     .bind(e.smdp_address.as_str())
     .bind(e.matching_id.as_str())
     .bind(e.activation_code.as_str())
@@ -168,7 +169,7 @@ pub(crate) fn package(r: &AnyRow) -> Result<PackageRow> {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct EsimDetailRow {
     pub iccid: String,
-    pub state: String,
+    pub state: EsimState,
     pub smdp_address: String,
     pub matching_id: String,
     pub activation_code: String,
@@ -289,7 +290,7 @@ where
     }
     let esim = EsimDetailRow {
         iccid: r.try_get(at)?,
-        state: r.try_get(at + 1)?,
+        state: decode::get(r, at + 1)?,
         smdp_address: r.try_get(at + 2)?,
         matching_id: r.try_get(at + 3)?,
         activation_code: r.try_get(at + 4)?,
@@ -575,10 +576,10 @@ pub async fn set_package_state(
 }
 
 /// Sets an eSIM's state.
-pub async fn set_state(conn: &mut AnyConnection, iccid: &str, state: &str, now: i64) -> Result<()> {
+pub async fn set_state(conn: &mut AnyConnection, iccid: &str, state: EsimState, now: i64) -> Result<()> {
     sqlx::query("UPDATE esims SET state = $2, updated_at = $3 WHERE iccid = $1")
         .bind(iccid)
-        .bind(state)
+        .bind(state.stored())
         .bind(now)
         .execute(conn)
         .await?;
@@ -597,13 +598,19 @@ pub async fn set_error(conn: &mut AnyConnection, iccid: &str, reason: &str, now:
 }
 
 /// Moves an eSIM forward to `downloaded` or `installed`.
-pub async fn advance(conn: &mut AnyConnection, iccid: &str, state: &str, eid: Option<&str>, now: i64) -> Result<()> {
+pub async fn advance(
+    conn: &mut AnyConnection,
+    iccid: &str,
+    state: EsimState,
+    eid: Option<&str>,
+    now: i64,
+) -> Result<()> {
     sqlx::query(
         "UPDATE esims SET state = $2, eid = COALESCE($3, eid), updated_at = $4, \
          installed_at = CASE WHEN $2 = 'installed' THEN $4 ELSE installed_at END WHERE iccid = $1",
     )
     .bind(iccid)
-    .bind(state)
+    .bind(state.stored())
     .bind(eid)
     .bind(now)
     .execute(conn)

@@ -167,7 +167,7 @@ pub(crate) async fn esim_outcomes(conn: &mut tern_store::Conn, account_id: &str)
         });
         out.push(EsimOutcome {
             iccid: e.iccid.clone(),
-            state: e.state.clone(),
+            state: e.state.to_string(),
             data_left_bytes: if packages.is_empty() { Some(0) } else { data_left_bytes },
             packages: packages.len(),
             valid_until: packages.iter().filter_map(|p| p.expires_at).max().map(rfc3339),

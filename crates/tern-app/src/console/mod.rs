@@ -153,7 +153,7 @@ pub async fn account(app: &App, actor: &str, id: &str) -> AppResult<AccountDetai
         let packages = esims::packages_of(&mut conn, &e.iccid).await?;
         esim_views.push(AdminEsim {
             iccid: e.iccid,
-            state: e.state,
+            state: e.state.to_string(),
             created_at: rfc3339(e.created_at),
             installed_at: e.installed_at.map(rfc3339),
             last_error: e.last_error,

@@ -3,6 +3,7 @@
 //! failed. Repeats are harmless: states only move forward.
 
 use serde_json::json;
+use tern_domain::esim::EsimState;
 use tern_domain::ids::Eid;
 use tern_esim::notification::{DownloadProgress, NotificationPoint};
 use tern_store::esims;
@@ -10,15 +11,6 @@ use tern_store::esims;
 use crate::App;
 use crate::error::{AppError, AppResult};
 use crate::error_code::Code;
-
-fn rank(state: &str) -> u8 {
-    match state {
-        "released" => 1,
-        "downloaded" => 2,
-        "installed" => 3,
-        _ => 0,
-    }
-}
 
 /// Applies one checked notification. Unknown ICCIDs are `NotFound`; a
 /// failed step puts the eSIM in `error` with the SM-DP+'s reason kept.
@@ -31,7 +23,7 @@ pub async fn download_progress(app: &App, n: DownloadProgress) -> AppResult<()> 
     let esim = esims::by_iccid(&mut tx, iccid.as_str())
         .await?
         .ok_or(AppError::NotFound)?;
-    if matches!(esim.state.as_str(), "canceled" | "barred") {
+    if esim.state.is_stopped() {
         return Ok(());
     }
     if !ok {
@@ -55,17 +47,17 @@ pub async fn download_progress(app: &App, n: DownloadProgress) -> AppResult<()> 
         return Ok(());
     }
     let target = match n.point {
-        NotificationPoint::BppDownload => "downloaded",
-        NotificationPoint::BppInstallation => "installed",
+        NotificationPoint::BppDownload => EsimState::Downloaded,
+        NotificationPoint::BppInstallation => EsimState::Installed,
         // Other points (eligibility check, confirmation, deletion, …) are
         // acknowledged without a state change.
         _ => return Ok(()),
     };
-    if rank(target) <= rank(&esim.state) {
+    if target.progress() <= esim.state.progress() {
         return Ok(());
     }
     esims::advance(&mut tx, iccid.as_str(), target, eid.map(|e| e.as_str()), now).await?;
-    if target == "installed" {
+    if target == EsimState::Installed {
         let started = esims::start_on_install(&mut tx, iccid.as_str(), now).await?;
         tx.audit(
             "smdp",
@@ -87,7 +79,7 @@ pub async fn simulate_install(app: &App, who: &crate::auth::Principal, iccid: &s
         return Err(AppError::Conflict(Code::NotInEmulatorMode));
     };
     let e = super::views::own(app, who, iccid).await?;
-    if e.state != "released" {
+    if e.state != EsimState::Released {
         return Err(AppError::Conflict(Code::EsimNotInstallable));
     }
     let eid =

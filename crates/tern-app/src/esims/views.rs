@@ -93,7 +93,7 @@ pub async fn list(app: &App, who: &Principal) -> AppResult<Vec<EsimSummary>> {
         .into_iter()
         .map(|e| EsimSummary {
             iccid: e.iccid,
-            state: e.state,
+            state: e.state.to_string(),
             created_at: rfc3339(e.created_at),
         })
         .collect())
@@ -217,7 +217,7 @@ fn detail(e: EsimDetailRow, packages: Vec<PackageDetailRow>) -> EsimDetail {
         ),
         qr_svg_url: format!("/api/v1/esims/{}/qr.svg", e.iccid),
         iccid: e.iccid,
-        state: e.state,
+        state: e.state.to_string(),
         activation_code: e.activation_code,
         smdp_address: e.smdp_address,
         matching_id: e.matching_id,

@@ -2,6 +2,7 @@
 //! installed, within the cancellation window, is refunded in full.
 
 use serde_json::json;
+use tern_domain::esim::EsimState;
 use tern_domain::order::{OrderKind, OrderState};
 use tern_domain::usage::PackageState;
 use tern_esim::client::CancelOrder;
@@ -37,7 +38,7 @@ pub async fn cancel(app: &App, who: &Principal, order_id: &str) -> AppResult<Ord
             .ok_or(AppError::NotFound)?;
         (order, package, esim)
     };
-    if esim.state != "released" || esim.installed_at.is_some() {
+    if esim.state != EsimState::Released || esim.installed_at.is_some() {
         return Err(AppError::Conflict(Code::EsimInstalled));
     }
     if package.used_data_bytes > 0 || package.used_voice_seconds > 0 || package.used_sms > 0 {
@@ -83,7 +84,7 @@ pub async fn cancel(app: &App, who: &Principal, order_id: &str) -> AppResult<Ord
     }
     esims::set_package_state(&mut tx, &package.id, package.state, PackageState::Canceled).await?;
     if order.kind == OrderKind::NewEsim && others_on_esim == 0 {
-        esims::set_state(&mut tx, &esim.iccid, "canceled", now).await?;
+        esims::set_state(&mut tx, &esim.iccid, EsimState::Canceled, now).await?;
     }
     crate::wallet::reverse(app, &mut tx, "purchase", &order.id, "order_refund").await?;
     tx.audit(

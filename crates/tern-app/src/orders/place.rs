@@ -89,7 +89,7 @@ async fn place_in_tx(
     let mut tx = app.work_at(now).await?;
     if let Some(iccid) = target {
         match esims::by_iccid(&mut tx, iccid.as_str()).await? {
-            Some(e) if e.account_id == who.account_id && e.state != "canceled" && e.state != "barred" => {}
+            Some(e) if e.account_id == who.account_id && !e.state.is_stopped() => {}
             _ => return Err(AppError::field("iccid", "esim_not_found")),
         }
     }

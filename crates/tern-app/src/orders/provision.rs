@@ -14,6 +14,7 @@
 
 use serde_json::json;
 use tern_domain::catalogue::{Activation, DataAllowance, Plan};
+use tern_domain::esim::EsimState;
 use tern_domain::ids::Iccid;
 use tern_domain::order::{OrderKind, OrderState};
 use tern_domain::usage::PackageState;
@@ -43,7 +44,7 @@ pub(crate) async fn add_package(
     let now = app.now_ms();
     let installed = esims::by_iccid(conn, iccid)
         .await?
-        .is_some_and(|e| e.state == "installed");
+        .is_some_and(|e| e.state == EsimState::Installed);
     let starts_now = match plan.activation() {
         Activation::OnPurchase => true,
         Activation::OnInstall => installed,
@@ -213,7 +214,7 @@ async fn provision_once(app: &App, order_id: &str, last_attempt: bool) -> AppRes
         &EsimRow {
             iccid: iccid.as_str().to_owned(),
             account_id: order.account_id.clone(),
-            state: "released".into(),
+            state: EsimState::Released,
             smdp_address,
             matching_id,
             activation_code,

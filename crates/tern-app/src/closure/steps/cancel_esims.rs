@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tern_domain::closure::ClosureStep;
+use tern_domain::esim::EsimState;
 use tern_domain::order::OrderState;
 use tern_esim::client::CancelOrder;
 use tern_esim::wire::FinalProfileStatus;
@@ -55,11 +56,11 @@ impl Step for CancelEsims {
         let network = HttpNetwork::of(app);
         let mut out = ServicesStopped::default();
         for e in list {
-            if matches!(e.state.as_str(), "canceled" | "barred" | "error") {
+            if e.state.is_stopped() || e.state == EsimState::Error {
                 continue;
             }
             let mut canceled = false;
-            if e.state == "released" {
+            if e.state == EsimState::Released {
                 let cancel = CancelOrder {
                     iccid: crate::error::stored_iccid(&e.iccid)?,
                     eid: None,
@@ -76,9 +77,9 @@ impl Step for CancelEsims {
                 network.bar(&e.iccid).await?;
             }
             let (state, action) = if canceled {
-                ("canceled", "esim.canceled")
+                (EsimState::Canceled, "esim.canceled")
             } else {
-                ("barred", "esim.barred")
+                (EsimState::Barred, "esim.barred")
             };
             let now = app.now_ms();
             let mut tx = app.work_at(now).await?;
