@@ -42,6 +42,11 @@ impl Scope {
             Scope::WalletAdjustment => "wallet-adjustment:",
         }
     }
+
+    /// The key as stored: this scope's prefix and the client's key.
+    fn stored_key(self, key: &IdempotencyKey) -> String {
+        format!("{}{}", self.prefix(), key.as_str())
+    }
 }
 
 /// One request that came with a key: who sent it, the scoped key and the
@@ -86,7 +91,7 @@ impl Request {
         let canonical = serde_json::to_string(body).map_err(|e| AppError::Internal(e.to_string()))?;
         Ok(Some(Self {
             owner: owner.to_owned(),
-            key: format!("{}{}", scope.prefix(), key.as_str()),
+            key: scope.stored_key(&key),
             hash: hex::encode(Sha256::digest(canonical.as_bytes())),
         }))
     }
@@ -139,7 +144,9 @@ where
             body,
             replayed: false,
         }),
-        Err(e) => {
+        // A lost race surfaces as a storage error (the unique key refused
+        // the second answer); any other refusal is the answer itself.
+        Err(e @ AppError::Internal(_)) => {
             let Some(r) = req else { return Err(e) };
             let mut conn = app.db.conn().await?;
             match r.stored(&mut conn).await? {
@@ -147,6 +154,7 @@ where
                 None => Err(e),
             }
         }
+        Err(e) => Err(e),
     }
 }
 
@@ -164,7 +172,8 @@ pub async fn seen(app: &App, owner: &str, scope: Scope, key: &str) -> AppResult<
     let Ok(key) = IdempotencyKey::parse(key) else {
         return Ok(false);
     };
-    let scoped = format!("{}{}", scope.prefix(), key.as_str());
     let mut conn = app.db.conn().await?;
-    Ok(idempotency::get(&mut conn, owner, &scoped).await?.is_some())
+    Ok(idempotency::get(&mut conn, owner, &scope.stored_key(&key))
+        .await?
+        .is_some())
 }

@@ -1,6 +1,6 @@
 //! Every kind of background job, in one place: the worker runs a claimed
 //! job by looking its stored name up here. A new job is a type that
-//! implements [`Job`] in its feature, plus one line below.
+//! implements [`Job`] in its feature, plus one line in `registry!` below.
 
 use crate::App;
 use crate::announcements::MailAnnouncement;
@@ -12,35 +12,35 @@ use crate::notify::DeliverNotification;
 use crate::orders::{CancelProfile, ProvisionOrder};
 use crate::usage::UsageSweep;
 
-/// The names of every registered job.
-pub const NAMES: [&str; 9] = [
-    DeliverNotification::NAME,
-    Housekeeping::NAME,
-    ProvisionOrder::NAME,
-    CancelProfile::NAME,
-    UsageSweep::NAME,
-    BuildExport::NAME,
-    AdvanceClosure::NAME,
-    RemindClosure::NAME,
-    MailAnnouncement::NAME,
-];
+/// Lists the jobs once: the names and the dispatch both come from it.
+macro_rules! registry {
+    ($($job:ty),* $(,)?) => {
+        /// The names of every registered job.
+        pub const NAMES: &[&str] = &[$(<$job>::NAME),*];
 
-/// Runs the job stored under `name` with `payload`; an unknown name fails
-/// (and is retried, in case a newer node queued it during a rollout).
-pub async fn run(app: &App, name: &str, payload: &str, last_attempt: bool) -> Result<(), String> {
-    match name {
-        DeliverNotification::NAME => decode_and_run::<DeliverNotification>(app, payload, last_attempt).await,
-        Housekeeping::NAME => decode_and_run::<Housekeeping>(app, payload, last_attempt).await,
-        ProvisionOrder::NAME => decode_and_run::<ProvisionOrder>(app, payload, last_attempt).await,
-        CancelProfile::NAME => decode_and_run::<CancelProfile>(app, payload, last_attempt).await,
-        UsageSweep::NAME => decode_and_run::<UsageSweep>(app, payload, last_attempt).await,
-        BuildExport::NAME => decode_and_run::<BuildExport>(app, payload, last_attempt).await,
-        AdvanceClosure::NAME => decode_and_run::<AdvanceClosure>(app, payload, last_attempt).await,
-        RemindClosure::NAME => decode_and_run::<RemindClosure>(app, payload, last_attempt).await,
-        MailAnnouncement::NAME => decode_and_run::<MailAnnouncement>(app, payload, last_attempt).await,
-        other => Err(format!("no job is registered as {other:?}")),
-    }
+        /// Runs the job stored under `name` with `payload`; an unknown
+        /// name fails (and is retried, in case a newer node queued it
+        /// during a rollout).
+        pub async fn run(app: &App, name: &str, payload: &str, last_attempt: bool) -> Result<(), String> {
+            $(if name == <$job>::NAME {
+                return decode_and_run::<$job>(app, payload, last_attempt).await;
+            })*
+            Err(format!("no job is registered as {name:?}"))
+        }
+    };
 }
+
+registry!(
+    DeliverNotification,
+    Housekeeping,
+    ProvisionOrder,
+    CancelProfile,
+    UsageSweep,
+    BuildExport,
+    AdvanceClosure,
+    RemindClosure,
+    MailAnnouncement,
+);
 
 #[cfg(test)]
 mod tests {
@@ -55,7 +55,7 @@ mod tests {
         // Queued rows carry these names; renaming one strands its jobs.
         assert_eq!(
             NAMES,
-            [
+            &[
                 "deliver_notification",
                 "housekeeping",
                 "provision_order",

@@ -54,6 +54,16 @@ async fn assert_audit_verifies(app: &TestApp) {
     assert!(report.entries > 0);
 }
 
+/// A signed-in support, finance and admin staff member; their tokens.
+async fn one_of_each_role(app: &TestApp) -> (String, String, String) {
+    let token = async |email: &str, role: Role| crate::given::staff(app, email, role).await.token;
+    (
+        token("support@example.com", Role::Support).await,
+        token("finance@example.com", Role::Finance).await,
+        token("admin@example.com", Role::Admin).await,
+    )
+}
+
 /// An admin call: method, path, body, the audited action, the roles allowed.
 type Case = (Method, String, Option<Value>, &'static str, Vec<Role>);
 
@@ -61,13 +71,7 @@ on_both!(roles_are_enforced_on_every_admin_endpoint, |db: Db| async move {
     let app = TestApp::start(db).await;
     let user = funded_traveller(&app, "traveller@example.com", 1000).await;
     let uid = account_id(&app, &user).await;
-    let support = crate::given::staff(&app, "support@example.com", Role::Support)
-        .await
-        .token;
-    let finance = crate::given::staff(&app, "finance@example.com", Role::Finance)
-        .await
-        .token;
-    let admin = crate::given::staff(&app, "admin@example.com", Role::Admin).await.token;
+    let (support, finance, admin) = one_of_each_role(&app).await;
     let credit = json!({ "amount_minor": 100, "currency": "USD", "bucket": "promo", "reason": "goodwill" });
 
     // (method, path, body, audited action, roles allowed)
@@ -818,13 +822,7 @@ on_both!(console_pages_follow_the_roles, |db: Db| async move {
     let app = TestApp::start(db).await;
     let user = funded_traveller(&app, "page.user@example.com", 300).await;
     let uid = account_id(&app, &user).await;
-    let support = crate::given::staff(&app, "support@example.com", Role::Support)
-        .await
-        .token;
-    let finance = crate::given::staff(&app, "finance@example.com", Role::Finance)
-        .await
-        .token;
-    let admin = crate::given::staff(&app, "admin@example.com", Role::Admin).await.token;
+    let (support, finance, admin) = one_of_each_role(&app).await;
     let page = |path: String, token: String| {
         let req = app.client.get(format!("{}{path}", app.url)).bearer_auth(token);
         async move {

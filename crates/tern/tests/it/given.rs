@@ -8,7 +8,10 @@
 //! let support = given::staff(&app, "sam@example.com", Role::Support).await;
 //! ```
 
+use std::sync::LazyLock;
 use std::time::Duration;
+
+use regex::Regex;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -133,47 +136,9 @@ pub fn redacted(value: &Value, dynamic: &[&str]) -> Value {
 /// every `YYYY-MM-DD` date, with the time of day after it, as `[date]`
 /// (both differ from run to run).
 pub fn redacted_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find("http://").or_else(|| rest.find("https://")) {
-        out.push_str(&rest[..at]);
-        out.push_str("[link]");
-        let tail = &rest[at..];
-        let end = tail
-            .find(|c: char| c.is_whitespace() || c == '"' || c == '>' || c == ')')
-            .unwrap_or(tail.len());
-        rest = &tail[end..];
-    }
-    out.push_str(rest);
-    let bytes: Vec<char> = out.chars().collect();
-    let mut dated = String::with_capacity(out.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let window: String = bytes[i..bytes.len().min(i + 10)].iter().collect();
-        let is_date = window.len() == 10
-            && window
-                .char_indices()
-                .all(|(n, c)| if n == 4 || n == 7 { c == '-' } else { c.is_ascii_digit() });
-        if is_date {
-            dated.push_str("[date]");
-            i += 10;
-            // A time of day after it (` 13:54` or `T13:54:07Z`) goes too.
-            let after: String = bytes[i..bytes.len().min(i + 6)].iter().collect();
-            let is_time = after.len() == 6
-                && (after.starts_with(' ') || after.starts_with('T'))
-                && after[1..]
-                    .char_indices()
-                    .all(|(n, c)| if n == 2 { c == ':' } else { c.is_ascii_digit() });
-            if is_time {
-                i += 6;
-                while i < bytes.len() && (bytes[i] == ':' || bytes[i] == 'Z' || bytes[i].is_ascii_digit()) {
-                    i += 1;
-                }
-            }
-        } else {
-            dated.push(bytes[i]);
-            i += 1;
-        }
-    }
-    dated
+    static LINK: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"https?://[^\s"<>)]+"#).unwrap());
+    static DATE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?Z?)?").unwrap());
+    let text = LINK.replace_all(text, "[link]");
+    DATE.replace_all(&text, "[date]").into_owned()
 }
