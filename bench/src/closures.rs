@@ -55,7 +55,7 @@ fn principal(id: &str) -> Principal {
         role: Role::User,
         locale: Locale::En,
         reauth_at: None,
-        status: "active".into(),
+        status: tern_domain::AccountStatus::Active,
         terms_version: None,
     }
 }
@@ -97,7 +97,7 @@ async fn seed(app: &App, n: usize) -> anyhow::Result<Vec<String>> {
                 name: Some(&format!("Bench Traveller Number {i}")),
                 password_hash: &hash,
                 locale: "en",
-                role: "user",
+                role: Role::User,
                 verified_at: Some(app.now_ms()),
                 now: app.now_ms(),
             },

@@ -51,7 +51,7 @@ pub async fn seed(app: &App, prefix: &str, n: usize, cash: i64) -> anyhow::Resul
                 name: Some(&format!("Reliability Traveller {prefix} {i}")),
                 password_hash: &hash,
                 locale: "en",
-                role: "user",
+                role: tern_domain::Role::User,
                 verified_at: Some(app.now_ms()),
                 now: app.now_ms(),
             },
@@ -64,7 +64,7 @@ pub async fn seed(app: &App, prefix: &str, n: usize, cash: i64) -> anyhow::Resul
             role: Role::User,
             locale: Locale::En,
             reauth_at: None,
-            status: "active".into(),
+            status: tern_domain::AccountStatus::Active,
             terms_version: None,
         };
         tern_app::wallet::redeem(app, &who, &code.to_string())

@@ -1,7 +1,7 @@
 //! Who is calling: resolving a bearer token or session cookie to an
 //! account, and the checks sensitive actions make.
 
-use tern_domain::{Locale, Role};
+use tern_domain::{AccountStatus, Locale, Role};
 use tern_store::sessions;
 
 use crate::App;
@@ -17,7 +17,7 @@ pub struct Principal {
     pub role: Role,
     pub locale: Locale,
     pub reauth_at: Option<i64>,
-    pub status: String,
+    pub status: AccountStatus,
     /// The newest terms version the account accepted (see [`crate::terms`]).
     pub terms_version: Option<i64>,
 }
@@ -86,7 +86,7 @@ pub(crate) fn token_hash(token: &str) -> AppResult<String> {
 /// so the rules stay in one place.
 pub(crate) fn principal(found: Option<sessions::SessionAccount>, now: i64) -> AppResult<(Principal, bool)> {
     let found = found.ok_or(AppError::Unauthenticated)?;
-    if found.status != "active" {
+    if found.status != AccountStatus::Active {
         return Err(AppError::Unauthenticated);
     }
     let stale = now - found.last_seen_at > 60_000;
@@ -94,7 +94,7 @@ pub(crate) fn principal(found: Option<sessions::SessionAccount>, now: i64) -> Ap
         Principal {
             account_id: found.account_id,
             session_id: found.session_id,
-            role: Role::parse(&found.role).unwrap_or(Role::User),
+            role: found.role,
             locale: Locale::parse(&found.locale).unwrap_or_default(),
             reauth_at: found.reauth_at,
             status: found.status,

@@ -8,6 +8,7 @@ use tern_store::plans::{self, PlanRow};
 
 use crate::App;
 use crate::error::{AppError, AppResult};
+use crate::error_code::Code;
 
 /// How long the parsed catalogue is reused before it is read again. An
 /// import in this process clears it at once; other processes see the new
@@ -106,7 +107,7 @@ pub async fn import(
     let mut tx = app.db.begin().await.map_err(AppError::from)?;
     for plan in &plans {
         if plan.price().currency.as_str() != wallet_currency {
-            return Err(ImportFailure::Failed(AppError::field("currency", "plan_currency")));
+            return Err(ImportFailure::Failed(AppError::field("currency", Code::PlanCurrency)));
         }
         let doc = serde_json::to_string(plan.spec()).map_err(|e| AppError::Internal(e.to_string()))?;
         let countries: Vec<&str> = plan.coverage().as_slice().iter().map(|c| c.as_str()).collect();
@@ -197,7 +198,7 @@ fn filter(country: Option<&str>, region: Option<&str>, locale: Locale) -> AppRes
         Some(c) => {
             let c = c.to_ascii_uppercase();
             if c.len() != 2 || !c.bytes().all(|b| b.is_ascii_uppercase()) {
-                return Err(AppError::field("country", "country_unknown"));
+                return Err(AppError::field("country", Code::CountryUnknown));
             }
             Some(c)
         }
@@ -205,7 +206,7 @@ fn filter(country: Option<&str>, region: Option<&str>, locale: Locale) -> AppRes
     };
     let region = match region.map(str::trim).filter(|r| !r.is_empty()) {
         Some(r @ ("local" | "regional" | "global")) => Some(r.to_owned()),
-        Some(_) => return Err(AppError::field("region", "region_invalid")),
+        Some(_) => return Err(AppError::field("region", Code::RegionInvalid)),
         None => None,
     };
     Ok((country, region, locale))

@@ -9,14 +9,20 @@ pub use crate::error_code::Code;
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct FieldError {
     pub field: String,
-    pub code: String,
+    pub code: &'static str,
 }
 
 impl FieldError {
-    pub fn new(field: &str, code: &str) -> Self {
+    /// A field refused for a reason the service decides.
+    pub fn new(field: &str, code: Code) -> Self {
+        Self::parsed(field, code.as_str())
+    }
+
+    /// A field refused by one of the domain's parsers, with its code.
+    pub fn parsed(field: &str, code: &'static str) -> Self {
         Self {
             field: field.to_owned(),
-            code: code.to_owned(),
+            code,
         }
     }
 }
@@ -112,8 +118,13 @@ impl AppError {
         }
     }
 
-    pub fn field(field: &str, code: &str) -> Self {
+    pub fn field(field: &str, code: Code) -> Self {
         AppError::Validation(vec![FieldError::new(field, code)])
+    }
+
+    /// A 422 for one field a domain parser refused.
+    pub fn parsed(field: &str, code: &'static str) -> Self {
+        AppError::Validation(vec![FieldError::parsed(field, code)])
     }
 }
 

@@ -1,8 +1,10 @@
 //! Every error code a service answers with, as one enum: clients script
 //! against these strings (`{"error":{"code":"…"}}`), so they are
 //! written once, here, and every one has a message in each language
-//! (the test below). Field codes inside a 422 (`details[].code`) come
-//! from the domain's parse errors and stay with them.
+//! (the test below). That includes the field codes of a 422
+//! (`details[].code`) that services decide and the request codes tern-http
+//! answers with; the field codes the domain's parsers return (an email,
+//! a phone number, an ICCID…) stay with those parsers.
 
 macro_rules! codes {
     ($($variant:ident = $text:literal,)*) => {
@@ -81,6 +83,62 @@ codes! {
     Unavailable = "unavailable",
     ValidationFailed = "validation_failed",
     VoucherAlreadyRedeemed = "voucher_already_redeemed",
+
+    // Field codes: `details[].code` in a 422, beside the field they name.
+    AdjustmentAmountInvalid = "adjustment_amount_invalid",
+    AdjustmentReasonLength = "adjustment_reason_length",
+    AmountNotPositive = "amount_not_positive",
+    AmountTooLarge = "amount_too_large",
+    AmountZero = "amount_zero",
+    AnnouncementKindUnknown = "announcement_kind_unknown",
+    ApiKeyNameInvalid = "api_key_name_invalid",
+    ApiKeyRoleInvalid = "api_key_role_invalid",
+    BucketInvalid = "bucket_invalid",
+    CardInvalid = "card_invalid",
+    ClosureStateInvalid = "closure_state_invalid",
+    CodeExpired = "code_expired",
+    CodeInvalid = "code_invalid",
+    ConfirmationMismatch = "confirmation_mismatch",
+    CountryUnknown = "country_unknown",
+    CurrencyNotWallet = "currency_not_wallet",
+    DeadlineFilterInvalid = "deadline_filter_invalid",
+    EmailInvalid = "email_invalid",
+    EsimNotFound = "esim_not_found",
+    ExpiresBeforePublish = "expires_before_publish",
+    FieldMissing = "field_missing",
+    HoldReasonRequired = "hold_reason_required",
+    PasswordIncorrect = "password_incorrect",
+    PayoutReferenceInvalid = "payout_reference_invalid",
+    PhoneMissing = "phone_missing",
+    PlanCurrency = "plan_currency",
+    PlanInactive = "plan_inactive",
+    PlanNotFound = "plan_not_found",
+    ReasonInvalid = "reason_invalid",
+    ReasonTooLong = "reason_too_long",
+    RefundStateInvalid = "refund_state_invalid",
+    RegionInvalid = "region_invalid",
+    RoleNotStaff = "role_not_staff",
+    SearchTooLong = "search_too_long",
+    SearchTooShort = "search_too_short",
+    TicketAssigneeInvalid = "ticket_assignee_invalid",
+    TicketCategoryInvalid = "ticket_category_invalid",
+    TicketEsimUnknown = "ticket_esim_unknown",
+    TicketOrderUnknown = "ticket_order_unknown",
+    TicketStateInvalid = "ticket_state_invalid",
+    TimeInvalid = "time_invalid",
+    TopUpAmountOutOfRange = "top_up_amount_out_of_range",
+    VoucherCurrency = "voucher_currency",
+    VoucherExpired = "voucher_expired",
+    VoucherInvalid = "voucher_invalid",
+    // Request codes: what tern-http answers before any service runs.
+    BodyTooLarge = "body_too_large",
+    InvalidBody = "invalid_body",
+    MalformedBody = "malformed_body",
+    MalformedJson = "malformed_json",
+    PlanImportInvalid = "plan_import_invalid",
+    UnsupportedMediaType = "unsupported_media_type",
+    BatchEmpty = "batch_empty",
+    BatchTooLarge = "batch_too_large",
 }
 
 impl std::fmt::Display for Code {

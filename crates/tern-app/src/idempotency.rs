@@ -87,7 +87,7 @@ impl Request {
     /// the same one (never a password).
     pub fn new(owner: &str, scope: Scope, key: Option<&str>, body: &impl Serialize) -> AppResult<Option<Self>> {
         let Some(raw) = key else { return Ok(None) };
-        let key = IdempotencyKey::parse(raw).map_err(|e| AppError::field("Idempotency-Key", e.code()))?;
+        let key = IdempotencyKey::parse(raw).map_err(|e| AppError::parsed("Idempotency-Key", e.code()))?;
         let canonical = serde_json::to_string(body).map_err(|e| AppError::Internal(e.to_string()))?;
         Ok(Some(Self {
             owner: owner.to_owned(),

@@ -226,12 +226,12 @@ pub fn validate(app: &App, input: &TermsInput) -> AppResult<i64> {
     let mut problems = Vec::new();
     for (field, text) in [("text.en", &input.text.en), ("text.zh-CN", &input.text.zh_cn)] {
         if let Err(code) = check_text(text, BODY_MAX) {
-            problems.push(FieldError::new(field, code));
+            problems.push(FieldError::parsed(field, code));
         }
     }
     let effective_at = match input.effective_at.as_deref().filter(|s| !s.trim().is_empty()) {
         Some(s) => parse_time(s).unwrap_or_else(|| {
-            problems.push(FieldError::new("effective_at", "time_invalid"));
+            problems.push(FieldError::new("effective_at", Code::TimeInvalid));
             0
         }),
         None => app.now_ms(),

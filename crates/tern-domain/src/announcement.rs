@@ -1,5 +1,7 @@
 //! Announcements operators publish to travellers, and who receives them.
 
+use std::fmt;
+
 use crate::catalogue::CountryCode;
 
 /// What an announcement is about. Only promotions may be refused by mail;
@@ -36,6 +38,63 @@ impl AnnouncementKind {
     /// Whether an account that opted out of promotions is spared the mail.
     pub fn mail_is_optional(self) -> bool {
         self == AnnouncementKind::Promotion
+    }
+}
+
+impl fmt::Display for AnnouncementKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where an announcement stands, from when it is published and expires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnnouncementState {
+    /// Not published yet, and no time set.
+    Draft,
+    /// To be published at a set time.
+    Scheduled,
+    Published,
+    /// Past its expiry: no longer shown.
+    Expired,
+}
+
+impl AnnouncementState {
+    pub const ALL: [AnnouncementState; 4] = [
+        AnnouncementState::Draft,
+        AnnouncementState::Scheduled,
+        AnnouncementState::Published,
+        AnnouncementState::Expired,
+    ];
+
+    /// The state at `now` of one published at `publish_at` (None: a
+    /// draft) until `expires_at`; an expiry wins over a later publication.
+    pub fn at(publish_at: Option<i64>, expires_at: Option<i64>, now: i64) -> Self {
+        match (publish_at, expires_at) {
+            (None, _) => AnnouncementState::Draft,
+            (Some(_), Some(e)) if e <= now => AnnouncementState::Expired,
+            (Some(p), _) if p > now => AnnouncementState::Scheduled,
+            _ => AnnouncementState::Published,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AnnouncementState::Draft => "draft",
+            AnnouncementState::Scheduled => "scheduled",
+            AnnouncementState::Published => "published",
+            AnnouncementState::Expired => "expired",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+}
+
+impl fmt::Display for AnnouncementState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -128,6 +187,13 @@ mod tests {
             assert_eq!(k.mail_is_optional(), k == AnnouncementKind::Promotion);
         }
         assert_eq!(AnnouncementKind::parse("spam"), None);
+        assert_eq!(AnnouncementState::at(None, Some(1), 5), AnnouncementState::Draft);
+        assert_eq!(AnnouncementState::at(Some(9), None, 5), AnnouncementState::Scheduled);
+        assert_eq!(AnnouncementState::at(Some(9), Some(5), 5), AnnouncementState::Expired);
+        assert_eq!(AnnouncementState::at(Some(1), Some(6), 5), AnnouncementState::Published);
+        for s in AnnouncementState::ALL {
+            assert_eq!(AnnouncementState::parse(s.as_str()), Some(s));
+        }
     }
 
     #[test]

@@ -69,6 +69,14 @@ impl ClosureState {
         !matches!(self, ClosureState::Completed | ClosureState::Canceled)
     }
 
+    /// Still moving towards completion, so an operator may put it on hold.
+    pub fn can_be_held(self) -> bool {
+        matches!(
+            self,
+            ClosureState::Received | ClosureState::CoolingOff | ClosureState::Processing
+        )
+    }
+
     /// Whether the traveller can still call it off.
     pub fn is_cancelable(self) -> bool {
         matches!(self, ClosureState::Received | ClosureState::CoolingOff)

@@ -3,6 +3,7 @@
 //! Everything here is constructed through a checked parse, so a value of one
 //! of these types is always valid. Storage, HTTP and jobs build on top.
 
+pub mod account;
 pub mod activation_code;
 pub mod announcement;
 pub mod audit;
@@ -12,12 +13,14 @@ pub mod closure;
 pub mod device;
 pub mod email;
 pub mod esim;
+pub mod export;
 pub mod idempotency_key;
 pub mod ids;
 pub mod locale;
 pub mod money;
 pub mod order;
 pub mod password;
+pub mod payment;
 pub mod permission;
 pub mod phone;
 pub mod role;
@@ -25,6 +28,7 @@ pub mod ticket;
 pub mod usage;
 pub mod voucher;
 
+pub use account::AccountStatus;
 pub use email::Email;
 pub use idempotency_key::IdempotencyKey;
 pub use locale::Locale;
@@ -32,7 +36,7 @@ pub use money::{Currency, Money};
 pub use password::NewPassword;
 pub use permission::Permission;
 pub use phone::Phone;
-pub use role::Role;
+pub use role::{KeyRole, Role};
 
 /// Closed sets (states, kinds) serialise as the same word they are
 /// stored and shown as, so JSON never spells one differently, and
@@ -64,4 +68,10 @@ serde_as_str!(
     order::OrderState,
     order::OrderKind,
     esim::EsimState,
+    announcement::AnnouncementKind,
+    announcement::AnnouncementState,
+    account::AccountStatus,
+    export::ExportState,
+    payment::TopUpState,
+    payment::RefundState,
 );

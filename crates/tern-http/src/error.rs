@@ -9,7 +9,7 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
-use tern_app::AppError;
+use tern_app::{AppError, Code};
 use tern_domain::Locale;
 use tern_i18n::t;
 
@@ -82,8 +82,8 @@ pub fn message(code: impl AsRef<str>, locale: Locale) -> String {
 }
 
 /// Builds the JSON error body for any code and status.
-pub fn error_response(status: StatusCode, code: &str, locale: Locale, details: Option<serde_json::Value>) -> Response {
-    let mut body = json!({ "error": { "code": code, "message": message(code, locale) } });
+pub fn error_response(status: StatusCode, code: Code, locale: Locale, details: Option<serde_json::Value>) -> Response {
+    let mut body = json!({ "error": { "code": code.as_str(), "message": message(code.as_str(), locale) } });
     if let Some(d) = details {
         body["error"]["details"] = d;
     }
@@ -123,7 +123,7 @@ pub(crate) fn render(error: &AppError, locale: Locale) -> Response {
         AppError::Validation(fields) => {
             let details: Vec<_> = fields
                 .iter()
-                .map(|f| json!({ "field": f.field, "code": f.code, "message": message(&f.code, locale) }))
+                .map(|f| json!({ "field": f.field, "code": f.code, "message": message(f.code, locale) }))
                 .collect();
             body["error"]["details"] = json!(details);
         }
@@ -163,5 +163,5 @@ pub(crate) fn render(error: &AppError, locale: Locale) -> Response {
 /// The answer for a path nothing serves.
 pub async fn not_found(headers: axum::http::HeaderMap) -> Response {
     let locale = crate::extract::locale_from_headers(&headers);
-    error_response(StatusCode::NOT_FOUND, "not_found", locale, None)
+    error_response(StatusCode::NOT_FOUND, Code::NotFound, locale, None)
 }

@@ -9,6 +9,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::Response;
 use axum_extra::extract::CookieJar;
+use tern_app::Code;
 use tern_app::auth::{Principal, authenticate};
 use tern_app::{App, AppError};
 use tern_domain::Locale;
@@ -229,7 +230,7 @@ where
 
 fn json_rejection(r: JsonRejection, locale: Locale) -> Response {
     match r {
-        JsonRejection::JsonSyntaxError(_) => error_response(StatusCode::BAD_REQUEST, "malformed_json", locale, None),
+        JsonRejection::JsonSyntaxError(_) => error_response(StatusCode::BAD_REQUEST, Code::MalformedJson, locale, None),
         JsonRejection::JsonDataError(e) => {
             // serde's reason names the field ("missing field `email`"); it
             // carries no user data.
@@ -237,25 +238,25 @@ fn json_rejection(r: JsonRejection, locale: Locale) -> Response {
             let reason = reason.rsplit(": ").next().unwrap_or("").to_owned();
             error_response(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_body",
+                Code::InvalidBody,
                 locale,
                 Some(serde_json::json!([{ "field": "body", "code": "invalid_body", "message": reason }])),
             )
         }
         JsonRejection::MissingJsonContentType(_) => error_response(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            Code::UnsupportedMediaType,
             locale,
             None,
         ),
         JsonRejection::BytesRejection(b) => {
             if b.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                error_response(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", locale, None)
+                error_response(StatusCode::PAYLOAD_TOO_LARGE, Code::BodyTooLarge, locale, None)
             } else {
-                error_response(StatusCode::BAD_REQUEST, "malformed_body", locale, None)
+                error_response(StatusCode::BAD_REQUEST, Code::MalformedBody, locale, None)
             }
         }
-        other => error_response(other.status(), "malformed_body", locale, None),
+        other => error_response(other.status(), Code::MalformedBody, locale, None),
     }
 }
 

@@ -2,7 +2,10 @@
 
 use sqlx::{AnyConnection, Row, any::AnyRow};
 
+use tern_domain::{AccountStatus, Role};
+
 use crate::Result;
+use crate::decode::{self, Stored};
 
 /// An account as stored. Personal fields are `None` once erased.
 #[derive(Debug, Clone)]
@@ -15,8 +18,8 @@ pub struct AccountRow {
     pub name: Option<String>,
     pub password_hash: Option<String>,
     pub locale: String,
-    pub role: String,
-    pub status: String,
+    pub role: Role,
+    pub status: AccountStatus,
     pub created_at: i64,
     pub updated_at: i64,
     pub last_login_at: Option<i64>,
@@ -35,8 +38,8 @@ pub(crate) fn from_row(r: &AnyRow) -> Result<AccountRow> {
         name: r.try_get("name")?,
         password_hash: r.try_get("password_hash")?,
         locale: r.try_get("locale")?,
-        role: r.try_get("role")?,
-        status: r.try_get("status")?,
+        role: decode::get(r, "role")?,
+        status: decode::get(r, "status")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
         last_login_at: r.try_get("last_login_at")?,
@@ -52,7 +55,7 @@ pub struct NewAccount<'a> {
     pub name: Option<&'a str>,
     pub password_hash: &'a str,
     pub locale: &'a str,
-    pub role: &'a str,
+    pub role: Role,
     pub verified_at: Option<i64>,
     pub now: i64,
 }
@@ -71,7 +74,7 @@ pub async fn insert(conn: &mut AnyConnection, a: &NewAccount<'_>) -> Result<()> 
     .bind(a.name)
     .bind(a.password_hash)
     .bind(a.locale)
-    .bind(a.role)
+    .bind(a.role.stored())
     .bind(a.now)
     .execute(conn)
     .await?;
@@ -177,10 +180,10 @@ pub async fn touch_login(conn: &mut AnyConnection, id: &str, now: i64) -> Result
     Ok(())
 }
 
-pub async fn set_role(conn: &mut AnyConnection, id: &str, role: &str, now: i64) -> Result<()> {
+pub async fn set_role(conn: &mut AnyConnection, id: &str, role: Role, now: i64) -> Result<()> {
     sqlx::query("UPDATE accounts SET role = $2, updated_at = $3 WHERE id = $1")
         .bind(id)
-        .bind(role)
+        .bind(role.stored())
         .bind(now)
         .execute(conn)
         .await?;
@@ -195,11 +198,17 @@ pub async fn count(conn: &mut AnyConnection) -> Result<i64> {
 }
 
 /// Moves an account from status `from` to `to`; false when it was not in `from`.
-pub async fn set_status(conn: &mut AnyConnection, id: &str, from: &str, to: &str, now: i64) -> Result<bool> {
+pub async fn set_status(
+    conn: &mut AnyConnection,
+    id: &str,
+    from: AccountStatus,
+    to: AccountStatus,
+    now: i64,
+) -> Result<bool> {
     let r = sqlx::query("UPDATE accounts SET status = $3, updated_at = $4 WHERE id = $1 AND status = $2")
         .bind(id)
-        .bind(from)
-        .bind(to)
+        .bind(from.stored())
+        .bind(to.stored())
         .bind(now)
         .execute(conn)
         .await?;

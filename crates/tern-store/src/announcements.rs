@@ -2,13 +2,16 @@
 
 use sqlx::{AnyConnection, Row, any::AnyRow};
 
+use tern_domain::announcement::AnnouncementKind;
+
 use crate::Result;
+use crate::decode::{self, Stored};
 
 /// An announcement as stored.
 #[derive(Debug, Clone)]
 pub struct AnnouncementRow {
     pub id: String,
-    pub kind: String,
+    pub kind: AnnouncementKind,
     pub important: bool,
     pub title_en: String,
     pub body_en: String,
@@ -31,7 +34,7 @@ const COLUMNS: &str = "a.id, a.kind, a.important, a.title_en, a.body_en, a.title
 fn from_row(r: &AnyRow) -> Result<AnnouncementRow> {
     Ok(AnnouncementRow {
         id: r.try_get("id")?,
-        kind: r.try_get("kind")?,
+        kind: decode::get(r, "kind")?,
         important: r.try_get::<i64, _>("important")? != 0,
         title_en: r.try_get("title_en")?,
         body_en: r.try_get("body_en")?,
@@ -90,7 +93,7 @@ pub async fn insert(conn: &mut AnyConnection, a: &AnnouncementRow) -> Result<()>
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)",
     )
     .bind(a.id.as_str())
-    .bind(a.kind.as_str())
+    .bind(a.kind.stored())
     .bind(i64::from(a.important))
     .bind(a.title_en.as_str())
     .bind(a.body_en.as_str())

@@ -3,13 +3,16 @@
 
 use sqlx::{AnyConnection, Row, any::AnyRow};
 
+use tern_domain::KeyRole;
+
 use crate::Result;
+use crate::decode::{self, Stored};
 
 #[derive(Debug, Clone)]
 pub struct ApiKeyRow {
     pub id: String,
     pub name: String,
-    pub role: String,
+    pub role: KeyRole,
     pub key_hash: String,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
@@ -19,7 +22,7 @@ fn from_row(r: &AnyRow) -> Result<ApiKeyRow> {
     Ok(ApiKeyRow {
         id: r.try_get("id")?,
         name: r.try_get("name")?,
-        role: r.try_get("role")?,
+        role: decode::get(r, "role")?,
         key_hash: r.try_get("key_hash")?,
         created_at: r.try_get("created_at")?,
         revoked_at: r.try_get("revoked_at")?,
@@ -32,7 +35,7 @@ pub async fn insert(conn: &mut AnyConnection, k: &ApiKeyRow) -> Result<()> {
     )
     .bind(k.id.as_str())
     .bind(k.name.as_str())
-    .bind(k.role.as_str())
+    .bind(k.role.stored())
     .bind(k.key_hash.as_str())
     .bind(k.created_at)
     .bind(k.revoked_at)

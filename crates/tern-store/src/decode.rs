@@ -3,11 +3,16 @@
 //! them as strings. A value that does not parse is corruption.
 
 use sqlx::Row;
+use tern_domain::announcement::AnnouncementKind;
 use tern_domain::closure::ClosureState;
 use tern_domain::esim::EsimState;
+use tern_domain::export::ExportState;
+use tern_domain::ids::Iccid;
 use tern_domain::order::{OrderKind, OrderState};
+use tern_domain::payment::{RefundState, TopUpState};
 use tern_domain::ticket::{TicketCategory, TicketState};
 use tern_domain::usage::PackageState;
+use tern_domain::{AccountStatus, KeyRole, Role};
 
 use crate::{Result, StoreError};
 
@@ -31,6 +36,37 @@ where
     T::from_stored(&text).ok_or_else(|| StoreError::Corrupt(format!("column {column:?} = {text:?}")))
 }
 
+/// Reads an ICCID Tern stored. Every stored ICCID came from the SM-DP+,
+/// so its rules apply ([`Iccid::known`]); one that breaks them is
+/// corruption.
+pub(crate) fn iccid<R, I>(r: &R, column: I) -> Result<Iccid>
+where
+    R: Row,
+    I: sqlx::ColumnIndex<R> + std::fmt::Debug + Copy,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let text: String = r.try_get(column)?;
+    Iccid::known(&text).map_err(|e| StoreError::Corrupt(format!("column {column:?} = {text:?}: {e}")))
+}
+
+/// [`iccid`] for a column that may be NULL.
+pub(crate) fn iccid_opt<R, I>(r: &R, column: I) -> Result<Option<Iccid>>
+where
+    R: Row,
+    I: sqlx::ColumnIndex<R> + std::fmt::Debug + Copy,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let text: Option<String> = r.try_get(column)?;
+    text.map(|t| Iccid::known(&t).map_err(|e| StoreError::Corrupt(format!("column {column:?} = {t:?}: {e}"))))
+        .transpose()
+}
+
+/// Deserialises an ICCID Tern stored (rows read back as JSON).
+pub(crate) fn stored_iccid<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Iccid, D::Error> {
+    let text = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+    Iccid::known(&text).map_err(serde::de::Error::custom)
+}
+
 macro_rules! stored_by_as_str {
     ($($t:ty),* $(,)?) => {
         $(impl Stored for $t {
@@ -52,6 +88,13 @@ stored_by_as_str!(
     OrderState,
     OrderKind,
     EsimState,
+    AccountStatus,
+    Role,
+    KeyRole,
+    AnnouncementKind,
+    ExportState,
+    TopUpState,
+    RefundState,
 );
 
 #[cfg(test)]

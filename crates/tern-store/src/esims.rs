@@ -5,6 +5,7 @@ pub use postgres::with_packages_for_sessions_pg;
 use sqlx::{AnyConnection, Row, ValueRef, any::AnyRow};
 
 use tern_domain::esim::EsimState;
+use tern_domain::ids::Iccid;
 use tern_domain::usage::PackageState;
 
 use crate::decode::{self, Stored};
@@ -12,7 +13,7 @@ use crate::{Backend, Result};
 
 #[derive(Debug, Clone)]
 pub struct EsimRow {
-    pub iccid: String,
+    pub iccid: Iccid,
     pub account_id: String,
     pub state: EsimState,
     pub smdp_address: String,
@@ -48,7 +49,7 @@ pub(crate) use package_columns;
 /// Reads an eSIM selected as [`esim_columns`] (by position).
 fn esim(r: &AnyRow) -> Result<EsimRow> {
     Ok(EsimRow {
-        iccid: r.try_get(0)?,
+        iccid: decode::iccid(r, 0)?,
         account_id: r.try_get(1)?,
         state: decode::get(r, 2)?,
         smdp_address: r.try_get(3)?,
@@ -83,9 +84,9 @@ pub async fn insert(conn: &mut AnyConnection, e: &EsimRow) -> Result<()> {
     Ok(())
 }
 
-pub async fn by_iccid(conn: &mut AnyConnection, iccid: &str) -> Result<Option<EsimRow>> {
+pub async fn by_iccid(conn: &mut AnyConnection, iccid: &Iccid) -> Result<Option<EsimRow>> {
     let row = sqlx::query(concat!("SELECT ", esim_columns!(), " FROM esims WHERE iccid = $1"))
-        .bind(iccid)
+        .bind(iccid.as_str())
         .fetch_optional(conn)
         .await?;
     row.as_ref().map(esim).transpose()
@@ -108,7 +109,7 @@ pub async fn for_account(conn: &mut AnyConnection, account_id: &str) -> Result<V
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PackageRow {
     pub id: String,
-    pub iccid: String,
+    pub iccid: Iccid,
     pub order_id: String,
     pub account_id: String,
     pub plan_code: String,
@@ -138,7 +139,7 @@ pub struct PackageRow {
 pub(crate) fn package(r: &AnyRow) -> Result<PackageRow> {
     Ok(PackageRow {
         id: r.try_get(0)?,
-        iccid: r.try_get(1)?,
+        iccid: decode::iccid(r, 1)?,
         order_id: r.try_get(2)?,
         account_id: r.try_get(3)?,
         plan_code: r.try_get(4)?,
@@ -168,7 +169,8 @@ pub(crate) fn package(r: &AnyRow) -> Result<PackageRow> {
 /// JSON arrays in that order too).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct EsimDetailRow {
-    pub iccid: String,
+    #[serde(deserialize_with = "decode::stored_iccid")]
+    pub iccid: Iccid,
     pub state: EsimState,
     pub smdp_address: String,
     pub matching_id: String,
@@ -256,7 +258,7 @@ const ESIM_DETAIL_COLUMNS: usize = 8;
 /// None when there is no such eSIM or it is someone else's.
 pub async fn with_packages(
     conn: &mut AnyConnection,
-    iccid: &str,
+    iccid: &Iccid,
     account_id: &str,
 ) -> Result<Option<(EsimDetailRow, Vec<PackageDetailRow>)>> {
     let rows = sqlx::query(concat!(
@@ -265,7 +267,7 @@ pub async fn with_packages(
         " FROM esims e LEFT JOIN packages p ON p.iccid = e.iccid \
          WHERE e.iccid = $1 AND e.account_id = $2 ORDER BY p.created_at, p.id"
     ))
-    .bind(iccid)
+    .bind(iccid.as_str())
     .bind(account_id)
     .fetch_all(conn)
     .await?;
@@ -289,7 +291,7 @@ where
         return Ok(None);
     }
     let esim = EsimDetailRow {
-        iccid: r.try_get(at)?,
+        iccid: decode::iccid(r, at)?,
         state: decode::get(r, at + 1)?,
         smdp_address: r.try_get(at + 2)?,
         matching_id: r.try_get(at + 3)?,
@@ -535,13 +537,13 @@ pub async fn insert_package(conn: &mut AnyConnection, p: &PackageRow) -> Result<
     Ok(())
 }
 
-pub async fn packages_of(conn: &mut AnyConnection, iccid: &str) -> Result<Vec<PackageRow>> {
+pub async fn packages_of(conn: &mut AnyConnection, iccid: &Iccid) -> Result<Vec<PackageRow>> {
     let rows = sqlx::query(concat!(
         "SELECT ",
         package_columns!(),
         " FROM packages WHERE iccid = $1 ORDER BY created_at, id"
     ))
-    .bind(iccid)
+    .bind(iccid.as_str())
     .fetch_all(conn)
     .await?;
     rows.iter().map(package).collect()
@@ -576,9 +578,9 @@ pub async fn set_package_state(
 }
 
 /// Sets an eSIM's state.
-pub async fn set_state(conn: &mut AnyConnection, iccid: &str, state: EsimState, now: i64) -> Result<()> {
+pub async fn set_state(conn: &mut AnyConnection, iccid: &Iccid, state: EsimState, now: i64) -> Result<()> {
     sqlx::query("UPDATE esims SET state = $2, updated_at = $3 WHERE iccid = $1")
-        .bind(iccid)
+        .bind(iccid.as_str())
         .bind(state.stored())
         .bind(now)
         .execute(conn)
@@ -587,9 +589,9 @@ pub async fn set_state(conn: &mut AnyConnection, iccid: &str, state: EsimState, 
 }
 
 /// Records a failed download or install step.
-pub async fn set_error(conn: &mut AnyConnection, iccid: &str, reason: &str, now: i64) -> Result<()> {
+pub async fn set_error(conn: &mut AnyConnection, iccid: &Iccid, reason: &str, now: i64) -> Result<()> {
     sqlx::query("UPDATE esims SET state = 'error', last_error = $2, updated_at = $3 WHERE iccid = $1")
-        .bind(iccid)
+        .bind(iccid.as_str())
         .bind(reason)
         .bind(now)
         .execute(conn)
@@ -600,7 +602,7 @@ pub async fn set_error(conn: &mut AnyConnection, iccid: &str, reason: &str, now:
 /// Moves an eSIM forward to `downloaded` or `installed`.
 pub async fn advance(
     conn: &mut AnyConnection,
-    iccid: &str,
+    iccid: &Iccid,
     state: EsimState,
     eid: Option<&str>,
     now: i64,
@@ -609,7 +611,7 @@ pub async fn advance(
         "UPDATE esims SET state = $2, eid = COALESCE($3, eid), updated_at = $4, \
          installed_at = CASE WHEN $2 = 'installed' THEN $4 ELSE installed_at END WHERE iccid = $1",
     )
-    .bind(iccid)
+    .bind(iccid.as_str())
     .bind(state.stored())
     .bind(eid)
     .bind(now)
@@ -619,12 +621,12 @@ pub async fn advance(
 }
 
 /// Starts the validity of packages that start on install; returns how many.
-pub async fn start_on_install(conn: &mut AnyConnection, iccid: &str, now: i64) -> Result<u64> {
+pub async fn start_on_install(conn: &mut AnyConnection, iccid: &Iccid, now: i64) -> Result<u64> {
     let r = sqlx::query(
         "UPDATE packages SET state = 'active', starts_at = $2, expires_at = $2 + validity_days * 86400000 \
          WHERE iccid = $1 AND state = 'pending' AND activation = 'on_install'",
     )
-    .bind(iccid)
+    .bind(iccid.as_str())
     .bind(now)
     .execute(conn)
     .await?;
@@ -632,9 +634,9 @@ pub async fn start_on_install(conn: &mut AnyConnection, iccid: &str, now: i64) -
 }
 
 /// Stops every package on an eSIM that is waiting or running; returns how many.
-pub async fn stop_packages(conn: &mut AnyConnection, iccid: &str) -> Result<u64> {
+pub async fn stop_packages(conn: &mut AnyConnection, iccid: &Iccid) -> Result<u64> {
     let r = sqlx::query("UPDATE packages SET state = 'canceled' WHERE iccid = $1 AND state IN ('pending', 'active')")
-        .bind(iccid)
+        .bind(iccid.as_str())
         .execute(conn)
         .await?;
     Ok(r.rows_affected())

@@ -9,6 +9,9 @@ pub mod personal_data;
 
 use sqlx::{AnyConnection, Row, any::AnyRow};
 
+use tern_domain::export::ExportState;
+
+use crate::decode;
 use crate::{Backend, Result};
 
 /// An export as stored. The download token itself is never stored.
@@ -17,7 +20,7 @@ pub struct ExportRow {
     pub id: String,
     pub account_id: String,
     pub closure_id: Option<String>,
-    pub state: String,
+    pub state: ExportState,
     pub file_name: Option<String>,
     pub size_bytes: Option<i64>,
     pub created_at: i64,
@@ -34,7 +37,7 @@ fn from_row(r: &AnyRow) -> Result<ExportRow> {
         id: r.try_get("id")?,
         account_id: r.try_get("account_id")?,
         closure_id: r.try_get("closure_id")?,
-        state: r.try_get("state")?,
+        state: decode::get(r, "state")?,
         file_name: r.try_get("file_name")?,
         size_bytes: r.try_get("size_bytes")?,
         created_at: r.try_get("created_at")?,

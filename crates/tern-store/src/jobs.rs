@@ -8,7 +8,36 @@
 
 use sqlx::{AnyConnection, Row, any::AnyRow};
 
+use crate::decode::{self, Stored};
 use crate::{Backend, Result};
+
+/// Where a queued job stands. A job that finished is deleted, so there is
+/// no "done".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JobState {
+    /// Waiting for `run_at`, or for a worker.
+    Pending,
+    /// Claimed by a worker that holds a lease on it.
+    Running,
+    /// Out of attempts; an operator may retry it.
+    Failed,
+}
+
+impl Stored for JobState {
+    fn stored(&self) -> &'static str {
+        match self {
+            JobState::Pending => "pending",
+            JobState::Running => "running",
+            JobState::Failed => "failed",
+        }
+    }
+
+    fn from_stored(s: &str) -> Option<Self> {
+        [JobState::Pending, JobState::Running, JobState::Failed]
+            .into_iter()
+            .find(|st| st.stored() == s)
+    }
+}
 
 /// A job to enqueue.
 #[derive(Debug, Clone)]
@@ -40,7 +69,7 @@ pub struct JobRow {
     pub id: String,
     pub kind: String,
     pub payload: String,
-    pub state: String,
+    pub state: JobState,
     pub attempts: i64,
     pub max_attempts: i64,
     pub run_at: i64,
@@ -130,8 +159,8 @@ pub async fn fail(
     now: i64,
 ) -> Result<()> {
     let (state, run_at) = match retry_at {
-        Some(t) => ("pending", t),
-        None => ("failed", now),
+        Some(t) => (JobState::Pending, t),
+        None => (JobState::Failed, now),
     };
     sqlx::query(
         "UPDATE jobs SET state = $3, run_at = $4, last_error = $5, locked_by = NULL, \
@@ -139,7 +168,7 @@ pub async fn fail(
     )
     .bind(id)
     .bind(worker)
-    .bind(state)
+    .bind(state.stored())
     .bind(run_at)
     .bind(error)
     .bind(now)
@@ -162,12 +191,12 @@ pub async fn retry(conn: &mut AnyConnection, id: &str, now: i64) -> Result<bool>
 }
 
 /// Jobs in a state, oldest first.
-pub async fn list(conn: &mut AnyConnection, state: &str, limit: i64) -> Result<Vec<JobRow>> {
+pub async fn list(conn: &mut AnyConnection, state: JobState, limit: i64) -> Result<Vec<JobRow>> {
     let rows = sqlx::query(
         "SELECT id, kind, payload, state, attempts, max_attempts, run_at, last_error, updated_at \
          FROM jobs WHERE state = $1 ORDER BY run_at LIMIT $2",
     )
-    .bind(state)
+    .bind(state.stored())
     .bind(limit)
     .fetch_all(conn)
     .await?;
@@ -177,7 +206,7 @@ pub async fn list(conn: &mut AnyConnection, state: &str, limit: i64) -> Result<V
                 id: r.try_get("id")?,
                 kind: r.try_get("kind")?,
                 payload: r.try_get("payload")?,
-                state: r.try_get("state")?,
+                state: decode::get(r, "state")?,
                 attempts: r.try_get("attempts")?,
                 max_attempts: r.try_get("max_attempts")?,
                 run_at: r.try_get("run_at")?,
@@ -208,9 +237,9 @@ pub async fn count_ready(conn: &mut AnyConnection, now: i64) -> Result<i64> {
     .try_get("n")?)
 }
 
-pub async fn count_by_state(conn: &mut AnyConnection, state: &str) -> Result<i64> {
+pub async fn count_by_state(conn: &mut AnyConnection, state: JobState) -> Result<i64> {
     Ok(sqlx::query("SELECT COUNT(*) AS n FROM jobs WHERE state = $1")
-        .bind(state)
+        .bind(state.stored())
         .fetch_one(conn)
         .await?
         .try_get("n")?)

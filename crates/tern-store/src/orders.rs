@@ -12,7 +12,7 @@ pub struct OrderRow {
     pub id: String,
     pub account_id: String,
     pub plan_code: String,
-    pub iccid: Option<String>,
+    pub iccid: Option<tern_domain::ids::Iccid>,
     /// The matching id chosen for confirmOrder, saved with the ICCID.
     pub matching_id: Option<String>,
     pub kind: OrderKind,
@@ -32,7 +32,7 @@ fn from_row(r: &AnyRow) -> Result<OrderRow> {
         id: r.try_get("id")?,
         account_id: r.try_get("account_id")?,
         plan_code: r.try_get("plan_code")?,
-        iccid: r.try_get("iccid")?,
+        iccid: crate::decode::iccid_opt(r, "iccid")?,
         matching_id: r.try_get("matching_id")?,
         kind: decode::get(r, "kind")?,
         state: decode::get(r, "state")?,
@@ -52,7 +52,7 @@ pub async fn insert(conn: &mut AnyConnection, o: &OrderRow) -> Result<()> {
     .bind(o.id.as_str())
     .bind(o.account_id.as_str())
     .bind(o.plan_code.as_str())
-    .bind(o.iccid.as_deref())
+    .bind(o.iccid.as_ref().map(|i| i.as_str()))
     .bind(o.kind.stored())
     .bind(o.state.stored())
     .bind(o.price_minor)
@@ -114,13 +114,13 @@ pub async fn transition(
 pub async fn set_reservation(
     conn: &mut AnyConnection,
     id: &str,
-    iccid: Option<&str>,
+    iccid: Option<&tern_domain::ids::Iccid>,
     matching_id: Option<&str>,
     now: i64,
 ) -> Result<()> {
     sqlx::query("UPDATE orders SET iccid = $2, matching_id = $3, updated_at = $4 WHERE id = $1")
         .bind(id)
-        .bind(iccid)
+        .bind(iccid.map(|i| i.as_str()))
         .bind(matching_id)
         .bind(now)
         .execute(conn)
@@ -130,12 +130,12 @@ pub async fn set_reservation(
 
 /// True when an eSIM, or an order still provisioning, holds `iccid`: the
 /// profile is in use by Tern and must not be cancelled at the SM-DP+.
-pub async fn iccid_held(conn: &mut AnyConnection, iccid: &str) -> Result<bool> {
+pub async fn iccid_held(conn: &mut AnyConnection, iccid: &tern_domain::ids::Iccid) -> Result<bool> {
     let n: i64 = sqlx::query(
         "SELECT (SELECT COUNT(*) FROM esims WHERE iccid = $1) \
               + (SELECT COUNT(*) FROM orders WHERE iccid = $1 AND state = 'provisioning') AS n",
     )
-    .bind(iccid)
+    .bind(iccid.as_str())
     .fetch_one(conn)
     .await?
     .try_get("n")?;

@@ -3,7 +3,10 @@
 
 use sqlx::{AnyConnection, Row, any::AnyRow};
 
+use tern_domain::payment::RefundState;
+
 use crate::Result;
+use crate::decode::{self, Stored};
 
 #[derive(Debug, Clone)]
 pub struct RefundRow {
@@ -14,7 +17,7 @@ pub struct RefundRow {
     pub gateway: String,
     pub amount_minor: i64,
     pub currency: String,
-    pub state: String,
+    pub state: RefundState,
     pub gateway_ref: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -28,7 +31,7 @@ fn from_row(r: &AnyRow) -> Result<RefundRow> {
         gateway: r.try_get("gateway")?,
         amount_minor: r.try_get("amount_minor")?,
         currency: r.try_get("currency")?,
-        state: r.try_get("state")?,
+        state: decode::get(r, "state")?,
         gateway_ref: r.try_get("gateway_ref")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
@@ -48,7 +51,7 @@ pub async fn insert(conn: &mut AnyConnection, r: &RefundRow) -> Result<bool> {
     .bind(r.gateway.as_str())
     .bind(r.amount_minor)
     .bind(r.currency.as_str())
-    .bind(r.state.as_str())
+    .bind(r.state.stored())
     .bind(r.gateway_ref.as_deref())
     .bind(r.created_at)
     .bind(r.updated_at)
@@ -112,12 +115,12 @@ pub async fn add_to_top_up(conn: &mut AnyConnection, top_up_id: &str, amount: i6
 }
 
 /// Refund lines in `state`, oldest first (the payout queue).
-pub async fn in_state(conn: &mut AnyConnection, state: &str, limit: i64) -> Result<Vec<RefundRow>> {
+pub async fn in_state(conn: &mut AnyConnection, state: RefundState, limit: i64) -> Result<Vec<RefundRow>> {
     let rows = sqlx::query(
         "SELECT id, closure_id, source, gateway, amount_minor, currency, state, gateway_ref, created_at, updated_at \
          FROM refunds WHERE state = $1 ORDER BY created_at, id LIMIT $2",
     )
-    .bind(state)
+    .bind(state.stored())
     .bind(limit)
     .fetch_all(conn)
     .await?;

@@ -154,9 +154,9 @@ pub struct SessionAccount {
     pub account_id: String,
     pub last_seen_at: i64,
     pub reauth_at: Option<i64>,
-    pub role: String,
+    pub role: tern_domain::Role,
     pub locale: String,
-    pub status: String,
+    pub status: tern_domain::AccountStatus,
     /// The newest terms version the account accepted.
     pub terms_version: Option<i64>,
 }
@@ -193,9 +193,9 @@ where
         account_id: r.try_get(at + 1)?,
         last_seen_at: r.try_get(at + 2)?,
         reauth_at: r.try_get(at + 3)?,
-        role: r.try_get(at + 4)?,
+        role: crate::decode::get(r, at + 4)?,
         locale: r.try_get(at + 5)?,
-        status: r.try_get(at + 6)?,
+        status: crate::decode::get(r, at + 6)?,
         terms_version: r.try_get(at + 7)?,
     })
 }

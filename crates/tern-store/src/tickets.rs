@@ -16,7 +16,7 @@ pub struct TicketRow {
     pub subject: String,
     pub state: TicketState,
     pub order_id: Option<String>,
-    pub iccid: Option<String>,
+    pub iccid: Option<tern_domain::ids::Iccid>,
     pub assignee_id: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -49,7 +49,7 @@ fn from_row(r: &AnyRow) -> Result<TicketRow> {
         subject: r.try_get("subject")?,
         state: decode::get(r, "state")?,
         order_id: r.try_get("order_id")?,
-        iccid: r.try_get("iccid")?,
+        iccid: crate::decode::iccid_opt(r, "iccid")?,
         assignee_id: r.try_get("assignee_id")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
@@ -84,7 +84,7 @@ pub async fn insert(conn: &mut AnyConnection, t: &TicketRow) -> Result<()> {
     .bind(t.subject.as_str())
     .bind(t.state.stored())
     .bind(t.order_id.as_deref())
-    .bind(t.iccid.as_deref())
+    .bind(t.iccid.as_ref().map(|i| i.as_str()))
     .bind(t.assignee_id.as_deref())
     .bind(t.created_at)
     .bind(t.updated_at)
@@ -249,7 +249,7 @@ pub struct StaffMember {
     pub id: String,
     pub email: Option<String>,
     pub locale: String,
-    pub role: String,
+    pub role: tern_domain::Role,
 }
 
 /// Active support and admin accounts with ids after `after`, by id, at
@@ -269,7 +269,7 @@ pub async fn staff_page(conn: &mut AnyConnection, after: &str, limit: i64) -> Re
                 id: r.try_get("id")?,
                 email: r.try_get("email")?,
                 locale: r.try_get("locale")?,
-                role: r.try_get("role")?,
+                role: crate::decode::get(r, "role")?,
             })
         })
         .collect()
@@ -289,7 +289,7 @@ pub async fn staff_member(conn: &mut AnyConnection, id: &str) -> Result<Option<S
             id: r.try_get("id")?,
             email: r.try_get("email")?,
             locale: r.try_get("locale")?,
-            role: r.try_get("role")?,
+            role: crate::decode::get(&r, "role")?,
         })
     })
     .transpose()

@@ -2,7 +2,10 @@
 
 use sqlx::{AnyConnection, Row, any::AnyRow};
 
+use tern_domain::payment::TopUpState;
+
 use crate::Result;
+use crate::decode::{self, Stored};
 
 #[derive(Debug, Clone)]
 pub struct TopUpRow {
@@ -11,7 +14,7 @@ pub struct TopUpRow {
     pub amount_minor: i64,
     pub currency: String,
     pub gateway: String,
-    pub state: String,
+    pub state: TopUpState,
     pub failure_reason: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -24,7 +27,7 @@ fn from_row(r: &AnyRow) -> Result<TopUpRow> {
         amount_minor: r.try_get("amount_minor")?,
         currency: r.try_get("currency")?,
         gateway: r.try_get("gateway")?,
-        state: r.try_get("state")?,
+        state: decode::get(r, "state")?,
         failure_reason: r.try_get("failure_reason")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
@@ -41,7 +44,7 @@ pub async fn insert(conn: &mut AnyConnection, t: &TopUpRow) -> Result<()> {
     .bind(t.amount_minor)
     .bind(t.currency.as_str())
     .bind(t.gateway.as_str())
-    .bind(t.state.as_str())
+    .bind(t.state.stored())
     .bind(t.failure_reason.as_deref())
     .bind(t.created_at)
     .bind(t.updated_at)
@@ -66,8 +69,8 @@ pub async fn by_id(conn: &mut AnyConnection, id: &str) -> Result<Option<TopUpRow
 pub async fn transition(
     conn: &mut AnyConnection,
     id: &str,
-    from: &str,
-    to: &str,
+    from: TopUpState,
+    to: TopUpState,
     reason: Option<&str>,
     now: i64,
 ) -> Result<bool> {
@@ -76,8 +79,8 @@ pub async fn transition(
          WHERE id = $1 AND state = $2",
     )
     .bind(id)
-    .bind(from)
-    .bind(to)
+    .bind(from.stored())
+    .bind(to.stored())
     .bind(reason)
     .bind(now)
     .execute(conn)

@@ -7,6 +7,7 @@ use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
 use tern_app::announcements::{self, AdminAnnouncement};
 use tern_app::{App, Clock, Settings};
+use tern_domain::announcement::AnnouncementState;
 
 #[derive(Subcommand)]
 pub enum AnnouncementsCommand {
@@ -61,11 +62,11 @@ pub async fn run(settings: Settings, command: AnnouncementsCommand) -> anyhow::R
         }
         AnnouncementsCommand::Send { id } => {
             let a = announcements::show(&app, &id).await.map_err(err)?;
-            if !a.important || a.state == "draft" {
+            if !a.important || a.state == AnnouncementState::Draft {
                 println!("{}: only published important announcements are emailed", a.id);
                 return Ok(ExitCode::from(2));
             }
-            if a.state == "scheduled" {
+            if a.state == AnnouncementState::Scheduled {
                 println!(
                     "{}: publishes at {}; the worker sends it then",
                     a.id,

@@ -360,7 +360,7 @@ async fn jobs(settings: Settings, command: JobsCommand) -> anyhow::Result<ExitCo
         }
         JobsCommand::Failed => {
             let mut conn = app.db.conn().await?;
-            let rows = tern_store::jobs::list(&mut conn, "failed", 200).await?;
+            let rows = tern_store::jobs::list(&mut conn, tern_store::jobs::JobState::Failed, 200).await?;
             if rows.is_empty() {
                 println!("no failed jobs");
             }

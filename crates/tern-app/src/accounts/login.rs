@@ -1,7 +1,7 @@
 //! Signing in and out, and re-authentication.
 
 use serde_json::json;
-use tern_domain::{Email, Role};
+use tern_domain::{AccountStatus, Email, Role};
 use tern_store::{accounts, sessions};
 
 use crate::App;
@@ -9,6 +9,7 @@ use crate::audit;
 use crate::auth::Principal;
 use crate::clock::{ms, rfc3339};
 use crate::error::{AppError, AppResult};
+use crate::error_code::Code;
 use crate::rate_limit::{self, Limit};
 use crate::tokens;
 
@@ -102,7 +103,7 @@ pub async fn login(app: &App, input: LoginInput, ip: Option<&str>, user_agent: O
     let ok = crate::passwords::verify(input.password.clone(), stored).await? && account.is_some();
     if ok
         && let Some(a) = account.as_ref()
-        && a.status == "active"
+        && a.status == AccountStatus::Active
         && a.email_verified_at.is_some()
     {
         second_factor(app, a, &input, None).await?;
@@ -121,7 +122,7 @@ pub async fn login(app: &App, input: LoginInput, ip: Option<&str>, user_agent: O
         metrics::counter!("tern_logins_total", "outcome" => "failed").increment(1);
         return Err(AppError::InvalidCredentials);
     };
-    if account.status != "active" {
+    if account.status != AccountStatus::Active {
         return Err(AppError::InvalidCredentials);
     }
     if account.email_verified_at.is_none() {
@@ -148,7 +149,7 @@ async fn login_with_challenge(
             .ok_or(AppError::TokenInvalid)?;
         accounts::by_id(&mut conn, &account_id)
             .await?
-            .filter(|a| a.status == "active")
+            .filter(|a| a.status == AccountStatus::Active)
             .ok_or(AppError::TokenInvalid)?
     };
     second_factor(app, &account, input, Some(challenge)).await?;
@@ -264,7 +265,7 @@ async fn open_session(
         token,
         expires_at: rfc3339(expires_at),
         account_id: account.id,
-        role: Role::parse(&account.role).unwrap_or(Role::User),
+        role: account.role,
     })
 }
 
@@ -335,7 +336,7 @@ pub async fn check_password_limited(
         )
         .await?;
         tx.commit().await?;
-        return Err(AppError::field("password", "password_incorrect"));
+        return Err(AppError::field("password", Code::PasswordIncorrect));
     }
     rate_limit::clear(&mut tx, &key).await?;
     tx.commit().await?;

@@ -22,8 +22,8 @@ use crate::error::{AppError, FieldError};
 pub(crate) struct Problems(Vec<FieldError>);
 
 impl Problems {
-    pub fn add(&mut self, field: &str, code: &str) {
-        self.0.push(FieldError::new(field, code));
+    pub fn add(&mut self, field: &str, code: &'static str) {
+        self.0.push(FieldError::parsed(field, code));
     }
 
     pub fn into_result(self) -> Result<(), AppError> {

@@ -11,6 +11,7 @@ use crate::App;
 use crate::auth::Principal;
 use crate::clock::ms;
 use crate::error::{AppError, AppResult};
+use crate::error_code::Code;
 use crate::notify::{Channel, Message, queue};
 use crate::rate_limit::{self, Limit};
 use crate::tokens;
@@ -32,7 +33,7 @@ fn policy_inputs(account: &tern_store::accounts::AccountRow) -> Vec<String> {
 fn check_new(raw: &str, account: &tern_store::accounts::AccountRow) -> AppResult<NewPassword> {
     let inputs = policy_inputs(account);
     let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
-    NewPassword::parse(raw, &refs).map_err(|e| AppError::field("new_password", e.code()))
+    NewPassword::parse(raw, &refs).map_err(|e| AppError::parsed("new_password", e.code()))
 }
 
 /// Changes the password after checking the current one; every other
@@ -41,7 +42,7 @@ pub async fn change_password(app: &App, who: &Principal, current: &str, new: &st
     super::login::check_password(app, who, current, "change_password")
         .await
         .map_err(|e| match e {
-            AppError::Validation(_) => AppError::field("current_password", "password_incorrect"),
+            AppError::Validation(_) => AppError::field("current_password", Code::PasswordIncorrect),
             other => other,
         })?;
     let account = {
@@ -105,7 +106,7 @@ pub async fn request_reset(app: &App, email: &str, ip: Option<&str>) -> AppResul
     }
     if let Some(account) = accounts::by_email(&mut tx, email.as_str())
         .await?
-        .filter(|a| a.status == "active")
+        .filter(|a| a.status == tern_domain::AccountStatus::Active)
     {
         let token = tokens::new_token();
         let ttl = app.settings.auth.reset_ttl;

@@ -28,7 +28,7 @@ pub async fn send_phone_code(app: &App, who: &Principal) -> AppResult<()> {
     let phone = account
         .phone
         .clone()
-        .ok_or_else(|| AppError::field("phone", "phone_missing"))?;
+        .ok_or_else(|| AppError::field("phone", Code::PhoneMissing))?;
     if account.phone_verified_at.is_some() {
         return Err(AppError::Conflict(Code::PhoneAlreadyVerified));
     }
@@ -80,7 +80,7 @@ pub async fn confirm_phone_code(app: &App, who: &Principal, code: &str) -> AppRe
     let mut tx = app.work_at(now).await?;
     let (row, stored_hash) = token_store::latest_live(&mut tx, &who.account_id, PHONE_CODE, now)
         .await?
-        .ok_or_else(|| AppError::field("code", "code_expired"))?;
+        .ok_or_else(|| AppError::field("code", Code::CodeExpired))?;
     let max = i64::from(app.settings.auth.phone_code_attempts);
     if row.attempts >= max {
         return Err(AppError::RateLimited {
@@ -94,13 +94,13 @@ pub async fn confirm_phone_code(app: &App, who: &Principal, code: &str) -> AppRe
             token_store::mark_used(&mut tx, &row.id, now).await?;
         }
         tx.commit().await?;
-        return Err(AppError::field("code", "code_invalid"));
+        return Err(AppError::field("code", Code::CodeInvalid));
     }
     token_store::mark_used(&mut tx, &row.id, now).await?;
     let phone = row.target.unwrap_or_default();
     if !accounts::set_phone_verified(&mut tx, &who.account_id, &phone, now).await? {
         // The number changed after the code was sent.
-        return Err(AppError::field("code", "code_expired"));
+        return Err(AppError::field("code", Code::CodeExpired));
     }
     tx.audit(&who.account_id, "account.phone_verified", &who.account_id, json!({}))
         .await?;

@@ -23,7 +23,8 @@ pub struct Me {
     /// `en` or `zh-CN`.
     pub locale: String,
     /// `user`, `admin`, `support` or `finance`.
-    pub role: String,
+    #[schema(value_type = String)]
+    pub role: tern_domain::Role,
     pub created_at: String,
 }
 

@@ -103,7 +103,7 @@ pub async fn signup(app: &App, input: SignupInput, fallback_locale: Locale) -> A
             name: name.as_deref(),
             password_hash: &hash,
             locale: locale.tag(),
-            role: Role::User.as_str(),
+            role: Role::User,
             verified_at: None,
             now,
         },

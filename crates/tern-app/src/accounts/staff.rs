@@ -7,6 +7,7 @@ use tern_store::accounts::{self, NewAccount};
 
 use crate::App;
 use crate::error::{AppError, AppResult};
+use crate::error_code::Code;
 use crate::tokens;
 
 /// Creates a verified staff account, or gives an existing account the
@@ -24,9 +25,9 @@ pub async fn create_staff_by(
     password: &str,
 ) -> AppResult<(String, bool)> {
     if !role.is_staff() {
-        return Err(AppError::field("role", "role_not_staff"));
+        return Err(AppError::field("role", Code::RoleNotStaff));
     }
-    let email = Email::parse(email).map_err(|_| AppError::field("email", "email_invalid"))?;
+    let email = Email::parse(email).map_err(|_| AppError::field("email", Code::EmailInvalid))?;
     let now = app.now_ms();
     let existing = {
         let mut conn = app.db.conn().await?;
@@ -34,14 +35,14 @@ pub async fn create_staff_by(
     };
     if let Some(a) = existing {
         let mut tx = app.work_at(now).await?;
-        accounts::set_role(&mut tx, &a.id, role.as_str(), now).await?;
+        accounts::set_role(&mut tx, &a.id, role, now).await?;
         tx.audit(actor, "admin.staff_role_set", &a.id, json!({ "role": role.as_str() }))
             .await?;
         tx.commit().await?;
         return Ok((a.id, false));
     }
     let password =
-        NewPassword::parse(password, &[email.as_str()]).map_err(|e| AppError::field("password", e.code()))?;
+        NewPassword::parse(password, &[email.as_str()]).map_err(|e| AppError::parsed("password", e.code()))?;
     let hash = crate::passwords::hash(password.expose().to_owned()).await?;
     let id = tokens::new_id();
     let mut tx = app.work_at(now).await?;
@@ -54,7 +55,7 @@ pub async fn create_staff_by(
             name: None,
             password_hash: &hash,
             locale: Locale::En.tag(),
-            role: role.as_str(),
+            role,
             verified_at: Some(now),
             now,
         },

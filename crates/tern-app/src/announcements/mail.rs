@@ -10,7 +10,6 @@
 
 use serde_json::json;
 use tern_domain::Locale;
-use tern_domain::announcement::AnnouncementKind;
 use tern_store::announcements::{self as store, AnnouncementRow};
 
 use super::MailAnnouncement;
@@ -77,7 +76,7 @@ pub async fn mail_batch(app: &App, id: &str) -> AppResult<Option<MailProgress>> 
         jobs::enqueue_at(app, &mut conn, &job, publish_at).await?;
         return mail_progress(app, &a).await.map(Some);
     }
-    let optional = AnnouncementKind::parse(&a.kind).is_some_and(AnnouncementKind::mail_is_optional);
+    let optional = a.kind.mail_is_optional();
     let mut tx = app.work().await?;
     let batch = store::pending_recipients(&mut tx, &a.id, MAIL_BATCH).await?;
     let expired = a.expires_at.is_some_and(|e| e <= now);

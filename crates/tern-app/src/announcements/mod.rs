@@ -12,7 +12,7 @@ pub use mail_job::MailAnnouncement;
 
 use serde_json::json;
 use tern_domain::Locale;
-use tern_domain::announcement::{AnnouncementKind, Audience, BODY_MAX, check_text, check_title};
+use tern_domain::announcement::{AnnouncementKind, AnnouncementState, Audience, BODY_MAX, check_text, check_title};
 use tern_store::announcements::{self as store, AnnouncementRow};
 
 use crate::App;
@@ -96,16 +96,16 @@ pub fn validate(input: &AnnouncementInput) -> AppResult<Checked> {
     let mut problems = Vec::new();
     let kind = AnnouncementKind::parse(input.kind.trim());
     if kind.is_none() {
-        problems.push(FieldError::new("kind", "announcement_kind_unknown"));
+        problems.push(FieldError::new("kind", Code::AnnouncementKindUnknown));
     }
     for (field, text) in [("title.en", &input.title.en), ("title.zh-CN", &input.title.zh_cn)] {
         if let Err(code) = check_title(text) {
-            problems.push(FieldError::new(field, code));
+            problems.push(FieldError::parsed(field, code));
         }
     }
     for (field, text) in [("body.en", &input.body.en), ("body.zh-CN", &input.body.zh_cn)] {
         if let Err(code) = check_text(text, BODY_MAX) {
-            problems.push(FieldError::new(field, code));
+            problems.push(FieldError::parsed(field, code));
         }
     }
     let audience = Audience::parse(input.audience.as_deref().unwrap_or("everyone"), &input.countries)
@@ -115,7 +115,7 @@ pub fn validate(input: &AnnouncementInput) -> AppResult<Checked> {
             } else {
                 "countries"
             };
-            problems.push(FieldError::new(field, code));
+            problems.push(FieldError::parsed(field, code));
         })
         .ok();
     let mut time = |field: &str, v: &Option<String>| match v.as_deref().filter(|s| !s.trim().is_empty()) {
@@ -123,7 +123,7 @@ pub fn validate(input: &AnnouncementInput) -> AppResult<Checked> {
         Some(s) => {
             let t = parse_time(s);
             if t.is_none() {
-                problems.push(FieldError::new(field, "time_invalid"));
+                problems.push(FieldError::new(field, Code::TimeInvalid));
             }
             t
         }
@@ -133,7 +133,7 @@ pub fn validate(input: &AnnouncementInput) -> AppResult<Checked> {
     if let (Some(p), Some(e)) = (publish_at, expires_at)
         && e <= p
     {
-        problems.push(FieldError::new("expires_at", "expires_before_publish"));
+        problems.push(FieldError::new("expires_at", Code::ExpiresBeforePublish));
     }
     match (kind, audience) {
         (Some(kind), Some(audience)) if problems.is_empty() => Ok(Checked {
@@ -151,7 +151,8 @@ pub fn validate(input: &AnnouncementInput) -> AppResult<Checked> {
 pub struct AnnouncementView {
     pub id: String,
     /// policy, promotion, maintenance or terms
-    pub kind: String,
+    #[schema(value_type = String)]
+    pub kind: AnnouncementKind,
     pub important: bool,
     /// The language of `title`, `body_html` and `body_markdown`.
     pub locale: String,
@@ -172,7 +173,7 @@ fn view(a: &AnnouncementRow, read: bool, locale: Locale) -> AnnouncementView {
     };
     AnnouncementView {
         id: a.id.clone(),
-        kind: a.kind.clone(),
+        kind: a.kind,
         important: a.important,
         locale: locale.tag().to_owned(),
         title: title.clone(),
@@ -253,27 +254,20 @@ pub async fn set_preferences(app: &App, who: &Principal, p: &Preferences) -> App
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct AdminAnnouncement {
     pub id: String,
-    pub kind: String,
+    #[schema(value_type = String)]
+    pub kind: AnnouncementKind,
     pub important: bool,
     pub title: Localised,
     pub body: Localised,
     pub audience: String,
     pub countries: Vec<String>,
     /// draft, scheduled, published or expired
-    pub state: String,
+    #[schema(value_type = String)]
+    pub state: AnnouncementState,
     pub publish_at: Option<String>,
     pub expires_at: Option<String>,
     /// Email progress (important announcements once published).
     pub mail: Option<MailProgress>,
-}
-
-fn state_of(a: &AnnouncementRow, now: i64) -> &'static str {
-    match (a.publish_at, a.expires_at) {
-        (None, _) => "draft",
-        (Some(_), Some(e)) if e <= now => "expired",
-        (Some(p), _) if p > now => "scheduled",
-        _ => "published",
-    }
 }
 
 async fn admin_view(app: &App, a: AnnouncementRow) -> AppResult<AdminAnnouncement> {
@@ -283,7 +277,7 @@ async fn admin_view(app: &App, a: AnnouncementRow) -> AppResult<AdminAnnouncemen
         None
     };
     Ok(AdminAnnouncement {
-        state: state_of(&a, app.now_ms()).to_owned(),
+        state: AnnouncementState::at(a.publish_at, a.expires_at, app.now_ms()),
         id: a.id,
         kind: a.kind,
         important: a.important,
@@ -322,7 +316,7 @@ pub async fn create(app: &App, actor: &str, input: &AnnouncementInput) -> AppRes
     let now = app.now_ms();
     let row = AnnouncementRow {
         id: crate::tokens::new_id(),
-        kind: c.kind.as_str().to_owned(),
+        kind: c.kind,
         important: input.important,
         title_en: input.title.en.trim().to_owned(),
         body_en: input.body.en.trim().to_owned(),
@@ -343,7 +337,7 @@ pub async fn create(app: &App, actor: &str, input: &AnnouncementInput) -> AppRes
         actor,
         "announcement.created",
         &row.id,
-        json!({ "kind": row.kind, "important": row.important, "audience": row.audience }),
+        json!({ "kind": row.kind.as_str(), "important": row.important, "audience": row.audience }),
     )
     .await?;
     if let Some(at) = row.publish_at {

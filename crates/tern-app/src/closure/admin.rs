@@ -20,7 +20,8 @@ use crate::error_code::Code;
 pub struct AdminView {
     pub id: String,
     pub account_id: String,
-    pub state: String,
+    #[schema(value_type = String)]
+    pub state: ClosureState,
     pub requested_by: String,
     pub reason_code: Option<String>,
     pub received_at: String,
@@ -60,7 +61,7 @@ async fn admin_view(app: &App, conn: &mut tern_store::Conn, c: &ClosureRow) -> A
     Ok(AdminView {
         id: c.id.clone(),
         account_id: c.account_id.clone(),
-        state: c.state.as_str().to_owned(),
+        state: c.state,
         requested_by: c.requested_by.clone(),
         reason_code: c.reason_code.clone(),
         received_at: rfc3339(c.received_at),
@@ -90,12 +91,12 @@ pub async fn list(
     limit: i64,
 ) -> AppResult<Vec<AdminView>> {
     let state = state
-        .map(|s| ClosureState::parse(s).ok_or_else(|| AppError::field("state", "closure_state_invalid")))
+        .map(|s| ClosureState::parse(s).ok_or_else(|| AppError::field("state", Code::ClosureStateInvalid)))
         .transpose()?;
     if let Some(d) = deadline_filter
         && !matches!(d, "overdue" | "due_soon" | "ok" | "done")
     {
-        return Err(AppError::field("deadline", "deadline_filter_invalid"));
+        return Err(AppError::field("deadline", Code::DeadlineFilterInvalid));
     }
     let mut conn = app.db.conn().await?;
     let rows = closures::list(&mut conn, state, limit.clamp(1, 1000)).await?;
@@ -125,7 +126,7 @@ async fn load(app: &App, id: &str) -> AppResult<ClosureRow> {
 pub async fn hold(app: &App, actor: &str, id: &str, reason: &str) -> AppResult<AdminView> {
     let reason = reason.trim();
     if reason.is_empty() || reason.chars().count() > 500 {
-        return Err(AppError::field("reason", "hold_reason_required"));
+        return Err(AppError::field("reason", Code::HoldReasonRequired));
     }
     let c = load(app, id).await?;
     if !move_to(app, &c, ClosureState::OnHold, Some(reason), actor).await? {

@@ -31,6 +31,7 @@ pub use workflow::{advance, purge_retention, remind};
 use chrono::NaiveDate;
 use serde::Serialize;
 use tern_domain::calendar::WorkCalendar;
+use tern_domain::closure::ClosureState;
 use tern_store::closures::{ClosureRow, StepRow};
 
 use crate::App;
@@ -42,7 +43,8 @@ use crate::error::{AppError, AppResult};
 pub struct ClosureView {
     pub id: String,
     /// `received`, `cooling_off`, `processing`, `completed`, `canceled`, `on_hold`.
-    pub state: String,
+    #[schema(value_type = String)]
+    pub state: ClosureState,
     /// Public page with the progress; works without signing in.
     pub status_url: String,
     pub received_at: String,
@@ -68,7 +70,8 @@ pub struct StepView {
 /// The public status of a request: no personal data.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StatusView {
-    pub state: String,
+    #[schema(value_type = String)]
+    pub state: ClosureState,
     pub received_at: String,
     pub cooling_off_until: String,
     pub due_by: String,
@@ -123,7 +126,7 @@ fn opt_time(ms: Option<i64>) -> Option<String> {
 pub(crate) fn view(app: &App, c: &ClosureRow) -> ClosureView {
     ClosureView {
         id: c.id.clone(),
-        state: c.state.as_str().to_owned(),
+        state: c.state,
         status_url: status_url(app, &c.id),
         received_at: rfc3339(c.received_at),
         cooling_off_until: rfc3339(c.cooling_off_until),
@@ -157,7 +160,7 @@ pub(crate) fn status_view(c: &ClosureRow, steps: &[StepRow]) -> StatusView {
             .collect()
     };
     StatusView {
-        state: c.state.as_str().to_owned(),
+        state: c.state,
         received_at: rfc3339(c.received_at),
         cooling_off_until: rfc3339(c.cooling_off_until),
         due_by: c.due_on.clone(),

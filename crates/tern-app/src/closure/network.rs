@@ -3,6 +3,7 @@
 //! the network side of its built-in SM-DP+ emulator.
 
 use async_trait::async_trait;
+use tern_domain::ids::Iccid;
 
 use crate::App;
 use crate::error::{AppError, AppResult};
@@ -11,7 +12,7 @@ use crate::error::{AppError, AppResult};
 #[async_trait]
 pub trait Network: Send + Sync {
     /// Bars the subscription on `iccid`; barring twice is not an error.
-    async fn bar(&self, iccid: &str) -> AppResult<()>;
+    async fn bar(&self, iccid: &Iccid) -> AppResult<()>;
 }
 
 /// The emulator's `POST /network/bar`.
@@ -48,12 +49,12 @@ impl HttpNetwork {
 
 #[async_trait]
 impl Network for HttpNetwork {
-    async fn bar(&self, iccid: &str) -> AppResult<()> {
+    async fn bar(&self, iccid: &Iccid) -> AppResult<()> {
         let res = self
             .client
             .post(format!("{}/network/bar", self.base_url))
             .timeout(std::time::Duration::from_secs(10))
-            .json(&serde_json::json!({ "iccid": iccid }))
+            .json(&serde_json::json!({ "iccid": iccid.as_str() }))
             .send()
             .await
             .map_err(|e| AppError::Unavailable(format!("network: {e}")))?;

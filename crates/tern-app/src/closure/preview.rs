@@ -4,6 +4,7 @@ use serde::Serialize;
 use tern_domain::Money;
 use tern_domain::closure::{ClosureReason, RefundPolicy, allocate_refund, confirmation_phrase};
 use tern_domain::order::OrderState;
+use tern_domain::usage::PackageState;
 use tern_store::{esims, ledger, orders, refunds, top_ups};
 
 use crate::App;
@@ -40,8 +41,10 @@ pub struct WalletOutcome {
 /// An eSIM that will stop working.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EsimOutcome {
-    pub iccid: String,
-    pub state: String,
+    #[schema(value_type = String)]
+    pub iccid: tern_domain::ids::Iccid,
+    #[schema(value_type = String)]
+    pub state: tern_domain::esim::EsimState,
     /// Data left on running and unstarted packages, in bytes; `None` when
     /// a package is unlimited.
     pub data_left_bytes: Option<i64>,
@@ -154,20 +157,20 @@ pub(crate) async fn holds(conn: &mut tern_store::Conn, account_id: &str) -> AppR
 pub(crate) async fn esim_outcomes(conn: &mut tern_store::Conn, account_id: &str) -> AppResult<Vec<EsimOutcome>> {
     let mut out = Vec::new();
     for e in esims::for_account(conn, account_id).await? {
-        if matches!(e.state.as_str(), "canceled" | "barred") {
+        if e.state.is_stopped() {
             continue;
         }
         let packages: Vec<_> = esims::packages_of(conn, &e.iccid)
             .await?
             .into_iter()
-            .filter(|p| matches!(p.state.as_str(), "pending" | "active"))
+            .filter(|p| matches!(p.state, PackageState::Pending | PackageState::Active))
             .collect();
         let data_left_bytes = packages.iter().try_fold(0i64, |acc, p| {
             p.data_limit_bytes.map(|limit| acc + (limit - p.used_data_bytes).max(0))
         });
         out.push(EsimOutcome {
             iccid: e.iccid.clone(),
-            state: e.state.to_string(),
+            state: e.state,
             data_left_bytes: if packages.is_empty() { Some(0) } else { data_left_bytes },
             packages: packages.len(),
             valid_until: packages.iter().filter_map(|p| p.expires_at).max().map(rfc3339),

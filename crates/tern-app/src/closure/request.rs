@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_json::json;
 use tern_domain::closure::{ClosureReason, ClosureState, MAX_REASON_TEXT, confirmation_matches};
-use tern_domain::{Locale, Phone};
+use tern_domain::{AccountStatus, Locale, Phone};
 use tern_store::closures::{self, ClosureRow};
 use tern_store::{Conn, accounts};
 
@@ -47,21 +47,21 @@ pub struct ClosureInput {
 fn validate(input: &ClosureInput) -> AppResult<(Option<ClosureReason>, Option<String>)> {
     let mut errors = Vec::new();
     if !confirmation_matches(&input.confirmation) {
-        errors.push(FieldError::new("confirmation", "confirmation_mismatch"));
+        errors.push(FieldError::new("confirmation", Code::ConfirmationMismatch));
     }
     let reason = match input.reason_code.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
         Some(code) => match ClosureReason::parse_user(code) {
             Some(r) => Some(r),
             None => {
-                errors.push(FieldError::new("reason_code", "reason_invalid"));
+                errors.push(FieldError::new("reason_code", Code::ReasonInvalid));
                 None
             }
         },
     };
     let text = input.reason_text.as_deref().map(str::trim).filter(|s| !s.is_empty());
     if text.is_some_and(|t| t.chars().count() > MAX_REASON_TEXT) {
-        errors.push(FieldError::new("reason_text", "reason_too_long"));
+        errors.push(FieldError::new("reason_text", Code::ReasonTooLong));
     }
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
@@ -262,8 +262,8 @@ pub async fn request(app: &App, who: &Principal, input: ClosureInput, key: Optio
     .await?
     {
         crate::totp::Second::NotEnabled | crate::totp::Second::Accepted => {}
-        crate::totp::Second::Missing => return Err(AppError::field("totp_code", "totp_required")),
-        crate::totp::Second::Wrong => return Err(AppError::field("totp_code", "totp_invalid")),
+        crate::totp::Second::Missing => return Err(AppError::field("totp_code", Code::TotpRequired)),
+        crate::totp::Second::Wrong => return Err(AppError::field("totp_code", Code::TotpInvalid)),
     }
     let mut tx = app.work().await?;
     // The password check can take a while under load, and meanwhile an
@@ -272,7 +272,14 @@ pub async fn request(app: &App, who: &Principal, input: ClosureInput, key: Optio
     // account's open slot. A frozen or closed account opens nothing: the
     // caller is signed out. The no-op update also locks the account row
     // until this request is stored, so a freeze cannot slip in between.
-    let active = tern_store::accounts::set_status(&mut tx, &who.account_id, "active", "active", app.now_ms()).await?;
+    let active = tern_store::accounts::set_status(
+        &mut tx,
+        &who.account_id,
+        AccountStatus::Active,
+        AccountStatus::Active,
+        app.now_ms(),
+    )
+    .await?;
     if !active {
         return Err(AppError::Unauthenticated);
     }

@@ -80,19 +80,19 @@ pub struct Adjusted {
 fn validate(app: &App, input: &AdjustmentInput) -> AppResult<String> {
     let mut problems = Vec::new();
     if input.amount_minor == 0 {
-        problems.push(FieldError::new("amount_minor", "amount_zero"));
+        problems.push(FieldError::new("amount_minor", Code::AmountZero));
     } else if input.amount_minor.unsigned_abs() > 100_000_000 {
-        problems.push(FieldError::new("amount_minor", "amount_too_large"));
+        problems.push(FieldError::new("amount_minor", Code::AmountTooLarge));
     }
     if input.currency.trim().to_ascii_uppercase() != app.settings.wallet.currency {
-        problems.push(FieldError::new("currency", "currency_not_wallet"));
+        problems.push(FieldError::new("currency", Code::CurrencyNotWallet));
     }
     if !matches!(input.bucket.as_str(), "cash" | "promo") {
-        problems.push(FieldError::new("bucket", "bucket_invalid"));
+        problems.push(FieldError::new("bucket", Code::BucketInvalid));
     }
     let reason = input.reason.trim();
     if !REASON_CHARS.contains(&reason.chars().count()) {
-        problems.push(FieldError::new("reason", "adjustment_reason_length"));
+        problems.push(FieldError::new("reason", Code::AdjustmentReasonLength));
     }
     if problems.is_empty() {
         Ok(reason.to_owned())
@@ -158,7 +158,7 @@ async fn adjust_in_tx(
     let cur = app.settings.wallet.currency.clone();
     let mut tx = app.work_at(now).await?;
     let target = accounts::by_id(&mut tx, account_id).await?.ok_or(AppError::NotFound)?;
-    if target.status != "active" {
+    if target.status != tern_domain::AccountStatus::Active {
         return Err(AppError::Conflict(Code::AccountNotActive));
     }
     ensure_accounts(app, &mut tx, account_id, &["adjustments"]).await?;

@@ -83,7 +83,10 @@ pub async fn dashboard(app: &App) -> AppResult<Dashboard> {
     Ok(Dashboard {
         currency: app.settings.wallet.currency.clone(),
         days,
-        active_esims: by_state.get("installed").copied().unwrap_or(0),
+        active_esims: by_state
+            .get(tern_domain::esim::EsimState::Installed.as_str())
+            .copied()
+            .unwrap_or(0),
         esims_by_state: by_state,
     })
 }

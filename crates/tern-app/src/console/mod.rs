@@ -15,7 +15,7 @@ mod staff;
 pub use adjust::{Adjusted, AdjustmentInput, AdjustmentView, adjust_wallet};
 pub use dashboard::{DAYS, Dashboard, DayFigures, dashboard};
 pub use plans::{AdminPlan, import_plans, list_plans, set_plan_active};
-pub use refunds::{ApproveInput, RefundView, approve_refund, list_refunds};
+pub use refunds::{ApproveInput, RefundView, approve_refund, list_refunds, refund_state};
 pub use staff::{NewStaff, StaffInput, StaffView, create_staff, disable_staff, list_staff, set_staff_role};
 
 use serde::Serialize;
@@ -28,6 +28,7 @@ use crate::audit;
 use crate::clock::rfc3339;
 use crate::closure::AdminView;
 use crate::error::{AppError, AppResult};
+use crate::error_code::Code;
 use crate::esims::PackageView;
 use crate::orders::OrderView;
 use crate::wallet::{WalletLine, cash_id, promo_id};
@@ -41,9 +42,11 @@ pub struct AccountSummary {
     pub phone: Option<String>,
     pub name: Option<String>,
     /// `user`, `admin`, `support` or `finance`.
-    pub role: String,
+    #[schema(value_type = String)]
+    pub role: tern_domain::Role,
     /// `active`, `frozen`, `closed` or `disabled`.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: tern_domain::AccountStatus,
     pub created_at: String,
 }
 
@@ -54,8 +57,8 @@ impl AccountSummary {
             email: a.email.clone(),
             phone: a.phone.clone(),
             name: a.name.clone(),
-            role: a.role.clone(),
-            status: a.status.clone(),
+            role: a.role,
+            status: a.status,
             created_at: rfc3339(a.created_at),
         }
     }
@@ -70,10 +73,10 @@ pub const MIN_QUERY: usize = 3;
 pub async fn search(app: &App, actor: &str, q: &str) -> AppResult<Vec<AccountSummary>> {
     let q = q.trim();
     if q.chars().count() < MIN_QUERY {
-        return Err(AppError::field("q", "search_too_short"));
+        return Err(AppError::field("q", Code::SearchTooShort));
     }
     if q.len() > 200 {
-        return Err(AppError::field("q", "search_too_long"));
+        return Err(AppError::field("q", Code::SearchTooLong));
     }
     let mut tx = app.work().await?;
     let rows = console::search_accounts(&mut tx, q, 50).await?;
@@ -94,8 +97,10 @@ pub async fn search(app: &App, actor: &str, q: &str) -> AppResult<Vec<AccountSum
 /// An eSIM with its packages, as operators see it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AdminEsim {
-    pub iccid: String,
-    pub state: String,
+    #[schema(value_type = String)]
+    pub iccid: tern_domain::ids::Iccid,
+    #[schema(value_type = String)]
+    pub state: tern_domain::esim::EsimState,
     pub created_at: String,
     pub installed_at: Option<String>,
     pub last_error: Option<String>,
@@ -153,7 +158,7 @@ pub async fn account(app: &App, actor: &str, id: &str) -> AppResult<AccountDetai
         let packages = esims::packages_of(&mut conn, &e.iccid).await?;
         esim_views.push(AdminEsim {
             iccid: e.iccid,
-            state: e.state.to_string(),
+            state: e.state,
             created_at: rfc3339(e.created_at),
             installed_at: e.installed_at.map(rfc3339),
             last_error: e.last_error,

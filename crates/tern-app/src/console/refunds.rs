@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use tern_domain::payment::RefundState;
 use tern_store::closures;
 use tern_store::ledger;
 use tern_store::refunds::{self, RefundRow};
@@ -27,7 +28,8 @@ pub struct RefundView {
     pub amount_minor: i64,
     pub currency: String,
     /// `pending`, `refunded`, `awaiting_payout` or `paid_out`.
-    pub state: String,
+    #[schema(value_type = String)]
+    pub state: RefundState,
     /// The gateway's or the bank transfer's reference.
     pub reference: Option<String>,
     pub created_at: String,
@@ -50,12 +52,17 @@ async fn view(conn: &mut tern_store::Conn, r: RefundRow) -> AppResult<RefundView
     })
 }
 
-/// Refund lines in `state` (`awaiting_payout` when None), oldest first.
-pub async fn list_refunds(app: &App, state: Option<&str>) -> AppResult<Vec<RefundView>> {
-    let state = state.unwrap_or("awaiting_payout");
-    if !matches!(state, "pending" | "refunded" | "awaiting_payout" | "paid_out") {
-        return Err(AppError::field("state", "refund_state_invalid"));
+/// The refund state a list asks for: `awaiting_payout` (the payout queue)
+/// when none is given; an unknown word is 422 `refund_state_invalid`.
+pub fn refund_state(word: Option<&str>) -> AppResult<RefundState> {
+    match word {
+        None => Ok(RefundState::AwaitingPayout),
+        Some(s) => RefundState::parse(s).ok_or_else(|| AppError::field("state", Code::RefundStateInvalid)),
     }
+}
+
+/// Refund lines in `state`, oldest first.
+pub async fn list_refunds(app: &App, state: RefundState) -> AppResult<Vec<RefundView>> {
     let mut conn = app.db.conn().await?;
     let rows = refunds::in_state(&mut conn, state, 500).await?;
     let mut out = Vec::with_capacity(rows.len());
@@ -79,12 +86,12 @@ pub struct ApproveInput {
 pub async fn approve_refund(app: &App, actor: &str, id: &str, reference: Option<&str>) -> AppResult<RefundView> {
     let reference = reference.map(str::trim).filter(|r| !r.is_empty());
     if reference.is_some_and(|r| r.chars().count() > 100 || r.chars().any(char::is_control)) {
-        return Err(AppError::field("reference", "payout_reference_invalid"));
+        return Err(AppError::field("reference", Code::PayoutReferenceInvalid));
     }
     let now = app.now_ms();
     let mut tx = app.work_at(now).await?;
     let r = refunds::by_id(&mut tx, id).await?.ok_or(AppError::NotFound)?;
-    if r.state != "awaiting_payout" {
+    if r.state != RefundState::AwaitingPayout {
         return Err(AppError::Conflict(Code::RefundNotAwaitingPayout));
     }
     let reference = reference.map_or_else(|| format!("manual:{}", r.id), str::to_owned);

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use tern_domain::Role;
+use tern_domain::{AccountStatus, Role};
 use tern_store::{accounts, console, sessions};
 
 use crate::App;
@@ -19,9 +19,11 @@ pub struct StaffView {
     pub id: String,
     pub email: Option<String>,
     /// `admin`, `support` or `finance`.
-    pub role: String,
+    #[schema(value_type = String)]
+    pub role: Role,
     /// `active` or `disabled`.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: AccountStatus,
     pub created_at: String,
     pub last_login_at: Option<String>,
 }
@@ -31,8 +33,8 @@ impl StaffView {
         Self {
             id: a.id.clone(),
             email: a.email.clone(),
-            role: a.role.clone(),
-            status: a.status.clone(),
+            role: a.role,
+            status: a.status,
             created_at: rfc3339(a.created_at),
             last_login_at: a.last_login_at.map(rfc3339),
         }
@@ -61,7 +63,7 @@ pub struct NewStaff {
 fn staff_role(raw: &str) -> AppResult<Role> {
     match Role::parse(raw.trim()) {
         Some(r) if r.is_staff() => Ok(r),
-        _ => Err(AppError::field("role", "role_not_staff")),
+        _ => Err(AppError::field("role", Code::RoleNotStaff)),
     }
 }
 
@@ -95,7 +97,7 @@ pub async fn create_staff(app: &App, actor: &str, input: &StaffInput) -> AppResu
 
 async fn target(tx: &mut tern_store::Conn, actor: &str, id: &str) -> AppResult<tern_store::accounts::AccountRow> {
     let a = accounts::by_id(tx, id).await?.ok_or(AppError::NotFound)?;
-    if a.role == Role::User.as_str() {
+    if a.role == Role::User {
         return Err(AppError::NotFound);
     }
     if a.id == actor {
@@ -111,12 +113,12 @@ pub async fn set_staff_role(app: &App, actor: &str, id: &str, role: &str) -> App
     let now = app.now_ms();
     let mut tx = app.work_at(now).await?;
     let a = target(&mut tx, actor, id).await?;
-    accounts::set_role(&mut tx, id, role.as_str(), now).await?;
+    accounts::set_role(&mut tx, id, role, now).await?;
     tx.audit(
         actor,
         "admin.staff_role_set",
         id,
-        json!({ "role": role.as_str(), "was": a.role }),
+        json!({ "role": role.as_str(), "was": a.role.as_str() }),
     )
     .await?;
     tx.commit().await?;

@@ -20,9 +20,7 @@ pub async fn download_progress(app: &App, n: DownloadProgress) -> AppResult<()> 
     let ok = n.succeeded();
     let now = app.now_ms();
     let mut tx = app.work_at(now).await?;
-    let esim = esims::by_iccid(&mut tx, iccid.as_str())
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let esim = esims::by_iccid(&mut tx, iccid).await?.ok_or(AppError::NotFound)?;
     if esim.state.is_stopped() {
         return Ok(());
     }
@@ -35,7 +33,7 @@ pub async fn download_progress(app: &App, n: DownloadProgress) -> AppResult<()> 
             (Some(code), None) => code.clone(),
             (None, _) => format!("{:?}", n.status.status),
         };
-        esims::set_error(&mut tx, iccid.as_str(), &reason, now).await?;
+        esims::set_error(&mut tx, iccid, &reason, now).await?;
         tx.audit(
             "smdp",
             "esim.download_failed",
@@ -56,14 +54,14 @@ pub async fn download_progress(app: &App, n: DownloadProgress) -> AppResult<()> 
     if target.progress() <= esim.state.progress() {
         return Ok(());
     }
-    esims::advance(&mut tx, iccid.as_str(), target, eid.map(|e| e.as_str()), now).await?;
+    esims::advance(&mut tx, iccid, target, eid.map(|e| e.as_str()), now).await?;
     if target == EsimState::Installed {
-        let started = esims::start_on_install(&mut tx, iccid.as_str(), now).await?;
+        let started = esims::start_on_install(&mut tx, iccid, now).await?;
         tx.audit(
             "smdp",
             "esim.installed",
             &esim.account_id,
-            json!({ "iccid": iccid.as_str(), "packages_started": started }),
+            json!({ "iccid": iccid, "packages_started": started }),
         )
         .await?;
     }

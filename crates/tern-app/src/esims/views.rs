@@ -14,9 +14,11 @@ use crate::error::{AppError, AppResult};
 /// An eSIM in a list.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EsimSummary {
-    pub iccid: String,
+    #[schema(value_type = String)]
+    pub iccid: tern_domain::ids::Iccid,
     /// `released` (ready to install), `downloaded`, `installed`, `error`, `canceled`, `barred`.
-    pub state: String,
+    #[schema(value_type = String)]
+    pub state: tern_domain::esim::EsimState,
     pub created_at: String,
 }
 
@@ -26,7 +28,8 @@ pub struct PackageView {
     pub plan_code: String,
     pub order_id: String,
     /// `pending` (validity not started), `active`, `expired`, `canceled`.
-    pub state: String,
+    #[schema(value_type = String)]
+    pub state: tern_domain::usage::PackageState,
     pub countries: Vec<String>,
     /// None for unlimited plans.
     pub data_limit_bytes: Option<i64>,
@@ -48,8 +51,10 @@ pub struct PackageView {
 /// Everything needed to install and follow an eSIM.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EsimDetail {
-    pub iccid: String,
-    pub state: String,
+    #[schema(value_type = String)]
+    pub iccid: tern_domain::ids::Iccid,
+    #[schema(value_type = String)]
+    pub state: tern_domain::esim::EsimState,
     /// `LPA:1$<SM-DP+ address>$<matching id>`: what the QR code holds.
     pub activation_code: String,
     /// For typing in by hand ("Enter details manually").
@@ -69,7 +74,7 @@ pub(crate) fn package_view(p: PackageDetailRow) -> PackageView {
         data_left_bytes: p.data_limit_bytes.map(|l| (l - p.used_data_bytes).max(0)),
         plan_code: p.plan_code,
         order_id: p.order_id,
-        state: p.state.as_str().to_owned(),
+        state: p.state,
         countries: p.countries.split_whitespace().map(str::to_owned).collect(),
         data_limit_bytes: p.data_limit_bytes,
         data_used_bytes: p.used_data_bytes,
@@ -93,7 +98,7 @@ pub async fn list(app: &App, who: &Principal) -> AppResult<Vec<EsimSummary>> {
         .into_iter()
         .map(|e| EsimSummary {
             iccid: e.iccid,
-            state: e.state.to_string(),
+            state: e.state,
             created_at: rfc3339(e.created_at),
         })
         .collect())
@@ -104,7 +109,7 @@ pub async fn list(app: &App, who: &Principal) -> AppResult<Vec<EsimSummary>> {
 pub async fn own(app: &App, who: &Principal, iccid: &str) -> AppResult<EsimRow> {
     let iccid = tern_domain::ids::Iccid::known(iccid).map_err(|_| AppError::NotFound)?;
     let mut conn = app.db.conn().await?;
-    match esims::by_iccid(&mut conn, iccid.as_str()).await? {
+    match esims::by_iccid(&mut conn, &iccid).await? {
         Some(e) if e.account_id == who.account_id => Ok(e),
         _ => Err(AppError::NotFound),
     }
@@ -114,7 +119,7 @@ pub async fn own(app: &App, who: &Principal, iccid: &str) -> AppResult<EsimRow> 
 pub async fn get(app: &App, who: &Principal, iccid: &str) -> AppResult<EsimDetail> {
     let iccid = tern_domain::ids::Iccid::known(iccid).map_err(|_| AppError::NotFound)?;
     let mut conn = app.db.conn().await?;
-    match esims::with_packages(&mut conn, iccid.as_str(), &who.account_id).await? {
+    match esims::with_packages(&mut conn, &iccid, &who.account_id).await? {
         Some((e, packages)) => Ok(detail(e, packages)),
         None => Err(AppError::NotFound),
     }
@@ -217,7 +222,7 @@ fn detail(e: EsimDetailRow, packages: Vec<PackageDetailRow>) -> EsimDetail {
         ),
         qr_svg_url: format!("/api/v1/esims/{}/qr.svg", e.iccid),
         iccid: e.iccid,
-        state: e.state.to_string(),
+        state: e.state,
         activation_code: e.activation_code,
         smdp_address: e.smdp_address,
         matching_id: e.matching_id,

@@ -48,7 +48,7 @@ pub(super) async fn run(app: &App, export_id: &str) -> AppResult<()> {
     let Some(row) = store::by_id(&mut conn, export_id).await? else {
         return Ok(());
     };
-    if row.state != "pending" {
+    if row.state != tern_domain::export::ExportState::Pending {
         return Ok(());
     }
     let account = accounts::by_id(&mut conn, &row.account_id).await?.ok_or(NO_RECIPIENT)?;

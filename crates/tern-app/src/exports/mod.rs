@@ -20,6 +20,7 @@ pub use build::build;
 pub use build_job::BuildExport;
 
 use serde_json::json;
+use tern_domain::export::ExportState;
 use tern_store::exports::{self as store, ExportRow};
 
 use crate::App;
@@ -40,7 +41,8 @@ pub struct ExportView {
     pub id: String,
     /// `pending` (being built), `ready` (link emailed), `expired` (file
     /// deleted) or `failed`.
-    pub state: String,
+    #[schema(value_type = String)]
+    pub state: ExportState,
     /// Made as part of closing the account.
     pub for_closure: bool,
     pub created_at: String,
@@ -56,11 +58,9 @@ pub struct ExportView {
 
 impl ExportView {
     fn from_row(r: &ExportRow, now: i64) -> Self {
-        // Past its time a link is expired, even before housekeeping runs.
-        let lapsed = r.state == "ready" && r.expires_at.is_some_and(|t| t <= now);
         Self {
             id: r.id.clone(),
-            state: if lapsed { "expired".into() } else { r.state.clone() },
+            state: r.state.as_seen(r.expires_at, now),
             for_closure: r.closure_id.is_some(),
             created_at: rfc3339(r.created_at),
             ready_at: r.ready_at.map(rfc3339),
@@ -144,9 +144,9 @@ pub async fn create_for_closure(app: &App, account_id: &str, closure_id: &str) -
             "closure {closure_id} has another account's export"
         )));
     }
-    match row.state.as_str() {
-        "pending" => build::run(app, &row.id).await,
-        "failed" => Err(AppError::Internal(format!("export {} failed", row.id))),
+    match row.state {
+        ExportState::Pending => build::run(app, &row.id).await,
+        ExportState::Failed => Err(AppError::Internal(format!("export {} failed", row.id))),
         _ => Ok(()),
     }
 }
@@ -182,10 +182,10 @@ pub async fn download(app: &App, token: &str) -> AppResult<(String, Vec<u8>)> {
         .await?
         .ok_or(NOT_FOUND)?;
     drop(conn);
-    if row.state == "expired" || row.expires_at.is_none_or(|t| t <= now) {
+    if row.state == ExportState::Expired || row.expires_at.is_none_or(|t| t <= now) {
         return Err(EXPIRED);
     }
-    if row.state != "ready" {
+    if row.state != ExportState::Ready {
         return Err(NOT_FOUND);
     }
     let sealed_bytes = sealed::read(app, &row.id).await?.ok_or(EXPIRED)?;

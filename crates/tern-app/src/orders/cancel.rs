@@ -58,7 +58,7 @@ pub async fn cancel(app: &App, who: &Principal, order_id: &str) -> AppResult<Ord
             .count()
     };
     if order.kind == OrderKind::NewEsim && others_on_esim == 0 {
-        let iccid = crate::error::stored_iccid(&esim.iccid)?;
+        let iccid = esim.iccid.clone();
         let cancel = CancelOrder {
             iccid,
             eid: None,

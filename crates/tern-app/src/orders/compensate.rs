@@ -47,7 +47,7 @@ pub async fn cancel_profile(app: &App, iccid: &str, matching_id: Option<&str>) -
         Err(e) if matching_id.is_some() && e.is_matching_id_different() => {
             let held = {
                 let mut conn = app.db.conn().await?;
-                tern_store::orders::iccid_held(&mut conn, iccid.as_str()).await?
+                tern_store::orders::iccid_held(&mut conn, &iccid).await?
             };
             if held {
                 tracing::info!(iccid = %iccid, "the profile went to another order; nothing to give back");

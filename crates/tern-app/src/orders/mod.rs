@@ -38,7 +38,8 @@ pub struct OrderView {
     pub state: OrderState,
     pub plan_code: String,
     /// The eSIM, once known.
-    pub iccid: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub iccid: Option<tern_domain::ids::Iccid>,
     #[schema(value_type = MoneySchema)]
     pub price: Money,
     pub failure_reason: Option<String>,

@@ -11,6 +11,7 @@ use super::ProvisionOrder;
 use crate::App;
 use crate::auth::Principal;
 use crate::error::{AppError, AppResult};
+use crate::error_code::Code;
 use crate::idempotency::{self, Request, Scope};
 
 /// `POST /api/v1/orders`.
@@ -42,8 +43,8 @@ pub async fn place(app: &App, who: &Principal, input: OrderInput, key: Option<&s
     let answered = idempotency::once(app, req.as_ref(), async || {
         let plan = match crate::catalogue::get(app, &input.plan_code).await {
             Ok(p) if p.is_active() => p,
-            Ok(_) => return Err(AppError::field("plan_code", "plan_inactive")),
-            Err(AppError::NotFound) => return Err(AppError::field("plan_code", "plan_not_found")),
+            Ok(_) => return Err(AppError::field("plan_code", Code::PlanInactive)),
+            Err(AppError::NotFound) => return Err(AppError::field("plan_code", Code::PlanNotFound)),
             Err(e) => return Err(e),
         };
         let target = match input.iccid.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -66,13 +67,13 @@ pub async fn place(app: &App, who: &Principal, input: OrderInput, key: Option<&s
 async fn typed_iccid(app: &App, who: &Principal, raw: &str) -> AppResult<Iccid> {
     let typo = match Iccid::parse(raw) {
         Ok(iccid) => return Ok(iccid),
-        Err(e) => AppError::field("iccid", e.code()),
+        Err(e) => AppError::parsed("iccid", e.code()),
     };
     let Ok(stored) = Iccid::known(raw) else {
         return Err(typo);
     };
     let mut conn = app.db.conn().await?;
-    match esims::by_iccid(&mut conn, stored.as_str()).await? {
+    match esims::by_iccid(&mut conn, &stored).await? {
         Some(e) if e.account_id == who.account_id => Ok(stored),
         _ => Err(typo),
     }
@@ -88,9 +89,9 @@ async fn place_in_tx(
     let now = app.now_ms();
     let mut tx = app.work_at(now).await?;
     if let Some(iccid) = target {
-        match esims::by_iccid(&mut tx, iccid.as_str()).await? {
+        match esims::by_iccid(&mut tx, iccid).await? {
             Some(e) if e.account_id == who.account_id && !e.state.is_stopped() => {}
-            _ => return Err(AppError::field("iccid", "esim_not_found")),
+            _ => return Err(AppError::field("iccid", Code::EsimNotFound)),
         }
     }
     let id = crate::tokens::new_id();
@@ -99,7 +100,7 @@ async fn place_in_tx(
         id: id.clone(),
         account_id: who.account_id.clone(),
         plan_code: plan.code().as_str().to_owned(),
-        iccid: target.map(|i| i.as_str().to_owned()),
+        iccid: target.cloned(),
         matching_id: None,
         kind: if target.is_some() {
             OrderKind::TopUp
@@ -116,7 +117,7 @@ async fn place_in_tx(
     if let Some(iccid) = target {
         row.state = OrderState::Completed;
         orders::insert(&mut tx, &row).await?;
-        super::provision::add_package(app, &mut tx, &row, plan, iccid.as_str()).await?;
+        super::provision::add_package(app, &mut tx, &row, plan, iccid).await?;
     } else {
         orders::insert(&mut tx, &row).await?;
         tx.enqueue(&ProvisionOrder { order_id: id.clone() }).await?;

@@ -39,7 +39,7 @@ pub(crate) async fn add_package(
     conn: &mut Conn,
     order: &OrderRow,
     plan: &Plan,
-    iccid: &str,
+    iccid: &Iccid,
 ) -> AppResult<()> {
     let now = app.now_ms();
     let installed = esims::by_iccid(conn, iccid)
@@ -60,7 +60,7 @@ pub(crate) async fn add_package(
         conn,
         &PackageRow {
             id: crate::tokens::new_id(),
-            iccid: iccid.to_owned(),
+            iccid: iccid.clone(),
             order_id: order.id.clone(),
             account_id: order.account_id.clone(),
             plan_code: plan.code().as_str().to_owned(),
@@ -140,10 +140,10 @@ async fn provision_once(app: &App, order_id: &str, last_attempt: bool) -> AppRes
     // Step 1: reserve a profile (once), and pick the matching id (an order
     // reserved before matching ids were stored gets one now).
     let (iccid, matching_id) = match (&order.iccid, &order.matching_id) {
-        (Some(i), Some(m)) => (crate::error::stored_iccid(i)?, m.clone()),
+        (Some(i), Some(m)) => (i.clone(), m.clone()),
         (reserved, _) => {
             let iccid = match reserved {
-                Some(i) => crate::error::stored_iccid(i)?,
+                Some(i) => i.clone(),
                 None => match es2.download_order(&DownloadOrder::default()).await {
                     Ok(iccid) => iccid,
                     Err(e) if give_up(&e, last_attempt) => return fail(app, &order.id, &e.to_string(), true).await,
@@ -152,7 +152,7 @@ async fn provision_once(app: &App, order_id: &str, last_attempt: bool) -> AppRes
             };
             let m = tern_esim::client::new_matching_id();
             let mut conn = app.db.conn().await?;
-            orders::set_reservation(&mut conn, &order.id, Some(iccid.as_str()), Some(&m), app.now_ms()).await?;
+            orders::set_reservation(&mut conn, &order.id, Some(&iccid), Some(&m), app.now_ms()).await?;
             (iccid, m)
         }
     };
@@ -182,7 +182,7 @@ async fn provision_once(app: &App, order_id: &str, last_attempt: bool) -> AppRes
     // which on PostgreSQL aborts the rest of it.)
     {
         let mut conn = app.db.conn().await?;
-        if esims::by_iccid(&mut conn, iccid.as_str()).await?.is_some() {
+        if esims::by_iccid(&mut conn, &iccid).await?.is_some() {
             drop(conn);
             // Not compensated: cancelling would take the profile from the
             // eSIM that already has it.
@@ -212,7 +212,7 @@ async fn provision_once(app: &App, order_id: &str, last_attempt: bool) -> AppRes
     let insert = esims::insert(
         &mut tx,
         &EsimRow {
-            iccid: iccid.as_str().to_owned(),
+            iccid: iccid.clone(),
             account_id: order.account_id.clone(),
             state: EsimState::Released,
             smdp_address,
@@ -230,8 +230,8 @@ async fn provision_once(app: &App, order_id: &str, last_attempt: bool) -> AppRes
         // A concurrent insert of the same ICCID: the next attempt refuses it.
         return Err(e.into());
     }
-    add_package(app, &mut tx, &order, &plan, iccid.as_str()).await?;
-    notify_ready(app, &mut tx, &order, iccid.as_str()).await?;
+    add_package(app, &mut tx, &order, &plan, &iccid).await?;
+    notify_ready(app, &mut tx, &order, &iccid).await?;
     tx.audit(
         "system",
         "order.provisioned",
@@ -278,9 +278,8 @@ async fn fail(app: &App, order_id: &str, reason: &str, give_back: bool) -> AppRe
     }
     crate::wallet::reverse(app, &mut tx, "purchase", &order.id, "purchase_reversal").await?;
     let mut given_back = None;
-    if give_back && let Some(raw) = order.iccid.as_deref() {
-        let iccid = crate::error::stored_iccid(raw)?;
-        super::compensate::queue_cancel(app, &mut tx, &iccid, order.matching_id.as_deref()).await?;
+    if give_back && let Some(iccid) = &order.iccid {
+        super::compensate::queue_cancel(app, &mut tx, iccid, order.matching_id.as_deref()).await?;
         given_back = Some(iccid);
     }
     tx.audit(
@@ -289,7 +288,7 @@ async fn fail(app: &App, order_id: &str, reason: &str, give_back: bool) -> AppRe
         &order.id,
         json!({
             "refunded_minor": order.price_minor,
-            "profile_given_back": given_back.as_ref().map(Iccid::as_str),
+            "profile_given_back": given_back.map(Iccid::as_str),
         }),
     )
     .await?;
@@ -298,7 +297,7 @@ async fn fail(app: &App, order_id: &str, reason: &str, give_back: bool) -> AppRe
     Ok(())
 }
 
-async fn notify_ready(app: &App, conn: &mut Conn, order: &OrderRow, iccid: &str) -> AppResult<()> {
+async fn notify_ready(app: &App, conn: &mut Conn, order: &OrderRow, iccid: &Iccid) -> AppResult<()> {
     let Some(account) = tern_store::accounts::by_id(conn, &order.account_id).await? else {
         return Ok(());
     };

@@ -12,6 +12,7 @@ pub use sandbox::{SANDBOX, SandboxGateway, TestCardOutcome, sandbox_charge};
 use serde::Serialize;
 use serde_json::json;
 use tern_domain::Money;
+use tern_domain::payment::TopUpState;
 use tern_store::ledger::{self, Entry, NewTransaction, Posted};
 use tern_store::top_ups::{self, TopUpRow};
 
@@ -63,7 +64,8 @@ pub fn gateway(name: &str) -> Option<&'static dyn PaymentGateway> {
 pub struct TopUpView {
     pub id: String,
     /// `pending`, `succeeded`, `failed` or `refunded`.
-    pub state: String,
+    #[schema(value_type = String)]
+    pub state: TopUpState,
     #[schema(value_type = MoneySchema)]
     pub amount: Money,
     /// Open this to pay.
@@ -76,7 +78,7 @@ fn view(app: &App, t: &TopUpRow) -> AppResult<TopUpView> {
     let cur = crate::wallet::currency(app)?;
     Ok(TopUpView {
         id: t.id.clone(),
-        state: t.state.clone(),
+        state: t.state,
         amount: Money::new(t.amount_minor, cur),
         checkout_url: SandboxGateway.checkout_url(app, t),
         failure_reason: t.failure_reason.clone(),
@@ -91,7 +93,7 @@ pub const MAX_TOP_UP: i64 = 50_000;
 /// Starts a top-up of `amount_minor` in the wallet currency.
 pub async fn start(app: &App, who: &Principal, amount_minor: i64) -> AppResult<TopUpView> {
     if !(MIN_TOP_UP..=MAX_TOP_UP).contains(&amount_minor) {
-        return Err(AppError::field("amount_minor", "top_up_amount_out_of_range"));
+        return Err(AppError::field("amount_minor", Code::TopUpAmountOutOfRange));
     }
     let now = app.now_ms();
     let row = TopUpRow {
@@ -100,7 +102,7 @@ pub async fn start(app: &App, who: &Principal, amount_minor: i64) -> AppResult<T
         amount_minor,
         currency: app.settings.wallet.currency.clone(),
         gateway: SANDBOX.to_owned(),
-        state: "pending".into(),
+        state: TopUpState::Pending,
         failure_reason: None,
         created_at: now,
         updated_at: now,
@@ -143,7 +145,16 @@ pub async fn webhook(app: &App, gateway: &dyn PaymentGateway, signature: &str, b
         return Err(AppError::NotFound);
     }
     if !event.succeeded {
-        if top_ups::transition(&mut tx, &top_up.id, "pending", "failed", event.reason.as_deref(), now).await? {
+        if top_ups::transition(
+            &mut tx,
+            &top_up.id,
+            TopUpState::Pending,
+            TopUpState::Failed,
+            event.reason.as_deref(),
+            now,
+        )
+        .await?
+        {
             tx.audit(gateway.name(), "wallet.top_up_failed", &top_up.id, json!({}))
                 .await?;
         }
@@ -154,7 +165,16 @@ pub async fn webhook(app: &App, gateway: &dyn PaymentGateway, signature: &str, b
         tracing::error!(top_up = %top_up.id, "gateway reported a different amount; not credited");
         return Err(AppError::Conflict(Code::PaymentAmountMismatch));
     }
-    if !top_ups::transition(&mut tx, &top_up.id, "pending", "succeeded", None, now).await? {
+    if !top_ups::transition(
+        &mut tx,
+        &top_up.id,
+        TopUpState::Pending,
+        TopUpState::Succeeded,
+        None,
+        now,
+    )
+    .await?
+    {
         return Ok(());
     }
     ensure_accounts(app, &mut tx, &top_up.account_id, &["gateway"]).await?;

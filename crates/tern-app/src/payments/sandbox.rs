@@ -38,10 +38,10 @@ pub fn test_card(number: &str) -> AppResult<TestCardOutcome> {
         .map(|c| c as u8)
         .collect();
     if !(12..=19).contains(&digits.len()) || !digits.iter().all(u8::is_ascii_digit) {
-        return Err(AppError::field("card_number", "card_invalid"));
+        return Err(AppError::field("card_number", Code::CardInvalid));
     }
     if !tern_domain::ids::luhn_valid(&digits) {
-        return Err(AppError::field("card_number", "card_invalid"));
+        return Err(AppError::field("card_number", Code::CardInvalid));
     }
     Ok(match std::str::from_utf8(&digits).unwrap_or("") {
         "4242424242424242" => TestCardOutcome::Approved,
@@ -72,7 +72,7 @@ impl PaymentGateway for SandboxGateway {
         if amount_minor <= 0 || amount_minor > top_up.amount_minor {
             return Err(AppError::Conflict(Code::RefundAmountInvalid));
         }
-        if !matches!(top_up.state.as_str(), "succeeded" | "refunded") {
+        if !top_up.state.was_paid() {
             return Err(AppError::Conflict(Code::PaymentNotRefundable));
         }
         Ok(format!("sandbox_re_{}", &crate::tokens::hash(idempotency_key)[..24]))
@@ -120,7 +120,7 @@ pub async fn sandbox_charge(
         .filter(|t| t.account_id == who.account_id)
         .ok_or(AppError::NotFound)?;
     let outcome = test_card(card_number)?;
-    if top_up.state != "pending" {
+    if top_up.state != tern_domain::payment::TopUpState::Pending {
         return Err(AppError::Conflict(Code::TopUpNotPending));
     }
     let body = json!({

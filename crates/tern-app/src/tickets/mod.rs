@@ -40,9 +40,11 @@ pub struct TicketView {
     pub category: String,
     pub subject: String,
     /// `open`, `waiting_on_customer`, `resolved`, `closed`.
-    pub state: String,
+    #[schema(value_type = String)]
+    pub state: tern_domain::ticket::TicketState,
     pub order_id: Option<String>,
-    pub iccid: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub iccid: Option<tern_domain::ids::Iccid>,
     pub created_at: String,
     pub updated_at: String,
     pub last_message_at: String,
@@ -75,7 +77,7 @@ pub(crate) fn user_view(app: &App, t: &TicketRow, messages: Option<&[MessageRow]
         id: t.id.clone(),
         category: t.category.as_str().to_owned(),
         subject: t.subject.clone(),
-        state: t.state.as_str().to_owned(),
+        state: t.state,
         order_id: t.order_id.clone(),
         iccid: t.iccid.clone(),
         created_at: rfc3339(t.created_at),

@@ -24,9 +24,11 @@ pub struct AdminTicketView {
     pub category: String,
     /// Empty once the account was closed and its tickets erased.
     pub subject: String,
-    pub state: String,
+    #[schema(value_type = String)]
+    pub state: tern_domain::ticket::TicketState,
     pub order_id: Option<String>,
-    pub iccid: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub iccid: Option<tern_domain::ids::Iccid>,
     pub assignee_id: Option<String>,
     pub created_at: String,
     pub last_message_at: String,
@@ -65,7 +67,7 @@ fn view(t: &TicketRow, messages: Option<&[MessageRow]>) -> AdminTicketView {
         account_id: t.account_id.clone(),
         category: t.category.as_str().to_owned(),
         subject: t.subject.clone(),
-        state: t.state.as_str().to_owned(),
+        state: t.state,
         order_id: t.order_id.clone(),
         iccid: t.iccid.clone(),
         assignee_id: t.assignee_id.clone(),
@@ -113,11 +115,11 @@ pub async fn queue(app: &App, actor: &str, p: &QueueParams) -> AppResult<Vec<Adm
     let mut errors = Vec::new();
     let state = set(&p.state).map(|s| TicketState::parse(s).ok_or(s));
     if let Some(Err(_)) = state {
-        errors.push(FieldError::new("state", "ticket_state_invalid"));
+        errors.push(FieldError::new("state", Code::TicketStateInvalid));
     }
     let category = set(&p.category).map(|c| TicketCategory::parse(c).ok_or(c));
     if let Some(Err(_)) = category {
-        errors.push(FieldError::new("category", "ticket_category_invalid"));
+        errors.push(FieldError::new("category", Code::TicketCategoryInvalid));
     }
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
@@ -174,7 +176,7 @@ pub async fn show_for_staff(app: &App, actor: &str, id: &str) -> AppResult<Admin
 /// open ticket moves to waiting on the customer, and the customer is
 /// emailed the answer.
 pub async fn reply_as_staff(app: &App, actor: &str, id: &str, body: &str) -> AppResult<AdminTicketView> {
-    let body = MessageBody::parse(body).map_err(|c| AppError::field("body", c))?;
+    let body = MessageBody::parse(body).map_err(|c| AppError::parsed("body", c))?;
     let now = app.now_ms();
     let mut tx = app.work_at(now).await?;
     let t = load(&mut tx, id).await?;
@@ -214,7 +216,7 @@ pub async fn assign(app: &App, actor: &str, id: &str, staff_id: Option<&str>) ->
     if let Some(s) = staff_id
         && tickets::staff_member(&mut tx, s).await?.is_none()
     {
-        return Err(AppError::field("staff_id", "ticket_assignee_invalid"));
+        return Err(AppError::field("staff_id", Code::TicketAssigneeInvalid));
     }
     if t.state == TicketState::Closed {
         return Err(AppError::Conflict(Code::TicketClosed));
@@ -234,7 +236,7 @@ pub async fn assign(app: &App, actor: &str, id: &str, staff_id: Option<&str>) ->
 /// Sets a ticket's state by hand (resolve, close, reopen); a closed ticket
 /// refuses (409 `ticket_closed`).
 pub async fn set_state(app: &App, actor: &str, id: &str, state: &str) -> AppResult<AdminTicketView> {
-    let target = TicketState::parse(state.trim()).ok_or_else(|| AppError::field("state", "ticket_state_invalid"))?;
+    let target = TicketState::parse(state.trim()).ok_or_else(|| AppError::field("state", Code::TicketStateInvalid))?;
     let now = app.now_ms();
     let mut tx = app.work_at(now).await?;
     let t = load(&mut tx, id).await?;

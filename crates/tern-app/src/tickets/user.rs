@@ -2,6 +2,7 @@
 
 use serde::Deserialize;
 use serde_json::json;
+use tern_domain::ids::Iccid;
 use tern_domain::ticket::{MessageBody, TicketCategory, TicketEvent, TicketState, TicketSubject};
 use tern_store::tickets::{self, MessageRow, TicketRow};
 use tern_store::{Conn, esims, orders};
@@ -39,32 +40,38 @@ async fn validate(
     conn: &mut Conn,
     who: &Principal,
     input: &NewTicket,
-) -> AppResult<(TicketCategory, TicketSubject, MessageBody)> {
+) -> AppResult<(TicketCategory, TicketSubject, MessageBody, Option<Iccid>)> {
     let mut errors = Vec::new();
     let category = TicketCategory::parse(input.category.trim());
     if category.is_none() {
-        errors.push(FieldError::new("category", "ticket_category_invalid"));
+        errors.push(FieldError::new("category", Code::TicketCategoryInvalid));
     }
-    let subject = TicketSubject::parse(&input.subject).map_err(|c| errors.push(FieldError::new("subject", c)));
-    let body = MessageBody::parse(&input.body).map_err(|c| errors.push(FieldError::new("body", c)));
+    let subject = TicketSubject::parse(&input.subject).map_err(|c| errors.push(FieldError::parsed("subject", c)));
+    let body = MessageBody::parse(&input.body).map_err(|c| errors.push(FieldError::parsed("body", c)));
     if let Some(id) = non_empty(&input.order_id) {
         let mine = orders::by_id(conn, id)
             .await?
             .is_some_and(|o| o.account_id == who.account_id);
         if !mine {
-            errors.push(FieldError::new("order_id", "ticket_order_unknown"));
+            errors.push(FieldError::new("order_id", Code::TicketOrderUnknown));
         }
     }
-    if let Some(iccid) = non_empty(&input.iccid) {
-        let mine = esims::by_iccid(conn, iccid)
-            .await?
-            .is_some_and(|e| e.account_id == who.account_id);
-        if !mine {
-            errors.push(FieldError::new("iccid", "ticket_esim_unknown"));
+    let mut iccid = None;
+    if let Some(raw) = non_empty(&input.iccid) {
+        let mine = match Iccid::known(raw) {
+            Ok(i) => esims::by_iccid(conn, &i)
+                .await?
+                .filter(|e| e.account_id == who.account_id)
+                .map(|e| e.iccid),
+            Err(_) => None,
+        };
+        if mine.is_none() {
+            errors.push(FieldError::new("iccid", Code::TicketEsimUnknown));
         }
+        iccid = mine;
     }
     match (category, subject, body) {
-        (Some(c), Ok(s), Ok(b)) if errors.is_empty() => Ok((c, s, b)),
+        (Some(c), Ok(s), Ok(b)) if errors.is_empty() => Ok((c, s, b, iccid)),
         _ => Err(AppError::Validation(errors)),
     }
 }
@@ -72,7 +79,7 @@ async fn validate(
 /// Opens a ticket with its first message; staff are told (the assignee,
 /// else every support and admin account).
 pub async fn open(app: &App, who: &Principal, input: &NewTicket) -> AppResult<TicketView> {
-    let (category, subject, body) = {
+    let (category, subject, body, iccid) = {
         let mut conn = app.db.conn().await?;
         validate(&mut conn, who, input).await?
     };
@@ -86,7 +93,7 @@ pub async fn open(app: &App, who: &Principal, input: &NewTicket) -> AppResult<Ti
         subject: subject.as_str().to_owned(),
         state: TicketState::Open,
         order_id: non_empty(&input.order_id).map(str::to_owned),
-        iccid: non_empty(&input.iccid).map(str::to_owned),
+        iccid,
         assignee_id: None,
         created_at: now,
         updated_at: now,
@@ -143,7 +150,7 @@ pub async fn show_mine(app: &App, who: &Principal, id: &str) -> AppResult<Ticket
 /// Writes to one of the caller's tickets; a waiting or resolved ticket
 /// goes back to open, a closed one refuses (409 `ticket_closed`).
 pub async fn reply_mine(app: &App, who: &Principal, id: &str, body: &str) -> AppResult<TicketView> {
-    let body = MessageBody::parse(body).map_err(|c| AppError::field("body", c))?;
+    let body = MessageBody::parse(body).map_err(|c| AppError::parsed("body", c))?;
     let now = app.now_ms();
     let mut tx = app.work().await?;
     let t = mine(&mut tx, who, id).await?;

@@ -261,7 +261,7 @@ pub async fn confirm(app: &App, who: &Principal, code: &str) -> AppResult<Recove
         rate_limit::hit(&mut tx, &key, limit(), now).await?;
         failed(app, &mut tx, &who.account_id, "enrol", now).await?;
         tx.commit().await?;
-        return Err(AppError::field("code", "totp_invalid"));
+        return Err(AppError::field("code", Code::TotpInvalid));
     }
     let codes = codes::generate();
     let hashes: Vec<(String, String)> = codes
@@ -308,8 +308,8 @@ pub async fn disable(app: &App, who: &Principal, input: &DisableInput) -> AppRes
     .await?
     {
         Second::NotEnabled => return Err(AppError::Conflict(Code::TotpNotEnabled)),
-        Second::Missing => return Err(AppError::field("totp_code", "totp_required")),
-        Second::Wrong => return Err(AppError::field("totp_code", "totp_invalid")),
+        Second::Missing => return Err(AppError::field("totp_code", Code::TotpRequired)),
+        Second::Wrong => return Err(AppError::field("totp_code", Code::TotpInvalid)),
         Second::Accepted => {}
     }
     let now = app.now_ms();

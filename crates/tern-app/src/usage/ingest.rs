@@ -254,7 +254,7 @@ fn books(rows: Vec<PackageRow>) -> HashMap<String, Book> {
             tracing::warn!(package = %row.id, "package row cannot be read; usage is not drawn from it");
             continue;
         };
-        let book = books.entry(row.iccid.clone()).or_insert_with(|| Book {
+        let book = books.entry(row.iccid.as_str().to_owned()).or_insert_with(|| Book {
             rows: vec![],
             balances: vec![],
             dirty: vec![],

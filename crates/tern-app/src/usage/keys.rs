@@ -2,14 +2,13 @@
 //! only its SHA-256, like session tokens.
 
 use serde_json::json;
+use tern_domain::KeyRole;
 use tern_store::api_keys::{self, ApiKeyRow};
 
 use crate::App;
 use crate::error::{AppError, AppResult};
+use crate::error_code::Code;
 use crate::tokens;
-
-/// Roles a key can have. `network`: posts usage records.
-pub const API_KEY_ROLES: &[&str] = &["network"];
 
 /// What keys start with, so secret scanners and people recognise them.
 const PREFIX: &str = "tern_key_";
@@ -19,7 +18,7 @@ const PREFIX: &str = "tern_key_";
 pub struct ApiKey {
     pub id: String,
     pub name: String,
-    pub role: String,
+    pub role: KeyRole,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
 }
@@ -42,27 +41,28 @@ pub async fn create_api_key(app: &App, name: &str, role: &str) -> AppResult<(Api
     let name = name.trim();
     let mut problems = vec![];
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-        problems.push(crate::FieldError::new("name", "api_key_name_invalid"));
+        problems.push(crate::FieldError::new("name", Code::ApiKeyNameInvalid));
     }
-    if !API_KEY_ROLES.contains(&role) {
-        problems.push(crate::FieldError::new("role", "api_key_role_invalid"));
+    let role = KeyRole::parse(role);
+    if role.is_none() {
+        problems.push(crate::FieldError::new("role", Code::ApiKeyRoleInvalid));
     }
-    if !problems.is_empty() {
+    let Some(role) = role.filter(|_| problems.is_empty()) else {
         return Err(AppError::Validation(problems));
-    }
+    };
     let key = format!("{PREFIX}{}", tokens::new_token());
     let now = app.now_ms();
     let row = ApiKeyRow {
         id: tokens::new_id(),
         name: name.to_owned(),
-        role: role.to_owned(),
+        role,
         key_hash: tokens::hash(&key),
         created_at: now,
         revoked_at: None,
     };
     let mut tx = app.work_at(now).await?;
     api_keys::insert(&mut tx, &row).await?;
-    tx.audit("cli", "api_key.created", &row.id, json!({ "role": role }))
+    tx.audit("cli", "api_key.created", &row.id, json!({ "role": role.as_str() }))
         .await?;
     tx.commit().await?;
     Ok((row.into(), key))
@@ -94,7 +94,7 @@ pub async fn authenticate_network(app: &App, key: &str) -> AppResult<ApiKey> {
     }
     let mut conn = app.db.conn().await?;
     match api_keys::active_by_hash(&mut conn, &tokens::hash(key)).await? {
-        Some(k) if k.role == "network" => Ok(k.into()),
+        Some(k) if k.role == KeyRole::Network => Ok(k.into()),
         _ => Err(AppError::Unauthenticated),
     }
 }

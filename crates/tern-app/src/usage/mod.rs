@@ -10,7 +10,7 @@ mod series;
 mod sweep_job;
 
 pub use ingest::{BatchRejected, IngestReport, RawUsageRecord, RecordError, UsageBatch, ingest, validate};
-pub use keys::{API_KEY_ROLES, ApiKey, authenticate_network, create_api_key, list_api_keys, revoke_api_key};
+pub use keys::{ApiKey, authenticate_network, create_api_key, list_api_keys, revoke_api_key};
 pub use notices::{SweepReport, sweep};
 pub use series::{UsageDay, UsageSeries, UsageTotals, series};
 pub use sweep_job::UsageSweep;

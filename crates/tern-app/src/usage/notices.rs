@@ -73,13 +73,13 @@ pub(crate) async fn send(
         }
     };
     // Closed or erased accounts get nothing.
-    let Some(account) = account.filter(|a| a.status == "active") else {
+    let Some(account) = account.filter(|a| a.status == tern_domain::AccountStatus::Active) else {
         return Ok(());
     };
     let locale = Locale::parse(&account.locale).unwrap_or_default();
     let mut values = json!({
         "plan": pkg.plan_code,
-        "iccid_end": pkg.iccid.get(pkg.iccid.len().saturating_sub(4)..).unwrap_or(""),
+        "iccid_end": pkg.iccid.as_str().get(pkg.iccid.as_str().len().saturating_sub(4)..).unwrap_or(""),
         "link": format!("{}/esims/{}", app.settings.base_url(), pkg.iccid),
         // Absent for unlimited plans.
         "limit": pkg.data_limit_bytes.map(human_bytes),

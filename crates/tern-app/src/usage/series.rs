@@ -67,7 +67,7 @@ fn date_of(day: i64) -> String {
 pub async fn series(app: &App, who: &Principal, iccid: &str) -> AppResult<UsageSeries> {
     let iccid = tern_domain::ids::Iccid::known(iccid).map_err(|_| AppError::NotFound)?;
     let mut conn = app.db.conn().await?;
-    match esims::by_iccid(&mut conn, iccid.as_str()).await? {
+    match esims::by_iccid(&mut conn, &iccid).await? {
         Some(e) if e.account_id == who.account_id => {}
         _ => return Err(AppError::NotFound),
     }

@@ -33,12 +33,12 @@ pub async fn redeem(app: &App, who: &Principal, typed: &str) -> AppResult<Wallet
         Err::<WalletView, _>(e)
     };
     let Ok(code) = VoucherCode::parse(typed) else {
-        return failed(AppError::field("code", "voucher_invalid")).await;
+        return failed(AppError::field("code", Code::VoucherInvalid)).await;
     };
     let mut tx = app.work_at(now).await?;
     let Some(voucher) = vouchers::by_code(&mut tx, code.as_str()).await? else {
         drop(tx);
-        return failed(AppError::field("code", "voucher_invalid")).await;
+        return failed(AppError::field("code", Code::VoucherInvalid)).await;
     };
     if voucher.redeemed_at.is_some() {
         drop(tx);
@@ -46,11 +46,11 @@ pub async fn redeem(app: &App, who: &Principal, typed: &str) -> AppResult<Wallet
     }
     if voucher.expires_at.is_some_and(|t| t <= now) {
         drop(tx);
-        return failed(AppError::field("code", "voucher_expired")).await;
+        return failed(AppError::field("code", Code::VoucherExpired)).await;
     }
     if voucher.currency != app.settings.wallet.currency {
         drop(tx);
-        return failed(AppError::field("code", "voucher_currency")).await;
+        return failed(AppError::field("code", Code::VoucherCurrency)).await;
     }
     if !vouchers::claim(&mut tx, code.as_str(), &who.account_id, now).await? {
         drop(tx);

@@ -9,6 +9,7 @@ use tern_store::vouchers::{self, Batch};
 
 use crate::App;
 use crate::error::{AppError, AppResult};
+use crate::error_code::Code;
 
 /// A batch that was issued.
 #[derive(Debug, Clone)]
@@ -29,10 +30,10 @@ pub async fn issue_vouchers(
     mut progress: impl FnMut(usize),
 ) -> AppResult<IssuedBatch> {
     if value.amount_minor <= 0 {
-        return Err(AppError::field("value", "amount_not_positive"));
+        return Err(AppError::field("value", Code::AmountNotPositive));
     }
     if value.currency.as_str() != app.settings.wallet.currency {
-        return Err(AppError::field("currency", "voucher_currency"));
+        return Err(AppError::field("currency", Code::VoucherCurrency));
     }
     let batch = crate::tokens::new_id();
     let mut codes = Vec::with_capacity(count);

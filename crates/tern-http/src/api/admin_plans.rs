@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::json;
+use tern_app::Code;
 use tern_app::catalogue::{Format, ImportFailure, PlanView};
 use tern_app::console;
 use tern_domain::Permission;
@@ -91,7 +92,7 @@ pub async fn import(State(s): State<HttpState>, auth: Auth, headers: HeaderMap, 
     } else {
         return error_response(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            Code::UnsupportedMediaType,
             auth.locale,
             None,
         );
@@ -104,7 +105,7 @@ pub async fn import(State(s): State<HttpState>, auth: Auth, headers: HeaderMap, 
         .into_response(),
         Err(ImportFailure::Invalid(errors)) => error_response(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "plan_import_invalid",
+            Code::PlanImportInvalid,
             auth.locale,
             Some(json!(import_details(&errors))),
         ),

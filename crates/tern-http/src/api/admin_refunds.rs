@@ -26,7 +26,7 @@ pub async fn list(
 ) -> Result<Json<Vec<RefundView>>, ApiError> {
     auth.require(&s, Permission::ApproveRefunds, "admin.refunds.list")
         .await?;
-    let state = p.state.as_deref().filter(|s| !s.is_empty());
+    let state = console::refund_state(p.state.as_deref().filter(|s| !s.is_empty()))?;
     Ok(Json(console::list_refunds(&s.app, state).await?))
 }
 

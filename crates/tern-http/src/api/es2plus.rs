@@ -20,7 +20,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use subtle::ConstantTimeEq;
-use tern_app::AppError;
+use tern_app::{AppError, Code};
 use tern_esim::codes;
 use tern_esim::notification;
 use tern_esim::provider::Refusal;
@@ -69,7 +69,7 @@ pub async fn with_bearer(State(s): State<HttpState>, headers: HeaderMap, body: a
     if !bool::from(given.as_bytes().ct_eq(s.app.callback_secret().as_bytes())) {
         let refused = error_response(
             StatusCode::UNAUTHORIZED,
-            "unauthenticated",
+            Code::Unauthenticated,
             tern_domain::Locale::En,
             None,
         );

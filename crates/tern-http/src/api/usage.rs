@@ -7,8 +7,8 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
-use tern_app::AppError;
 use tern_app::usage::{self, BatchRejected, IngestReport, UsageBatch, UsageSeries};
+use tern_app::{AppError, Code};
 use tern_domain::Locale;
 
 use crate::error::{ApiError, error_response, message};
@@ -70,9 +70,9 @@ pub async fn post_usage(
 
 fn rejected(r: BatchRejected, locale: Locale) -> Response {
     match r {
-        BatchRejected::Empty => error_response(StatusCode::UNPROCESSABLE_ENTITY, "batch_empty", locale, None),
+        BatchRejected::Empty => error_response(StatusCode::UNPROCESSABLE_ENTITY, Code::BatchEmpty, locale, None),
         BatchRejected::TooLarge { max } => {
-            let mut res = error_response(StatusCode::PAYLOAD_TOO_LARGE, "batch_too_large", locale, None);
+            let mut res = error_response(StatusCode::PAYLOAD_TOO_LARGE, Code::BatchTooLarge, locale, None);
             if let Ok(v) = HeaderValue::from_str(&max.to_string()) {
                 res.headers_mut().insert("x-max-records", v);
             }

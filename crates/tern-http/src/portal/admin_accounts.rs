@@ -7,6 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::{Value, json};
+use tern_app::Code;
 use tern_app::console::{self, AdjustmentInput};
 use tern_domain::{Money, Permission};
 use tern_i18n::t;
@@ -90,10 +91,7 @@ async fn page(ctx: &Ctx, id: &str, status: StatusCode, notice: Option<String>, e
         .iter()
         .map(|e| json!({ "at": e.at, "actor": e.actor, "action": e.action, "subject": e.subject, "details": e.details.to_string() }))
         .collect();
-    let can_hold = a
-        .closure
-        .as_ref()
-        .is_some_and(|c| matches!(c.state.as_str(), "received" | "cooling_off" | "processing"));
+    let can_hold = a.closure.as_ref().is_some_and(|c| c.state.can_be_held());
     ctx.render_status(
         status,
         "admin_account.html",
@@ -166,7 +164,7 @@ pub async fn adjust(
         .ok()
         .and_then(|c| Money::parse_decimal(&f.amount, c).ok())
     else {
-        let e = tern_app::AppError::field("amount_minor", "adjustment_amount_invalid");
+        let e = tern_app::AppError::field("amount_minor", Code::AdjustmentAmountInvalid);
         return page(&ctx, &id, StatusCode::UNPROCESSABLE_ENTITY, None, ctx.errors(&e), form).await;
     };
     let input = AdjustmentInput {

@@ -165,7 +165,9 @@ pub async fn submit(State(s): State<HttpState>, headers: HeaderMap, Form(f): For
         return list_page(&ctx, &f, true, errors, StatusCode::OK).await;
     }
     let result = match announcements::create(app, &who.account_id, &f.input(publish)).await {
-        Ok(a) if publish && a.state == "draft" => announcements::publish(app, &who.account_id, &a.id).await,
+        Ok(a) if publish && a.state == tern_domain::announcement::AnnouncementState::Draft => {
+            announcements::publish(app, &who.account_id, &a.id).await
+        }
         other => other,
     };
     match result {

@@ -145,7 +145,7 @@ pub async fn list(State(s): State<HttpState>, headers: HeaderMap, Query(f): Quer
     let rows: Vec<Value> = rows
         .iter()
         .map(|v| {
-            json!({ "id": v.id, "short": &v.id[v.id.len().saturating_sub(8)..], "state": label(&ctx, "state", &v.state),
+            json!({ "id": v.id, "short": &v.id[v.id.len().saturating_sub(8)..], "state": label(&ctx, "state", v.state.as_str()),
                     "due_by": v.due_by, "deadline": v.deadline, "deadline_text": label(&ctx, "deadline", &v.deadline),
                     "hold_reason": v.hold_reason, "last_error": v.last_error, "requested_by": v.requested_by })
         })
@@ -178,11 +178,11 @@ async fn detail_page(ctx: &Ctx, id: &str, notice: Option<String>, error: Option<
                 .collect();
             ctx.render(
                 "admin_closure.html",
-                json!({ "c": v, "state_text": label(ctx, "state", &v.state), "deadline_text": label(ctx, "deadline", &v.deadline),
+                json!({ "c": v, "state_text": label(ctx, "state", v.state.as_str()), "deadline_text": label(ctx, "deadline", &v.deadline),
                         "steps": steps, "notice": notice, "error": error,
-                        "can_hold": matches!(v.state.as_str(), "received" | "cooling_off" | "processing"),
-                        "can_resume": v.state == "on_hold",
-                        "can_retry": matches!(v.state.as_str(), "received" | "cooling_off" | "processing") }),
+                        "can_hold": v.state.can_be_held(),
+                        "can_resume": v.state == ClosureState::OnHold,
+                        "can_retry": v.state.can_be_held() }),
             )
         }
         Err(e) => ctx.render_status(
@@ -240,7 +240,7 @@ pub async fn act(
             let msg = match &e {
                 tern_app::AppError::Validation(fields) => fields
                     .first()
-                    .map_or(msg, |f| crate::error::message(&f.code, ctx.locale)),
+                    .map_or(msg, |f| crate::error::message(f.code, ctx.locale)),
                 _ => msg,
             };
             detail_page(&ctx, &id, None, Some(msg)).await

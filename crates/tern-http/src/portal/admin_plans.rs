@@ -137,7 +137,7 @@ pub async fn import(State(s): State<HttpState>, headers: HeaderMap, Form(f): For
             let msg = match &e {
                 tern_app::AppError::Validation(fields) => fields.first().map_or_else(
                     || crate::error::message(e.code(), ctx.locale),
-                    |x| crate::error::message(&x.code, ctx.locale),
+                    |x| crate::error::message(x.code, ctx.locale),
                 ),
                 _ => crate::error::message(e.code(), ctx.locale),
             };

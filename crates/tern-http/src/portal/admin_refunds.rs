@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::{Value, json};
 use tern_app::console;
+use tern_domain::payment::RefundState;
 use tern_domain::{Currency, Money, Permission};
 
 use super::page::Ctx;
@@ -21,13 +22,13 @@ async fn page(ctx: &Ctx, status: StatusCode, error: Option<String>) -> Response 
         json!({ "id": r.id, "account_id": r.account_id, "closure_id": r.closure_id, "amount_text": amount,
                 "created_at": r.created_at, "updated_at": r.updated_at, "reference": r.reference })
     };
-    let waiting: Vec<Value> = console::list_refunds(app, Some("awaiting_payout"))
+    let waiting: Vec<Value> = console::list_refunds(app, RefundState::AwaitingPayout)
         .await
         .unwrap_or_default()
         .into_iter()
         .map(view)
         .collect();
-    let paid: Vec<Value> = console::list_refunds(app, Some("paid_out"))
+    let paid: Vec<Value> = console::list_refunds(app, RefundState::PaidOut)
         .await
         .unwrap_or_default()
         .into_iter()

@@ -69,7 +69,7 @@ fn staff_name(list: &[StaffMember], id: Option<&str>) -> Option<String> {
 
 fn row(l: Locale, v: &AdminTicketView, people: &[StaffMember]) -> Value {
     json!({ "id": v.id, "short": &v.id[v.id.len().saturating_sub(8)..], "subject": v.subject, "erased": v.erased,
-            "state": v.state, "state_text": label(l, "state", &v.state), "category_text": label(l, "category", &v.category),
+            "state": v.state, "state_text": label(l, "state", v.state.as_str()), "category_text": label(l, "category", &v.category),
             "assignee": staff_name(people, v.assignee_id.as_deref()), "last_message_at": v.last_message_at,
             "first_response": duration_text(l, v.first_response_secs), "resolution": duration_text(l, v.resolution_secs),
             "answered": v.first_response_secs.is_some() })
@@ -175,14 +175,14 @@ async fn detail_page(ctx: &Ctx, who: &Principal, id: &str, status: StatusCode, e
                 .collect();
             let states: Vec<Value> = TicketState::ALL
                 .iter()
-                .filter(|s| s.as_str() != v.state)
+                .filter(|s| **s != v.state)
                 .map(|s| json!({ "value": s.as_str(), "text": label(l, "state", s.as_str()) }))
                 .collect();
             ctx.render_status(
                 status,
                 "admin_ticket.html",
                 json!({ "ticket": row(l, &v, &people), "tk": v, "messages": messages, "staff": options, "states": states,
-                        "errors": errors, "open": v.state != "closed" }),
+                        "errors": errors, "open": v.state != TicketState::Closed }),
             )
         }
         Err(e) => ctx.render_status(

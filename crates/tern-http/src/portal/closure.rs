@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::{Value, json};
 use tern_app::closure::{self, ClosureInput, Preview};
-use tern_app::{AppError, FieldError};
+use tern_app::{AppError, Code, FieldError};
 use tern_domain::Locale;
 use tern_domain::closure::{confirmation_matches, confirmation_phrase};
 use tern_i18n::{t, tf};
@@ -68,7 +68,7 @@ fn preview_values(p: &Preview, locale: Locale) -> Value {
             };
             json!({
                 "iccid": e.iccid,
-                "state_text": text_or(locale, &format!("esim.state.{}", e.state), &e.state),
+                "state_text": text_or(locale, &format!("esim.state.{}", e.state), e.state.as_str()),
                 "data_text": data,
                 "valid_until": e.valid_until,
             })
@@ -185,9 +185,9 @@ pub async fn submit(State(s): State<HttpState>, headers: HeaderMap, Form(f): For
     };
     let result = if f.password.is_empty() {
         // Not a wrong password: nothing to count against the allowance.
-        let mut list = vec![FieldError::new("password", "field_missing")];
+        let mut list = vec![FieldError::new("password", Code::FieldMissing)];
         if !confirmation_matches(&f.confirmation) {
-            list.insert(0, FieldError::new("confirmation", "confirmation_mismatch"));
+            list.insert(0, FieldError::new("confirmation", Code::ConfirmationMismatch));
         }
         Err(AppError::Validation(list))
     } else {
@@ -253,7 +253,7 @@ pub async fn show(State(s): State<HttpState>, headers: HeaderMap, Query(q): Quer
         "closure.html",
         json!({
             "closure": v,
-            "state_text": text_or(ctx.locale, &format!("closure.state.{}", v.state), &v.state),
+            "state_text": text_or(ctx.locale, &format!("closure.state.{}", v.state), v.state.as_str()),
             "reason_text": reason_text, "notice": notice,
             // This page has its own cancel button.
             "hide_closure_banner": true,

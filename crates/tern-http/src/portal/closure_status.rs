@@ -104,7 +104,7 @@ pub async fn show(
             "closure_status.html",
             json!({
                 "status": v,
-                "state_text": text_or(ctx.locale, &format!("closure.state.{}", v.state), &v.state),
+                "state_text": text_or(ctx.locale, &format!("closure.state.{}", v.state), v.state.as_str()),
                 "steps": steps(&v, ctx.locale),
                 "receipt": v.receipt.as_ref().map(|r| receipt_values(r, ctx.locale)),
                 "notice": notice,

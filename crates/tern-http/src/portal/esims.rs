@@ -37,7 +37,7 @@ pub async fn list(State(s): State<HttpState>, headers: HeaderMap, Query(q): Quer
         .await
         .unwrap_or_default()
         .into_iter()
-        .map(|e| json!({ "iccid": e.iccid, "state_text": state_text("esim", &e.state, ctx.locale) }))
+        .map(|e| json!({ "iccid": e.iccid, "state_text": state_text("esim", e.state.as_str(), ctx.locale) }))
         .collect();
     let all_orders = orders::list(app, &who).await.unwrap_or_default();
     let pending = all_orders.iter().any(|o| o.state == OrderState::Provisioning);
@@ -106,10 +106,10 @@ async fn detail(ctx: &Ctx, iccid: &str, status: StatusCode, notice: Option<Strin
                 Some(at) => tf(ctx.locale, "esim.valid_until", &[("at", &format!("{} UTC", at.replace('T', " ").get(..16).unwrap_or(at)))]),
                 None => tf(ctx.locale, "esim.valid_days_from", &[("n", &p.validity_days.to_string()), ("when", t(ctx.locale, &format!("esim.starts.{}", p.activation)))]),
             };
-            json!({ "plan_name": names.get(p.plan_code.as_str()).map_or(p.plan_code.as_str(), String::as_str), "state_text": state_text("package", &p.state, ctx.locale), "data_text": data_text, "validity_text": validity_text })
+            json!({ "plan_name": names.get(p.plan_code.as_str()).map_or(p.plan_code.as_str(), String::as_str), "state_text": state_text("package", p.state.as_str(), ctx.locale), "data_text": data_text, "validity_text": validity_text })
         })
         .collect();
-    let state = state_text("esim", &e.state, ctx.locale);
+    let state = state_text("esim", e.state.as_str(), ctx.locale);
     let usage = tern_app::usage::series(app, who, iccid).await.ok();
     let chart = usage.as_ref().filter(|u| !u.days.is_empty()).map(|u| {
         let bars: Vec<super::chart::Bar> = u

@@ -145,7 +145,7 @@ impl Ctx {
             // A summary at the top (announced to screen readers) and a
             // message beside each field.
             for f in list {
-                fields.insert(f.field.clone(), message(&f.code, self.locale));
+                fields.insert(f.field.clone(), message(f.code, self.locale));
             }
         }
         if let AppError::Internal(cause) = e {

@@ -128,7 +128,7 @@ pub async fn plans(State(s): State<HttpState>, headers: HeaderMap, Query(q): Que
             StatusCode::UNPROCESSABLE_ENTITY,
             "plans.html",
             json!({ "plans": [], "country": country, "countries": countries, "error": crate::error::message(
-                match &e { tern_app::AppError::Validation(f) => f.first().map(|x| x.code.as_str()).unwrap_or("validation_failed"), other => other.code().as_str() },
+                match &e { tern_app::AppError::Validation(f) => f.first().map_or("validation_failed", |x| x.code), other => other.code().as_str() },
                 ctx.locale) }),
         ),
     }
@@ -161,7 +161,7 @@ async fn plan_page(ctx: &Ctx, code: &str, status: StatusCode, errors: Value) -> 
             .await
             .unwrap_or_default()
             .into_iter()
-            .filter(|e| !matches!(e.state.as_str(), "canceled" | "barred" | "error"))
+            .filter(|e| !e.state.is_stopped() && e.state != tern_domain::esim::EsimState::Error)
             .map(|e| json!({ "iccid": e.iccid }))
             .collect();
         values["esims"] = json!(esims);

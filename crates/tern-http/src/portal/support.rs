@@ -63,7 +63,7 @@ async fn list_page(ctx: &Ctx, who: &Principal, status: StatusCode, form: &NewTic
         .unwrap_or_default()
         .iter()
         .map(|v| {
-            json!({ "id": v.id, "subject": v.subject, "state": v.state, "state_text": label(l, "state", &v.state),
+            json!({ "id": v.id, "subject": v.subject, "state": v.state, "state_text": label(l, "state", v.state.as_str()),
                     "category_text": label(l, "category", &v.category), "last_message_at": v.last_message_at })
         })
         .collect();
@@ -77,7 +77,7 @@ async fn list_page(ctx: &Ctx, who: &Principal, status: StatusCode, form: &NewTic
         .await
         .unwrap_or_default()
         .iter()
-        .map(|e| json!({ "value": e.iccid, "text": e.iccid, "selected": e.iccid == form.iccid }))
+        .map(|e| json!({ "value": e.iccid, "text": e.iccid, "selected": e.iccid.as_str() == form.iccid }))
         .collect();
     let staff = who.role.is_staff() && who.role != tern_domain::Role::Finance;
     ctx.render_status(
@@ -142,8 +142,8 @@ fn thread_values(l: Locale, v: &TicketView, notice: Option<String>, errors: Valu
                     "lines": lines(&m.body), "created_at": m.created_at })
         })
         .collect();
-    json!({ "ticket": v, "state_text": label(l, "state", &v.state), "category_text": label(l, "category", &v.category),
-            "messages": messages, "notice": notice, "errors": errors, "open": v.state != "closed",
+    json!({ "ticket": v, "state_text": label(l, "state", v.state.as_str()), "category_text": label(l, "category", &v.category),
+            "messages": messages, "notice": notice, "errors": errors, "open": v.state != tern_domain::ticket::TicketState::Closed,
             "closure_link": v.closure_link.as_ref().map(|_| "/account/close") })
 }
 

@@ -250,7 +250,7 @@ on_both!(
                         name: None,
                         password_hash: "x",
                         locale: if i % 2 == 0 { "en" } else { "zh-CN" },
-                        role: "user",
+                        role: tern_domain::Role::User,
                         verified_at: Some(tern.now_ms()),
                         now: tern.now_ms(),
                     },

@@ -558,7 +558,7 @@ on_both!(operators_hold_resume_and_see_deadlines, |db: Db| async move {
             .fetch_one(&mut *conn)
             .await
             .unwrap();
-        tern_store::accounts::set_role(&mut conn, &id, "support", 0)
+        tern_store::accounts::set_role(&mut conn, &id, tern_domain::Role::Support, 0)
             .await
             .unwrap();
     }

@@ -84,7 +84,7 @@ on_both!(
                     name: Some(&format!("Crash Traveller {i}")),
                     password_hash: &hash,
                     locale: "en",
-                    role: "user",
+                    role: Role::User,
                     verified_at: Some(seeder.now_ms()),
                     now: seeder.now_ms(),
                 },
@@ -98,7 +98,7 @@ on_both!(
                 role: Role::User,
                 locale: Locale::En,
                 reauth_at: None,
-                status: "active".into(),
+                status: tern_domain::AccountStatus::Active,
                 terms_version: None,
             };
             tern_app::wallet::redeem(&seeder, &who, &code.to_string())

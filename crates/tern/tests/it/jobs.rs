@@ -57,7 +57,9 @@ on_both!(failing_delivery_retries_then_stays_visible, |db: Db| async move {
     let tern = app.app().clone();
     assert_eq!(app.drain_jobs().await, 1);
     let mut conn = tern.db.conn().await.unwrap();
-    let pending = tern_store::jobs::list(&mut conn, "pending", 10).await.unwrap();
+    let pending = tern_store::jobs::list(&mut conn, tern_store::jobs::JobState::Pending, 10)
+        .await
+        .unwrap();
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0].attempts, 1);
     assert!(pending[0].last_error.is_some());
@@ -73,7 +75,9 @@ on_both!(failing_delivery_retries_then_stays_visible, |db: Db| async move {
     app.clock.advance(Duration::from_secs(21));
     assert_eq!(app.drain_jobs().await, 1);
     let mut conn = tern.db.conn().await.unwrap();
-    let failed = tern_store::jobs::list(&mut conn, "failed", 10).await.unwrap();
+    let failed = tern_store::jobs::list(&mut conn, tern_store::jobs::JobState::Failed, 10)
+        .await
+        .unwrap();
     assert_eq!(failed.len(), 1, "kept for operators");
     assert_eq!(failed[0].kind, "deliver_notification");
     assert_eq!(failed[0].attempts, 3);
@@ -88,7 +92,12 @@ on_both!(failing_delivery_retries_then_stays_visible, |db: Db| async move {
             .await
             .unwrap()
     );
-    assert_eq!(tern_store::jobs::count_by_state(&mut conn, "pending").await.unwrap(), 1);
+    assert_eq!(
+        tern_store::jobs::count_by_state(&mut conn, tern_store::jobs::JobState::Pending)
+            .await
+            .unwrap(),
+        1
+    );
     drop(conn);
     app.stop().await;
 });

@@ -62,7 +62,7 @@ impl Step for CancelEsims {
             let mut canceled = false;
             if e.state == EsimState::Released {
                 let cancel = CancelOrder {
-                    iccid: crate::error::stored_iccid(&e.iccid)?,
+                    iccid: e.iccid.clone(),
                     eid: None,
                     matching_id: Some(e.matching_id.clone()),
                     final_status: FinalProfileStatus::Unavailable,
@@ -85,7 +85,7 @@ impl Step for CancelEsims {
             let mut tx = app.work_at(now).await?;
             esims::set_state(&mut tx, &e.iccid, state, now).await?;
             out.packages_stopped += esims::stop_packages(&mut tx, &e.iccid).await?;
-            tx.audit("closure", action, &e.iccid, json!({ "closure": c.id }))
+            tx.audit("closure", action, e.iccid.as_str(), json!({ "closure": c.id }))
                 .await?;
             tx.commit().await?;
             if canceled {

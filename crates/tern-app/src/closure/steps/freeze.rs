@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use tern_domain::AccountStatus;
 use tern_domain::closure::ClosureStep;
 use tern_store::closures::ClosureRow;
 use tern_store::{accounts, sessions};
@@ -28,7 +29,14 @@ impl Step for Freeze {
     async fn run(&self, app: &App, c: &ClosureRow) -> AppResult<Frozen> {
         let now = app.now_ms();
         let mut tx = app.work_at(now).await?;
-        let frozen = accounts::set_status(&mut tx, &c.account_id, "active", "frozen", now).await?;
+        let frozen = accounts::set_status(
+            &mut tx,
+            &c.account_id,
+            AccountStatus::Active,
+            AccountStatus::Frozen,
+            now,
+        )
+        .await?;
         let ended = sessions::delete_all_for_account(&mut tx, &c.account_id, None).await?;
         tx.audit(
             "closure",

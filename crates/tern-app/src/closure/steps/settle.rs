@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tern_domain::closure::{ClosureStep, RefundPolicy};
+use tern_domain::payment::RefundState;
 use tern_store::closures::{self, ClosureRow};
 use tern_store::ledger::{self, Entry, NewTransaction, Posted};
 use tern_store::refunds::{self, RefundRow};
@@ -124,13 +125,17 @@ async fn settle(app: &App, c: &ClosureRow) -> AppResult<Settled> {
                     .find(|(id, _, _)| id == top_up)
                     .map(|(_, g, _)| g.clone())
                     .unwrap_or_default();
-                refunds::insert(&mut tx, &refund_row(c, top_up, &gateway, amount, &cur, "pending", now)).await?;
+                refunds::insert(
+                    &mut tx,
+                    &refund_row(c, top_up, &gateway, amount, &cur, RefundState::Pending, now),
+                )
+                .await?;
                 refunds::add_to_top_up(&mut tx, top_up, amount, now).await?;
             }
             if rest > 0 {
                 refunds::insert(
                     &mut tx,
-                    &refund_row(c, "manual", "manual", rest, &cur, "awaiting_payout", now),
+                    &refund_row(c, "manual", "manual", rest, &cur, RefundState::AwaitingPayout, now),
                 )
                 .await?;
             }
@@ -172,7 +177,15 @@ async fn settle(app: &App, c: &ClosureRow) -> AppResult<Settled> {
     })
 }
 
-fn refund_row(c: &ClosureRow, source: &str, gateway: &str, amount: i64, cur: &str, state: &str, now: i64) -> RefundRow {
+fn refund_row(
+    c: &ClosureRow,
+    source: &str,
+    gateway: &str,
+    amount: i64,
+    cur: &str,
+    state: RefundState,
+    now: i64,
+) -> RefundRow {
     RefundRow {
         id: crate::tokens::new_id(),
         closure_id: c.id.clone(),
@@ -180,7 +193,7 @@ fn refund_row(c: &ClosureRow, source: &str, gateway: &str, amount: i64, cur: &st
         gateway: gateway.to_owned(),
         amount_minor: amount,
         currency: cur.to_owned(),
-        state: state.to_owned(),
+        state,
         gateway_ref: None,
         created_at: now,
         updated_at: now,
@@ -194,7 +207,7 @@ async fn pay_card_refunds(app: &App, c: &ClosureRow) -> AppResult<()> {
         let mut conn = app.db.conn().await?;
         refunds::for_closure(&mut conn, &c.id).await?
     };
-    for r in lines.into_iter().filter(|r| r.state == "pending") {
+    for r in lines.into_iter().filter(|r| r.state == RefundState::Pending) {
         let top_up = {
             let mut conn = app.db.conn().await?;
             top_ups::by_id(&mut conn, &r.source).await?.ok_or(AppError::NotFound)?
