@@ -16,13 +16,19 @@ pub use signup::{SignupInput, signup, verify_email};
 pub use staff::{create_staff, create_staff_by};
 
 use crate::error::{AppError, FieldError};
+use crate::error_code::Code;
 
 /// Gathers field errors so a form shows every problem at once.
 #[derive(Debug, Default)]
 pub(crate) struct Problems(Vec<FieldError>);
 
 impl Problems {
-    pub fn add(&mut self, field: &str, code: &'static str) {
+    pub fn add(&mut self, field: &str, code: Code) {
+        self.0.push(FieldError::new(field, code));
+    }
+
+    /// A field a domain parser refused, with the parser's code.
+    pub fn parsed(&mut self, field: &str, code: &'static str) {
         self.0.push(FieldError::parsed(field, code));
     }
 

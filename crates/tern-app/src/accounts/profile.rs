@@ -10,6 +10,7 @@ use crate::App;
 use crate::auth::Principal;
 use crate::clock::rfc3339;
 use crate::error::{AppError, AppResult};
+use crate::error_code::Code;
 
 /// The account as its owner sees it.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
@@ -61,14 +62,14 @@ pub async fn update_profile(app: &App, who: &Principal, input: ProfileUpdate) ->
     if let Some(name) = input.name {
         let name = name.trim().to_owned();
         if name.chars().count() > 100 {
-            problems.add("name", "name_too_long");
+            problems.add("name", Code::NameTooLong);
         }
         patch.name = Some((!name.is_empty()).then_some(name));
     }
     if let Some(l) = input.locale {
         match Locale::parse(&l) {
             Some(loc) => patch.locale = Some(loc.tag().to_owned()),
-            None => problems.add("locale", "locale_unsupported"),
+            None => problems.add("locale", Code::LocaleUnsupported),
         }
     }
     if let Some(p) = input.phone {
@@ -77,7 +78,7 @@ pub async fn update_profile(app: &App, who: &Principal, input: ProfileUpdate) ->
         } else {
             match Phone::parse(&p) {
                 Ok(phone) => patch.phone = Some(Some(phone.as_str().to_owned())),
-                Err(_) => problems.add("phone", "phone_invalid"),
+                Err(_) => problems.add("phone", Code::PhoneInvalid),
             }
         }
     }

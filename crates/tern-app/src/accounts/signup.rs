@@ -10,6 +10,7 @@ use super::Problems;
 use crate::App;
 use crate::clock::ms;
 use crate::error::{AppError, AppResult};
+use crate::error_code::Code;
 use crate::notify::{Channel, Message, queue};
 use crate::tokens;
 
@@ -33,10 +34,12 @@ pub const VERIFY_EMAIL: &str = "verify_email";
 pub async fn signup(app: &App, input: SignupInput, fallback_locale: Locale) -> AppResult<()> {
     let mut problems = Problems::default();
     let email = Email::parse(&input.email)
-        .map_err(|_| problems.add("email", "email_invalid"))
+        .map_err(|_| problems.add("email", Code::EmailInvalid))
         .ok();
     let phone = match input.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
-        Some(p) => Phone::parse(p).map_err(|_| problems.add("phone", "phone_invalid")).ok(),
+        Some(p) => Phone::parse(p)
+            .map_err(|_| problems.add("phone", Code::PhoneInvalid))
+            .ok(),
         None => None,
     };
     let name = input
@@ -46,11 +49,11 @@ pub async fn signup(app: &App, input: SignupInput, fallback_locale: Locale) -> A
         .filter(|n| !n.is_empty())
         .map(str::to_owned);
     if name.as_ref().is_some_and(|n| n.chars().count() > 100) {
-        problems.add("name", "name_too_long");
+        problems.add("name", Code::NameTooLong);
     }
     let locale = match input.locale.as_deref() {
         Some(l) => Locale::parse(l).unwrap_or_else(|| {
-            problems.add("locale", "locale_unsupported");
+            problems.add("locale", Code::LocaleUnsupported);
             fallback_locale
         }),
         None => fallback_locale,
@@ -64,7 +67,7 @@ pub async fn signup(app: &App, input: SignupInput, fallback_locale: Locale) -> A
         inputs.push(n);
     }
     let password = NewPassword::parse(&input.password, &inputs)
-        .map_err(|e| problems.add("password", e.code()))
+        .map_err(|e| problems.parsed("password", e.code()))
         .ok();
     problems.into_result()?;
     let (Some(email), Some(password)) = (email, password) else {
