@@ -3,6 +3,7 @@
 //! them as strings. A value that does not parse is corruption.
 
 use sqlx::Row;
+use sqlx::any::AnyRow;
 use tern_domain::announcement::AnnouncementKind;
 use tern_domain::closure::ClosureState;
 use tern_domain::esim::EsimState;
@@ -13,6 +14,7 @@ use tern_domain::payment::{RefundState, TopUpState};
 use tern_domain::ticket::{TicketCategory, TicketState};
 use tern_domain::usage::PackageState;
 use tern_domain::{AccountStatus, KeyRole, Role};
+use tern_domain::{Currency, Money};
 
 use crate::{Result, StoreError};
 
@@ -34,6 +36,15 @@ where
 {
     let text: String = r.try_get(column)?;
     T::from_stored(&text).ok_or_else(|| StoreError::Corrupt(format!("column {column:?} = {text:?}")))
+}
+
+/// Reads an amount stored as minor units in `amount` and an ISO 4217
+/// code in `currency`; a code that does not parse is corruption.
+pub(crate) fn money(r: &AnyRow, amount: &str, currency: &str) -> Result<Money> {
+    let code: String = r.try_get(currency)?;
+    let currency =
+        Currency::parse(&code).map_err(|_| StoreError::Corrupt(format!("column {currency:?} = {code:?}")))?;
+    Ok(Money::new(r.try_get(amount)?, currency))
 }
 
 /// Reads an ICCID Tern stored. Every stored ICCID came from the SM-DP+,

@@ -17,8 +17,7 @@ pub struct OrderRow {
     pub matching_id: Option<String>,
     pub kind: OrderKind,
     pub state: OrderState,
-    pub price_minor: i64,
-    pub currency: String,
+    pub price: tern_domain::Money,
     pub failure_reason: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -36,8 +35,7 @@ fn from_row(r: &AnyRow) -> Result<OrderRow> {
         matching_id: r.try_get("matching_id")?,
         kind: decode::get(r, "kind")?,
         state: decode::get(r, "state")?,
-        price_minor: r.try_get("price_minor")?,
-        currency: r.try_get("currency")?,
+        price: decode::money(r, "price_minor", "currency")?,
         failure_reason: r.try_get("failure_reason")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
@@ -55,8 +53,8 @@ pub async fn insert(conn: &mut AnyConnection, o: &OrderRow) -> Result<()> {
     .bind(o.iccid.as_ref().map(|i| i.as_str()))
     .bind(o.kind.stored())
     .bind(o.state.stored())
-    .bind(o.price_minor)
-    .bind(o.currency.as_str())
+    .bind(o.price.amount_minor)
+    .bind(o.price.currency.as_str())
     .bind(o.failure_reason.as_deref())
     .bind(o.created_at)
     .bind(o.updated_at)

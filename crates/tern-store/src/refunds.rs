@@ -15,8 +15,7 @@ pub struct RefundRow {
     /// The top-up refunded, or `manual`.
     pub source: String,
     pub gateway: String,
-    pub amount_minor: i64,
-    pub currency: String,
+    pub amount: tern_domain::Money,
     pub state: RefundState,
     pub gateway_ref: Option<String>,
     pub created_at: i64,
@@ -29,8 +28,7 @@ fn from_row(r: &AnyRow) -> Result<RefundRow> {
         closure_id: r.try_get("closure_id")?,
         source: r.try_get("source")?,
         gateway: r.try_get("gateway")?,
-        amount_minor: r.try_get("amount_minor")?,
-        currency: r.try_get("currency")?,
+        amount: decode::money(r, "amount_minor", "currency")?,
         state: decode::get(r, "state")?,
         gateway_ref: r.try_get("gateway_ref")?,
         created_at: r.try_get("created_at")?,
@@ -49,8 +47,8 @@ pub async fn insert(conn: &mut AnyConnection, r: &RefundRow) -> Result<bool> {
     .bind(r.closure_id.as_str())
     .bind(r.source.as_str())
     .bind(r.gateway.as_str())
-    .bind(r.amount_minor)
-    .bind(r.currency.as_str())
+    .bind(r.amount.amount_minor)
+    .bind(r.amount.currency.as_str())
     .bind(r.state.stored())
     .bind(r.gateway_ref.as_deref())
     .bind(r.created_at)

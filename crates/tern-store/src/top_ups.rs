@@ -11,8 +11,7 @@ use crate::decode::{self, Stored};
 pub struct TopUpRow {
     pub id: String,
     pub account_id: String,
-    pub amount_minor: i64,
-    pub currency: String,
+    pub amount: tern_domain::Money,
     pub gateway: String,
     pub state: TopUpState,
     pub failure_reason: Option<String>,
@@ -24,8 +23,7 @@ fn from_row(r: &AnyRow) -> Result<TopUpRow> {
     Ok(TopUpRow {
         id: r.try_get("id")?,
         account_id: r.try_get("account_id")?,
-        amount_minor: r.try_get("amount_minor")?,
-        currency: r.try_get("currency")?,
+        amount: decode::money(r, "amount_minor", "currency")?,
         gateway: r.try_get("gateway")?,
         state: decode::get(r, "state")?,
         failure_reason: r.try_get("failure_reason")?,
@@ -41,8 +39,8 @@ pub async fn insert(conn: &mut AnyConnection, t: &TopUpRow) -> Result<()> {
     )
     .bind(t.id.as_str())
     .bind(t.account_id.as_str())
-    .bind(t.amount_minor)
-    .bind(t.currency.as_str())
+    .bind(t.amount.amount_minor)
+    .bind(t.amount.currency.as_str())
     .bind(t.gateway.as_str())
     .bind(t.state.stored())
     .bind(t.failure_reason.as_deref())

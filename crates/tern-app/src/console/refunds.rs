@@ -43,8 +43,8 @@ async fn view(conn: &mut tern_store::Conn, r: RefundRow) -> AppResult<RefundView
         closure_id: r.closure_id,
         account_id,
         source: r.source,
-        amount_minor: r.amount_minor,
-        currency: r.currency,
+        amount_minor: r.amount.amount_minor,
+        currency: r.amount.currency.as_str().to_owned(),
         state: r.state,
         reference: r.gateway_ref,
         created_at: rfc3339(r.created_at),
@@ -97,19 +97,19 @@ pub async fn approve_refund(app: &App, actor: &str, id: &str, reference: Option<
     let reference = reference.map_or_else(|| format!("manual:{}", r.id), str::to_owned);
     ledger::ensure_account(
         &mut tx,
-        &system_id("refunds_payable", &r.currency),
+        &system_id("refunds_payable", r.amount.currency.as_str()),
         None,
         "system",
-        &r.currency,
+        r.amount.currency.as_str(),
         now,
     )
     .await?;
     ledger::ensure_account(
         &mut tx,
-        &system_id("payouts", &r.currency),
+        &system_id("payouts", r.amount.currency.as_str()),
         None,
         "system",
-        &r.currency,
+        r.amount.currency.as_str(),
         now,
     )
     .await?;
@@ -121,7 +121,7 @@ pub async fn approve_refund(app: &App, actor: &str, id: &str, reference: Option<
         actor,
         "refund.paid_out",
         &r.id,
-        json!({ "closure": r.closure_id, "amount_minor": r.amount_minor, "currency": r.currency }),
+        json!({ "closure": r.closure_id, "amount_minor": r.amount.amount_minor, "currency": r.amount.currency.as_str() }),
     )
     .await?;
     let fresh = refunds::by_id(&mut tx, id).await?.ok_or(AppError::NotFound)?;

@@ -152,15 +152,15 @@ async fn order_list(conn: &mut Conn, id: &str) -> AppResult<ExportFile> {
     let lines: Vec<OrderLine> = rows
         .into_iter()
         .map(|o| OrderLine {
-            price: decimal(o.price_minor, &o.currency),
+            price: decimal(o.price.amount_minor, o.price.currency.as_str()),
             id: o.id,
             created_at: rfc3339(o.created_at),
             kind: o.kind.to_string(),
             state: o.state.to_string(),
             plan_code: o.plan_code,
             iccid: o.iccid,
-            price_minor: o.price_minor,
-            currency: o.currency,
+            price_minor: o.price.amount_minor,
+            currency: o.price.currency.as_str().to_owned(),
             failure_reason: o.failure_reason,
             updated_at: rfc3339(o.updated_at),
         })

@@ -91,7 +91,7 @@ pub async fn cancel(app: &App, who: &Principal, order_id: &str) -> AppResult<Ord
         &who.account_id,
         "order.canceled",
         &order.id,
-        json!({ "refunded_minor": order.price_minor }),
+        json!({ "refunded_minor": order.price.amount_minor }),
     )
     .await?;
     tx.commit().await?;

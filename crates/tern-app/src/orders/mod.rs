@@ -16,8 +16,8 @@ pub use provision::provision;
 pub use provision_job::ProvisionOrder;
 
 use serde::Serialize;
+use tern_domain::Money;
 use tern_domain::order::{OrderKind, OrderState};
-use tern_domain::{Currency, Money};
 use tern_store::orders::{self, OrderRow};
 
 use crate::App;
@@ -48,14 +48,13 @@ pub struct OrderView {
 
 impl OrderView {
     pub(crate) fn from_row(o: &OrderRow) -> AppResult<Self> {
-        let currency = Currency::parse(&o.currency).map_err(|e| AppError::Internal(e.to_string()))?;
         Ok(Self {
             id: o.id.clone(),
             kind: o.kind,
             state: o.state,
             plan_code: o.plan_code.clone(),
             iccid: o.iccid.clone(),
-            price: Money::new(o.price_minor, currency),
+            price: o.price,
             failure_reason: o.failure_reason.clone(),
             created_at: rfc3339(o.created_at),
         })

@@ -108,8 +108,7 @@ async fn place_in_tx(
             OrderKind::NewEsim
         },
         state: OrderState::Provisioning,
-        price_minor: plan.price().amount_minor,
-        currency: plan.price().currency.as_str().to_owned(),
+        price: plan.price(),
         failure_reason: None,
         created_at: now,
         updated_at: now,
@@ -130,7 +129,7 @@ async fn place_in_tx(
         &who.account_id,
         "order.placed",
         &id,
-        json!({ "plan": row.plan_code, "kind": row.kind, "amount_minor": row.price_minor, "currency": row.currency }),
+        json!({ "plan": row.plan_code, "kind": row.kind, "amount_minor": row.price.amount_minor, "currency": row.price.currency.as_str() }),
     )
     .await?;
     tx.commit().await?;

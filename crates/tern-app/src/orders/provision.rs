@@ -287,7 +287,7 @@ async fn fail(app: &App, order_id: &str, reason: &str, give_back: bool) -> AppRe
         "order.failed",
         &order.id,
         json!({
-            "refunded_minor": order.price_minor,
+            "refunded_minor": order.price.amount_minor,
             "profile_given_back": given_back.map(Iccid::as_str),
         }),
     )

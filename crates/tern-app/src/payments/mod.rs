@@ -75,11 +75,10 @@ pub struct TopUpView {
 }
 
 fn view(app: &App, t: &TopUpRow) -> AppResult<TopUpView> {
-    let cur = crate::wallet::currency(app)?;
     Ok(TopUpView {
         id: t.id.clone(),
         state: t.state,
-        amount: Money::new(t.amount_minor, cur),
+        amount: t.amount,
         checkout_url: SandboxGateway.checkout_url(app, t),
         failure_reason: t.failure_reason.clone(),
         created_at: rfc3339(t.created_at),
@@ -99,8 +98,7 @@ pub async fn start(app: &App, who: &Principal, amount_minor: i64) -> AppResult<T
     let row = TopUpRow {
         id: crate::tokens::new_id(),
         account_id: who.account_id.clone(),
-        amount_minor,
-        currency: app.settings.wallet.currency.clone(),
+        amount: Money::new(amount_minor, crate::wallet::currency(app)?),
         gateway: SANDBOX.to_owned(),
         state: TopUpState::Pending,
         failure_reason: None,
@@ -161,7 +159,7 @@ pub async fn webhook(app: &App, gateway: &dyn PaymentGateway, signature: &str, b
         tx.commit().await?;
         return Ok(());
     }
-    if event.amount_minor != top_up.amount_minor || event.currency != top_up.currency {
+    if event.amount_minor != top_up.amount.amount_minor || event.currency != top_up.amount.currency.as_str() {
         tracing::error!(top_up = %top_up.id, "gateway reported a different amount; not credited");
         return Err(AppError::Conflict(Code::PaymentAmountMismatch));
     }
@@ -178,15 +176,15 @@ pub async fn webhook(app: &App, gateway: &dyn PaymentGateway, signature: &str, b
         return Ok(());
     }
     ensure_accounts(app, &mut tx, &top_up.account_id, &["gateway"]).await?;
-    let cur = top_up.currency.as_str();
+    let cur = top_up.amount.currency.as_str();
     let entries = [
         Entry {
             ledger_account_id: system_id("gateway", cur),
-            amount_minor: -top_up.amount_minor,
+            amount_minor: -top_up.amount.amount_minor,
         },
         Entry {
             ledger_account_id: cash_id(&top_up.account_id, cur),
-            amount_minor: top_up.amount_minor,
+            amount_minor: top_up.amount.amount_minor,
         },
     ];
     let id = crate::tokens::new_id();
@@ -210,7 +208,7 @@ pub async fn webhook(app: &App, gateway: &dyn PaymentGateway, signature: &str, b
         gateway.name(),
         "wallet.top_up_succeeded",
         &top_up.account_id,
-        json!({ "top_up": top_up.id, "amount_minor": top_up.amount_minor }),
+        json!({ "top_up": top_up.id, "amount_minor": top_up.amount.amount_minor }),
     )
     .await?;
     tx.commit().await?;

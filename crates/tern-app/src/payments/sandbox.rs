@@ -69,7 +69,7 @@ impl PaymentGateway for SandboxGateway {
         amount_minor: i64,
         idempotency_key: &str,
     ) -> AppResult<String> {
-        if amount_minor <= 0 || amount_minor > top_up.amount_minor {
+        if amount_minor <= 0 || amount_minor > top_up.amount.amount_minor {
             return Err(AppError::Conflict(Code::RefundAmountInvalid));
         }
         if !top_up.state.was_paid() {
@@ -127,8 +127,8 @@ pub async fn sandbox_charge(
         "id": crate::tokens::new_id(),
         "type": if outcome == TestCardOutcome::Approved { "payment.succeeded" } else { "payment.failed" },
         "top_up_id": top_up.id,
-        "amount_minor": top_up.amount_minor,
-        "currency": top_up.currency,
+        "amount_minor": top_up.amount.amount_minor,
+        "currency": top_up.amount.currency.as_str(),
         "reason": if outcome == TestCardOutcome::Declined { Some("card_declined") } else { None },
     })
     .to_string();

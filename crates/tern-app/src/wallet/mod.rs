@@ -126,12 +126,12 @@ pub(crate) async fn book_refund(
 ) -> AppResult<()> {
     let entries = [
         Entry {
-            ledger_account_id: system_id("refunds_payable", &refund.currency),
-            amount_minor: -refund.amount_minor,
+            ledger_account_id: system_id("refunds_payable", refund.amount.currency.as_str()),
+            amount_minor: -refund.amount.amount_minor,
         },
         Entry {
-            ledger_account_id: system_id(to, &refund.currency),
-            amount_minor: refund.amount_minor,
+            ledger_account_id: system_id(to, refund.amount.currency.as_str()),
+            amount_minor: refund.amount.amount_minor,
         },
     ];
     let id = crate::tokens::new_id();
@@ -142,7 +142,7 @@ pub(crate) async fn book_refund(
             kind,
             reference: &refund.id,
             memo: None,
-            currency: &refund.currency,
+            currency: refund.amount.currency.as_str(),
             entries: &entries,
             now,
         },

@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use tern_domain::Money;
 use tern_domain::closure::{ClosureStep, RefundPolicy};
 use tern_domain::payment::RefundState;
 use tern_store::closures::{self, ClosureRow};
@@ -45,6 +46,7 @@ impl Step for Settle {
 async fn settle(app: &App, c: &ClosureRow) -> AppResult<Settled> {
     let now = app.now_ms();
     let cur = app.settings.wallet.currency.clone();
+    let currency = crate::wallet::currency(app)?;
     {
         let mut tx = app.work().await?;
         let stale_before = now - ms(app.settings.closure.abandoned_top_up_after);
@@ -127,7 +129,14 @@ async fn settle(app: &App, c: &ClosureRow) -> AppResult<Settled> {
                     .unwrap_or_default();
                 refunds::insert(
                     &mut tx,
-                    &refund_row(c, top_up, &gateway, amount, &cur, RefundState::Pending, now),
+                    &refund_row(
+                        c,
+                        top_up,
+                        &gateway,
+                        Money::new(amount, currency),
+                        RefundState::Pending,
+                        now,
+                    ),
                 )
                 .await?;
                 refunds::add_to_top_up(&mut tx, top_up, amount, now).await?;
@@ -135,7 +144,14 @@ async fn settle(app: &App, c: &ClosureRow) -> AppResult<Settled> {
             if rest > 0 {
                 refunds::insert(
                     &mut tx,
-                    &refund_row(c, "manual", "manual", rest, &cur, RefundState::AwaitingPayout, now),
+                    &refund_row(
+                        c,
+                        "manual",
+                        "manual",
+                        Money::new(rest, currency),
+                        RefundState::AwaitingPayout,
+                        now,
+                    ),
                 )
                 .await?;
             }
@@ -156,11 +172,11 @@ async fn settle(app: &App, c: &ClosureRow) -> AppResult<Settled> {
     pay_card_refunds(app, c).await?;
     let mut conn = app.db.conn().await?;
     let lines = refunds::for_closure(&mut conn, &c.id).await?;
-    let refund: i64 = lines.iter().map(|r| r.amount_minor).sum();
+    let refund: i64 = lines.iter().map(|r| r.amount.amount_minor).sum();
     let manual: i64 = lines
         .iter()
         .filter(|r| r.source == "manual")
-        .map(|r| r.amount_minor)
+        .map(|r| r.amount.amount_minor)
         .sum();
     let forfeited = ledger::entries_of(&mut conn, "closure_settlement", &c.id)
         .await?
@@ -177,22 +193,13 @@ async fn settle(app: &App, c: &ClosureRow) -> AppResult<Settled> {
     })
 }
 
-fn refund_row(
-    c: &ClosureRow,
-    source: &str,
-    gateway: &str,
-    amount: i64,
-    cur: &str,
-    state: RefundState,
-    now: i64,
-) -> RefundRow {
+fn refund_row(c: &ClosureRow, source: &str, gateway: &str, amount: Money, state: RefundState, now: i64) -> RefundRow {
     RefundRow {
         id: crate::tokens::new_id(),
         closure_id: c.id.clone(),
         source: source.to_owned(),
         gateway: gateway.to_owned(),
-        amount_minor: amount,
-        currency: cur.to_owned(),
+        amount,
         state,
         gateway_ref: None,
         created_at: now,
@@ -214,7 +221,7 @@ async fn pay_card_refunds(app: &App, c: &ClosureRow) -> AppResult<()> {
         };
         let gateway = crate::payments::gateway(&r.gateway)
             .ok_or_else(|| AppError::Internal(format!("no gateway {:?} for refund {}", r.gateway, r.id)))?;
-        let reference = gateway.refund(app, &top_up, r.amount_minor, &r.id).await?;
+        let reference = gateway.refund(app, &top_up, r.amount.amount_minor, &r.id).await?;
         let now = app.now_ms();
         let mut tx = app.work().await?;
         ensure_accounts(app, &mut tx, &c.account_id, &["refunds_payable", "gateway"]).await?;
