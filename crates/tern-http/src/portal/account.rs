@@ -27,18 +27,10 @@ async fn page(ctx: &Ctx, status: StatusCode, notice: Option<String>, errors: Val
         return Redirect::to("/login?next=/account").into_response();
     };
     let app = &ctx.state.app;
-    let me =
-        match accounts::me(app, who).await {
-            Ok(m) => m,
-            Err(e) => return ctx.render_status(
-                crate::error::status_of(&e),
-                "message.html",
-                json!({ "title": t(ctx.locale, "error.generic"), "body": crate::error::message(e.code(), ctx.locale) }),
-            ),
-        };
-    let sessions = accounts::list_sessions(app, who).await.unwrap_or_default();
-    let export = tern_app::exports::latest(app, who).await.ok().flatten();
-    let totp = tern_app::totp::status(app, who).await.ok();
+    let me = page_try!(ctx, accounts::me(app, who).await);
+    let sessions = page_try!(ctx, accounts::list_sessions(app, who).await);
+    let export = page_try!(ctx, tern_app::exports::latest(app, who).await);
+    let totp = page_try!(ctx, tern_app::totp::status(app, who).await);
     ctx.render_status(
         status,
         "account.html",

@@ -255,9 +255,7 @@ impl TermsForm {
 }
 
 async fn terms_page(ctx: &Ctx, form: &TermsForm, preview: bool, errors: Value, status: StatusCode) -> Response {
-    let versions: Vec<Value> = terms::list(&ctx.state.app)
-        .await
-        .unwrap_or_default()
+    let versions: Vec<Value> = page_try!(ctx, terms::list(&ctx.state.app).await)
         .iter()
         .map(|v| json!({ "version": v.version, "effective_at": v.effective_at, "requires_acceptance": v.requires_acceptance, "current": v.current }))
         .collect();

@@ -150,7 +150,7 @@ pub async fn list(State(s): State<HttpState>, headers: HeaderMap, Query(f): Quer
                     "hold_reason": v.hold_reason, "last_error": v.last_error, "requested_by": v.requested_by })
         })
         .collect();
-    let (soon, overdue) = closure::at_risk(app).await.unwrap_or_default();
+    let (soon, overdue) = page_try!(ctx, closure::at_risk(app).await);
     let (chart_requests, chart_deadline) = charts(&ctx).await;
     let states: Vec<Value> = tern_domain::closure::ClosureState::ALL
         .iter()

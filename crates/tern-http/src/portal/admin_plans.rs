@@ -23,9 +23,7 @@ async fn page(
     error: Option<String>,
     pasted: &str,
 ) -> Response {
-    let plans: Vec<Value> = console::list_plans(&ctx.state.app, ctx.locale)
-        .await
-        .unwrap_or_default()
+    let plans: Vec<Value> = page_try!(ctx, console::list_plans(&ctx.state.app, ctx.locale).await)
         .into_iter()
         .map(|p| {
             let spec = serde_json::to_value(&p.plan).unwrap_or(Value::Null);

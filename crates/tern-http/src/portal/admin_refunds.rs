@@ -22,15 +22,11 @@ async fn page(ctx: &Ctx, status: StatusCode, error: Option<String>) -> Response 
         json!({ "id": r.id, "account_id": r.account_id, "closure_id": r.closure_id, "amount_text": amount,
                 "created_at": r.created_at, "updated_at": r.updated_at, "reference": r.reference })
     };
-    let waiting: Vec<Value> = console::list_refunds(app, RefundState::AwaitingPayout)
-        .await
-        .unwrap_or_default()
+    let waiting: Vec<Value> = page_try!(ctx, console::list_refunds(app, RefundState::AwaitingPayout).await)
         .into_iter()
         .map(view)
         .collect();
-    let paid: Vec<Value> = console::list_refunds(app, RefundState::PaidOut)
-        .await
-        .unwrap_or_default()
+    let paid: Vec<Value> = page_try!(ctx, console::list_refunds(app, RefundState::PaidOut).await)
         .into_iter()
         .map(view)
         .collect();

@@ -14,9 +14,7 @@ use crate::state::HttpState;
 
 async fn page(ctx: &Ctx, status: StatusCode, created: Value, errors: Value, form: Value) -> Response {
     let me = ctx.who.as_ref().map(|w| w.account_id.clone()).unwrap_or_default();
-    let staff: Vec<Value> = console::list_staff(&ctx.state.app)
-        .await
-        .unwrap_or_default()
+    let staff: Vec<Value> = page_try!(ctx, console::list_staff(&ctx.state.app).await)
         .into_iter()
         .map(|s| {
             json!({ "id": s.id, "email": s.email, "role": s.role, "status": s.status,

@@ -33,13 +33,11 @@ pub async fn list(State(s): State<HttpState>, headers: HeaderMap, Query(q): Quer
         Err(r) => return r,
     };
     let app = &ctx.state.app;
-    let list: Vec<Value> = esims::list(app, &who)
-        .await
-        .unwrap_or_default()
+    let list: Vec<Value> = page_try!(ctx, esims::list(app, &who).await)
         .into_iter()
         .map(|e| json!({ "iccid": e.iccid, "state_text": state_text("esim", e.state.as_str(), ctx.locale) }))
         .collect();
-    let all_orders = orders::list(app, &who).await.unwrap_or_default();
+    let all_orders = page_try!(ctx, orders::list(app, &who).await);
     let pending = all_orders.iter().any(|o| o.state == OrderState::Provisioning);
     let names = plan_names(app, all_orders.iter().map(|o| o.plan_code.as_str()), ctx.locale).await;
     let orders: Vec<Value> = all_orders

@@ -3,6 +3,17 @@
 //! CSRF token; signed-in pages use the same sessions as the API through a
 //! cookie.
 
+/// The value of a service call a page needs, or (from the page handler)
+/// the error page for it: `let x = page_try!(ctx, service(…).await);`.
+macro_rules! page_try {
+    ($ctx:expr, $result:expr) => {
+        match $result {
+            Ok(value) => value,
+            Err(e) => return $ctx.failed(&e),
+        }
+    };
+}
+
 mod account;
 mod admin_accounts;
 mod admin_announcements;

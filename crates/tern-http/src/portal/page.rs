@@ -138,6 +138,20 @@ impl Ctx {
         }
     }
 
+    /// The page for a service call a page needed and did not get: the
+    /// error's status and message (an internal cause is logged), instead
+    /// of a page that silently shows nothing.
+    pub fn failed(&self, e: &AppError) -> Response {
+        if let AppError::Internal(cause) = e {
+            tracing::error!(error = %cause, path = %self.path, "a portal page could not load its data");
+        }
+        self.render_status(
+            crate::error::status_of(e),
+            "message.html",
+            json!({ "title": tern_i18n::t(self.locale, "error.generic"), "body": message(e.code(), self.locale) }),
+        )
+    }
+
     /// Field messages and a general message for a failed form.
     pub fn errors(&self, e: &AppError) -> Value {
         let mut fields = BTreeMap::new();

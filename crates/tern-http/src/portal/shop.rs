@@ -157,9 +157,7 @@ async fn plan_page(ctx: &Ctx, code: &str, status: StatusCode, errors: Value) -> 
             values["after_text"] = json!(tern_domain::Money::new(after.max(0), price.currency).to_string());
             values["short_text"] = json!(tern_domain::Money::new((-after).max(0), price.currency).to_string());
         }
-        let esims: Vec<Value> = tern_app::esims::list(app, who)
-            .await
-            .unwrap_or_default()
+        let esims: Vec<Value> = page_try!(ctx, tern_app::esims::list(app, who).await)
             .into_iter()
             .filter(|e| !e.state.is_stopped() && e.state != tern_domain::esim::EsimState::Error)
             .map(|e| json!({ "iccid": e.iccid }))

@@ -58,24 +58,18 @@ pub struct NewTicketForm {
 async fn list_page(ctx: &Ctx, who: &Principal, status: StatusCode, form: &NewTicketForm, errors: Value) -> Response {
     let app = &ctx.state.app;
     let l = ctx.locale;
-    let mine: Vec<Value> = tickets::list_mine(app, who)
-        .await
-        .unwrap_or_default()
+    let mine: Vec<Value> = page_try!(ctx, tickets::list_mine(app, who).await)
         .iter()
         .map(|v| {
             json!({ "id": v.id, "subject": v.subject, "state": v.state, "state_text": label(l, "state", v.state.as_str()),
                     "category_text": label(l, "category", &v.category), "last_message_at": v.last_message_at })
         })
         .collect();
-    let my_orders: Vec<Value> = orders::list(app, who)
-        .await
-        .unwrap_or_default()
+    let my_orders: Vec<Value> = page_try!(ctx, orders::list(app, who).await)
         .iter()
         .map(|o| json!({ "value": o.id, "text": format!("{} · {}", o.plan_code, &o.created_at[..10.min(o.created_at.len())]), "selected": o.id == form.order_id }))
         .collect();
-    let my_esims: Vec<Value> = esims::list(app, who)
-        .await
-        .unwrap_or_default()
+    let my_esims: Vec<Value> = page_try!(ctx, esims::list(app, who).await)
         .iter()
         .map(|e| json!({ "value": e.iccid, "text": e.iccid, "selected": e.iccid.as_str() == form.iccid }))
         .collect();
