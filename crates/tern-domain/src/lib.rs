@@ -68,6 +68,7 @@ serde_as_str!(
     order::OrderState,
     order::OrderKind,
     esim::EsimState,
+    usage::UsageKind,
     announcement::AnnouncementKind,
     announcement::AnnouncementState,
     account::AccountStatus,

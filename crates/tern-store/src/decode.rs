@@ -12,7 +12,7 @@ use tern_domain::ids::Iccid;
 use tern_domain::order::{OrderKind, OrderState};
 use tern_domain::payment::{RefundState, TopUpState};
 use tern_domain::ticket::{TicketCategory, TicketState};
-use tern_domain::usage::PackageState;
+use tern_domain::usage::{PackageState, UsageKind};
 use tern_domain::{AccountStatus, KeyRole, Role};
 use tern_domain::{Currency, Money};
 
@@ -103,6 +103,7 @@ stored_by_as_str!(
     Role,
     KeyRole,
     AnnouncementKind,
+    UsageKind,
     ExportState,
     TopUpState,
     RefundState,

@@ -84,7 +84,7 @@ pub async fn existing_events(
 pub struct UsageEventRow {
     pub event_id: String,
     pub iccid: String,
-    pub kind: String,
+    pub kind: tern_domain::usage::UsageKind,
     pub quantity: i64,
     pub country: String,
     pub occurred_at: i64,
@@ -238,7 +238,7 @@ pub async fn claim_expiry_notice(conn: &mut AnyConnection, id: &str, now: i64) -
 pub struct DailyUsage {
     /// Days since the Unix epoch.
     pub day: i64,
-    pub kind: String,
+    pub kind: tern_domain::usage::UsageKind,
     pub quantity: i64,
     pub overage: i64,
 }
@@ -257,7 +257,7 @@ pub async fn daily(conn: &mut AnyConnection, iccid: &str) -> Result<Vec<DailyUsa
         .map(|r| {
             Ok(DailyUsage {
                 day: r.try_get("day")?,
-                kind: r.try_get("kind")?,
+                kind: crate::decode::get(r, "kind")?,
                 quantity: r.try_get("quantity")?,
                 overage: r.try_get("overage")?,
             })

@@ -268,7 +268,7 @@ async fn usage(conn: &mut Conn, id: &str) -> AppResult<ExportFile> {
             occurred_at: rfc3339(u.occurred_at),
             event_id: u.event_id,
             iccid: u.iccid,
-            kind: u.kind,
+            kind: u.kind.as_str().to_owned(),
             quantity: u.quantity,
             country: u.country,
             package_id: u.package_id,

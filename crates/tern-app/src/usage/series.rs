@@ -2,6 +2,7 @@
 //! chart, with totals.
 
 use serde::Serialize;
+use tern_domain::usage::UsageKind;
 use tern_store::esims;
 use tern_store::usage as store;
 
@@ -33,12 +34,11 @@ pub struct UsageTotals {
 }
 
 impl UsageTotals {
-    fn add(&mut self, kind: &str, n: i64) {
+    fn add(&mut self, kind: UsageKind, n: i64) {
         match kind {
-            "data" => self.data_bytes += n,
-            "voice" => self.voice_seconds += n,
-            "sms" => self.sms += n,
-            _ => {}
+            UsageKind::Data => self.data_bytes += n,
+            UsageKind::Voice => self.voice_seconds += n,
+            UsageKind::Sms => self.sms += n,
         }
     }
 }
@@ -76,13 +76,13 @@ pub async fn series(app: &App, who: &Principal, iccid: &str) -> AppResult<UsageS
     let mut overage = UsageTotals::default();
     let mut days: Vec<(i64, UsageTotals)> = Vec::new();
     for r in &rows {
-        totals.add(&r.kind, r.quantity);
-        overage.add(&r.kind, r.overage);
+        totals.add(r.kind, r.quantity);
+        overage.add(r.kind, r.overage);
         match days.last_mut() {
-            Some((d, t)) if *d == r.day => t.add(&r.kind, r.quantity),
+            Some((d, t)) if *d == r.day => t.add(r.kind, r.quantity),
             _ => {
                 let mut t = UsageTotals::default();
-                t.add(&r.kind, r.quantity);
+                t.add(r.kind, r.quantity);
                 days.push((r.day, t));
             }
         }

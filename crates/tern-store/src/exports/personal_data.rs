@@ -66,7 +66,7 @@ pub async fn usage_events(conn: &mut AnyConnection, account_id: &str) -> Result<
             Ok(UsageEventRow {
                 event_id: r.try_get("event_id")?,
                 iccid: r.try_get("iccid")?,
-                kind: r.try_get("kind")?,
+                kind: crate::decode::get(r, "kind")?,
                 quantity: r.try_get("quantity")?,
                 country: r.try_get("country")?,
                 occurred_at: r.try_get("occurred_at")?,
