@@ -50,7 +50,7 @@ fn settings(dir: &std::path::Path, relay: &std::path::Path, database_url: Option
 
 fn principal(id: &str) -> Principal {
     Principal {
-        account_id: id.to_owned(),
+        account_id: id.into(),
         session_id: String::new(),
         role: Role::User,
         locale: Locale::En,

@@ -59,7 +59,7 @@ pub async fn seed(app: &App, prefix: &str, n: usize, cash: i64) -> anyhow::Resul
         .await?;
         drop(conn);
         let who = Principal {
-            account_id: id.clone(),
+            account_id: id.clone().into(),
             session_id: String::new(),
             role: Role::User,
             locale: Locale::En,

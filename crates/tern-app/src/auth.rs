@@ -1,7 +1,7 @@
 //! Who is calling: resolving a bearer token or session cookie to an
 //! account, and the checks sensitive actions make.
 
-use tern_domain::{AccountStatus, Locale, Role};
+use tern_domain::{AccountId, AccountStatus, Locale, Role};
 use tern_store::sessions;
 
 use crate::App;
@@ -12,7 +12,7 @@ use crate::tokens;
 /// The signed-in caller of a request.
 #[derive(Debug, Clone)]
 pub struct Principal {
-    pub account_id: String,
+    pub account_id: AccountId,
     pub session_id: String,
     pub role: Role,
     pub locale: Locale,

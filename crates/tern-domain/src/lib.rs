@@ -28,7 +28,7 @@ pub mod ticket;
 pub mod usage;
 pub mod voucher;
 
-pub use account::AccountStatus;
+pub use account::{AccountId, AccountStatus};
 pub use email::Email;
 pub use idempotency_key::IdempotencyKey;
 pub use locale::Locale;

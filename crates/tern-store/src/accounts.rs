@@ -2,7 +2,7 @@
 
 use sqlx::{AnyConnection, Row, any::AnyRow};
 
-use tern_domain::{AccountStatus, Role};
+use tern_domain::{AccountId, AccountStatus, Role};
 
 use crate::Result;
 use crate::decode::{self, Stored};
@@ -10,7 +10,7 @@ use crate::decode::{self, Stored};
 /// An account as stored. Personal fields are `None` once erased.
 #[derive(Debug, Clone)]
 pub struct AccountRow {
-    pub id: String,
+    pub id: AccountId,
     pub email: Option<String>,
     pub email_verified_at: Option<i64>,
     pub phone: Option<String>,
@@ -30,7 +30,7 @@ pub(crate) const COLUMNS: &str = "id, email, email_verified_at, phone, phone_ver
 
 pub(crate) fn from_row(r: &AnyRow) -> Result<AccountRow> {
     Ok(AccountRow {
-        id: r.try_get("id")?,
+        id: AccountId::from(r.try_get::<String, _>("id")?),
         email: r.try_get("email")?,
         email_verified_at: r.try_get("email_verified_at")?,
         phone: r.try_get("phone")?,

@@ -202,7 +202,7 @@ pub async fn mark_read(conn: &mut AnyConnection, id: &str, account_id: &str, now
 /// A traveller to mail an announcement to.
 #[derive(Debug, Clone)]
 pub struct Recipient {
-    pub account_id: String,
+    pub account_id: tern_domain::AccountId,
     pub email: String,
     pub locale: String,
     pub promotions_opt_out: bool,
@@ -228,7 +228,7 @@ pub async fn pending_recipients(conn: &mut AnyConnection, id: &str, limit: i64) 
     rows.iter()
         .map(|r| {
             Ok(Recipient {
-                account_id: r.try_get("id")?,
+                account_id: tern_domain::AccountId::from(r.try_get::<String, _>("id")?),
                 email: r.try_get("email")?,
                 locale: r.try_get("locale")?,
                 promotions_opt_out: r.try_get::<i64, _>("promotions_opt_out")? != 0,

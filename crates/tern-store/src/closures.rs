@@ -11,7 +11,7 @@ use crate::decode::{self, Stored};
 #[derive(Debug, Clone)]
 pub struct ClosureRow {
     pub id: String,
-    pub account_id: String,
+    pub account_id: tern_domain::AccountId,
     pub state: ClosureState,
     pub requested_by: String,
     pub reason_code: Option<String>,
@@ -42,7 +42,7 @@ const COLUMNS: &str = "id, account_id, state, requested_by, reason_code, reason_
 fn from_row(r: &AnyRow) -> Result<ClosureRow> {
     Ok(ClosureRow {
         id: r.try_get("id")?,
-        account_id: r.try_get("account_id")?,
+        account_id: tern_domain::AccountId::from(r.try_get::<String, _>("account_id")?),
         state: decode::get(r, "state")?,
         requested_by: r.try_get("requested_by")?,
         reason_code: r.try_get("reason_code")?,

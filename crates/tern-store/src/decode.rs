@@ -32,10 +32,11 @@ pub(crate) fn get<T: Stored, R, I>(r: &R, column: I) -> Result<T>
 where
     R: Row,
     I: sqlx::ColumnIndex<R> + std::fmt::Debug + Copy,
-    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> &'r str: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
-    let text: String = r.try_get(column)?;
-    T::from_stored(&text).ok_or_else(|| StoreError::Corrupt(format!("column {column:?} = {text:?}")))
+    // Borrowed from the row: no allocation on the hot read paths.
+    let text: &str = r.try_get(column)?;
+    T::from_stored(text).ok_or_else(|| StoreError::Corrupt(format!("column {column:?} = {text:?}")))
 }
 
 /// Reads an amount stored as minor units in `amount` and an ISO 4217
@@ -54,10 +55,10 @@ pub(crate) fn iccid<R, I>(r: &R, column: I) -> Result<Iccid>
 where
     R: Row,
     I: sqlx::ColumnIndex<R> + std::fmt::Debug + Copy,
-    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> &'r str: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
-    let text: String = r.try_get(column)?;
-    Iccid::known(&text).map_err(|e| StoreError::Corrupt(format!("column {column:?} = {text:?}: {e}")))
+    let text: &str = r.try_get(column)?;
+    Iccid::known(text).map_err(|e| StoreError::Corrupt(format!("column {column:?} = {text:?}: {e}")))
 }
 
 /// [`iccid`] for a column that may be NULL.

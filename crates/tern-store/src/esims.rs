@@ -14,7 +14,7 @@ use crate::{Backend, Result};
 #[derive(Debug, Clone)]
 pub struct EsimRow {
     pub iccid: Iccid,
-    pub account_id: String,
+    pub account_id: tern_domain::AccountId,
     pub state: EsimState,
     pub smdp_address: String,
     pub matching_id: String,
@@ -50,7 +50,7 @@ pub(crate) use package_columns;
 fn esim(r: &AnyRow) -> Result<EsimRow> {
     Ok(EsimRow {
         iccid: decode::iccid(r, 0)?,
-        account_id: r.try_get(1)?,
+        account_id: tern_domain::AccountId::from(r.try_get::<String, _>(1)?),
         state: decode::get(r, 2)?,
         smdp_address: r.try_get(3)?,
         matching_id: r.try_get(4)?,
@@ -111,7 +111,7 @@ pub struct PackageRow {
     pub id: String,
     pub iccid: Iccid,
     pub order_id: String,
-    pub account_id: String,
+    pub account_id: tern_domain::AccountId,
     pub plan_code: String,
     pub countries: String,
     pub data_limit_bytes: Option<i64>,
@@ -141,7 +141,7 @@ pub(crate) fn package(r: &AnyRow) -> Result<PackageRow> {
         id: r.try_get(0)?,
         iccid: decode::iccid(r, 1)?,
         order_id: r.try_get(2)?,
-        account_id: r.try_get(3)?,
+        account_id: tern_domain::AccountId::from(r.try_get::<String, _>(3)?),
         plan_code: r.try_get(4)?,
         countries: r.try_get(5)?,
         data_limit_bytes: r.try_get(6)?,
@@ -282,6 +282,7 @@ where
     R: Row,
     usize: sqlx::ColumnIndex<R>,
     for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> &'r str: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
     let Some(r) = rows.first() else {

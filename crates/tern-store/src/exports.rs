@@ -18,7 +18,7 @@ use crate::{Backend, Result};
 #[derive(Debug, Clone)]
 pub struct ExportRow {
     pub id: String,
-    pub account_id: String,
+    pub account_id: tern_domain::AccountId,
     pub closure_id: Option<String>,
     pub state: ExportState,
     pub file_name: Option<String>,
@@ -35,7 +35,7 @@ const COLUMNS: &str =
 fn from_row(r: &AnyRow) -> Result<ExportRow> {
     Ok(ExportRow {
         id: r.try_get("id")?,
-        account_id: r.try_get("account_id")?,
+        account_id: tern_domain::AccountId::from(r.try_get::<String, _>("account_id")?),
         closure_id: r.try_get("closure_id")?,
         state: decode::get(r, "state")?,
         file_name: r.try_get("file_name")?,

@@ -10,7 +10,7 @@ use crate::decode::{self, Stored};
 #[derive(Debug, Clone)]
 pub struct OrderRow {
     pub id: String,
-    pub account_id: String,
+    pub account_id: tern_domain::AccountId,
     pub plan_code: String,
     pub iccid: Option<tern_domain::ids::Iccid>,
     /// The matching id chosen for confirmOrder, saved with the ICCID.
@@ -29,7 +29,7 @@ const COLUMNS: &str = "id, account_id, plan_code, iccid, matching_id, kind, stat
 fn from_row(r: &AnyRow) -> Result<OrderRow> {
     Ok(OrderRow {
         id: r.try_get("id")?,
-        account_id: r.try_get("account_id")?,
+        account_id: tern_domain::AccountId::from(r.try_get::<String, _>("account_id")?),
         plan_code: r.try_get("plan_code")?,
         iccid: crate::decode::iccid_opt(r, "iccid")?,
         matching_id: r.try_get("matching_id")?,

@@ -8,7 +8,7 @@ use crate::Result;
 #[derive(Debug, Clone)]
 pub struct OutboxRow {
     pub id: String,
-    pub account_id: Option<String>,
+    pub account_id: Option<tern_domain::AccountId>,
     pub channel: String,
     pub recipient: String,
     pub template: String,
@@ -53,7 +53,9 @@ pub async fn by_id(conn: &mut AnyConnection, id: &str) -> Result<Option<OutboxRo
     row.map(|r| {
         Ok(OutboxRow {
             id: r.try_get("id")?,
-            account_id: r.try_get("account_id")?,
+            account_id: r
+                .try_get::<Option<String>, _>("account_id")?
+                .map(tern_domain::AccountId::from),
             channel: r.try_get("channel")?,
             recipient: r.try_get("recipient")?,
             template: r.try_get("template")?,

@@ -10,7 +10,7 @@ use crate::Result;
 #[derive(Debug, Clone)]
 pub struct SessionRow {
     pub id: String,
-    pub account_id: String,
+    pub account_id: tern_domain::AccountId,
     pub kind: String,
     pub label: Option<String>,
     pub created_at: i64,
@@ -26,7 +26,7 @@ const COLUMNS: &str = "id, account_id, kind, label, created_at, expires_at, last
 fn from_row(r: &AnyRow) -> Result<SessionRow> {
     Ok(SessionRow {
         id: r.try_get("id")?,
-        account_id: r.try_get("account_id")?,
+        account_id: tern_domain::AccountId::from(r.try_get::<String, _>("account_id")?),
         kind: r.try_get("kind")?,
         label: r.try_get("label")?,
         created_at: r.try_get("created_at")?,
@@ -151,7 +151,7 @@ pub async fn delete_expired(conn: &mut AnyConnection, now: i64) -> Result<u64> {
 #[derive(Debug, Clone, serde::Deserialize)]
 pub struct SessionAccount {
     pub session_id: String,
-    pub account_id: String,
+    pub account_id: tern_domain::AccountId,
     pub last_seen_at: i64,
     pub reauth_at: Option<i64>,
     pub role: tern_domain::Role,
@@ -186,11 +186,12 @@ where
     R: Row,
     usize: sqlx::ColumnIndex<R>,
     for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> &'r str: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
     Ok(SessionAccount {
         session_id: r.try_get(at)?,
-        account_id: r.try_get(at + 1)?,
+        account_id: tern_domain::AccountId::from(r.try_get::<String, _>(at + 1)?),
         last_seen_at: r.try_get(at + 2)?,
         reauth_at: r.try_get(at + 3)?,
         role: crate::decode::get(r, at + 4)?,

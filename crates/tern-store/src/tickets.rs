@@ -11,7 +11,7 @@ use crate::decode::{self, Stored};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TicketRow {
     pub id: String,
-    pub account_id: String,
+    pub account_id: tern_domain::AccountId,
     pub category: TicketCategory,
     pub subject: String,
     pub state: TicketState,
@@ -44,7 +44,7 @@ const COLUMNS: &str = "id, account_id, category, subject, state, order_id, iccid
 fn from_row(r: &AnyRow) -> Result<TicketRow> {
     Ok(TicketRow {
         id: r.try_get("id")?,
-        account_id: r.try_get("account_id")?,
+        account_id: tern_domain::AccountId::from(r.try_get::<String, _>("account_id")?),
         category: decode::get(r, "category")?,
         subject: r.try_get("subject")?,
         state: decode::get(r, "state")?,
@@ -246,7 +246,7 @@ pub async fn assign(conn: &mut AnyConnection, id: &str, assignee: Option<&str>, 
 /// A staff account a ticket can be assigned to or a notice sent to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaffMember {
-    pub id: String,
+    pub id: tern_domain::AccountId,
     pub email: Option<String>,
     pub locale: String,
     pub role: tern_domain::Role,
@@ -266,7 +266,7 @@ pub async fn staff_page(conn: &mut AnyConnection, after: &str, limit: i64) -> Re
     rows.iter()
         .map(|r| {
             Ok(StaffMember {
-                id: r.try_get("id")?,
+                id: tern_domain::AccountId::from(r.try_get::<String, _>("id")?),
                 email: r.try_get("email")?,
                 locale: r.try_get("locale")?,
                 role: crate::decode::get(r, "role")?,
@@ -286,7 +286,7 @@ pub async fn staff_member(conn: &mut AnyConnection, id: &str) -> Result<Option<S
     .await?;
     row.map(|r| {
         Ok(StaffMember {
-            id: r.try_get("id")?,
+            id: tern_domain::AccountId::from(r.try_get::<String, _>("id")?),
             email: r.try_get("email")?,
             locale: r.try_get("locale")?,
             role: crate::decode::get(&r, "role")?,

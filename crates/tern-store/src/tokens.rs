@@ -8,7 +8,7 @@ use crate::Result;
 #[derive(Debug, Clone)]
 pub struct TokenRow {
     pub id: String,
-    pub account_id: String,
+    pub account_id: tern_domain::AccountId,
     pub target: Option<String>,
     pub attempts: i64,
     pub expires_at: i64,
@@ -69,7 +69,7 @@ pub async fn consume(conn: &mut AnyConnection, purpose: &str, token_hash: &str, 
     row.map(|r| {
         Ok(TokenRow {
             id: r.try_get("id")?,
-            account_id: r.try_get("account_id")?,
+            account_id: tern_domain::AccountId::from(r.try_get::<String, _>("account_id")?),
             target: r.try_get("target")?,
             attempts: r.try_get("attempts")?,
             expires_at: r.try_get("expires_at")?,
@@ -100,7 +100,7 @@ pub async fn latest_live(
         Ok((
             TokenRow {
                 id: r.try_get("id")?,
-                account_id: r.try_get("account_id")?,
+                account_id: tern_domain::AccountId::from(r.try_get::<String, _>("account_id")?),
                 target: r.try_get("target")?,
                 attempts: r.try_get("attempts")?,
                 expires_at: r.try_get("expires_at")?,

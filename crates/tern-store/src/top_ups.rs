@@ -10,7 +10,7 @@ use crate::decode::{self, Stored};
 #[derive(Debug, Clone)]
 pub struct TopUpRow {
     pub id: String,
-    pub account_id: String,
+    pub account_id: tern_domain::AccountId,
     pub amount: tern_domain::Money,
     pub gateway: String,
     pub state: TopUpState,
@@ -22,7 +22,7 @@ pub struct TopUpRow {
 fn from_row(r: &AnyRow) -> Result<TopUpRow> {
     Ok(TopUpRow {
         id: r.try_get("id")?,
-        account_id: r.try_get("account_id")?,
+        account_id: tern_domain::AccountId::from(r.try_get::<String, _>("account_id")?),
         amount: decode::money(r, "amount_minor", "currency")?,
         gateway: r.try_get("gateway")?,
         state: decode::get(r, "state")?,

@@ -8,7 +8,7 @@ use crate::Result;
 /// An account's factor as stored.
 #[derive(Debug, Clone)]
 pub struct FactorRow {
-    pub account_id: String,
+    pub account_id: tern_domain::AccountId,
     /// The shared secret, sealed by the service layer.
     pub secret_sealed: String,
     /// When a confirmed code turned it on; `None` while enrolling.
@@ -28,7 +28,7 @@ pub async fn factor(conn: &mut AnyConnection, account_id: &str) -> Result<Option
     .await?;
     row.map(|r| {
         Ok(FactorRow {
-            account_id: r.try_get("account_id")?,
+            account_id: tern_domain::AccountId::from(r.try_get::<String, _>("account_id")?),
             secret_sealed: r.try_get("secret_sealed")?,
             enabled_at: r.try_get("enabled_at")?,
             last_step: r.try_get("last_step")?,

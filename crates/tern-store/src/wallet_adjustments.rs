@@ -9,7 +9,7 @@ use crate::Result;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AdjustmentRow {
     pub id: String,
-    pub account_id: String,
+    pub account_id: tern_domain::AccountId,
     pub actor_id: String,
     pub amount_minor: i64,
     pub currency: String,
@@ -26,7 +26,7 @@ const COLUMNS: &str = "id, account_id, actor_id, amount_minor, currency, bucket,
 fn from_row(r: &AnyRow) -> Result<AdjustmentRow> {
     Ok(AdjustmentRow {
         id: r.try_get("id")?,
-        account_id: r.try_get("account_id")?,
+        account_id: tern_domain::AccountId::from(r.try_get::<String, _>("account_id")?),
         actor_id: r.try_get("actor_id")?,
         amount_minor: r.try_get("amount_minor")?,
         currency: r.try_get("currency")?,

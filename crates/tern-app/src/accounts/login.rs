@@ -1,7 +1,7 @@
 //! Signing in and out, and re-authentication.
 
 use serde_json::json;
-use tern_domain::{AccountStatus, Email, Role};
+use tern_domain::{AccountId, AccountStatus, Email, Role};
 use tern_store::{accounts, sessions};
 
 use crate::App;
@@ -46,7 +46,7 @@ pub struct NewSession {
     /// RFC 3339 UTC.
     pub expires_at: String,
     #[serde(skip)]
-    pub account_id: String,
+    pub account_id: AccountId,
     #[serde(skip)]
     pub role: Role,
 }
@@ -113,7 +113,7 @@ pub async fn login(app: &App, input: LoginInput, ip: Option<&str>, user_agent: O
         rate_limit::hit(&mut tx, &email_key, account_limit(app), now).await?;
         // The subject is the account when there is one; never the email.
         let subject = match accounts::by_email(&mut tx, &normalised).await? {
-            Some(a) => a.id,
+            Some(a) => a.id.to_string(),
             None => "unknown".to_owned(),
         };
         tx.audit("anonymous", "session.login_failed", &subject, json!({}))

@@ -15,7 +15,8 @@ use crate::error_code::Code;
 /// The account as its owner sees it.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Me {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: tern_domain::AccountId,
     pub email: String,
     pub email_verified: bool,
     pub phone: Option<String>,

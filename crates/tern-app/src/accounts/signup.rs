@@ -171,7 +171,7 @@ pub(crate) async fn send_verification(
 
 /// Confirms an email address with the token from the link; returns the
 /// account id. A used or expired token is `TokenInvalid`.
-pub async fn verify_email(app: &App, token: &str) -> AppResult<String> {
+pub async fn verify_email(app: &App, token: &str) -> AppResult<tern_domain::AccountId> {
     let now = app.now_ms();
     let mut tx = app.work_at(now).await?;
     let row = token_store::consume(&mut tx, VERIFY_EMAIL, &tokens::hash(token.trim()), now)

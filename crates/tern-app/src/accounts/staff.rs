@@ -2,7 +2,7 @@
 //! admin in the console.
 
 use serde_json::json;
-use tern_domain::{Email, Locale, NewPassword, Role};
+use tern_domain::{AccountId, Email, Locale, NewPassword, Role};
 use tern_store::accounts::{self, NewAccount};
 
 use crate::App;
@@ -12,7 +12,7 @@ use crate::tokens;
 
 /// Creates a verified staff account, or gives an existing account the
 /// role. Returns the account id and whether it was created.
-pub async fn create_staff(app: &App, email: &str, role: Role, password: &str) -> AppResult<(String, bool)> {
+pub async fn create_staff(app: &App, email: &str, role: Role, password: &str) -> AppResult<(AccountId, bool)> {
     create_staff_by(app, "cli", email, role, password).await
 }
 
@@ -23,7 +23,7 @@ pub async fn create_staff_by(
     email: &str,
     role: Role,
     password: &str,
-) -> AppResult<(String, bool)> {
+) -> AppResult<(AccountId, bool)> {
     if !role.is_staff() {
         return Err(AppError::field("role", Code::RoleNotStaff));
     }
@@ -64,5 +64,5 @@ pub async fn create_staff_by(
     tx.audit(actor, "admin.staff_created", &id, json!({ "role": role.as_str() }))
         .await?;
     tx.commit().await?;
-    Ok((id, true))
+    Ok((id.into(), true))
 }

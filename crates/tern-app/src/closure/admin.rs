@@ -19,7 +19,8 @@ use crate::error_code::Code;
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AdminView {
     pub id: String,
-    pub account_id: String,
+    #[schema(value_type = String)]
+    pub account_id: tern_domain::AccountId,
     #[schema(value_type = String)]
     pub state: ClosureState,
     pub requested_by: String,

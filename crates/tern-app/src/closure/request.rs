@@ -100,7 +100,7 @@ pub(crate) async fn open(app: &App, tx: &mut Conn, o: Opening<'_>) -> AppResult<
     let id = crate::tokens::new_id();
     let row = ClosureRow {
         id: id.clone(),
-        account_id: o.account_id.to_owned(),
+        account_id: o.account_id.into(),
         state: ClosureState::Received,
         requested_by: o.requested_by.to_owned(),
         reason_code: o.reason.map(|r| r.as_str().to_owned()),

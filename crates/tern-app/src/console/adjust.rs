@@ -42,7 +42,8 @@ pub struct AdjustmentInput {
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AdjustmentView {
     pub id: String,
-    pub account_id: String,
+    #[schema(value_type = String)]
+    pub account_id: tern_domain::AccountId,
     /// The staff account that made it.
     pub actor_id: String,
     pub amount_minor: i64,
@@ -207,7 +208,7 @@ async fn adjust_in_tx(
     }
     let row = AdjustmentRow {
         id: id.clone(),
-        account_id: account_id.to_owned(),
+        account_id: account_id.into(),
         actor_id: actor.to_owned(),
         amount_minor: input.amount_minor,
         currency: cur.clone(),

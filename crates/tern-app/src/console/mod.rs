@@ -36,7 +36,8 @@ use crate::wallet::{WalletLine, cash_id, promo_id};
 /// An account in search results.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AccountSummary {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: tern_domain::AccountId,
     /// None once the account is erased.
     pub email: Option<String>,
     pub phone: Option<String>,

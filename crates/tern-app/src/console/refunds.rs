@@ -22,7 +22,8 @@ pub struct RefundView {
     pub id: String,
     pub closure_id: String,
     /// The account (a pseudonymous id once erased).
-    pub account_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub account_id: Option<tern_domain::AccountId>,
     /// The top-up refunded, or `manual`.
     pub source: String,
     pub amount_minor: i64,

@@ -16,7 +16,8 @@ use crate::error_code::Code;
 /// A staff member.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StaffView {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: tern_domain::AccountId,
     pub email: Option<String>,
     /// `admin`, `support` or `finance`.
     #[schema(value_type = String)]

@@ -63,7 +63,7 @@ pub async fn queue(app: &App, conn: &mut Conn, msg: Message<'_>) -> AppResult<St
         conn,
         &OutboxRow {
             id: id.clone(),
-            account_id: account_id.map(str::to_owned),
+            account_id: account_id.map(tern_domain::AccountId::from),
             channel: channel.as_str().to_owned(),
             recipient: recipient.to_owned(),
             template: template.to_owned(),

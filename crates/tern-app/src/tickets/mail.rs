@@ -103,7 +103,7 @@ pub(super) async fn tell_staff(app: &App, tx: &mut Conn, t: &TicketRow, new: boo
             }
         }
         match page.last() {
-            Some(last) if page.len() as i64 == STAFF_BATCH => after = last.id.clone(),
+            Some(last) if page.len() as i64 == STAFF_BATCH => after = last.id.to_string(),
             _ => return Ok(()),
         }
     }

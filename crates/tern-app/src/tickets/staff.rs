@@ -20,7 +20,8 @@ use crate::error_code::Code;
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AdminTicketView {
     pub id: String,
-    pub account_id: String,
+    #[schema(value_type = String)]
+    pub account_id: tern_domain::AccountId,
     pub category: String,
     /// Empty once the account was closed and its tickets erased.
     pub subject: String,
@@ -276,7 +277,7 @@ pub async fn staff(app: &App) -> AppResult<Vec<StaffMember>> {
     loop {
         let page = tickets::staff_page(&mut conn, &after, 100).await?;
         let full = page.len() == 100;
-        after = page.last().map(|m| m.id.clone()).unwrap_or_default();
+        after = page.last().map(|m| m.id.to_string()).unwrap_or_default();
         out.extend(page);
         if !full {
             return Ok(out);

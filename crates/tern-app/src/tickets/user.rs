@@ -107,7 +107,7 @@ pub async fn open(app: &App, who: &Principal, input: &NewTicket) -> AppResult<Ti
     let msg = MessageRow {
         id: crate::tokens::new_id(),
         ticket_id: row.id.clone(),
-        author_id: who.account_id.clone(),
+        author_id: who.account_id.to_string(),
         from_staff: false,
         body: body.as_str().to_owned(),
         created_at: now,
@@ -165,7 +165,7 @@ pub async fn reply_mine(app: &App, who: &Principal, id: &str, body: &str) -> App
         &MessageRow {
             id: crate::tokens::new_id(),
             ticket_id: t.id.clone(),
-            author_id: who.account_id.clone(),
+            author_id: who.account_id.to_string(),
             from_staff: false,
             body: body.as_str().to_owned(),
             created_at: now,

@@ -213,7 +213,9 @@ pub async fn pending_enrolment(app: &App, who: &Principal) -> AppResult<Option<E
     let Some(f) = factor.filter(|f| f.enabled_at.is_none()) else {
         return Ok(None);
     };
-    let label = account.and_then(|a| a.email).unwrap_or_else(|| who.account_id.clone());
+    let label = account
+        .and_then(|a| a.email)
+        .unwrap_or_else(|| who.account_id.to_string());
     enrolment(app, open_secret(app, &f)?, &label).map(Some)
 }
 

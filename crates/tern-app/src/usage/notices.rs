@@ -39,7 +39,7 @@ impl Notice {
 
 /// Accounts looked up while one batch is applied.
 #[derive(Default)]
-pub(crate) struct Recipients(HashMap<String, Option<AccountRow>>);
+pub(crate) struct Recipients(HashMap<tern_domain::AccountId, Option<AccountRow>>);
 
 /// "5.0 GB" / "300 MB": allowances as the catalogue states them.
 fn human_bytes(n: i64) -> String {

@@ -142,7 +142,7 @@ pub async fn list(State(s): State<HttpState>, headers: HeaderMap, Query(f): Quer
         json!({ "value": "none", "text": t(l, "support.admin.assignee_none"), "selected": f.assignee == "none" }),
     ];
     assignees.extend(people.iter().map(|m| {
-        json!({ "value": m.id, "text": m.email.clone().unwrap_or_else(|| m.id.clone()), "selected": f.assignee == m.id })
+        json!({ "value": m.id, "text": m.email.clone().unwrap_or_else(|| m.id.to_string()), "selected": m.id == f.assignee.as_str() })
     }));
     ctx.render(
         "admin_tickets.html",
@@ -171,7 +171,7 @@ async fn detail_page(ctx: &Ctx, who: &Principal, id: &str, status: StatusCode, e
                 .collect();
             let options: Vec<Value> = people
                 .iter()
-                .map(|m| json!({ "value": m.id, "text": m.email.clone().unwrap_or_else(|| m.id.clone()), "selected": v.assignee_id.as_deref() == Some(m.id.as_str()) }))
+                .map(|m| json!({ "value": m.id, "text": m.email.clone().unwrap_or_else(|| m.id.to_string()), "selected": v.assignee_id.as_deref() == Some(m.id.as_str()) }))
                 .collect();
             let states: Vec<Value> = TicketState::ALL
                 .iter()

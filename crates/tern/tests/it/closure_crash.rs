@@ -93,7 +93,7 @@ on_both!(
             .unwrap();
             drop(conn);
             let who = Principal {
-                account_id: id,
+                account_id: id.into(),
                 session_id: String::new(),
                 role: Role::User,
                 locale: Locale::En,

@@ -22,7 +22,7 @@ use crate::wallet::vouchers;
 
 /// A staff member, signed in.
 pub struct Staff {
-    pub account_id: String,
+    pub account_id: tern_domain::AccountId,
     pub token: String,
 }
 

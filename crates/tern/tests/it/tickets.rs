@@ -184,7 +184,7 @@ on_both!(a_traveller_asks_and_support_answers, |db: Db| async move {
         mine["messages"][1]["author"], "support",
         "staff are not named to the customer"
     );
-    assert!(!mine.to_string().contains(&sam_id));
+    assert!(!mine.to_string().contains(sam_id.as_str()));
 
     // Ann answers: open again, and only the assignee is told.
     let (s, v) = app
@@ -369,7 +369,7 @@ on_both!(nobody_sees_or_touches_another_accounts_tickets, |db: Db| async move {
         .as_str()
         .unwrap()
         .to_owned();
-    for (who, token) in [(&fin_id, &fin), (&bob_id, &bob)] {
+    for (who, token) in [(fin_id.as_str(), &fin), (bob_id.as_str(), &bob)] {
         let attempts = [
             (Method::GET, "/api/v1/admin/tickets".to_owned(), None),
             (Method::GET, "/api/v1/admin/tickets/stats".to_owned(), None),
