@@ -19,33 +19,12 @@ pub enum AccountStatus {
     Closed,
 }
 
-impl AccountStatus {
-    pub const ALL: [AccountStatus; 4] = [
-        AccountStatus::Active,
-        AccountStatus::Frozen,
-        AccountStatus::Disabled,
-        AccountStatus::Closed,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AccountStatus::Active => "active",
-            AccountStatus::Frozen => "frozen",
-            AccountStatus::Disabled => "disabled",
-            AccountStatus::Closed => "closed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|st| st.as_str() == s)
-    }
-}
-
-impl fmt::Display for AccountStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+words!(AccountStatus {
+    Active = "active",
+    Frozen = "frozen",
+    Disabled = "disabled",
+    Closed = "closed",
+});
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,5 @@
 //! Announcements operators publish to travellers, and who receives them.
 
-use std::fmt;
-
 use crate::catalogue::CountryCode;
 
 /// What an announcement is about. Only promotions may be refused by mail;
@@ -14,36 +12,17 @@ pub enum AnnouncementKind {
     Terms,
 }
 
+words!(AnnouncementKind {
+    Policy = "policy",
+    Promotion = "promotion",
+    Maintenance = "maintenance",
+    Terms = "terms",
+});
+
 impl AnnouncementKind {
-    pub const ALL: [AnnouncementKind; 4] = [
-        AnnouncementKind::Policy,
-        AnnouncementKind::Promotion,
-        AnnouncementKind::Maintenance,
-        AnnouncementKind::Terms,
-    ];
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AnnouncementKind::Policy => "policy",
-            AnnouncementKind::Promotion => "promotion",
-            AnnouncementKind::Maintenance => "maintenance",
-            AnnouncementKind::Terms => "terms",
-        }
-    }
-
     /// Whether an account that opted out of promotions is spared the mail.
     pub fn mail_is_optional(self) -> bool {
         self == AnnouncementKind::Promotion
-    }
-}
-
-impl fmt::Display for AnnouncementKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -59,14 +38,14 @@ pub enum AnnouncementState {
     Expired,
 }
 
-impl AnnouncementState {
-    pub const ALL: [AnnouncementState; 4] = [
-        AnnouncementState::Draft,
-        AnnouncementState::Scheduled,
-        AnnouncementState::Published,
-        AnnouncementState::Expired,
-    ];
+words!(AnnouncementState {
+    Draft = "draft",
+    Scheduled = "scheduled",
+    Published = "published",
+    Expired = "expired",
+});
 
+impl AnnouncementState {
     /// The state at `now` of one published at `publish_at` (None: a
     /// draft) until `expires_at`; an expiry wins over a later publication.
     pub fn at(publish_at: Option<i64>, expires_at: Option<i64>, now: i64) -> Self {
@@ -76,25 +55,6 @@ impl AnnouncementState {
             (Some(p), _) if p > now => AnnouncementState::Scheduled,
             _ => AnnouncementState::Published,
         }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AnnouncementState::Draft => "draft",
-            AnnouncementState::Scheduled => "scheduled",
-            AnnouncementState::Published => "published",
-            AnnouncementState::Expired => "expired",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|st| st.as_str() == s)
-    }
-}
-
-impl fmt::Display for AnnouncementState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

@@ -39,31 +39,16 @@ impl fmt::Display for IllegalTransition {
 
 impl std::error::Error for IllegalTransition {}
 
+words!(ClosureState {
+    Received = "received",
+    CoolingOff = "cooling_off",
+    Processing = "processing",
+    Completed = "completed",
+    Canceled = "canceled",
+    OnHold = "on_hold",
+});
+
 impl ClosureState {
-    pub const ALL: [ClosureState; 6] = [
-        ClosureState::Received,
-        ClosureState::CoolingOff,
-        ClosureState::Processing,
-        ClosureState::Completed,
-        ClosureState::Canceled,
-        ClosureState::OnHold,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ClosureState::Received => "received",
-            ClosureState::CoolingOff => "cooling_off",
-            ClosureState::Processing => "processing",
-            ClosureState::Completed => "completed",
-            ClosureState::Canceled => "canceled",
-            ClosureState::OnHold => "on_hold",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|st| st.as_str() == s)
-    }
-
     /// Open requests block a second one; completed and canceled do not.
     pub fn is_open(self) -> bool {
         !matches!(self, ClosureState::Completed | ClosureState::Canceled)
@@ -102,12 +87,6 @@ impl ClosureState {
     }
 }
 
-impl fmt::Display for ClosureState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// The workflow's steps, in the order they run. Each is idempotent; the
 /// workflow records each one done and resumes at the first one not done.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -130,35 +109,18 @@ pub enum ClosureStep {
     Close,
 }
 
+words!(ClosureStep {
+    Freeze = "freeze",
+    StopServices = "stop_services",
+    SettleWallet = "settle_wallet",
+    Export = "export",
+    Notify = "notify",
+    Erase = "erase",
+    Sweep = "sweep",
+    Close = "close",
+});
+
 impl ClosureStep {
-    pub const ALL: [ClosureStep; 8] = [
-        ClosureStep::Freeze,
-        ClosureStep::StopServices,
-        ClosureStep::SettleWallet,
-        ClosureStep::Export,
-        ClosureStep::Notify,
-        ClosureStep::Erase,
-        ClosureStep::Sweep,
-        ClosureStep::Close,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ClosureStep::Freeze => "freeze",
-            ClosureStep::StopServices => "stop_services",
-            ClosureStep::SettleWallet => "settle_wallet",
-            ClosureStep::Export => "export",
-            ClosureStep::Notify => "notify",
-            ClosureStep::Erase => "erase",
-            ClosureStep::Sweep => "sweep",
-            ClosureStep::Close => "close",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|st| st.as_str() == s)
-    }
-
     /// The first step of `ALL` that is not in `done`.
     pub fn next(done: &[ClosureStep]) -> Option<ClosureStep> {
         Self::ALL.into_iter().find(|s| !done.contains(s))

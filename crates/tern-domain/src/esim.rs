@@ -7,8 +7,6 @@
 //!  any → canceled (given back to the SM-DP+) · barred (stopped at the network)
 //! ```
 
-use std::fmt;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EsimState {
     /// Reserved for the traveller and released for download.
@@ -20,31 +18,16 @@ pub enum EsimState {
     Barred,
 }
 
+words!(EsimState {
+    Released = "released",
+    Downloaded = "downloaded",
+    Installed = "installed",
+    Error = "error",
+    Canceled = "canceled",
+    Barred = "barred",
+});
+
 impl EsimState {
-    pub const ALL: [EsimState; 6] = [
-        EsimState::Released,
-        EsimState::Downloaded,
-        EsimState::Installed,
-        EsimState::Error,
-        EsimState::Canceled,
-        EsimState::Barred,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EsimState::Released => "released",
-            EsimState::Downloaded => "downloaded",
-            EsimState::Installed => "installed",
-            EsimState::Error => "error",
-            EsimState::Canceled => "canceled",
-            EsimState::Barred => "barred",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|st| st.as_str() == s)
-    }
-
     /// Stopped for good: no notification moves it again.
     pub fn is_stopped(self) -> bool {
         matches!(self, EsimState::Canceled | EsimState::Barred)
@@ -59,12 +42,6 @@ impl EsimState {
             EsimState::Installed => 3,
             _ => 0,
         }
-    }
-}
-
-impl fmt::Display for EsimState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

@@ -5,8 +5,6 @@
 //!         ↘ failed
 //! ```
 
-use std::fmt;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ExportState {
     /// Asked for; being built.
@@ -19,27 +17,14 @@ pub enum ExportState {
     Failed,
 }
 
+words!(ExportState {
+    Pending = "pending",
+    Ready = "ready",
+    Expired = "expired",
+    Failed = "failed",
+});
+
 impl ExportState {
-    pub const ALL: [ExportState; 4] = [
-        ExportState::Pending,
-        ExportState::Ready,
-        ExportState::Expired,
-        ExportState::Failed,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ExportState::Pending => "pending",
-            ExportState::Ready => "ready",
-            ExportState::Expired => "expired",
-            ExportState::Failed => "failed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|st| st.as_str() == s)
-    }
-
     /// What the owner is told: a ready export whose time is up (`expires_at`
     /// at or before `now`) is expired, even before housekeeping deletes it.
     pub fn as_seen(self, expires_at: Option<i64>, now: i64) -> Self {
@@ -47,12 +32,6 @@ impl ExportState {
             ExportState::Ready if expires_at.is_some_and(|t| t <= now) => ExportState::Expired,
             s => s,
         }
-    }
-}
-
-impl fmt::Display for ExportState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

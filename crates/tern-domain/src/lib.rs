@@ -3,6 +3,40 @@
 //! Everything here is constructed through a checked parse, so a value of one
 //! of these types is always valid. Storage, HTTP and jobs build on top.
 
+/// Gives a closed set of words (a state, a kind) its `ALL` (in the order
+/// listed), `as_str` (the stored and wire word), `parse` (the value a word
+/// names, exactly) and `Display`, from one list of variants and their
+/// words. The enum itself, with its documentation, is written beside it.
+macro_rules! words {
+    ($t:ident { $($variant:ident = $word:literal,)+ }) => {
+        impl $t {
+            /// Every value, in order.
+            pub const ALL: [$t; [$($word),+].len()] = [$($t::$variant),+];
+
+            /// The word stored and sent for this value.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($t::$variant => $word,)+
+                }
+            }
+
+            /// The value `s` names (exactly), if any.
+            pub fn parse(s: &str) -> Option<Self> {
+                match s {
+                    $($word => Some($t::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
 pub mod account;
 pub mod activation_code;
 pub mod announcement;

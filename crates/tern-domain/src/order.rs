@@ -5,8 +5,6 @@
 //!              ↘ failed (the SM-DP+ refused or never answered; refunded)
 //! ```
 
-use std::fmt;
-
 /// Where an order stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OrderState {
@@ -19,33 +17,12 @@ pub enum OrderState {
     Canceled,
 }
 
-impl OrderState {
-    pub const ALL: [OrderState; 4] = [
-        OrderState::Provisioning,
-        OrderState::Completed,
-        OrderState::Failed,
-        OrderState::Canceled,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrderState::Provisioning => "provisioning",
-            OrderState::Completed => "completed",
-            OrderState::Failed => "failed",
-            OrderState::Canceled => "canceled",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|st| st.as_str() == s)
-    }
-}
-
-impl fmt::Display for OrderState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+words!(OrderState {
+    Provisioning = "provisioning",
+    Completed = "completed",
+    Failed = "failed",
+    Canceled = "canceled",
+});
 
 /// What an order buys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -56,26 +33,10 @@ pub enum OrderKind {
     TopUp,
 }
 
-impl OrderKind {
-    pub const ALL: [OrderKind; 2] = [OrderKind::NewEsim, OrderKind::TopUp];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrderKind::NewEsim => "new_esim",
-            OrderKind::TopUp => "top_up",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-}
-
-impl fmt::Display for OrderKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+words!(OrderKind {
+    NewEsim = "new_esim",
+    TopUp = "top_up",
+});
 
 #[cfg(test)]
 mod tests {

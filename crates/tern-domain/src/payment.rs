@@ -8,8 +8,6 @@
 //!           awaiting_payout → paid_out  (a remainder finance pays by hand)
 //! ```
 
-use std::fmt;
-
 /// Where a wallet top-up stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TopUpState {
@@ -23,36 +21,17 @@ pub enum TopUpState {
     Refunded,
 }
 
+words!(TopUpState {
+    Pending = "pending",
+    Succeeded = "succeeded",
+    Failed = "failed",
+    Refunded = "refunded",
+});
+
 impl TopUpState {
-    pub const ALL: [TopUpState; 4] = [
-        TopUpState::Pending,
-        TopUpState::Succeeded,
-        TopUpState::Failed,
-        TopUpState::Refunded,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TopUpState::Pending => "pending",
-            TopUpState::Succeeded => "succeeded",
-            TopUpState::Failed => "failed",
-            TopUpState::Refunded => "refunded",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|st| st.as_str() == s)
-    }
-
     /// The money reached the wallet (whether or not it has gone back).
     pub fn was_paid(self) -> bool {
         matches!(self, TopUpState::Succeeded | TopUpState::Refunded)
-    }
-}
-
-impl fmt::Display for TopUpState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -69,33 +48,12 @@ pub enum RefundState {
     PaidOut,
 }
 
-impl RefundState {
-    pub const ALL: [RefundState; 4] = [
-        RefundState::Pending,
-        RefundState::Refunded,
-        RefundState::AwaitingPayout,
-        RefundState::PaidOut,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RefundState::Pending => "pending",
-            RefundState::Refunded => "refunded",
-            RefundState::AwaitingPayout => "awaiting_payout",
-            RefundState::PaidOut => "paid_out",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|st| st.as_str() == s)
-    }
-}
-
-impl fmt::Display for RefundState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+words!(RefundState {
+    Pending = "pending",
+    Refunded = "refunded",
+    AwaitingPayout = "awaiting_payout",
+    PaidOut = "paid_out",
+});
 
 #[cfg(test)]
 mod tests {

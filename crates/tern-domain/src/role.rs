@@ -53,22 +53,6 @@ pub enum KeyRole {
     Network,
 }
 
-impl KeyRole {
-    pub const ALL: [KeyRole; 1] = [KeyRole::Network];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            KeyRole::Network => "network",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.as_str() == s)
-    }
-}
-
-impl fmt::Display for KeyRole {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+words!(KeyRole {
+    Network = "network",
+});

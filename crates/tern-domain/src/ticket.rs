@@ -22,35 +22,13 @@ pub enum TicketCategory {
     Other,
 }
 
-impl TicketCategory {
-    pub const ALL: [TicketCategory; 5] = [
-        TicketCategory::Billing,
-        TicketCategory::Installation,
-        TicketCategory::Connectivity,
-        TicketCategory::AccountClosure,
-        TicketCategory::Other,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TicketCategory::Billing => "billing",
-            TicketCategory::Installation => "installation",
-            TicketCategory::Connectivity => "connectivity",
-            TicketCategory::AccountClosure => "account_closure",
-            TicketCategory::Other => "other",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.as_str() == s)
-    }
-}
-
-impl fmt::Display for TicketCategory {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+words!(TicketCategory {
+    Billing = "billing",
+    Installation = "installation",
+    Connectivity = "connectivity",
+    AccountClosure = "account_closure",
+    Other = "other",
+});
 
 /// Where a ticket is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -65,27 +43,14 @@ pub enum TicketState {
     Closed,
 }
 
+words!(TicketState {
+    Open = "open",
+    WaitingOnCustomer = "waiting_on_customer",
+    Resolved = "resolved",
+    Closed = "closed",
+});
+
 impl TicketState {
-    pub const ALL: [TicketState; 4] = [
-        TicketState::Open,
-        TicketState::WaitingOnCustomer,
-        TicketState::Resolved,
-        TicketState::Closed,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TicketState::Open => "open",
-            TicketState::WaitingOnCustomer => "waiting_on_customer",
-            TicketState::Resolved => "resolved",
-            TicketState::Closed => "closed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|st| st.as_str() == s)
-    }
-
     /// Open and waiting tickets count as the queue's open work.
     pub fn is_active(self) -> bool {
         matches!(self, TicketState::Open | TicketState::WaitingOnCustomer)
@@ -107,12 +72,6 @@ impl TicketState {
             TicketEvent::UserClose => Closed,
             TicketEvent::StaffSets(to) => to,
         })
-    }
-}
-
-impl fmt::Display for TicketState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

@@ -40,6 +40,8 @@ pub mod tickets;
 pub mod tokens;
 pub mod top_ups;
 // Two-factor (security branch).
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod totp;
 pub mod usage;
 pub mod vouchers;

@@ -11,6 +11,8 @@
 
 mod world;
 
+pub(crate) use tern_store::on_both;
+
 mod access;
 mod money;
 mod records;

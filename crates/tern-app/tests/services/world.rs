@@ -8,52 +8,14 @@ use tern_app::auth::Principal;
 use tern_app::{App, AppError, Clock, Code, Settings};
 use tern_domain::{Currency, Locale, Money};
 
-/// Which database a test runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Db {
-    Sqlite,
-    Postgres,
-}
-
-pub fn postgres_url() -> Option<String> {
-    std::env::var("TERN_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())
-}
-
-/// Runs a test body on SQLite and, when configured, on PostgreSQL
-/// (required when `TERN_TEST_REQUIRE_POSTGRES` is set, as in CI).
-#[macro_export]
-macro_rules! on_both {
-    ($name:ident, $body:expr) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let f = $body;
-                f($crate::world::Db::Sqlite).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if $crate::world::postgres_url().is_none() {
-                    assert!(
-                        std::env::var("TERN_TEST_REQUIRE_POSTGRES").is_err(),
-                        "TERN_TEST_REQUIRE_POSTGRES is set but TERN_TEST_DATABASE_URL is not"
-                    );
-                    eprintln!("skipped: set TERN_TEST_DATABASE_URL to run on PostgreSQL");
-                    return;
-                }
-                let f = $body;
-                f($crate::world::Db::Postgres).await;
-            }
-        }
-    };
-}
+pub use tern_store::testing::Db;
+use tern_store::testing::TempDatabase;
 
 /// An `App` on a database of its own, dropped with it.
 pub struct World {
     pub app: App,
     dir: tempfile::TempDir,
-    pg: Option<(String, String)>,
+    pg: Option<TempDatabase>,
 }
 
 impl World {
@@ -69,9 +31,9 @@ impl World {
         settings.jobs.retry_base = Duration::from_millis(20);
         let pg = match db {
             Db::Sqlite => None,
-            Db::Postgres => Some(create_database().await),
+            Db::Postgres => Some(TempDatabase::create().await),
         };
-        settings.database_url = pg.as_ref().map(|(url, _)| url.clone());
+        settings.database_url = pg.as_ref().map(|db| db.url.clone());
         let app = App::build(settings, Clock::default()).await.expect("app builds");
         Self { app, dir, pg }
     }
@@ -153,27 +115,10 @@ impl World {
         let Self { app, dir, pg } = self;
         drop(app);
         drop(dir);
-        if let (Some((_, name)), Some(base)) = (pg, postgres_url()) {
-            use sqlx::Connection;
-            if let Ok(mut c) = sqlx::PgConnection::connect(&base).await {
-                let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut c).await;
-            }
+        if let Some(db) = pg {
+            db.drop().await;
         }
     }
-}
-
-async fn create_database() -> (String, String) {
-    use sqlx::Connection;
-    let base = postgres_url().expect("TERN_TEST_DATABASE_URL");
-    let name = format!("tern_svc_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = sqlx::PgConnection::connect(&base).await.expect("connect to PostgreSQL");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut conn)
-        .await
-        .expect("create test database");
-    let (prefix, _) = base.rsplit_once('/').unwrap_or((&base, ""));
-    (format!("{prefix}/{name}"), name)
 }
 
 /// The one field code of a 422, or a panic naming what came instead.

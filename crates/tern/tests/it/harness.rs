@@ -8,48 +8,8 @@ use serde_json::{Value, json};
 use tern::server::{self, Options, Running};
 use tern_app::{Clock, Settings};
 
-/// Which database a test runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Db {
-    Sqlite,
-    Postgres,
-}
-
-/// The PostgreSQL server URL tests create databases on, if configured.
-pub fn postgres_url() -> Option<String> {
-    std::env::var("TERN_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())
-}
-
-/// Runs a test body against SQLite and, when configured, PostgreSQL.
-/// When `TERN_TEST_REQUIRE_POSTGRES` is set (CI), a missing PostgreSQL URL
-/// is a failure rather than a skip.
-#[macro_export]
-macro_rules! on_both {
-    ($name:ident, $body:expr) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let f = $body;
-                f($crate::harness::Db::Sqlite).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if $crate::harness::postgres_url().is_none() {
-                    assert!(
-                        std::env::var("TERN_TEST_REQUIRE_POSTGRES").is_err(),
-                        "TERN_TEST_REQUIRE_POSTGRES is set but TERN_TEST_DATABASE_URL is not"
-                    );
-                    eprintln!("skipped: set TERN_TEST_DATABASE_URL to run on PostgreSQL");
-                    return;
-                }
-                let f = $body;
-                f($crate::harness::Db::Postgres).await;
-            }
-        }
-    };
-}
+use tern_store::testing::TempDatabase;
+pub use tern_store::testing::{Db, postgres_url};
 
 /// A running Tern and a client for it.
 pub struct TestApp {
@@ -58,7 +18,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub data_dir: PathBuf,
     _tmp: tempfile::TempDir,
-    pg_db: Option<String>,
+    pg_db: Option<TempDatabase>,
     pub clock: Clock,
 }
 
@@ -77,21 +37,6 @@ pub fn test_settings(dir: &std::path::Path) -> Settings {
     s
 }
 
-async fn create_pg_database() -> (String, String) {
-    use sqlx::Connection;
-    let base = postgres_url().unwrap_or_default();
-    let name = format!("tern_test_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = sqlx::PgConnection::connect(&base)
-        .await
-        .expect("connect to TERN_TEST_DATABASE_URL");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut conn)
-        .await
-        .expect("create test database");
-    let (prefix, _) = base.rsplit_once('/').unwrap_or((&base, ""));
-    (format!("{prefix}/{name}"), name)
-}
-
 impl TestApp {
     /// Starts Tern on `db` with `tweak` applied to the test settings.
     pub async fn start_with(db: Db, tweak: impl FnOnce(&mut Settings)) -> Self {
@@ -99,9 +44,9 @@ impl TestApp {
         let mut settings = test_settings(tmp.path());
         let mut pg_db = None;
         if db == Db::Postgres {
-            let (url, name) = create_pg_database().await;
-            settings.database_url = Some(url);
-            pg_db = Some(name);
+            let created = TempDatabase::create().await;
+            settings.database_url = Some(created.url.clone());
+            pg_db = Some(created);
         }
         tweak(&mut settings);
         let clock = Clock::default();
@@ -143,15 +88,8 @@ impl TestApp {
         if let Some(r) = self.running.take() {
             r.stop().await;
         }
-        if let (Some(name), Some(base)) = (self.pg_db.take(), postgres_url()) {
-            use sqlx::Connection;
-            if let Ok(mut c) = sqlx::PgConnection::connect(&base).await {
-                let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                )))
-                .execute(&mut c)
-                .await;
-            }
+        if let Some(db) = self.pg_db.take() {
+            db.drop().await;
         }
     }
 

@@ -9,6 +9,8 @@
 mod given;
 mod harness;
 
+pub(crate) use tern_store::on_both;
+
 mod accounts;
 mod announcements;
 mod audit;
