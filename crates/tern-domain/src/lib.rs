@@ -102,6 +102,7 @@ serde_as_str!(
     order::OrderState,
     order::OrderKind,
     esim::EsimState,
+    money::Bucket,
     usage::UsageKind,
     announcement::AnnouncementKind,
     announcement::AnnouncementState,

@@ -166,3 +166,17 @@ mod tests {
         assert_eq!(a.checked_add(b), Err(MoneyError::CurrencyMismatch));
     }
 }
+
+/// Which part of a wallet money sits in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Bucket {
+    /// Paid for (vouchers bought, top-ups): refunded at closure.
+    Cash,
+    /// Promotional credit: spent first, never refunded.
+    Promo,
+}
+
+words!(Bucket {
+    Cash = "cash",
+    Promo = "promo",
+});

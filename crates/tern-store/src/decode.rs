@@ -9,6 +9,7 @@ use tern_domain::closure::ClosureState;
 use tern_domain::esim::EsimState;
 use tern_domain::export::ExportState;
 use tern_domain::ids::Iccid;
+use tern_domain::money::Bucket;
 use tern_domain::order::{OrderKind, OrderState};
 use tern_domain::payment::{RefundState, TopUpState};
 use tern_domain::ticket::{TicketCategory, TicketState};
@@ -105,6 +106,7 @@ stored_by_as_str!(
     KeyRole,
     AnnouncementKind,
     UsageKind,
+    Bucket,
     ExportState,
     TopUpState,
     RefundState,

@@ -10,7 +10,7 @@ pub struct VoucherRow {
     pub batch: String,
     pub value_minor: i64,
     pub currency: String,
-    pub kind: String,
+    pub kind: tern_domain::money::Bucket,
     pub expires_at: Option<i64>,
     pub redeemed_by: Option<String>,
     pub redeemed_at: Option<i64>,
@@ -23,7 +23,7 @@ pub struct Batch<'a> {
     pub value_minor: i64,
     pub currency: &'a str,
     /// `cash` or `promo`.
-    pub kind: &'a str,
+    pub kind: tern_domain::money::Bucket,
     pub expires_at: Option<i64>,
     pub now: i64,
 }
@@ -44,7 +44,7 @@ pub async fn insert_many(conn: &mut AnyConnection, codes: &[String], b: &Batch<'
             .bind(b.id)
             .bind(b.value_minor)
             .bind(b.currency)
-            .bind(b.kind)
+            .bind(crate::decode::Stored::stored(&b.kind))
             .bind(b.expires_at)
             .bind(b.now);
         for c in chunk {
@@ -69,7 +69,7 @@ pub async fn by_code(conn: &mut AnyConnection, code: &str) -> Result<Option<Vouc
             batch: r.try_get("batch")?,
             value_minor: r.try_get("value_minor")?,
             currency: r.try_get("currency")?,
-            kind: r.try_get("kind")?,
+            kind: crate::decode::get(&r, "kind")?,
             expires_at: r.try_get("expires_at")?,
             redeemed_by: r.try_get("redeemed_by")?,
             redeemed_at: r.try_get("redeemed_at")?,

@@ -14,7 +14,7 @@ pub struct AdjustmentRow {
     pub amount_minor: i64,
     pub currency: String,
     /// `cash` or `promo`.
-    pub bucket: String,
+    pub bucket: tern_domain::money::Bucket,
     /// None once the account has been erased.
     pub reason: Option<String>,
     pub transaction_id: String,
@@ -30,7 +30,7 @@ fn from_row(r: &AnyRow) -> Result<AdjustmentRow> {
         actor_id: r.try_get("actor_id")?,
         amount_minor: r.try_get("amount_minor")?,
         currency: r.try_get("currency")?,
-        bucket: r.try_get("bucket")?,
+        bucket: crate::decode::get(r, "bucket")?,
         reason: r.try_get("reason")?,
         transaction_id: r.try_get("transaction_id")?,
         created_at: r.try_get("created_at")?,

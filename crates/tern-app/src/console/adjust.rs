@@ -10,6 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use tern_domain::money::Bucket;
 use tern_store::accounts;
 use tern_store::ledger::{self, Entry, NewTransaction, Posted};
 use tern_store::wallet_adjustments::{self, AdjustmentRow};
@@ -19,7 +20,7 @@ use crate::clock::rfc3339;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::error_code::Code;
 use crate::idempotency::{self, Request, Scope};
-use crate::wallet::{cash_id, ensure_accounts, promo_id, system_id};
+use crate::wallet::{bucket_id, ensure_accounts, system_id};
 
 /// Reasons are between these many characters (after trimming).
 pub const REASON_CHARS: std::ops::RangeInclusive<usize> = 3..=500;
@@ -48,7 +49,8 @@ pub struct AdjustmentView {
     pub actor_id: String,
     pub amount_minor: i64,
     pub currency: String,
-    pub bucket: String,
+    #[schema(value_type = String)]
+    pub bucket: Bucket,
     /// None once the account has been erased.
     pub reason: Option<String>,
     pub transaction_id: String,
@@ -63,7 +65,7 @@ impl AdjustmentView {
             actor_id: a.actor_id.clone(),
             amount_minor: a.amount_minor,
             currency: a.currency.clone(),
-            bucket: a.bucket.clone(),
+            bucket: a.bucket,
             reason: a.reason.clone(),
             transaction_id: a.transaction_id.clone(),
             created_at: rfc3339(a.created_at),
@@ -78,7 +80,7 @@ pub struct Adjusted {
     pub adjustment: AdjustmentView,
 }
 
-fn validate(app: &App, input: &AdjustmentInput) -> AppResult<String> {
+fn validate(app: &App, input: &AdjustmentInput) -> AppResult<(String, Bucket)> {
     let mut problems = Vec::new();
     if input.amount_minor == 0 {
         problems.push(FieldError::new("amount_minor", Code::AmountZero));
@@ -88,17 +90,17 @@ fn validate(app: &App, input: &AdjustmentInput) -> AppResult<String> {
     if input.currency.trim().to_ascii_uppercase() != app.settings.wallet.currency {
         problems.push(FieldError::new("currency", Code::CurrencyNotWallet));
     }
-    if !matches!(input.bucket.as_str(), "cash" | "promo") {
+    let bucket = Bucket::parse(&input.bucket);
+    if bucket.is_none() {
         problems.push(FieldError::new("bucket", Code::BucketInvalid));
     }
     let reason = input.reason.trim();
     if !REASON_CHARS.contains(&reason.chars().count()) {
         problems.push(FieldError::new("reason", Code::AdjustmentReasonLength));
     }
-    if problems.is_empty() {
-        Ok(reason.to_owned())
-    } else {
-        Err(AppError::Validation(problems))
+    match bucket {
+        Some(bucket) if problems.is_empty() => Ok((reason.to_owned(), bucket)),
+        _ => Err(AppError::Validation(problems)),
     }
 }
 
@@ -123,7 +125,7 @@ pub async fn adjust_wallet(
     input: AdjustmentInput,
     key: Option<&str>,
 ) -> AppResult<Adjusted> {
-    let reason = validate(app, &input)?;
+    let (reason, bucket) = validate(app, &input)?;
     let req = Request::new(
         actor,
         Scope::WalletAdjustment,
@@ -131,7 +133,7 @@ pub async fn adjust_wallet(
         &canonical(account_id, &input, &reason),
     )?;
     let answered = idempotency::once(app, req.as_ref(), async || {
-        adjust_in_tx(app, actor, account_id, &input, &reason, req.as_ref()).await
+        adjust_in_tx(app, actor, account_id, &input, (&reason, bucket), req.as_ref()).await
     })
     .await?;
     let mut adjustment: AdjustmentView = answered.body;
@@ -152,7 +154,7 @@ async fn adjust_in_tx(
     actor: &str,
     account_id: &str,
     input: &AdjustmentInput,
-    reason: &str,
+    (reason, bucket): (&str, Bucket),
     req: Option<&Request>,
 ) -> AppResult<(u16, AdjustmentView)> {
     let now = app.now_ms();
@@ -163,11 +165,7 @@ async fn adjust_in_tx(
         return Err(AppError::Conflict(Code::AccountNotActive));
     }
     ensure_accounts(app, &mut tx, account_id, &["adjustments"]).await?;
-    let wallet = if input.bucket == "promo" {
-        promo_id(account_id, &cur)
-    } else {
-        cash_id(account_id, &cur)
-    };
+    let wallet = bucket_id(bucket, account_id, &cur);
     ledger::lock(&mut tx, app.db.backend(), &[&wallet]).await?;
     if input.amount_minor < 0 && ledger::balance(&mut tx, &wallet).await? + input.amount_minor < 0 {
         return Err(AppError::Conflict(Code::AdjustmentExceedsBalance));
@@ -212,7 +210,7 @@ async fn adjust_in_tx(
         actor_id: actor.to_owned(),
         amount_minor: input.amount_minor,
         currency: cur.clone(),
-        bucket: input.bucket.clone(),
+        bucket,
         reason: Some(reason.to_owned()),
         transaction_id,
         created_at: now,
@@ -230,7 +228,7 @@ async fn adjust_in_tx(
         actor,
         "wallet.adjusted",
         account_id,
-        json!({ "adjustment": id, "amount_minor": input.amount_minor, "currency": cur, "bucket": input.bucket }),
+        json!({ "adjustment": id, "amount_minor": input.amount_minor, "currency": cur, "bucket": bucket.as_str() }),
     )
     .await?;
     tx.commit().await?;

@@ -12,6 +12,7 @@ pub use redeem::redeem;
 pub use vouchers::{IssuedBatch, issue_vouchers};
 
 use serde::Serialize;
+use tern_domain::money::Bucket;
 use tern_domain::{Currency, Money};
 use tern_store::Conn;
 use tern_store::ledger::{self, Entry, NewTransaction, Posted};
@@ -33,6 +34,14 @@ pub fn promo_id(account_id: &str, currency: &str) -> String {
 }
 
 /// A system ledger account (`vouchers`, `revenue`, `gateway`, `refunds`, …).
+/// The ledger account of `bucket` in an account's wallet.
+pub fn bucket_id(bucket: Bucket, account_id: &str, currency: &str) -> String {
+    match bucket {
+        Bucket::Cash => cash_id(account_id, currency),
+        Bucket::Promo => promo_id(account_id, currency),
+    }
+}
+
 pub fn system_id(name: &str, currency: &str) -> String {
     format!("system:{name}:{currency}")
 }

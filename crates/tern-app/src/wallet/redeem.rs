@@ -5,7 +5,7 @@ use tern_domain::voucher::VoucherCode;
 use tern_store::ledger::{self, Entry, NewTransaction, Posted};
 use tern_store::vouchers;
 
-use super::{WalletView, cash_id, ensure_accounts, promo_id, system_id, view};
+use super::{WalletView, bucket_id, ensure_accounts, system_id, view};
 use crate::App;
 use crate::auth::Principal;
 use crate::error::{AppError, AppResult};
@@ -58,11 +58,7 @@ pub async fn redeem(app: &App, who: &Principal, typed: &str) -> AppResult<Wallet
     }
     ensure_accounts(app, &mut tx, &who.account_id, &["vouchers"]).await?;
     let cur = voucher.currency.as_str();
-    let wallet = if voucher.kind == "promo" {
-        promo_id(&who.account_id, cur)
-    } else {
-        cash_id(&who.account_id, cur)
-    };
+    let wallet = bucket_id(voucher.kind, &who.account_id, cur);
     let entries = [
         Entry {
             ledger_account_id: system_id("vouchers", cur),

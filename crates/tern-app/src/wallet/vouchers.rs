@@ -4,6 +4,7 @@ use rand::RngCore;
 use rand::rngs::OsRng;
 use serde_json::json;
 use tern_domain::Money;
+use tern_domain::money::Bucket;
 use tern_domain::voucher::{BODY_LEN, VoucherCode};
 use tern_store::vouchers::{self, Batch};
 
@@ -47,7 +48,7 @@ pub async fn issue_vouchers(
         }
     }
     let now = app.now_ms();
-    let kind = if promo { "promo" } else { "cash" };
+    let kind = if promo { Bucket::Promo } else { Bucket::Cash };
     let cur = value.currency.as_str().to_owned();
     for chunk in codes.chunks(5_000) {
         let plain: Vec<String> = chunk.iter().map(|c| c.as_str().to_owned()).collect();
