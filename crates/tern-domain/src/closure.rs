@@ -55,16 +55,15 @@ impl ClosureState {
     }
 
     /// Still moving towards completion, so an operator may put it on hold.
+    /// (Read from [`ClosureState::transition`], so the two cannot disagree.)
     pub fn can_be_held(self) -> bool {
-        matches!(
-            self,
-            ClosureState::Received | ClosureState::CoolingOff | ClosureState::Processing
-        )
+        self.transition(ClosureState::OnHold).is_ok()
     }
 
-    /// Whether the traveller can still call it off.
+    /// Whether the traveller can still call it off (as the state machine
+    /// allows a move to `Canceled`).
     pub fn is_cancelable(self) -> bool {
-        matches!(self, ClosureState::Received | ClosureState::CoolingOff)
+        self.transition(ClosureState::Canceled).is_ok()
     }
 
     /// Checks a move to `to`; `Ok(to)` when the state machine allows it.

@@ -58,20 +58,18 @@ where
     I: sqlx::ColumnIndex<R> + std::fmt::Debug + Copy,
     for<'r> &'r str: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
-    let text: &str = r.try_get(column)?;
-    Iccid::known(text).map_err(|e| StoreError::Corrupt(format!("column {column:?} = {text:?}: {e}")))
+    known_iccid(column, r.try_get(column)?)
 }
 
 /// [`iccid`] for a column that may be NULL.
-pub(crate) fn iccid_opt<R, I>(r: &R, column: I) -> Result<Option<Iccid>>
-where
-    R: Row,
-    I: sqlx::ColumnIndex<R> + std::fmt::Debug + Copy,
-    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
-    let text: Option<String> = r.try_get(column)?;
-    text.map(|t| Iccid::known(&t).map_err(|e| StoreError::Corrupt(format!("column {column:?} = {t:?}: {e}"))))
+pub(crate) fn iccid_opt(r: &AnyRow, column: &str) -> Result<Option<Iccid>> {
+    r.try_get::<Option<&str>, _>(column)?
+        .map(|text| known_iccid(column, text))
         .transpose()
+}
+
+fn known_iccid(column: impl std::fmt::Debug, text: &str) -> Result<Iccid> {
+    Iccid::known(text).map_err(|e| StoreError::Corrupt(format!("column {column:?} = {text:?}: {e}")))
 }
 
 /// Deserialises an ICCID Tern stored (rows read back as JSON).

@@ -158,7 +158,7 @@ pub async fn retry(app: &App, actor: &str, id: &str) -> AppResult<AdminView> {
     let c = load(app, id).await?;
     match c.state {
         ClosureState::OnHold => resume(app, actor, id).await,
-        ClosureState::Processing | ClosureState::Received | ClosureState::CoolingOff => {
+        state if state.can_be_held() => {
             kick(app, &c, actor, "closure.retry_requested").await?;
             show(app, id).await
         }

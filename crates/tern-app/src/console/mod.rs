@@ -195,7 +195,7 @@ pub async fn account(app: &App, actor: &str, id: &str) -> AppResult<AccountDetai
         .await?
         .iter()
         .map(OrderView::from_row)
-        .collect::<AppResult<Vec<_>>>()?;
+        .collect::<Vec<_>>();
     let closure_id = closures::latest_for(&mut conn, id).await?.map(|c| c.id);
     let trail = audit_store::for_account(&mut conn, id, 50)
         .await?

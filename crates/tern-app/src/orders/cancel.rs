@@ -97,5 +97,5 @@ pub async fn cancel(app: &App, who: &Principal, order_id: &str) -> AppResult<Ord
     tx.commit().await?;
     let mut conn = app.db.conn().await?;
     let row = orders::by_id(&mut conn, &order.id).await?.ok_or(AppError::NotFound)?;
-    OrderView::from_row(&row)
+    Ok(OrderView::from_row(&row))
 }

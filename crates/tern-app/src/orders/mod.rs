@@ -47,8 +47,8 @@ pub struct OrderView {
 }
 
 impl OrderView {
-    pub(crate) fn from_row(o: &OrderRow) -> AppResult<Self> {
-        Ok(Self {
+    pub(crate) fn from_row(o: &OrderRow) -> Self {
+        Self {
             id: o.id.clone(),
             kind: o.kind,
             state: o.state,
@@ -57,25 +57,25 @@ impl OrderView {
             price: o.price,
             failure_reason: o.failure_reason.clone(),
             created_at: rfc3339(o.created_at),
-        })
+        }
     }
 }
 
 /// The caller's orders, newest first.
 pub async fn list(app: &App, who: &Principal) -> AppResult<Vec<OrderView>> {
     let mut conn = app.db.conn().await?;
-    orders::for_account(&mut conn, &who.account_id, 200)
+    Ok(orders::for_account(&mut conn, &who.account_id, 200)
         .await?
         .iter()
         .map(OrderView::from_row)
-        .collect()
+        .collect())
 }
 
 /// One of the caller's orders; another account's order is not found.
 pub async fn get(app: &App, who: &Principal, id: &str) -> AppResult<OrderView> {
     let mut conn = app.db.conn().await?;
     match orders::by_id(&mut conn, id).await? {
-        Some(o) if o.account_id == who.account_id => OrderView::from_row(&o),
+        Some(o) if o.account_id == who.account_id => Ok(OrderView::from_row(&o)),
         _ => Err(AppError::NotFound),
     }
 }

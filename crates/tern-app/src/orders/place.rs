@@ -121,7 +121,7 @@ async fn place_in_tx(
         orders::insert(&mut tx, &row).await?;
         tx.enqueue(&ProvisionOrder { order_id: id.clone() }).await?;
     }
-    let view = OrderView::from_row(&row)?;
+    let view = OrderView::from_row(&row);
     if let Some(r) = req {
         r.remember(&mut tx, now, 201, &view).await?;
     }

@@ -74,15 +74,15 @@ pub struct TopUpView {
     pub created_at: String,
 }
 
-fn view(app: &App, t: &TopUpRow) -> AppResult<TopUpView> {
-    Ok(TopUpView {
+fn view(app: &App, t: &TopUpRow) -> TopUpView {
+    TopUpView {
         id: t.id.clone(),
         state: t.state,
         amount: t.amount,
         checkout_url: SandboxGateway.checkout_url(app, t),
         failure_reason: t.failure_reason.clone(),
         created_at: rfc3339(t.created_at),
-    })
+    }
 }
 
 /// Smallest and largest top-up, in minor units.
@@ -115,14 +115,14 @@ pub async fn start(app: &App, who: &Principal, amount_minor: i64) -> AppResult<T
     )
     .await?;
     tx.commit().await?;
-    view(app, &row)
+    Ok(view(app, &row))
 }
 
 /// One of the caller's top-ups.
 pub async fn get(app: &App, who: &Principal, id: &str) -> AppResult<TopUpView> {
     let mut conn = app.db.conn().await?;
     match top_ups::by_id(&mut conn, id).await? {
-        Some(t) if t.account_id == who.account_id => view(app, &t),
+        Some(t) if t.account_id == who.account_id => Ok(view(app, &t)),
         _ => Err(AppError::NotFound),
     }
 }

@@ -45,8 +45,8 @@ impl Step for Settle {
 
 async fn settle(app: &App, c: &ClosureRow) -> AppResult<Settled> {
     let now = app.now_ms();
-    let cur = app.settings.wallet.currency.clone();
     let currency = crate::wallet::currency(app)?;
+    let cur = currency.as_str().to_owned();
     {
         let mut tx = app.work().await?;
         let stale_before = now - ms(app.settings.closure.abandoned_top_up_after);
