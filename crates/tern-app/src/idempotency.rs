@@ -53,7 +53,7 @@ impl Scope {
 /// hash of its body.
 #[derive(Debug, Clone)]
 pub struct Request {
-    owner: String,
+    owner: tern_domain::AccountId,
     key: String,
     hash: String,
 }
@@ -85,12 +85,17 @@ impl Request {
     /// printable ASCII characters is 422 `idempotency_key_invalid`.
     /// `body` is the request's canonical form: what makes two requests
     /// the same one (never a password).
-    pub fn new(owner: &str, scope: Scope, key: Option<&str>, body: &impl Serialize) -> AppResult<Option<Self>> {
+    pub fn new(
+        owner: &tern_domain::AccountId,
+        scope: Scope,
+        key: Option<&str>,
+        body: &impl Serialize,
+    ) -> AppResult<Option<Self>> {
         let Some(raw) = key else { return Ok(None) };
         let key = IdempotencyKey::parse(raw).map_err(|e| AppError::parsed("Idempotency-Key", e.code()))?;
         let canonical = serde_json::to_string(body).map_err(|e| AppError::Internal(e.to_string()))?;
         Ok(Some(Self {
-            owner: owner.to_owned(),
+            owner: owner.clone(),
             key: scope.stored_key(&key),
             hash: hex::encode(Sha256::digest(canonical.as_bytes())),
         }))
@@ -168,7 +173,7 @@ fn replayed<T: DeserializeOwned>(answer: &Answer) -> AppResult<Answered<T>> {
 
 /// Whether `owner` has already used `key` in `scope` (the portal asks
 /// before warning about a repeat purchase). An invalid key is unused.
-pub async fn seen(app: &App, owner: &str, scope: Scope, key: &str) -> AppResult<bool> {
+pub async fn seen(app: &App, owner: &tern_domain::AccountId, scope: Scope, key: &str) -> AppResult<bool> {
     let Ok(key) = IdempotencyKey::parse(key) else {
         return Ok(false);
     };

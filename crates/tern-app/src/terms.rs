@@ -176,7 +176,11 @@ pub async fn accept(app: &App, who: &Principal, version: i64) -> AppResult<Accep
 
 /// At sign-up, in its transaction: the new account accepts the version in
 /// effect, if there is one.
-pub(crate) async fn accept_at_signup(tx: &mut tern_store::Conn, account_id: &str, now: i64) -> AppResult<()> {
+pub(crate) async fn accept_at_signup(
+    tx: &mut tern_store::Conn,
+    account_id: &tern_domain::AccountId,
+    now: i64,
+) -> AppResult<()> {
     if let Some(t) = store::current(tx, now).await? {
         store::accept(tx, account_id, t.version, now).await?;
     }
@@ -184,7 +188,10 @@ pub(crate) async fn accept_at_signup(tx: &mut tern_store::Conn, account_id: &str
 }
 
 /// An account's acceptances, oldest first (for its data export).
-pub async fn acceptances(conn: &mut tern_store::Conn, account_id: &str) -> AppResult<Vec<Acceptance>> {
+pub async fn acceptances(
+    conn: &mut tern_store::Conn,
+    account_id: &tern_domain::AccountId,
+) -> AppResult<Vec<Acceptance>> {
     Ok(store::acceptances(conn, account_id)
         .await?
         .into_iter()

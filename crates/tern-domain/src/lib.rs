@@ -62,9 +62,10 @@ pub mod ticket;
 pub mod usage;
 pub mod voucher;
 
-pub use account::{AccountId, AccountStatus};
+pub use account::AccountStatus;
 pub use email::Email;
 pub use idempotency_key::IdempotencyKey;
+pub use ids::{AccountId, ClosureId, ExportId, OrderId, RefundId, TicketId, TopUpId};
 pub use locale::Locale;
 pub use money::{Currency, Money};
 pub use password::NewPassword;

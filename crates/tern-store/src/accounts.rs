@@ -240,8 +240,12 @@ pub async fn mark_dormant_warned(conn: &mut AnyConnection, id: &str, now: i64) -
 }
 
 /// Warned before `warned_before` and not signed in since: ids to close.
-pub async fn dormant_to_close(conn: &mut AnyConnection, warned_before: i64, limit: i64) -> Result<Vec<String>> {
-    Ok(sqlx::query_scalar(
+pub async fn dormant_to_close(
+    conn: &mut AnyConnection,
+    warned_before: i64,
+    limit: i64,
+) -> Result<Vec<tern_domain::AccountId>> {
+    let ids: Vec<String> = sqlx::query_scalar(
         "SELECT id FROM accounts WHERE role = 'user' AND status = 'active' AND dormant_warned_at IS NOT NULL \
          AND dormant_warned_at < $1 AND COALESCE(last_login_at, created_at) < dormant_warned_at \
          ORDER BY dormant_warned_at LIMIT $2",
@@ -249,5 +253,6 @@ pub async fn dormant_to_close(conn: &mut AnyConnection, warned_before: i64, limi
     .bind(warned_before)
     .bind(limit)
     .fetch_all(conn)
-    .await?)
+    .await?;
+    Ok(ids.into_iter().map(tern_domain::AccountId::from).collect())
 }

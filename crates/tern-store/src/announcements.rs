@@ -153,7 +153,7 @@ pub async fn publish(conn: &mut AnyConnection, id: &str, at: i64, now: i64) -> R
 /// when the account read it.
 pub async fn visible_to(
     conn: &mut AnyConnection,
-    account_id: &str,
+    account_id: &tern_domain::AccountId,
     now: i64,
 ) -> Result<Vec<(AnnouncementRow, Option<i64>)>> {
     let sql = format!(
@@ -163,7 +163,7 @@ pub async fn visible_to(
         in_audience("$1")
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(account_id)
+        .bind(account_id.as_str())
         .bind(now)
         .fetch_all(&mut *conn)
         .await?;
@@ -171,13 +171,18 @@ pub async fn visible_to(
 }
 
 /// Whether announcement `id` is visible to the account at `now`.
-pub async fn is_visible_to(conn: &mut AnyConnection, id: &str, account_id: &str, now: i64) -> Result<bool> {
+pub async fn is_visible_to(
+    conn: &mut AnyConnection,
+    id: &str,
+    account_id: &tern_domain::AccountId,
+    now: i64,
+) -> Result<bool> {
     let sql = format!(
         "SELECT a.id FROM announcements a WHERE a.id = $3 AND {LIVE} AND {}",
         in_audience("$1")
     );
     Ok(sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(account_id)
+        .bind(account_id.as_str())
         .bind(now)
         .bind(id)
         .fetch_optional(conn)
@@ -186,13 +191,18 @@ pub async fn is_visible_to(conn: &mut AnyConnection, id: &str, account_id: &str,
 }
 
 /// Records that the account read an announcement; false when it had.
-pub async fn mark_read(conn: &mut AnyConnection, id: &str, account_id: &str, now: i64) -> Result<bool> {
+pub async fn mark_read(
+    conn: &mut AnyConnection,
+    id: &str,
+    account_id: &tern_domain::AccountId,
+    now: i64,
+) -> Result<bool> {
     let r = sqlx::query(
         "INSERT INTO announcement_reads (announcement_id, account_id, read_at) VALUES ($1, $2, $3) \
          ON CONFLICT (announcement_id, account_id) DO NOTHING",
     )
     .bind(id)
-    .bind(account_id)
+    .bind(account_id.as_str())
     .bind(now)
     .execute(conn)
     .await?;
@@ -228,7 +238,7 @@ pub async fn pending_recipients(conn: &mut AnyConnection, id: &str, limit: i64) 
     rows.iter()
         .map(|r| {
             Ok(Recipient {
-                account_id: tern_domain::AccountId::from(r.try_get::<String, _>("id")?),
+                account_id: crate::decode::id(r, "id")?,
                 email: r.try_get("email")?,
                 locale: r.try_get("locale")?,
                 promotions_opt_out: r.try_get::<i64, _>("promotions_opt_out")? != 0,
@@ -252,7 +262,7 @@ pub async fn pending_count(conn: &mut AnyConnection, id: &str) -> Result<i64> {
 pub async fn insert_delivery(
     conn: &mut AnyConnection,
     id: &str,
-    account_id: &str,
+    account_id: &tern_domain::AccountId,
     state: &str,
     now: i64,
 ) -> Result<bool> {
@@ -261,7 +271,7 @@ pub async fn insert_delivery(
          ON CONFLICT (announcement_id, account_id) DO NOTHING",
     )
     .bind(id)
-    .bind(account_id)
+    .bind(account_id.as_str())
     .bind(state)
     .bind(now)
     .execute(conn)
@@ -299,9 +309,14 @@ pub async fn mark_mail_done(conn: &mut AnyConnection, id: &str, now: i64) -> Res
 }
 
 /// Sets whether an account wants promotional mail.
-pub async fn set_promotions_opt_out(conn: &mut AnyConnection, account_id: &str, opt_out: bool, now: i64) -> Result<()> {
+pub async fn set_promotions_opt_out(
+    conn: &mut AnyConnection,
+    account_id: &tern_domain::AccountId,
+    opt_out: bool,
+    now: i64,
+) -> Result<()> {
     sqlx::query("UPDATE accounts SET promotions_opt_out = $2, updated_at = $3 WHERE id = $1")
-        .bind(account_id)
+        .bind(account_id.as_str())
         .bind(i64::from(opt_out))
         .bind(now)
         .execute(conn)
@@ -309,21 +324,21 @@ pub async fn set_promotions_opt_out(conn: &mut AnyConnection, account_id: &str, 
     Ok(())
 }
 
-pub async fn promotions_opt_out(conn: &mut AnyConnection, account_id: &str) -> Result<bool> {
+pub async fn promotions_opt_out(conn: &mut AnyConnection, account_id: &tern_domain::AccountId) -> Result<bool> {
     let v: Option<i64> = sqlx::query_scalar("SELECT promotions_opt_out FROM accounts WHERE id = $1")
-        .bind(account_id)
+        .bind(account_id.as_str())
         .fetch_optional(conn)
         .await?;
     Ok(v.unwrap_or(0) != 0)
 }
 
 /// Forgets an account's read marks and delivery records (closure's erase).
-pub async fn erase_account(conn: &mut AnyConnection, account_id: &str) -> Result<()> {
+pub async fn erase_account(conn: &mut AnyConnection, account_id: &tern_domain::AccountId) -> Result<()> {
     for sql in [
         "DELETE FROM announcement_reads WHERE account_id = $1",
         "DELETE FROM announcement_deliveries WHERE account_id = $1",
     ] {
-        sqlx::query(sql).bind(account_id).execute(&mut *conn).await?;
+        sqlx::query(sql).bind(account_id.as_str()).execute(&mut *conn).await?;
     }
     Ok(())
 }

@@ -92,12 +92,16 @@ pub async fn page(conn: &mut AnyConnection, after_seq: i64, limit: i64) -> Resul
 }
 
 /// Entries about one subject or by one actor, newest first.
-pub async fn for_account(conn: &mut AnyConnection, account_id: &str, limit: i64) -> Result<Vec<StoredEntry>> {
+pub async fn for_account(
+    conn: &mut AnyConnection,
+    account_id: &tern_domain::AccountId,
+    limit: i64,
+) -> Result<Vec<StoredEntry>> {
     let rows = sqlx::query(
         "SELECT seq, at, actor, action, subject, details, prev_hash, hash FROM audit_log \
          WHERE subject = $1 OR actor = $1 ORDER BY seq DESC LIMIT $2",
     )
-    .bind(account_id)
+    .bind(account_id.as_str())
     .bind(limit)
     .fetch_all(conn)
     .await?;

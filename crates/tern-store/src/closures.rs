@@ -10,7 +10,7 @@ use crate::decode::{self, Stored};
 /// A closure request as stored.
 #[derive(Debug, Clone)]
 pub struct ClosureRow {
-    pub id: String,
+    pub id: tern_domain::ClosureId,
     pub account_id: tern_domain::AccountId,
     pub state: ClosureState,
     pub requested_by: String,
@@ -41,8 +41,8 @@ const COLUMNS: &str = "id, account_id, state, requested_by, reason_code, reason_
 
 fn from_row(r: &AnyRow) -> Result<ClosureRow> {
     Ok(ClosureRow {
-        id: r.try_get("id")?,
-        account_id: tern_domain::AccountId::from(r.try_get::<String, _>("account_id")?),
+        id: crate::decode::id(r, "id")?,
+        account_id: crate::decode::id(r, "account_id")?,
         state: decode::get(r, "state")?,
         requested_by: r.try_get("requested_by")?,
         reason_code: r.try_get("reason_code")?,
@@ -97,17 +97,17 @@ async fn one(conn: &mut AnyConnection, filter: &str, value: &str) -> Result<Opti
     row.as_ref().map(from_row).transpose()
 }
 
-pub async fn by_id(conn: &mut AnyConnection, id: &str) -> Result<Option<ClosureRow>> {
+pub async fn by_id(conn: &mut AnyConnection, id: &tern_domain::ClosureId) -> Result<Option<ClosureRow>> {
     one(conn, "id = $1", id).await
 }
 
 /// The account's open request, if any.
-pub async fn open_for(conn: &mut AnyConnection, account_id: &str) -> Result<Option<ClosureRow>> {
+pub async fn open_for(conn: &mut AnyConnection, account_id: &tern_domain::AccountId) -> Result<Option<ClosureRow>> {
     one(conn, "open_for = $1", account_id).await
 }
 
 /// The account's most recent request, open or not.
-pub async fn latest_for(conn: &mut AnyConnection, account_id: &str) -> Result<Option<ClosureRow>> {
+pub async fn latest_for(conn: &mut AnyConnection, account_id: &tern_domain::AccountId) -> Result<Option<ClosureRow>> {
     one(conn, "account_id = $1", account_id).await
 }
 
@@ -120,7 +120,7 @@ pub async fn by_token_hash(conn: &mut AnyConnection, hash: &str) -> Result<Optio
 /// free the account's open slot.
 pub async fn transition(
     conn: &mut AnyConnection,
-    id: &str,
+    id: &tern_domain::ClosureId,
     from: ClosureState,
     to: ClosureState,
     hold_reason: Option<&str>,
@@ -134,7 +134,7 @@ pub async fn transition(
          canceled_at = CASE WHEN $3 = 'canceled' THEN $5 ELSE canceled_at END \
          WHERE id = $1 AND state = $2",
     )
-    .bind(id)
+    .bind(id.as_str())
     .bind(from.stored())
     .bind(to.stored())
     .bind(hold_reason)
@@ -146,9 +146,14 @@ pub async fn transition(
 }
 
 /// Records the last error of a step (shown to operators); `None` clears it.
-pub async fn set_error(conn: &mut AnyConnection, id: &str, error: Option<&str>, now: i64) -> Result<()> {
+pub async fn set_error(
+    conn: &mut AnyConnection,
+    id: &tern_domain::ClosureId,
+    error: Option<&str>,
+    now: i64,
+) -> Result<()> {
     sqlx::query("UPDATE closure_requests SET last_error = $2, updated_at = $3 WHERE id = $1")
-        .bind(id)
+        .bind(id.as_str())
         .bind(error)
         .bind(now)
         .execute(conn)
@@ -157,9 +162,9 @@ pub async fn set_error(conn: &mut AnyConnection, id: &str, error: Option<&str>, 
 }
 
 /// Sets (or with `None`, removes) the sealed identifiers the sweep looks for.
-pub async fn set_sealed(conn: &mut AnyConnection, id: &str, sealed: Option<&str>) -> Result<()> {
+pub async fn set_sealed(conn: &mut AnyConnection, id: &tern_domain::ClosureId, sealed: Option<&str>) -> Result<()> {
     sqlx::query("UPDATE closure_requests SET sweep_sealed = $2 WHERE id = $1")
-        .bind(id)
+        .bind(id.as_str())
         .bind(sealed)
         .execute(conn)
         .await?;
@@ -167,9 +172,14 @@ pub async fn set_sealed(conn: &mut AnyConnection, id: &str, sealed: Option<&str>
 }
 
 /// Records the settlement's refund.
-pub async fn set_refund(conn: &mut AnyConnection, id: &str, refund_minor: i64, currency: &str) -> Result<()> {
+pub async fn set_refund(
+    conn: &mut AnyConnection,
+    id: &tern_domain::ClosureId,
+    refund_minor: i64,
+    currency: &str,
+) -> Result<()> {
     sqlx::query("UPDATE closure_requests SET refund_minor = $2, currency = $3 WHERE id = $1")
-        .bind(id)
+        .bind(id.as_str())
         .bind(refund_minor)
         .bind(currency)
         .execute(conn)
@@ -178,12 +188,17 @@ pub async fn set_refund(conn: &mut AnyConnection, id: &str, refund_minor: i64, c
 }
 
 /// Stores the receipt and the end of retention.
-pub async fn set_receipt(conn: &mut AnyConnection, id: &str, receipt: &str, retain_until: Option<i64>) -> Result<()> {
+pub async fn set_receipt(
+    conn: &mut AnyConnection,
+    id: &tern_domain::ClosureId,
+    receipt: &str,
+    retain_until: Option<i64>,
+) -> Result<()> {
     sqlx::query(
         "UPDATE closure_requests SET receipt = $2, retain_until = COALESCE($3, retain_until), \
          reason_text = NULL WHERE id = $1",
     )
-    .bind(id)
+    .bind(id.as_str())
     .bind(receipt)
     .bind(retain_until)
     .execute(conn)
@@ -192,18 +207,18 @@ pub async fn set_receipt(conn: &mut AnyConnection, id: &str, receipt: &str, reta
 }
 
 /// Marks the cooling-off reminder sent; false when it already was.
-pub async fn mark_reminded(conn: &mut AnyConnection, id: &str, now: i64) -> Result<bool> {
+pub async fn mark_reminded(conn: &mut AnyConnection, id: &tern_domain::ClosureId, now: i64) -> Result<bool> {
     let r = sqlx::query("UPDATE closure_requests SET reminded_at = $2 WHERE id = $1 AND reminded_at IS NULL")
-        .bind(id)
+        .bind(id.as_str())
         .bind(now)
         .execute(conn)
         .await?;
     Ok(r.rows_affected() == 1)
 }
 
-pub async fn mark_purged(conn: &mut AnyConnection, id: &str, now: i64) -> Result<()> {
+pub async fn mark_purged(conn: &mut AnyConnection, id: &tern_domain::ClosureId, now: i64) -> Result<()> {
     sqlx::query("UPDATE closure_requests SET purged_at = $2 WHERE id = $1")
-        .bind(id)
+        .bind(id.as_str())
         .bind(now)
         .execute(conn)
         .await?;
@@ -219,9 +234,9 @@ pub struct StepRow {
 }
 
 /// The steps done so far, in the order they were done.
-pub async fn steps(conn: &mut AnyConnection, closure_id: &str) -> Result<Vec<StepRow>> {
+pub async fn steps(conn: &mut AnyConnection, closure_id: &tern_domain::ClosureId) -> Result<Vec<StepRow>> {
     let rows = sqlx::query("SELECT step, result, done_at FROM closure_steps WHERE closure_id = $1 ORDER BY done_at")
-        .bind(closure_id)
+        .bind(closure_id.as_str())
         .fetch_all(conn)
         .await?;
     rows.iter()
@@ -237,12 +252,18 @@ pub async fn steps(conn: &mut AnyConnection, closure_id: &str) -> Result<Vec<Ste
 
 /// Records a step done; false when it already was (a repeat after a crash
 /// or by a second worker keeps the first result).
-pub async fn mark_step(conn: &mut AnyConnection, closure_id: &str, step: &str, result: &str, now: i64) -> Result<bool> {
+pub async fn mark_step(
+    conn: &mut AnyConnection,
+    closure_id: &tern_domain::ClosureId,
+    step: &str,
+    result: &str,
+    now: i64,
+) -> Result<bool> {
     let r = sqlx::query(
         "INSERT INTO closure_steps (closure_id, step, result, done_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (closure_id, step) DO NOTHING",
     )
-    .bind(closure_id)
+    .bind(closure_id.as_str())
     .bind(step)
     .bind(result)
     .bind(now)

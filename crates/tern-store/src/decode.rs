@@ -40,6 +40,24 @@ where
     T::from_stored(text).ok_or_else(|| StoreError::Corrupt(format!("column {column:?} = {text:?}")))
 }
 
+/// Reads an id column into its domain newtype ([`tern_domain::OrderId`],
+/// [`tern_domain::AccountId`], …). Ids are random text, so there is
+/// nothing to check.
+pub(crate) fn id<T, R, I>(r: &R, column: I) -> Result<T>
+where
+    T: From<String>,
+    R: Row,
+    I: sqlx::ColumnIndex<R>,
+    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(T::from(r.try_get::<String, _>(column)?))
+}
+
+/// [`id`] for a column that may be NULL.
+pub(crate) fn id_opt<T: From<String>>(r: &AnyRow, column: &str) -> Result<Option<T>> {
+    Ok(r.try_get::<Option<String>, _>(column)?.map(T::from))
+}
+
 /// Reads an amount stored as minor units in `amount` and an ISO 4217
 /// code in `currency`; a code that does not parse is corruption.
 pub(crate) fn money(r: &AnyRow, amount: &str, currency: &str) -> Result<Money> {

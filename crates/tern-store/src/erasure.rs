@@ -21,8 +21,8 @@ pub struct Erased {
     pub two_factor: i64,
 }
 
-async fn exec(conn: &mut AnyConnection, sql: &'static str, account_id: &str) -> Result<i64> {
-    let r = sqlx::query(sql).bind(account_id).execute(conn).await?;
+async fn exec(conn: &mut AnyConnection, sql: &'static str, account_id: &tern_domain::AccountId) -> Result<i64> {
+    let r = sqlx::query(sql).bind(account_id.as_str()).execute(conn).await?;
     Ok(i64::try_from(r.rows_affected()).unwrap_or(i64::MAX))
 }
 
@@ -30,13 +30,13 @@ async fn exec(conn: &mut AnyConnection, sql: &'static str, account_id: &str) -> 
 /// tombstone (`status = 'closed'`) whose random id is the pseudonym that
 /// the records kept by law (orders, ledger, eSIMs, usage) still refer to.
 /// Run it in a transaction; running it twice removes nothing more.
-pub async fn erase_account(conn: &mut AnyConnection, account_id: &str, now: i64) -> Result<Erased> {
+pub async fn erase_account(conn: &mut AnyConnection, account_id: &tern_domain::AccountId, now: i64) -> Result<Erased> {
     let profile_fields: i64 = sqlx::query(
         "SELECT (CASE WHEN email IS NULL THEN 0 ELSE 1 END) + (CASE WHEN phone IS NULL THEN 0 ELSE 1 END) \
          + (CASE WHEN name IS NULL THEN 0 ELSE 1 END) + (CASE WHEN password_hash IS NULL THEN 0 ELSE 1 END) AS n \
          FROM accounts WHERE id = $1",
     )
-    .bind(account_id)
+    .bind(account_id.as_str())
     .fetch_optional(&mut *conn)
     .await?
     .map(|r| r.try_get::<i64, _>("n"))
@@ -47,7 +47,7 @@ pub async fn erase_account(conn: &mut AnyConnection, account_id: &str, now: i64)
          name = NULL, password_hash = NULL, status = 'closed', erased_at = COALESCE(erased_at, $2), \
          dormant_warned_at = NULL, updated_at = $2 WHERE id = $1",
     )
-    .bind(account_id)
+    .bind(account_id.as_str())
     .bind(now)
     .execute(&mut *conn)
     .await?;
@@ -74,10 +74,10 @@ pub async fn erase_account(conn: &mut AnyConnection, account_id: &str, now: i64)
 }
 
 /// Outbox messages of an account not yet delivered.
-pub async fn unsent_for(conn: &mut AnyConnection, account_id: &str) -> Result<Vec<String>> {
+pub async fn unsent_for(conn: &mut AnyConnection, account_id: &tern_domain::AccountId) -> Result<Vec<String>> {
     Ok(
         sqlx::query_scalar("SELECT id FROM outbox WHERE account_id = $1 AND sent_at IS NULL ORDER BY created_at")
-            .bind(account_id)
+            .bind(account_id.as_str())
             .fetch_all(conn)
             .await?,
     )
@@ -187,7 +187,10 @@ pub async fn compact(conn: &mut AnyConnection, backend: Backend) -> Result<bool>
 
 /// Records kept after erasure (pseudonymous, for the retention period):
 /// (kind, count).
-pub async fn retained_counts(conn: &mut AnyConnection, account_id: &str) -> Result<Vec<(&'static str, i64)>> {
+pub async fn retained_counts(
+    conn: &mut AnyConnection,
+    account_id: &tern_domain::AccountId,
+) -> Result<Vec<(&'static str, i64)>> {
     let queries: [(&'static str, &'static str); 5] = [
         ("orders", "SELECT COUNT(*) AS n FROM orders WHERE account_id = $1"),
         ("esims", "SELECT COUNT(*) AS n FROM esims WHERE account_id = $1"),
@@ -205,7 +208,7 @@ pub async fn retained_counts(conn: &mut AnyConnection, account_id: &str) -> Resu
     let mut out = Vec::new();
     for (kind, sql) in queries {
         let n: i64 = sqlx::query(sql)
-            .bind(account_id)
+            .bind(account_id.as_str())
             .fetch_one(&mut *conn)
             .await?
             .try_get("n")?;
@@ -220,7 +223,12 @@ pub async fn retained_counts(conn: &mut AnyConnection, account_id: &str) -> Resu
 /// system balance) stays as it was while nothing is kept per person.
 /// Settled wallets are at zero, so the purged account's balance does not
 /// change. Run in a transaction.
-pub async fn purge_retained(conn: &mut AnyConnection, account_id: &str, currency: &str, now: i64) -> Result<i64> {
+pub async fn purge_retained(
+    conn: &mut AnyConnection,
+    account_id: &tern_domain::AccountId,
+    currency: &str,
+    now: i64,
+) -> Result<i64> {
     let mut n = 0;
     for sql in [
         "DELETE FROM usage_events WHERE iccid IN (SELECT iccid FROM esims WHERE account_id = $1)",
@@ -237,7 +245,7 @@ pub async fn purge_retained(conn: &mut AnyConnection, account_id: &str, currency
         "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) AS s FROM ledger_entries WHERE ledger_account_id IN \
          (SELECT id FROM ledger_accounts WHERE owner_id = $1)",
     )
-    .bind(account_id)
+    .bind(account_id.as_str())
     .fetch_one(&mut *conn)
     .await?
     .try_get("s")?;
@@ -245,7 +253,7 @@ pub async fn purge_retained(conn: &mut AnyConnection, account_id: &str, currency
         "UPDATE ledger_entries SET ledger_account_id = $2 WHERE ledger_account_id IN \
          (SELECT id FROM ledger_accounts WHERE owner_id = $1)",
     )
-    .bind(account_id)
+    .bind(account_id.as_str())
     .bind(purged.as_str())
     .execute(&mut *conn)
     .await?
@@ -256,7 +264,7 @@ pub async fn purge_retained(conn: &mut AnyConnection, account_id: &str, currency
         .execute(&mut *conn)
         .await?;
     sqlx::query("DELETE FROM ledger_accounts WHERE owner_id = $1")
-        .bind(account_id)
+        .bind(account_id.as_str())
         .execute(&mut *conn)
         .await?;
     Ok(n)

@@ -50,7 +50,7 @@ pub(crate) use package_columns;
 fn esim(r: &AnyRow) -> Result<EsimRow> {
     Ok(EsimRow {
         iccid: decode::iccid(r, 0)?,
-        account_id: tern_domain::AccountId::from(r.try_get::<String, _>(1)?),
+        account_id: crate::decode::id(r, 1)?,
         state: decode::get(r, 2)?,
         smdp_address: r.try_get(3)?,
         matching_id: r.try_get(4)?,
@@ -92,13 +92,13 @@ pub async fn by_iccid(conn: &mut AnyConnection, iccid: &Iccid) -> Result<Option<
     row.as_ref().map(esim).transpose()
 }
 
-pub async fn for_account(conn: &mut AnyConnection, account_id: &str) -> Result<Vec<EsimRow>> {
+pub async fn for_account(conn: &mut AnyConnection, account_id: &tern_domain::AccountId) -> Result<Vec<EsimRow>> {
     let rows = sqlx::query(concat!(
         "SELECT ",
         esim_columns!(),
         " FROM esims WHERE account_id = $1 ORDER BY created_at DESC"
     ))
-    .bind(account_id)
+    .bind(account_id.as_str())
     .fetch_all(conn)
     .await?;
     rows.iter().map(esim).collect()
@@ -110,7 +110,7 @@ pub async fn for_account(conn: &mut AnyConnection, account_id: &str) -> Result<V
 pub struct PackageRow {
     pub id: String,
     pub iccid: Iccid,
-    pub order_id: String,
+    pub order_id: tern_domain::OrderId,
     pub account_id: tern_domain::AccountId,
     pub plan_code: String,
     pub countries: String,
@@ -140,8 +140,8 @@ pub(crate) fn package(r: &AnyRow) -> Result<PackageRow> {
     Ok(PackageRow {
         id: r.try_get(0)?,
         iccid: decode::iccid(r, 1)?,
-        order_id: r.try_get(2)?,
-        account_id: tern_domain::AccountId::from(r.try_get::<String, _>(3)?),
+        order_id: decode::id(r, 2)?,
+        account_id: crate::decode::id(r, 3)?,
         plan_code: r.try_get(4)?,
         countries: r.try_get(5)?,
         data_limit_bytes: r.try_get(6)?,
@@ -184,7 +184,7 @@ pub struct EsimDetailRow {
 /// fields in the order of [`detail_columns`].
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct PackageDetailRow {
-    pub order_id: String,
+    pub order_id: tern_domain::OrderId,
     pub plan_code: String,
     pub countries: String,
     pub data_limit_bytes: Option<i64>,
@@ -259,7 +259,7 @@ const ESIM_DETAIL_COLUMNS: usize = 8;
 pub async fn with_packages(
     conn: &mut AnyConnection,
     iccid: &Iccid,
-    account_id: &str,
+    account_id: &tern_domain::AccountId,
 ) -> Result<Option<(EsimDetailRow, Vec<PackageDetailRow>)>> {
     let rows = sqlx::query(concat!(
         "SELECT ",
@@ -268,7 +268,7 @@ pub async fn with_packages(
          WHERE e.iccid = $1 AND e.account_id = $2 ORDER BY p.created_at, p.id"
     ))
     .bind(iccid.as_str())
-    .bind(account_id)
+    .bind(account_id.as_str())
     .fetch_all(conn)
     .await?;
     esim_and_packages(&rows, 0)
@@ -308,7 +308,7 @@ where
             continue;
         }
         packages.push(PackageDetailRow {
-            order_id: r.try_get(p)?,
+            order_id: decode::id(r, p)?,
             plan_code: r.try_get(p + 1)?,
             countries: r.try_get(p + 2)?,
             data_limit_bytes: r.try_get(p + 3)?,
@@ -550,13 +550,13 @@ pub async fn packages_of(conn: &mut AnyConnection, iccid: &Iccid) -> Result<Vec<
     rows.iter().map(package).collect()
 }
 
-pub async fn package_of_order(conn: &mut AnyConnection, order_id: &str) -> Result<Option<PackageRow>> {
+pub async fn package_of_order(conn: &mut AnyConnection, order_id: &tern_domain::OrderId) -> Result<Option<PackageRow>> {
     let row = sqlx::query(concat!(
         "SELECT ",
         package_columns!(),
         " FROM packages WHERE order_id = $1"
     ))
-    .bind(order_id)
+    .bind(order_id.as_str())
     .fetch_optional(conn)
     .await?;
     row.as_ref().map(package).transpose()

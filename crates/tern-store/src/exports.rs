@@ -17,9 +17,9 @@ use crate::{Backend, Result};
 /// An export as stored. The download token itself is never stored.
 #[derive(Debug, Clone)]
 pub struct ExportRow {
-    pub id: String,
+    pub id: tern_domain::ExportId,
     pub account_id: tern_domain::AccountId,
-    pub closure_id: Option<String>,
+    pub closure_id: Option<tern_domain::ClosureId>,
     pub state: ExportState,
     pub file_name: Option<String>,
     pub size_bytes: Option<i64>,
@@ -34,9 +34,9 @@ const COLUMNS: &str =
 
 fn from_row(r: &AnyRow) -> Result<ExportRow> {
     Ok(ExportRow {
-        id: r.try_get("id")?,
-        account_id: tern_domain::AccountId::from(r.try_get::<String, _>("account_id")?),
-        closure_id: r.try_get("closure_id")?,
+        id: crate::decode::id(r, "id")?,
+        account_id: crate::decode::id(r, "account_id")?,
+        closure_id: crate::decode::id_opt(r, "closure_id")?,
         state: decode::get(r, "state")?,
         file_name: r.try_get("file_name")?,
         size_bytes: r.try_get("size_bytes")?,
@@ -60,29 +60,29 @@ async fn one(conn: &mut AnyConnection, filter: &str, value: &str) -> Result<Opti
 /// export nothing is written and the answer is false.
 pub async fn insert(
     conn: &mut AnyConnection,
-    id: &str,
-    account_id: &str,
-    closure_id: Option<&str>,
+    id: &tern_domain::ExportId,
+    account_id: &tern_domain::AccountId,
+    closure_id: Option<&tern_domain::ClosureId>,
     now: i64,
 ) -> Result<bool> {
     let r = sqlx::query(
         "INSERT INTO exports (id, account_id, closure_id, state, created_at) VALUES ($1, $2, $3, 'pending', $4) \
          ON CONFLICT (closure_id) DO NOTHING",
     )
-    .bind(id)
-    .bind(account_id)
-    .bind(closure_id)
+    .bind(id.as_str())
+    .bind(account_id.as_str())
+    .bind(closure_id.map(|c| c.as_str()))
     .bind(now)
     .execute(conn)
     .await?;
     Ok(r.rows_affected() == 1)
 }
 
-pub async fn by_id(conn: &mut AnyConnection, id: &str) -> Result<Option<ExportRow>> {
+pub async fn by_id(conn: &mut AnyConnection, id: &tern_domain::ExportId) -> Result<Option<ExportRow>> {
     one(conn, "id", id).await
 }
 
-pub async fn by_closure(conn: &mut AnyConnection, closure_id: &str) -> Result<Option<ExportRow>> {
+pub async fn by_closure(conn: &mut AnyConnection, closure_id: &tern_domain::ClosureId) -> Result<Option<ExportRow>> {
     one(conn, "closure_id", closure_id).await
 }
 
@@ -91,10 +91,13 @@ pub async fn by_token_hash(conn: &mut AnyConnection, token_hash: &str) -> Result
 }
 
 /// The account's most recent export of any kind (for its account page).
-pub async fn latest_for_account(conn: &mut AnyConnection, account_id: &str) -> Result<Option<ExportRow>> {
+pub async fn latest_for_account(
+    conn: &mut AnyConnection,
+    account_id: &tern_domain::AccountId,
+) -> Result<Option<ExportRow>> {
     let sql = format!("SELECT {COLUMNS} FROM exports WHERE account_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(account_id)
+        .bind(account_id.as_str())
         .fetch_optional(conn)
         .await?;
     row.as_ref().map(from_row).transpose()
@@ -102,12 +105,12 @@ pub async fn latest_for_account(conn: &mut AnyConnection, account_id: &str) -> R
 
 /// When the account last asked for an export itself (closure exports and
 /// failed ones do not count), for the once-a-day limit.
-pub async fn last_requested_at(conn: &mut AnyConnection, account_id: &str) -> Result<Option<i64>> {
+pub async fn last_requested_at(conn: &mut AnyConnection, account_id: &tern_domain::AccountId) -> Result<Option<i64>> {
     let row = sqlx::query(
         "SELECT MAX(created_at) AS at FROM exports \
          WHERE account_id = $1 AND closure_id IS NULL AND state <> 'failed'",
     )
-    .bind(account_id)
+    .bind(account_id.as_str())
     .fetch_one(conn)
     .await?;
     Ok(row.try_get("at")?)
@@ -116,10 +119,14 @@ pub async fn last_requested_at(conn: &mut AnyConnection, account_id: &str) -> Re
 /// Makes concurrent export requests of one account wait for each other
 /// until the transaction ends (PostgreSQL; SQLite writers are serialised
 /// already), so the once-a-day check cannot be passed twice at once.
-pub async fn serialise_requests(conn: &mut AnyConnection, backend: Backend, account_id: &str) -> Result<()> {
+pub async fn serialise_requests(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    account_id: &tern_domain::AccountId,
+) -> Result<()> {
     if backend == Backend::Postgres {
         sqlx::query("SELECT pg_advisory_xact_lock(7403, hashtext($1))")
-            .bind(account_id)
+            .bind(account_id.as_str())
             .execute(conn)
             .await?;
     }
@@ -138,12 +145,12 @@ pub struct Ready<'a> {
 
 /// Moves a pending export to `ready`; false when it was not pending
 /// (another worker finished it first).
-pub async fn mark_ready(conn: &mut AnyConnection, id: &str, r: &Ready<'_>) -> Result<bool> {
+pub async fn mark_ready(conn: &mut AnyConnection, id: &tern_domain::ExportId, r: &Ready<'_>) -> Result<bool> {
     let done = sqlx::query(
         "UPDATE exports SET state = 'ready', token_hash = $2, file_name = $3, size_bytes = $4, ready_at = $5, \
          expires_at = $6 WHERE id = $1 AND state = 'pending'",
     )
-    .bind(id)
+    .bind(id.as_str())
     .bind(r.token_hash)
     .bind(r.file_name)
     .bind(r.size_bytes)
@@ -155,18 +162,18 @@ pub async fn mark_ready(conn: &mut AnyConnection, id: &str, r: &Ready<'_>) -> Re
 }
 
 /// Gives up on a pending export; false when it was not pending.
-pub async fn mark_failed(conn: &mut AnyConnection, id: &str) -> Result<bool> {
+pub async fn mark_failed(conn: &mut AnyConnection, id: &tern_domain::ExportId) -> Result<bool> {
     let r = sqlx::query("UPDATE exports SET state = 'failed' WHERE id = $1 AND state = 'pending'")
-        .bind(id)
+        .bind(id.as_str())
         .execute(conn)
         .await?;
     Ok(r.rows_affected() == 1)
 }
 
 /// Records the first download.
-pub async fn mark_downloaded(conn: &mut AnyConnection, id: &str, now: i64) -> Result<()> {
+pub async fn mark_downloaded(conn: &mut AnyConnection, id: &tern_domain::ExportId, now: i64) -> Result<()> {
     sqlx::query("UPDATE exports SET downloaded_at = COALESCE(downloaded_at, $2) WHERE id = $1")
-        .bind(id)
+        .bind(id.as_str())
         .bind(now)
         .execute(conn)
         .await?;
@@ -188,9 +195,9 @@ pub async fn due_to_expire(conn: &mut AnyConnection, now: i64, limit: i64) -> Re
 
 /// Marks a ready export expired once its file is gone; false when it was
 /// not ready.
-pub async fn mark_expired(conn: &mut AnyConnection, id: &str) -> Result<bool> {
+pub async fn mark_expired(conn: &mut AnyConnection, id: &tern_domain::ExportId) -> Result<bool> {
     let r = sqlx::query("UPDATE exports SET state = 'expired' WHERE id = $1 AND state = 'ready'")
-        .bind(id)
+        .bind(id.as_str())
         .execute(conn)
         .await?;
     Ok(r.rows_affected() == 1)

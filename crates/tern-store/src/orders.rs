@@ -9,7 +9,7 @@ use crate::decode::{self, Stored};
 
 #[derive(Debug, Clone)]
 pub struct OrderRow {
-    pub id: String,
+    pub id: tern_domain::OrderId,
     pub account_id: tern_domain::AccountId,
     pub plan_code: String,
     pub iccid: Option<tern_domain::ids::Iccid>,
@@ -28,8 +28,8 @@ const COLUMNS: &str = "id, account_id, plan_code, iccid, matching_id, kind, stat
 
 fn from_row(r: &AnyRow) -> Result<OrderRow> {
     Ok(OrderRow {
-        id: r.try_get("id")?,
-        account_id: tern_domain::AccountId::from(r.try_get::<String, _>("account_id")?),
+        id: decode::id(r, "id")?,
+        account_id: crate::decode::id(r, "account_id")?,
         plan_code: r.try_get("plan_code")?,
         iccid: crate::decode::iccid_opt(r, "iccid")?,
         matching_id: r.try_get("matching_id")?,
@@ -63,19 +63,23 @@ pub async fn insert(conn: &mut AnyConnection, o: &OrderRow) -> Result<()> {
     Ok(())
 }
 
-pub async fn by_id(conn: &mut AnyConnection, id: &str) -> Result<Option<OrderRow>> {
+pub async fn by_id(conn: &mut AnyConnection, id: &tern_domain::OrderId) -> Result<Option<OrderRow>> {
     let sql = format!("SELECT {COLUMNS} FROM orders WHERE id = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(id)
+        .bind(id.as_str())
         .fetch_optional(conn)
         .await?;
     row.as_ref().map(from_row).transpose()
 }
 
-pub async fn for_account(conn: &mut AnyConnection, account_id: &str, limit: i64) -> Result<Vec<OrderRow>> {
+pub async fn for_account(
+    conn: &mut AnyConnection,
+    account_id: &tern_domain::AccountId,
+    limit: i64,
+) -> Result<Vec<OrderRow>> {
     let sql = format!("SELECT {COLUMNS} FROM orders WHERE account_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2");
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(account_id)
+        .bind(account_id.as_str())
         .bind(limit)
         .fetch_all(conn)
         .await?;
@@ -86,7 +90,7 @@ pub async fn for_account(conn: &mut AnyConnection, account_id: &str, limit: i64)
 /// (another worker got there first).
 pub async fn transition(
     conn: &mut AnyConnection,
-    id: &str,
+    id: &tern_domain::OrderId,
     from: OrderState,
     to: OrderState,
     failure_reason: Option<&str>,
@@ -96,7 +100,7 @@ pub async fn transition(
         "UPDATE orders SET state = $3, failure_reason = COALESCE($4, failure_reason), updated_at = $5 \
          WHERE id = $1 AND state = $2",
     )
-    .bind(id)
+    .bind(id.as_str())
     .bind(from.stored())
     .bind(to.stored())
     .bind(failure_reason)
@@ -111,13 +115,13 @@ pub async fn transition(
 /// profile was given back.
 pub async fn set_reservation(
     conn: &mut AnyConnection,
-    id: &str,
+    id: &tern_domain::OrderId,
     iccid: Option<&tern_domain::ids::Iccid>,
     matching_id: Option<&str>,
     now: i64,
 ) -> Result<()> {
     sqlx::query("UPDATE orders SET iccid = $2, matching_id = $3, updated_at = $4 WHERE id = $1")
-        .bind(id)
+        .bind(id.as_str())
         .bind(iccid.map(|i| i.as_str()))
         .bind(matching_id)
         .bind(now)
@@ -141,10 +145,14 @@ pub async fn iccid_held(conn: &mut AnyConnection, iccid: &tern_domain::ids::Icci
 }
 
 /// How many of an account's orders are in `state` (e.g. `provisioning`).
-pub async fn count_in_state(conn: &mut AnyConnection, account_id: &str, state: OrderState) -> Result<i64> {
+pub async fn count_in_state(
+    conn: &mut AnyConnection,
+    account_id: &tern_domain::AccountId,
+    state: OrderState,
+) -> Result<i64> {
     Ok(
         sqlx::query("SELECT COUNT(*) AS n FROM orders WHERE account_id = $1 AND state = $2")
-            .bind(account_id)
+            .bind(account_id.as_str())
             .bind(state.stored())
             .fetch_one(conn)
             .await?

@@ -99,9 +99,9 @@ pub async fn count_unsent(conn: &mut AnyConnection) -> Result<i64> {
 }
 
 /// Whether a message from `template` was queued for the account.
-pub async fn exists_for(conn: &mut AnyConnection, account_id: &str, template: &str) -> Result<bool> {
+pub async fn exists_for(conn: &mut AnyConnection, account_id: &tern_domain::AccountId, template: &str) -> Result<bool> {
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE account_id = $1 AND template = $2")
-        .bind(account_id)
+        .bind(account_id.as_str())
         .bind(template)
         .fetch_one(conn)
         .await?;

@@ -10,8 +10,8 @@ use crate::decode::{self, Stored};
 
 #[derive(Debug, Clone)]
 pub struct RefundRow {
-    pub id: String,
-    pub closure_id: String,
+    pub id: tern_domain::RefundId,
+    pub closure_id: tern_domain::ClosureId,
     /// The top-up refunded, or `manual`.
     pub source: String,
     pub gateway: String,
@@ -24,8 +24,8 @@ pub struct RefundRow {
 
 fn from_row(r: &AnyRow) -> Result<RefundRow> {
     Ok(RefundRow {
-        id: r.try_get("id")?,
-        closure_id: r.try_get("closure_id")?,
+        id: crate::decode::id(r, "id")?,
+        closure_id: crate::decode::id(r, "closure_id")?,
         source: r.try_get("source")?,
         gateway: r.try_get("gateway")?,
         amount: decode::money(r, "amount_minor", "currency")?,
@@ -58,23 +58,28 @@ pub async fn insert(conn: &mut AnyConnection, r: &RefundRow) -> Result<bool> {
     Ok(res.rows_affected() == 1)
 }
 
-pub async fn for_closure(conn: &mut AnyConnection, closure_id: &str) -> Result<Vec<RefundRow>> {
+pub async fn for_closure(conn: &mut AnyConnection, closure_id: &tern_domain::ClosureId) -> Result<Vec<RefundRow>> {
     let rows = sqlx::query(
         "SELECT id, closure_id, source, gateway, amount_minor, currency, state, gateway_ref, created_at, updated_at \
          FROM refunds WHERE closure_id = $1 ORDER BY created_at, id",
     )
-    .bind(closure_id)
+    .bind(closure_id.as_str())
     .fetch_all(conn)
     .await?;
     rows.iter().map(from_row).collect()
 }
 
 /// Marks a gateway refund done; false when it already was.
-pub async fn mark_refunded(conn: &mut AnyConnection, id: &str, gateway_ref: &str, now: i64) -> Result<bool> {
+pub async fn mark_refunded(
+    conn: &mut AnyConnection,
+    id: &tern_domain::RefundId,
+    gateway_ref: &str,
+    now: i64,
+) -> Result<bool> {
     let r = sqlx::query(
         "UPDATE refunds SET state = 'refunded', gateway_ref = $2, updated_at = $3 WHERE id = $1 AND state = 'pending'",
     )
-    .bind(id)
+    .bind(id.as_str())
     .bind(gateway_ref)
     .bind(now)
     .execute(conn)
@@ -84,27 +89,41 @@ pub async fn mark_refunded(conn: &mut AnyConnection, id: &str, gateway_ref: &str
 
 /// Succeeded top-ups of an account that still have money to refund,
 /// newest first: (id, gateway, refundable minor units).
-pub async fn refundable_top_ups(conn: &mut AnyConnection, account_id: &str) -> Result<Vec<(String, String, i64)>> {
+pub async fn refundable_top_ups(
+    conn: &mut AnyConnection,
+    account_id: &tern_domain::AccountId,
+) -> Result<Vec<(tern_domain::TopUpId, String, i64)>> {
     let rows = sqlx::query(
         "SELECT id, gateway, amount_minor - refunded_minor AS left_minor FROM top_ups \
          WHERE account_id = $1 AND state = 'succeeded' AND amount_minor > refunded_minor \
          ORDER BY created_at DESC, id DESC",
     )
-    .bind(account_id)
+    .bind(account_id.as_str())
     .fetch_all(conn)
     .await?;
     rows.iter()
-        .map(|r| Ok((r.try_get("id")?, r.try_get("gateway")?, r.try_get("left_minor")?)))
+        .map(|r| {
+            Ok((
+                crate::decode::id(r, "id")?,
+                r.try_get("gateway")?,
+                r.try_get("left_minor")?,
+            ))
+        })
         .collect()
 }
 
 /// Counts `amount` as refunded on a top-up (fully refunded ones say so).
-pub async fn add_to_top_up(conn: &mut AnyConnection, top_up_id: &str, amount: i64, now: i64) -> Result<()> {
+pub async fn add_to_top_up(
+    conn: &mut AnyConnection,
+    top_up_id: &tern_domain::TopUpId,
+    amount: i64,
+    now: i64,
+) -> Result<()> {
     sqlx::query(
         "UPDATE top_ups SET refunded_minor = refunded_minor + $2, updated_at = $3, \
          state = CASE WHEN refunded_minor + $2 >= amount_minor THEN 'refunded' ELSE state END WHERE id = $1",
     )
-    .bind(top_up_id)
+    .bind(top_up_id.as_str())
     .bind(amount)
     .bind(now)
     .execute(conn)
@@ -125,12 +144,12 @@ pub async fn in_state(conn: &mut AnyConnection, state: RefundState, limit: i64) 
     rows.iter().map(from_row).collect()
 }
 
-pub async fn by_id(conn: &mut AnyConnection, id: &str) -> Result<Option<RefundRow>> {
+pub async fn by_id(conn: &mut AnyConnection, id: &tern_domain::RefundId) -> Result<Option<RefundRow>> {
     let row = sqlx::query(
         "SELECT id, closure_id, source, gateway, amount_minor, currency, state, gateway_ref, created_at, updated_at \
          FROM refunds WHERE id = $1",
     )
-    .bind(id)
+    .bind(id.as_str())
     .fetch_optional(conn)
     .await?;
     row.as_ref().map(from_row).transpose()
@@ -138,12 +157,17 @@ pub async fn by_id(conn: &mut AnyConnection, id: &str) -> Result<Option<RefundRo
 
 /// Marks a manual payout made (`awaiting_payout` → `paid_out`) with the
 /// payout's reference; false when it was not waiting.
-pub async fn mark_paid_out(conn: &mut AnyConnection, id: &str, reference: &str, now: i64) -> Result<bool> {
+pub async fn mark_paid_out(
+    conn: &mut AnyConnection,
+    id: &tern_domain::RefundId,
+    reference: &str,
+    now: i64,
+) -> Result<bool> {
     let r = sqlx::query(
         "UPDATE refunds SET state = 'paid_out', gateway_ref = $2, updated_at = $3 \
          WHERE id = $1 AND state = 'awaiting_payout'",
     )
-    .bind(id)
+    .bind(id.as_str())
     .bind(reference)
     .bind(now)
     .execute(conn)

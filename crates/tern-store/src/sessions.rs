@@ -26,7 +26,7 @@ const COLUMNS: &str = "id, account_id, kind, label, created_at, expires_at, last
 fn from_row(r: &AnyRow) -> Result<SessionRow> {
     Ok(SessionRow {
         id: r.try_get("id")?,
-        account_id: tern_domain::AccountId::from(r.try_get::<String, _>("account_id")?),
+        account_id: crate::decode::id(r, "account_id")?,
         kind: r.try_get("kind")?,
         label: r.try_get("label")?,
         created_at: r.try_get("created_at")?,
@@ -103,13 +103,17 @@ pub async fn set_reauth(conn: &mut AnyConnection, id: &str, now: i64) -> Result<
     Ok(())
 }
 
-pub async fn list_for_account(conn: &mut AnyConnection, account_id: &str, now: i64) -> Result<Vec<SessionRow>> {
+pub async fn list_for_account(
+    conn: &mut AnyConnection,
+    account_id: &tern_domain::AccountId,
+    now: i64,
+) -> Result<Vec<SessionRow>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM sessions WHERE account_id = $1 AND expires_at > $2 \
          ORDER BY last_seen_at DESC"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(account_id)
+        .bind(account_id.as_str())
         .bind(now)
         .fetch_all(conn)
         .await?;
@@ -117,19 +121,23 @@ pub async fn list_for_account(conn: &mut AnyConnection, account_id: &str, now: i
 }
 
 /// Ends one session of an account; false when there was none.
-pub async fn delete(conn: &mut AnyConnection, account_id: &str, id: &str) -> Result<bool> {
+pub async fn delete(conn: &mut AnyConnection, account_id: &tern_domain::AccountId, id: &str) -> Result<bool> {
     let r = sqlx::query("DELETE FROM sessions WHERE id = $1 AND account_id = $2")
         .bind(id)
-        .bind(account_id)
+        .bind(account_id.as_str())
         .execute(conn)
         .await?;
     Ok(r.rows_affected() > 0)
 }
 
 /// Ends every session and token of an account except `keep`; returns how many.
-pub async fn delete_all_for_account(conn: &mut AnyConnection, account_id: &str, keep: Option<&str>) -> Result<u64> {
+pub async fn delete_all_for_account(
+    conn: &mut AnyConnection,
+    account_id: &tern_domain::AccountId,
+    keep: Option<&str>,
+) -> Result<u64> {
     let r = sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND id <> $2")
-        .bind(account_id)
+        .bind(account_id.as_str())
         .bind(keep.unwrap_or(""))
         .execute(conn)
         .await?;

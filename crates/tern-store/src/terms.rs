@@ -101,12 +101,17 @@ pub async fn required_schedule(conn: &mut AnyConnection) -> Result<Vec<(i64, i64
 
 /// Records an acceptance (once per account and version) and raises the
 /// account's accepted version; returns when the version was first accepted.
-pub async fn accept(conn: &mut AnyConnection, account_id: &str, version: i64, now: i64) -> Result<i64> {
+pub async fn accept(
+    conn: &mut AnyConnection,
+    account_id: &tern_domain::AccountId,
+    version: i64,
+    now: i64,
+) -> Result<i64> {
     sqlx::query(
         "INSERT INTO terms_acceptances (account_id, version, accepted_at) VALUES ($1, $2, $3) \
          ON CONFLICT (account_id, version) DO NOTHING",
     )
-    .bind(account_id)
+    .bind(account_id.as_str())
     .bind(version)
     .bind(now)
     .execute(&mut *conn)
@@ -114,13 +119,13 @@ pub async fn accept(conn: &mut AnyConnection, account_id: &str, version: i64, no
     sqlx::query(
         "UPDATE accounts SET terms_version = $2 WHERE id = $1 AND (terms_version IS NULL OR terms_version < $2)",
     )
-    .bind(account_id)
+    .bind(account_id.as_str())
     .bind(version)
     .execute(&mut *conn)
     .await?;
     Ok(
         sqlx::query_scalar("SELECT accepted_at FROM terms_acceptances WHERE account_id = $1 AND version = $2")
-            .bind(account_id)
+            .bind(account_id.as_str())
             .bind(version)
             .fetch_one(conn)
             .await?,
@@ -128,9 +133,9 @@ pub async fn accept(conn: &mut AnyConnection, account_id: &str, version: i64, no
 }
 
 /// An account's acceptances, oldest first: (version, accepted_at).
-pub async fn acceptances(conn: &mut AnyConnection, account_id: &str) -> Result<Vec<(i64, i64)>> {
+pub async fn acceptances(conn: &mut AnyConnection, account_id: &tern_domain::AccountId) -> Result<Vec<(i64, i64)>> {
     let rows = sqlx::query("SELECT version, accepted_at FROM terms_acceptances WHERE account_id = $1 ORDER BY version")
-        .bind(account_id)
+        .bind(account_id.as_str())
         .fetch_all(conn)
         .await?;
     rows.iter()

@@ -10,14 +10,14 @@ use crate::decode::{self, Stored};
 /// A ticket as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TicketRow {
-    pub id: String,
+    pub id: tern_domain::TicketId,
     pub account_id: tern_domain::AccountId,
     pub category: TicketCategory,
     pub subject: String,
     pub state: TicketState,
-    pub order_id: Option<String>,
+    pub order_id: Option<tern_domain::OrderId>,
     pub iccid: Option<tern_domain::ids::Iccid>,
-    pub assignee_id: Option<String>,
+    pub assignee_id: Option<tern_domain::AccountId>,
     pub created_at: i64,
     pub updated_at: i64,
     pub last_message_at: i64,
@@ -31,8 +31,8 @@ pub struct TicketRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageRow {
     pub id: String,
-    pub ticket_id: String,
-    pub author_id: String,
+    pub ticket_id: tern_domain::TicketId,
+    pub author_id: tern_domain::AccountId,
     pub from_staff: bool,
     pub body: String,
     pub created_at: i64,
@@ -43,14 +43,14 @@ const COLUMNS: &str = "id, account_id, category, subject, state, order_id, iccid
 
 fn from_row(r: &AnyRow) -> Result<TicketRow> {
     Ok(TicketRow {
-        id: r.try_get("id")?,
-        account_id: tern_domain::AccountId::from(r.try_get::<String, _>("account_id")?),
+        id: crate::decode::id(r, "id")?,
+        account_id: crate::decode::id(r, "account_id")?,
         category: decode::get(r, "category")?,
         subject: r.try_get("subject")?,
         state: decode::get(r, "state")?,
-        order_id: r.try_get("order_id")?,
+        order_id: crate::decode::id_opt(r, "order_id")?,
         iccid: crate::decode::iccid_opt(r, "iccid")?,
-        assignee_id: r.try_get("assignee_id")?,
+        assignee_id: crate::decode::id_opt(r, "assignee_id")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
         last_message_at: r.try_get("last_message_at")?,
@@ -64,8 +64,8 @@ fn from_row(r: &AnyRow) -> Result<TicketRow> {
 fn message(r: &AnyRow) -> Result<MessageRow> {
     Ok(MessageRow {
         id: r.try_get("id")?,
-        ticket_id: r.try_get("ticket_id")?,
-        author_id: r.try_get("author_id")?,
+        ticket_id: crate::decode::id(r, "ticket_id")?,
+        author_id: crate::decode::id(r, "author_id")?,
         from_staff: r.try_get::<i64, _>("from_staff")? != 0,
         body: r.try_get("body")?,
         created_at: r.try_get("created_at")?,
@@ -123,29 +123,40 @@ pub async fn add_message(conn: &mut AnyConnection, m: &MessageRow) -> Result<()>
     Ok(())
 }
 
-pub async fn by_id(conn: &mut AnyConnection, id: &str) -> Result<Option<TicketRow>> {
+pub async fn by_id(conn: &mut AnyConnection, id: &tern_domain::TicketId) -> Result<Option<TicketRow>> {
     let sql = format!("SELECT {COLUMNS} FROM tickets WHERE id = $1");
-    let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(conn).await?;
+    let row = sqlx::query(AssertSqlSafe(sql))
+        .bind(id.as_str())
+        .fetch_optional(conn)
+        .await?;
     row.as_ref().map(from_row).transpose()
 }
 
 /// The ticket, only if it belongs to `account_id` (another account's id
 /// looks exactly like an unknown one).
-pub async fn by_id_for_account(conn: &mut AnyConnection, id: &str, account_id: &str) -> Result<Option<TicketRow>> {
+pub async fn by_id_for_account(
+    conn: &mut AnyConnection,
+    id: &tern_domain::TicketId,
+    account_id: &tern_domain::AccountId,
+) -> Result<Option<TicketRow>> {
     let sql = format!("SELECT {COLUMNS} FROM tickets WHERE id = $1 AND account_id = $2");
     let row = sqlx::query(AssertSqlSafe(sql))
-        .bind(id)
-        .bind(account_id)
+        .bind(id.as_str())
+        .bind(account_id.as_str())
         .fetch_optional(conn)
         .await?;
     row.as_ref().map(from_row).transpose()
 }
 
 /// The account's tickets, most recently active first.
-pub async fn for_account(conn: &mut AnyConnection, account_id: &str, limit: i64) -> Result<Vec<TicketRow>> {
+pub async fn for_account(
+    conn: &mut AnyConnection,
+    account_id: &tern_domain::AccountId,
+    limit: i64,
+) -> Result<Vec<TicketRow>> {
     let sql = format!("SELECT {COLUMNS} FROM tickets WHERE account_id = $1 ORDER BY last_message_at DESC, id LIMIT $2");
     let rows = sqlx::query(AssertSqlSafe(sql))
-        .bind(account_id)
+        .bind(account_id.as_str())
         .bind(limit)
         .fetch_all(conn)
         .await?;
@@ -196,12 +207,12 @@ pub async fn queue(conn: &mut AnyConnection, f: &QueueFilter<'_>, limit: i64) ->
 }
 
 /// A ticket's messages, oldest first.
-pub async fn messages(conn: &mut AnyConnection, ticket_id: &str) -> Result<Vec<MessageRow>> {
+pub async fn messages(conn: &mut AnyConnection, ticket_id: &tern_domain::TicketId) -> Result<Vec<MessageRow>> {
     let rows = sqlx::query(
         "SELECT id, ticket_id, author_id, from_staff, body, created_at FROM ticket_messages \
          WHERE ticket_id = $1 ORDER BY created_at, id",
     )
-    .bind(ticket_id)
+    .bind(ticket_id.as_str())
     .fetch_all(conn)
     .await?;
     rows.iter().map(message).collect()
@@ -212,7 +223,7 @@ pub async fn messages(conn: &mut AnyConnection, ticket_id: &str) -> Result<Vec<M
 /// when it was no longer in `from`.
 pub async fn transition(
     conn: &mut AnyConnection,
-    id: &str,
+    id: &tern_domain::TicketId,
     from: TicketState,
     to: TicketState,
     now: i64,
@@ -223,7 +234,7 @@ pub async fn transition(
          closed_at = CASE WHEN $3 = 'closed' THEN $4 ELSE NULL END \
          WHERE id = $1 AND state = $2",
     )
-    .bind(id)
+    .bind(id.as_str())
     .bind(from.stored())
     .bind(to.stored())
     .bind(now)
@@ -233,10 +244,15 @@ pub async fn transition(
 }
 
 /// Sets (or with `None` clears) the staff member a ticket is assigned to.
-pub async fn assign(conn: &mut AnyConnection, id: &str, assignee: Option<&str>, now: i64) -> Result<()> {
+pub async fn assign(
+    conn: &mut AnyConnection,
+    id: &tern_domain::TicketId,
+    assignee: Option<&tern_domain::AccountId>,
+    now: i64,
+) -> Result<()> {
     sqlx::query("UPDATE tickets SET assignee_id = $2, updated_at = $3 WHERE id = $1")
-        .bind(id)
-        .bind(assignee)
+        .bind(id.as_str())
+        .bind(assignee.map(|a| a.as_str()))
         .bind(now)
         .execute(conn)
         .await?;
@@ -266,7 +282,7 @@ pub async fn staff_page(conn: &mut AnyConnection, after: &str, limit: i64) -> Re
     rows.iter()
         .map(|r| {
             Ok(StaffMember {
-                id: tern_domain::AccountId::from(r.try_get::<String, _>("id")?),
+                id: crate::decode::id(r, "id")?,
                 email: r.try_get("email")?,
                 locale: r.try_get("locale")?,
                 role: crate::decode::get(r, "role")?,
@@ -276,17 +292,17 @@ pub async fn staff_page(conn: &mut AnyConnection, after: &str, limit: i64) -> Re
 }
 
 /// One active support or admin account.
-pub async fn staff_member(conn: &mut AnyConnection, id: &str) -> Result<Option<StaffMember>> {
+pub async fn staff_member(conn: &mut AnyConnection, id: &tern_domain::AccountId) -> Result<Option<StaffMember>> {
     let row = sqlx::query(
         "SELECT id, email, locale, role FROM accounts WHERE id = $1 AND role IN ('support', 'admin') \
          AND status = 'active'",
     )
-    .bind(id)
+    .bind(id.as_str())
     .fetch_optional(conn)
     .await?;
     row.map(|r| {
         Ok(StaffMember {
-            id: tern_domain::AccountId::from(r.try_get::<String, _>("id")?),
+            id: crate::decode::id(&r, "id")?,
             email: r.try_get("email")?,
             locale: r.try_get("locale")?,
             role: crate::decode::get(&r, "role")?,
@@ -307,12 +323,16 @@ pub struct ErasedTickets {
 /// Empties the subject and every message of the account's tickets and
 /// closes them; the rows stay (with their category, states and times) for
 /// the queue's figures. Running it again changes nothing more.
-pub async fn erase_for_account(conn: &mut AnyConnection, account_id: &str, now: i64) -> Result<ErasedTickets> {
+pub async fn erase_for_account(
+    conn: &mut AnyConnection,
+    account_id: &tern_domain::AccountId,
+    now: i64,
+) -> Result<ErasedTickets> {
     let messages = sqlx::query(
         "UPDATE ticket_messages SET body = '' WHERE body <> '' AND ticket_id IN \
          (SELECT id FROM tickets WHERE account_id = $1)",
     )
-    .bind(account_id)
+    .bind(account_id.as_str())
     .execute(&mut *conn)
     .await?
     .rows_affected();
@@ -320,7 +340,7 @@ pub async fn erase_for_account(conn: &mut AnyConnection, account_id: &str, now: 
         "UPDATE tickets SET subject = '', erased_at = $2, updated_at = $2, \
          closed_at = COALESCE(closed_at, $2), state = 'closed' WHERE account_id = $1 AND erased_at IS NULL",
     )
-    .bind(account_id)
+    .bind(account_id.as_str())
     .bind(now)
     .execute(conn)
     .await?

@@ -69,7 +69,7 @@ pub async fn consume(conn: &mut AnyConnection, purpose: &str, token_hash: &str, 
     row.map(|r| {
         Ok(TokenRow {
             id: r.try_get("id")?,
-            account_id: tern_domain::AccountId::from(r.try_get::<String, _>("account_id")?),
+            account_id: crate::decode::id(&r, "account_id")?,
             target: r.try_get("target")?,
             attempts: r.try_get("attempts")?,
             expires_at: r.try_get("expires_at")?,
@@ -82,7 +82,7 @@ pub async fn consume(conn: &mut AnyConnection, purpose: &str, token_hash: &str, 
 /// checked by the account rather than looked up by hash).
 pub async fn latest_live(
     conn: &mut AnyConnection,
-    account_id: &str,
+    account_id: &tern_domain::AccountId,
     purpose: &str,
     now: i64,
 ) -> Result<Option<(TokenRow, String)>> {
@@ -91,7 +91,7 @@ pub async fn latest_live(
          WHERE account_id = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3 \
          ORDER BY created_at DESC LIMIT 1",
     )
-    .bind(account_id)
+    .bind(account_id.as_str())
     .bind(purpose)
     .bind(now)
     .fetch_optional(conn)
@@ -100,7 +100,7 @@ pub async fn latest_live(
         Ok((
             TokenRow {
                 id: r.try_get("id")?,
-                account_id: tern_domain::AccountId::from(r.try_get::<String, _>("account_id")?),
+                account_id: crate::decode::id(&r, "account_id")?,
                 target: r.try_get("target")?,
                 attempts: r.try_get("attempts")?,
                 expires_at: r.try_get("expires_at")?,
@@ -131,9 +131,14 @@ pub async fn mark_used(conn: &mut AnyConnection, id: &str, now: i64) -> Result<(
 
 /// Voids every unused token of a purpose for an account (a new reset link
 /// replaces the old one; a password change voids pending resets).
-pub async fn void_all(conn: &mut AnyConnection, account_id: &str, purpose: &str, now: i64) -> Result<()> {
+pub async fn void_all(
+    conn: &mut AnyConnection,
+    account_id: &tern_domain::AccountId,
+    purpose: &str,
+    now: i64,
+) -> Result<()> {
     sqlx::query("UPDATE one_time_tokens SET used_at = $3 WHERE account_id = $1 AND purpose = $2 AND used_at IS NULL")
-        .bind(account_id)
+        .bind(account_id.as_str())
         .bind(purpose)
         .bind(now)
         .execute(conn)

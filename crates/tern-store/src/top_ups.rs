@@ -9,7 +9,7 @@ use crate::decode::{self, Stored};
 
 #[derive(Debug, Clone)]
 pub struct TopUpRow {
-    pub id: String,
+    pub id: tern_domain::TopUpId,
     pub account_id: tern_domain::AccountId,
     pub amount: tern_domain::Money,
     pub gateway: String,
@@ -21,8 +21,8 @@ pub struct TopUpRow {
 
 fn from_row(r: &AnyRow) -> Result<TopUpRow> {
     Ok(TopUpRow {
-        id: r.try_get("id")?,
-        account_id: tern_domain::AccountId::from(r.try_get::<String, _>("account_id")?),
+        id: crate::decode::id(r, "id")?,
+        account_id: crate::decode::id(r, "account_id")?,
         amount: decode::money(r, "amount_minor", "currency")?,
         gateway: r.try_get("gateway")?,
         state: decode::get(r, "state")?,
@@ -51,12 +51,12 @@ pub async fn insert(conn: &mut AnyConnection, t: &TopUpRow) -> Result<()> {
     Ok(())
 }
 
-pub async fn by_id(conn: &mut AnyConnection, id: &str) -> Result<Option<TopUpRow>> {
+pub async fn by_id(conn: &mut AnyConnection, id: &tern_domain::TopUpId) -> Result<Option<TopUpRow>> {
     let row = sqlx::query(
         "SELECT id, account_id, amount_minor, currency, gateway, state, failure_reason, created_at, updated_at \
          FROM top_ups WHERE id = $1",
     )
-    .bind(id)
+    .bind(id.as_str())
     .fetch_optional(conn)
     .await?;
     row.as_ref().map(from_row).transpose()
@@ -66,7 +66,7 @@ pub async fn by_id(conn: &mut AnyConnection, id: &str) -> Result<Option<TopUpRow
 /// (a repeated webhook).
 pub async fn transition(
     conn: &mut AnyConnection,
-    id: &str,
+    id: &tern_domain::TopUpId,
     from: TopUpState,
     to: TopUpState,
     reason: Option<&str>,
@@ -76,7 +76,7 @@ pub async fn transition(
         "UPDATE top_ups SET state = $3, failure_reason = COALESCE($4, failure_reason), updated_at = $5 \
          WHERE id = $1 AND state = $2",
     )
-    .bind(id)
+    .bind(id.as_str())
     .bind(from.stored())
     .bind(to.stored())
     .bind(reason)
@@ -87,10 +87,10 @@ pub async fn transition(
 }
 
 /// Top-ups still waiting for the gateway: a closure must wait for them.
-pub async fn pending_for(conn: &mut AnyConnection, account_id: &str) -> Result<i64> {
+pub async fn pending_for(conn: &mut AnyConnection, account_id: &tern_domain::AccountId) -> Result<i64> {
     Ok(
         sqlx::query("SELECT COUNT(*) AS n FROM top_ups WHERE account_id = $1 AND state = 'pending'")
-            .bind(account_id)
+            .bind(account_id.as_str())
             .fetch_one(conn)
             .await?
             .try_get("n")?,
@@ -99,12 +99,17 @@ pub async fn pending_for(conn: &mut AnyConnection, account_id: &str) -> Result<i
 
 /// Marks an account's top-ups still pending from before `before` as failed
 /// (`abandoned`); returns how many.
-pub async fn abandon_pending(conn: &mut AnyConnection, account_id: &str, before: i64, now: i64) -> Result<u64> {
+pub async fn abandon_pending(
+    conn: &mut AnyConnection,
+    account_id: &tern_domain::AccountId,
+    before: i64,
+    now: i64,
+) -> Result<u64> {
     let r = sqlx::query(
         "UPDATE top_ups SET state = 'failed', failure_reason = 'abandoned', updated_at = $3 \
          WHERE account_id = $1 AND state = 'pending' AND created_at < $2",
     )
-    .bind(account_id)
+    .bind(account_id.as_str())
     .bind(before)
     .bind(now)
     .execute(conn)

@@ -80,13 +80,18 @@ pub async fn by_code(conn: &mut AnyConnection, code: &str) -> Result<Option<Vouc
 
 /// Marks an unredeemed, unexpired voucher as redeemed by `account_id`;
 /// false when someone else got there first (or it expired).
-pub async fn claim(conn: &mut AnyConnection, code: &str, account_id: &str, now: i64) -> Result<bool> {
+pub async fn claim(
+    conn: &mut AnyConnection,
+    code: &str,
+    account_id: &tern_domain::AccountId,
+    now: i64,
+) -> Result<bool> {
     let r = sqlx::query(
         "UPDATE vouchers SET redeemed_by = $2, redeemed_at = $3 \
          WHERE code = $1 AND redeemed_at IS NULL AND (expires_at IS NULL OR expires_at > $3)",
     )
     .bind(code)
-    .bind(account_id)
+    .bind(account_id.as_str())
     .bind(now)
     .execute(conn)
     .await?;

@@ -10,7 +10,7 @@ use crate::Result;
 pub struct AdjustmentRow {
     pub id: String,
     pub account_id: tern_domain::AccountId,
-    pub actor_id: String,
+    pub actor_id: tern_domain::AccountId,
     pub amount_minor: i64,
     pub currency: String,
     /// `cash` or `promo`.
@@ -26,8 +26,8 @@ const COLUMNS: &str = "id, account_id, actor_id, amount_minor, currency, bucket,
 fn from_row(r: &AnyRow) -> Result<AdjustmentRow> {
     Ok(AdjustmentRow {
         id: r.try_get("id")?,
-        account_id: tern_domain::AccountId::from(r.try_get::<String, _>("account_id")?),
-        actor_id: r.try_get("actor_id")?,
+        account_id: crate::decode::id(r, "account_id")?,
+        actor_id: crate::decode::id(r, "actor_id")?,
         amount_minor: r.try_get("amount_minor")?,
         currency: r.try_get("currency")?,
         bucket: crate::decode::get(r, "bucket")?,
@@ -57,11 +57,15 @@ pub async fn insert(conn: &mut AnyConnection, a: &AdjustmentRow) -> Result<()> {
 }
 
 /// An account's adjustments, newest first.
-pub async fn for_account(conn: &mut AnyConnection, account_id: &str, limit: i64) -> Result<Vec<AdjustmentRow>> {
+pub async fn for_account(
+    conn: &mut AnyConnection,
+    account_id: &tern_domain::AccountId,
+    limit: i64,
+) -> Result<Vec<AdjustmentRow>> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM wallet_adjustments WHERE account_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
     )))
-    .bind(account_id)
+    .bind(account_id.as_str())
     .bind(limit)
     .fetch_all(conn)
     .await?;
@@ -70,9 +74,9 @@ pub async fn for_account(conn: &mut AnyConnection, account_id: &str, limit: i64)
 
 /// Forgets the operators' reasons about an account (closure's erase
 /// step); returns how many were cleared.
-pub async fn erase_reasons(conn: &mut AnyConnection, account_id: &str) -> Result<u64> {
+pub async fn erase_reasons(conn: &mut AnyConnection, account_id: &tern_domain::AccountId) -> Result<u64> {
     let r = sqlx::query("UPDATE wallet_adjustments SET reason = NULL WHERE account_id = $1 AND reason IS NOT NULL")
-        .bind(account_id)
+        .bind(account_id.as_str())
         .execute(conn)
         .await?;
     Ok(r.rows_affected())

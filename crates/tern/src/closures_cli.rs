@@ -1,6 +1,7 @@
 //! `tern closures …`: what operators do with closure requests from a shell.
 
 use std::process::ExitCode;
+use tern_domain::ClosureId;
 
 use clap::Subcommand;
 use tern_app::closure::{self, AdminView};
@@ -134,10 +135,18 @@ pub async fn run(settings: Settings, command: ClosuresCommand) -> anyhow::Result
             }
             chart(&app).await?;
         }
-        ClosuresCommand::Show { id } => details(&closure::show(&app, &id).await.map_err(err)?),
-        ClosuresCommand::Hold { id, reason } => details(&closure::hold(&app, ACTOR, &id, &reason).await.map_err(err)?),
-        ClosuresCommand::Resume { id } => details(&closure::resume(&app, ACTOR, &id).await.map_err(err)?),
-        ClosuresCommand::Retry { id } => details(&closure::retry(&app, ACTOR, &id).await.map_err(err)?),
+        ClosuresCommand::Show { id } => details(&closure::show(&app, &ClosureId::from(id)).await.map_err(err)?),
+        ClosuresCommand::Hold { id, reason } => details(
+            &closure::hold(&app, ACTOR, &ClosureId::from(id), &reason)
+                .await
+                .map_err(err)?,
+        ),
+        ClosuresCommand::Resume { id } => {
+            details(&closure::resume(&app, ACTOR, &ClosureId::from(id)).await.map_err(err)?)
+        }
+        ClosuresCommand::Retry { id } => {
+            details(&closure::retry(&app, ACTOR, &ClosureId::from(id)).await.map_err(err)?)
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -96,7 +96,7 @@ pub async fn signup(app: &App, input: SignupInput, fallback_locale: Locale) -> A
         tx.commit().await?;
         return Ok(());
     }
-    let id = tokens::new_id();
+    let id = tern_domain::AccountId::from(tokens::new_id());
     accounts::insert(
         &mut tx,
         &NewAccount {
@@ -130,7 +130,7 @@ pub async fn signup(app: &App, input: SignupInput, fallback_locale: Locale) -> A
 pub(crate) async fn send_verification(
     app: &App,
     conn: &mut tern_store::Conn,
-    account_id: &str,
+    account_id: &tern_domain::AccountId,
     email: &Email,
     name: Option<&str>,
     locale: Locale,

@@ -18,7 +18,8 @@ use crate::error_code::Code;
 /// is shown by id).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AdminView {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: tern_domain::ClosureId,
     #[schema(value_type = String)]
     pub account_id: tern_domain::AccountId,
     #[schema(value_type = String)]
@@ -111,20 +112,20 @@ pub async fn list(
     Ok(out)
 }
 
-pub async fn show(app: &App, id: &str) -> AppResult<AdminView> {
+pub async fn show(app: &App, id: &tern_domain::ClosureId) -> AppResult<AdminView> {
     let mut conn = app.db.conn().await?;
     let c = closures::by_id(&mut conn, id).await?.ok_or(AppError::NotFound)?;
     admin_view(app, &mut conn, &c).await
 }
 
-async fn load(app: &App, id: &str) -> AppResult<ClosureRow> {
+async fn load(app: &App, id: &tern_domain::ClosureId) -> AppResult<ClosureRow> {
     let mut conn = app.db.conn().await?;
     closures::by_id(&mut conn, id).await?.ok_or(AppError::NotFound)
 }
 
 /// Puts an open request on hold with a reason; the workflow stops before
 /// its next step.
-pub async fn hold(app: &App, actor: &str, id: &str, reason: &str) -> AppResult<AdminView> {
+pub async fn hold(app: &App, actor: &str, id: &tern_domain::ClosureId, reason: &str) -> AppResult<AdminView> {
     let reason = reason.trim();
     if reason.is_empty() || reason.chars().count() > 500 {
         return Err(AppError::field("reason", Code::HoldReasonRequired));
@@ -138,7 +139,7 @@ pub async fn hold(app: &App, actor: &str, id: &str, reason: &str) -> AppResult<A
 
 /// Takes a request off hold: back to cooling-off if that has not run out,
 /// else to processing, and runs it.
-pub async fn resume(app: &App, actor: &str, id: &str) -> AppResult<AdminView> {
+pub async fn resume(app: &App, actor: &str, id: &tern_domain::ClosureId) -> AppResult<AdminView> {
     let c = load(app, id).await?;
     let to = if app.now_ms() < c.cooling_off_until {
         ClosureState::CoolingOff
@@ -154,7 +155,7 @@ pub async fn resume(app: &App, actor: &str, id: &str) -> AppResult<AdminView> {
 
 /// Runs a processing request's workflow again now (after fixing what made
 /// a step fail); an on-hold request is resumed.
-pub async fn retry(app: &App, actor: &str, id: &str) -> AppResult<AdminView> {
+pub async fn retry(app: &App, actor: &str, id: &tern_domain::ClosureId) -> AppResult<AdminView> {
     let c = load(app, id).await?;
     match c.state {
         ClosureState::OnHold => resume(app, actor, id).await,
@@ -241,7 +242,7 @@ pub async fn activity(app: &App, since: i64) -> AppResult<(Vec<DayCount>, Vec<Co
 
 /// When the account's open request ends its cooling-off, while it can
 /// still be called off; `None` when there is none or it is past that.
-pub async fn cancelable_until(app: &App, account_id: &str) -> AppResult<Option<i64>> {
+pub async fn cancelable_until(app: &App, account_id: &tern_domain::AccountId) -> AppResult<Option<i64>> {
     let mut conn = app.db.conn().await?;
     let Some(open) = closures::open_for(&mut conn, account_id).await? else {
         return Ok(None);

@@ -22,7 +22,7 @@ pub enum Wake {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AdvanceClosure {
-    pub closure_id: String,
+    pub closure_id: tern_domain::ClosureId,
     #[serde(skip)]
     pub wake: Wake,
 }
@@ -46,7 +46,7 @@ impl Job for AdvanceClosure {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RemindClosure {
-    pub closure_id: String,
+    pub closure_id: tern_domain::ClosureId,
 }
 
 impl Job for RemindClosure {

@@ -41,7 +41,8 @@ use crate::error::{AppError, AppResult};
 /// A closure request as its owner sees it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ClosureView {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: tern_domain::ClosureId,
     /// `received`, `cooling_off`, `processing`, `completed`, `canceled`, `on_hold`.
     #[schema(value_type = String)]
     pub state: ClosureState,
@@ -107,11 +108,11 @@ pub fn due_date(app: &App, received_ms: i64) -> AppResult<NaiveDate> {
 /// The public status token of a request: an HMAC of its id under the
 /// server key, so it is unguessable, can be shown again to the owner, and
 /// only its SHA-256 is stored for the lookup.
-pub(crate) fn status_token(app: &App, closure_id: &str) -> String {
+pub(crate) fn status_token(app: &App, closure_id: &tern_domain::ClosureId) -> String {
     crate::tokens::keyed_hash(app.secret_key(), &format!("closure-status:{closure_id}"))
 }
 
-pub(crate) fn status_url(app: &App, closure_id: &str) -> String {
+pub(crate) fn status_url(app: &App, closure_id: &tern_domain::ClosureId) -> String {
     format!(
         "{}/closure-status/{}",
         app.settings.base_url(),

@@ -101,7 +101,7 @@ pub struct Preview {
 pub(crate) async fn wallet_outcome(
     app: &App,
     conn: &mut tern_store::Conn,
-    account_id: &str,
+    account_id: &tern_domain::AccountId,
 ) -> AppResult<WalletOutcome> {
     let cur = crate::wallet::currency(app)?;
     let cash = ledger::balance(conn, &cash_id(account_id, cur.as_str())).await?;
@@ -136,7 +136,7 @@ pub(crate) async fn wallet_outcome(
 }
 
 /// Processing waits for these.
-pub(crate) async fn holds(conn: &mut tern_store::Conn, account_id: &str) -> AppResult<Vec<Hold>> {
+pub(crate) async fn holds(conn: &mut tern_store::Conn, account_id: &tern_domain::AccountId) -> AppResult<Vec<Hold>> {
     let mut out = Vec::new();
     if top_ups::pending_for(conn, account_id).await? > 0 {
         out.push(Hold {
@@ -154,7 +154,10 @@ pub(crate) async fn holds(conn: &mut tern_store::Conn, account_id: &str) -> AppR
 }
 
 /// Which eSIMs will stop and what is left on them.
-pub(crate) async fn esim_outcomes(conn: &mut tern_store::Conn, account_id: &str) -> AppResult<Vec<EsimOutcome>> {
+pub(crate) async fn esim_outcomes(
+    conn: &mut tern_store::Conn,
+    account_id: &tern_domain::AccountId,
+) -> AppResult<Vec<EsimOutcome>> {
     let mut out = Vec::new();
     for e in esims::for_account(conn, account_id).await? {
         if e.state.is_stopped() {

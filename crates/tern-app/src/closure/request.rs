@@ -82,7 +82,7 @@ fn canonical(input: &ClosureInput) -> serde_json::Value {
 
 /// What opening a request needs, whoever opens it.
 pub(crate) struct Opening<'a> {
-    pub account_id: &'a str,
+    pub account_id: &'a tern_domain::AccountId,
     pub requested_by: &'a str,
     pub reason: Option<ClosureReason>,
     pub reason_text: Option<String>,
@@ -97,10 +97,10 @@ pub(crate) async fn open(app: &App, tx: &mut Conn, o: Opening<'_>) -> AppResult<
         return Ok((existing, false));
     }
     let now = app.now_ms();
-    let id = crate::tokens::new_id();
+    let id = tern_domain::ClosureId::from(crate::tokens::new_id());
     let row = ClosureRow {
         id: id.clone(),
-        account_id: o.account_id.into(),
+        account_id: o.account_id.clone(),
         state: ClosureState::Received,
         requested_by: o.requested_by.to_owned(),
         reason_code: o.reason.map(|r| r.as_str().to_owned()),

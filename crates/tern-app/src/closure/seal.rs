@@ -48,12 +48,12 @@ pub const MIN_NAME_SUBSTRING: usize = 5;
 
 const PURPOSE: &[u8] = b"tern closure sweep seal v1\0";
 
-pub fn seal(app: &App, closure_id: &str, n: &Needles) -> AppResult<String> {
+pub fn seal(app: &App, closure_id: &tern_domain::ClosureId, n: &Needles) -> AppResult<String> {
     let plain = serde_json::to_vec(n).map_err(|e| AppError::Internal(e.to_string()))?;
     crate::sealing::seal(app, PURPOSE, closure_id, &plain)
 }
 
-pub fn open(app: &App, closure_id: &str, text: &str) -> AppResult<Needles> {
+pub fn open(app: &App, closure_id: &tern_domain::ClosureId, text: &str) -> AppResult<Needles> {
     let plain = crate::sealing::open(app, PURPOSE, closure_id, text)
         .map_err(|_| AppError::Internal("sealed identifiers do not open with this key".into()))?;
     serde_json::from_slice(&plain).map_err(|e| AppError::Internal(e.to_string()))

@@ -45,13 +45,13 @@ pub(crate) async fn move_to(
     Ok(true)
 }
 
-async fn load(app: &App, id: &str) -> AppResult<Option<ClosureRow>> {
+async fn load(app: &App, id: &tern_domain::ClosureId) -> AppResult<Option<ClosureRow>> {
     let mut conn = app.db.conn().await?;
     Ok(closures::by_id(&mut conn, id).await?)
 }
 
 /// The `closure` job: advances the request as far as it can go now.
-pub async fn advance(app: &App, closure_id: &str, last_attempt: bool) -> AppResult<()> {
+pub async fn advance(app: &App, closure_id: &tern_domain::ClosureId, last_attempt: bool) -> AppResult<()> {
     loop {
         let Some(c) = load(app, closure_id).await? else {
             return Ok(());
@@ -148,7 +148,7 @@ async fn run_and_record<S: Step>(step: &S, app: &App, c: &ClosureRow) -> AppResu
 }
 
 /// The `closure_reminder` job: "closing starts tomorrow", once.
-pub async fn remind(app: &App, closure_id: &str) -> AppResult<()> {
+pub async fn remind(app: &App, closure_id: &tern_domain::ClosureId) -> AppResult<()> {
     let mut tx = app.work().await?;
     let Some(c) = closures::by_id(&mut tx, closure_id).await? else {
         return Ok(());

@@ -46,7 +46,8 @@ pub struct AdjustmentView {
     #[schema(value_type = String)]
     pub account_id: tern_domain::AccountId,
     /// The staff account that made it.
-    pub actor_id: String,
+    #[schema(value_type = String)]
+    pub actor_id: tern_domain::AccountId,
     pub amount_minor: i64,
     pub currency: String,
     #[schema(value_type = String)]
@@ -105,7 +106,7 @@ fn validate(app: &App, input: &AdjustmentInput) -> AppResult<(String, Bucket)> {
 }
 
 /// What makes two adjustments the same one.
-fn canonical(account_id: &str, input: &AdjustmentInput, reason: &str) -> serde_json::Value {
+fn canonical(account_id: &tern_domain::AccountId, input: &AdjustmentInput, reason: &str) -> serde_json::Value {
     json!({ "account": account_id, "amount_minor": input.amount_minor,
         "currency": input.currency.trim().to_ascii_uppercase(), "bucket": input.bucket, "reason": reason })
 }
@@ -120,8 +121,8 @@ fn canonical(account_id: &str, input: &AdjustmentInput, reason: &str) -> serde_j
 /// from the adjustment's row.
 pub async fn adjust_wallet(
     app: &App,
-    actor: &str,
-    account_id: &str,
+    actor: &tern_domain::AccountId,
+    account_id: &tern_domain::AccountId,
     input: AdjustmentInput,
     key: Option<&str>,
 ) -> AppResult<Adjusted> {
@@ -151,8 +152,8 @@ pub async fn adjust_wallet(
 
 async fn adjust_in_tx(
     app: &App,
-    actor: &str,
-    account_id: &str,
+    actor: &tern_domain::AccountId,
+    account_id: &tern_domain::AccountId,
     input: &AdjustmentInput,
     (reason, bucket): (&str, Bucket),
     req: Option<&Request>,
@@ -206,8 +207,8 @@ async fn adjust_in_tx(
     }
     let row = AdjustmentRow {
         id: id.clone(),
-        account_id: account_id.into(),
-        actor_id: actor.to_owned(),
+        account_id: account_id.clone(),
+        actor_id: actor.clone(),
         amount_minor: input.amount_minor,
         currency: cur.clone(),
         bucket,

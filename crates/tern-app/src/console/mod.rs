@@ -71,7 +71,7 @@ pub const MIN_QUERY: usize = 3;
 /// Accounts matching `q`: email or phone exactly or by prefix, an ICCID,
 /// an order id or an account id; at most 50, newest first. The search is
 /// audited without its text (which is personal data).
-pub async fn search(app: &App, actor: &str, q: &str) -> AppResult<Vec<AccountSummary>> {
+pub async fn search(app: &App, actor: &tern_domain::AccountId, q: &str) -> AppResult<Vec<AccountSummary>> {
     let q = q.trim();
     if q.chars().count() < MIN_QUERY {
         return Err(AppError::field("q", Code::SearchTooShort));
@@ -150,7 +150,11 @@ pub struct AccountDetail {
 }
 
 /// The account `id` in full; 404 when there is none. Viewing is audited.
-pub async fn account(app: &App, actor: &str, id: &str) -> AppResult<AccountDetail> {
+pub async fn account(
+    app: &App,
+    actor: &tern_domain::AccountId,
+    id: &tern_domain::AccountId,
+) -> AppResult<AccountDetail> {
     let cur = app.settings.wallet.currency.clone();
     let mut conn = app.db.conn().await?;
     let a = accounts::by_id(&mut conn, id).await?.ok_or(AppError::NotFound)?;

@@ -26,7 +26,13 @@ pub async fn list_plans(app: &App, locale: Locale) -> AppResult<Vec<AdminPlan>> 
 
 /// Puts a plan on sale or takes it off (existing orders keep it); 404 for
 /// an unknown code. Doing it twice changes nothing more.
-pub async fn set_plan_active(app: &App, actor: &str, code: &str, active: bool, locale: Locale) -> AppResult<AdminPlan> {
+pub async fn set_plan_active(
+    app: &App,
+    actor: &tern_domain::AccountId,
+    code: &str,
+    active: bool,
+    locale: Locale,
+) -> AppResult<AdminPlan> {
     let code = code.trim().to_ascii_uppercase();
     let now = app.now_ms();
     let mut tx = app.work_at(now).await?;
@@ -52,7 +58,12 @@ pub async fn set_plan_active(app: &App, actor: &str, code: &str, active: bool, l
 
 /// Imports a catalogue file (all rows valid, or nothing is stored) and
 /// audits what it did.
-pub async fn import_plans(app: &App, actor: &str, bytes: &[u8], format: Format) -> Result<ImportReport, ImportFailure> {
+pub async fn import_plans(
+    app: &App,
+    actor: &tern_domain::AccountId,
+    bytes: &[u8],
+    format: Format,
+) -> Result<ImportReport, ImportFailure> {
     let report = catalogue::import(app, bytes, format, |_| {}).await?;
     let mut tx = app.db.begin().await.map_err(AppError::from)?;
     audit::record(

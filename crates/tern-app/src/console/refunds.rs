@@ -19,8 +19,10 @@ use crate::wallet::system_id;
 /// A refund line as finance sees it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RefundView {
-    pub id: String,
-    pub closure_id: String,
+    #[schema(value_type = String)]
+    pub id: tern_domain::RefundId,
+    #[schema(value_type = String)]
+    pub closure_id: tern_domain::ClosureId,
     /// The account (a pseudonymous id once erased).
     #[schema(value_type = Option<String>)]
     pub account_id: Option<tern_domain::AccountId>,
@@ -84,7 +86,12 @@ pub struct ApproveInput {
 
 /// Marks a manual payout made. A line that is not waiting for a payout is
 /// 409 `refund_not_awaiting_payout`; approving twice does nothing more.
-pub async fn approve_refund(app: &App, actor: &str, id: &str, reference: Option<&str>) -> AppResult<RefundView> {
+pub async fn approve_refund(
+    app: &App,
+    actor: &tern_domain::AccountId,
+    id: &tern_domain::RefundId,
+    reference: Option<&str>,
+) -> AppResult<RefundView> {
     let reference = reference.map(str::trim).filter(|r| !r.is_empty());
     if reference.is_some_and(|r| r.chars().count() > 100 || r.chars().any(char::is_control)) {
         return Err(AppError::field("reference", Code::PayoutReferenceInvalid));

@@ -68,7 +68,7 @@ fn staff_role(raw: &str) -> AppResult<Role> {
     }
 }
 
-async fn show(app: &App, id: &str) -> AppResult<StaffView> {
+async fn show(app: &App, id: &tern_domain::AccountId) -> AppResult<StaffView> {
     let mut conn = app.db.conn().await?;
     let a = accounts::by_id(&mut conn, id).await?.ok_or(AppError::NotFound)?;
     Ok(StaffView::from_row(&a))
@@ -85,7 +85,7 @@ pub async fn list_staff(app: &App) -> AppResult<Vec<StaffView>> {
 }
 
 /// Adds a staff member by email.
-pub async fn create_staff(app: &App, actor: &str, input: &StaffInput) -> AppResult<NewStaff> {
+pub async fn create_staff(app: &App, actor: &tern_domain::AccountId, input: &StaffInput) -> AppResult<NewStaff> {
     let role = staff_role(&input.role)?;
     let password = crate::tokens::new_token();
     let (id, created) = crate::accounts::create_staff_by(app, actor, &input.email, role, &password).await?;
@@ -96,12 +96,16 @@ pub async fn create_staff(app: &App, actor: &str, input: &StaffInput) -> AppResu
     })
 }
 
-async fn target(tx: &mut tern_store::Conn, actor: &str, id: &str) -> AppResult<tern_store::accounts::AccountRow> {
+async fn target(
+    tx: &mut tern_store::Conn,
+    actor: &tern_domain::AccountId,
+    id: &tern_domain::AccountId,
+) -> AppResult<tern_store::accounts::AccountRow> {
     let a = accounts::by_id(tx, id).await?.ok_or(AppError::NotFound)?;
     if a.role == Role::User {
         return Err(AppError::NotFound);
     }
-    if a.id == actor {
+    if a.id == *actor {
         return Err(AppError::Conflict(Code::StaffSelfChange));
     }
     Ok(a)
@@ -109,7 +113,12 @@ async fn target(tx: &mut tern_store::Conn, actor: &str, id: &str) -> AppResult<t
 
 /// Gives a staff member another staff role; their sessions see it on the
 /// next request.
-pub async fn set_staff_role(app: &App, actor: &str, id: &str, role: &str) -> AppResult<StaffView> {
+pub async fn set_staff_role(
+    app: &App,
+    actor: &tern_domain::AccountId,
+    id: &tern_domain::AccountId,
+    role: &str,
+) -> AppResult<StaffView> {
     let role = staff_role(role)?;
     let now = app.now_ms();
     let mut tx = app.work_at(now).await?;
@@ -128,7 +137,11 @@ pub async fn set_staff_role(app: &App, actor: &str, id: &str, role: &str) -> App
 
 /// Disables a staff account and ends its sessions; 409
 /// `staff_not_active` when it is not active.
-pub async fn disable_staff(app: &App, actor: &str, id: &str) -> AppResult<StaffView> {
+pub async fn disable_staff(
+    app: &App,
+    actor: &tern_domain::AccountId,
+    id: &tern_domain::AccountId,
+) -> AppResult<StaffView> {
     let now = app.now_ms();
     let mut tx = app.work_at(now).await?;
     target(&mut tx, actor, id).await?;

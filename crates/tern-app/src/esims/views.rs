@@ -26,7 +26,8 @@ pub struct EsimSummary {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PackageView {
     pub plan_code: String,
-    pub order_id: String,
+    #[schema(value_type = String)]
+    pub order_id: tern_domain::OrderId,
     /// `pending` (validity not started), `active`, `expired`, `canceled`.
     #[schema(value_type = String)]
     pub state: tern_domain::usage::PackageState,

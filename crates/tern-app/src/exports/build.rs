@@ -23,7 +23,7 @@ const NO_RECIPIENT: AppError = AppError::Conflict(Code::ExportNoRecipient);
 
 /// The job's handler: builds export `export_id`; gives it up as failed
 /// when it cannot be delivered or the last attempt fails.
-pub async fn build(app: &App, export_id: &str, last_attempt: bool) -> AppResult<()> {
+pub async fn build(app: &App, export_id: &tern_domain::ExportId, last_attempt: bool) -> AppResult<()> {
     match run(app, export_id).await {
         Err(AppError::Conflict(Code::ExportNoRecipient)) => fail(app, export_id).await,
         Err(e) if last_attempt => {
@@ -34,7 +34,7 @@ pub async fn build(app: &App, export_id: &str, last_attempt: bool) -> AppResult<
     }
 }
 
-async fn fail(app: &App, export_id: &str) -> AppResult<()> {
+async fn fail(app: &App, export_id: &tern_domain::ExportId) -> AppResult<()> {
     let mut conn = app.db.conn().await?;
     if store::mark_failed(&mut conn, export_id).await? {
         tracing::warn!(export = %export_id, "export given up");
@@ -43,7 +43,7 @@ async fn fail(app: &App, export_id: &str) -> AppResult<()> {
 }
 
 /// Builds a pending export; does nothing for one in any other state.
-pub(super) async fn run(app: &App, export_id: &str) -> AppResult<()> {
+pub(super) async fn run(app: &App, export_id: &tern_domain::ExportId) -> AppResult<()> {
     let mut conn = app.db.conn().await?;
     let Some(row) = store::by_id(&mut conn, export_id).await? else {
         return Ok(());

@@ -8,7 +8,7 @@ use crate::jobs::Job;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BuildExport {
-    pub export_id: String,
+    pub export_id: tern_domain::ExportId,
 }
 
 impl Job for BuildExport {

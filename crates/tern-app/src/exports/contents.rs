@@ -33,7 +33,7 @@ pub(super) const FILES: [&str; 11] = [
 
 /// Reads everything about `account` into the export's files.
 pub(super) async fn gather(app: &App, conn: &mut Conn, account: &AccountRow, now: i64) -> AppResult<Vec<ExportFile>> {
-    let id = account.id.as_str();
+    let id = &account.id;
     let files = vec![
         readme(app, id, now),
         profile(account)?,
@@ -56,7 +56,7 @@ pub(super) async fn gather(app: &App, conn: &mut Conn, account: &AccountRow, now
 
 const README: &str = include_str!("README.txt");
 
-fn readme(app: &App, account_id: &str, now: i64) -> ExportFile {
+fn readme(app: &App, account_id: &tern_domain::AccountId, now: i64) -> ExportFile {
     let at = crate::clock::to_datetime(now).format("%Y-%m-%d %H:%M").to_string();
     let text = README
         .replace("{product}", &app.settings.product_name)
@@ -113,7 +113,7 @@ struct SessionLine {
     user_agent: Option<String>,
 }
 
-async fn session_list(conn: &mut Conn, id: &str, now: i64) -> AppResult<ExportFile> {
+async fn session_list(conn: &mut Conn, id: &tern_domain::AccountId, now: i64) -> AppResult<ExportFile> {
     let rows = sessions::list_for_account(conn, id, now).await?;
     let lines: Vec<SessionLine> = rows
         .into_iter()
@@ -146,14 +146,14 @@ struct OrderLine {
     updated_at: String,
 }
 
-async fn order_list(conn: &mut Conn, id: &str) -> AppResult<ExportFile> {
+async fn order_list(conn: &mut Conn, id: &tern_domain::AccountId) -> AppResult<ExportFile> {
     let mut rows = orders::for_account(conn, id, i64::from(i32::MAX)).await?;
     rows.reverse();
     let lines: Vec<OrderLine> = rows
         .into_iter()
         .map(|o| OrderLine {
             price: decimal(o.price.amount_minor, o.price.currency.as_str()),
-            id: o.id,
+            id: o.id.into_string(),
             created_at: rfc3339(o.created_at),
             kind: o.kind.to_string(),
             state: o.state.to_string(),
@@ -182,7 +182,7 @@ struct LedgerLine {
     currency: String,
 }
 
-async fn ledger(conn: &mut Conn, id: &str) -> AppResult<ExportFile> {
+async fn ledger(conn: &mut Conn, id: &tern_domain::AccountId) -> AppResult<ExportFile> {
     let rows = personal_data::wallet_entries(conn, id).await?;
     let lines: Vec<LedgerLine> = rows
         .into_iter()
@@ -202,7 +202,7 @@ async fn ledger(conn: &mut Conn, id: &str) -> AppResult<ExportFile> {
     csv_file("ledger.csv", &lines)
 }
 
-async fn esim_list(conn: &mut Conn, id: &str) -> AppResult<ExportFile> {
+async fn esim_list(conn: &mut Conn, id: &tern_domain::AccountId) -> AppResult<ExportFile> {
     let mut out = Vec::new();
     for e in esims::for_account(conn, id).await? {
         let packages: Vec<Value> = esims::packages_of(conn, &e.iccid)
@@ -260,7 +260,7 @@ struct UsageLine {
     received_at: String,
 }
 
-async fn usage(conn: &mut Conn, id: &str) -> AppResult<ExportFile> {
+async fn usage(conn: &mut Conn, id: &tern_domain::AccountId) -> AppResult<ExportFile> {
     let rows = personal_data::usage_events(conn, id).await?;
     let lines: Vec<UsageLine> = rows
         .into_iter()
@@ -291,7 +291,7 @@ struct NotificationLine {
     sent_at: Option<String>,
 }
 
-async fn notifications(conn: &mut Conn, id: &str) -> AppResult<ExportFile> {
+async fn notifications(conn: &mut Conn, id: &tern_domain::AccountId) -> AppResult<ExportFile> {
     let rows = personal_data::notifications(conn, id).await?;
     let lines: Vec<NotificationLine> = rows
         .into_iter()
@@ -311,13 +311,13 @@ async fn notifications(conn: &mut Conn, id: &str) -> AppResult<ExportFile> {
 
 /// Support tickets and their messages; staff answers are signed
 /// `support` (staff names are not the traveller's data).
-async fn tickets(conn: &mut Conn, id: &str) -> AppResult<ExportFile> {
+async fn tickets(conn: &mut Conn, id: &tern_domain::AccountId) -> AppResult<ExportFile> {
     json_file("tickets.json", &crate::tickets::for_export(conn, id).await?)
 }
 
 /// Accepted terms versions, oldest first, then the promotional email
 /// preference.
-async fn consents(conn: &mut Conn, id: &str) -> AppResult<ExportFile> {
+async fn consents(conn: &mut Conn, id: &tern_domain::AccountId) -> AppResult<ExportFile> {
     let mut list: Vec<Value> = crate::terms::acceptances(conn, id)
         .await?
         .into_iter()
@@ -339,7 +339,7 @@ struct AuditLine {
     hash: String,
 }
 
-async fn audit_entries(conn: &mut Conn, id: &str) -> AppResult<ExportFile> {
+async fn audit_entries(conn: &mut Conn, id: &tern_domain::AccountId) -> AppResult<ExportFile> {
     let mut rows = audit::for_account(conn, id, i64::from(i32::MAX)).await?;
     rows.reverse();
     let lines: Vec<AuditLine> = rows

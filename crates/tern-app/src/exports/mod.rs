@@ -38,7 +38,8 @@ const EXPIRED: AppError = AppError::Gone(Code::ExportExpired);
 /// email: Tern does not keep the token.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ExportView {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: tern_domain::ExportId,
     /// `pending` (being built), `ready` (link emailed), `expired` (file
     /// deleted) or `failed`.
     #[schema(value_type = String)]
@@ -82,7 +83,7 @@ fn seconds_until(at: i64, now: i64) -> u64 {
 pub async fn request(app: &App, who: &Principal) -> AppResult<ExportView> {
     let now = app.now_ms();
     let backend = app.db.backend();
-    let id = tokens::new_id();
+    let id = tern_domain::ExportId::from(tokens::new_id());
     let mut tx = app.work().await?;
     store::serialise_requests(&mut tx, backend, &who.account_id).await?;
     if let Some(last) = store::last_requested_at(&mut tx, &who.account_id).await? {
@@ -115,7 +116,11 @@ pub async fn request(app: &App, who: &Principal) -> AppResult<ExportView> {
 /// with its link, in the account's language. Idempotent per closure:
 /// called again, or after a crash half-way, it builds at most one ready
 /// export and mails the link once. Never rate-limited.
-pub async fn create_for_closure(app: &App, account_id: &str, closure_id: &str) -> AppResult<()> {
+pub async fn create_for_closure(
+    app: &App,
+    account_id: &tern_domain::AccountId,
+    closure_id: &tern_domain::ClosureId,
+) -> AppResult<()> {
     let mut conn = app.db.conn().await?;
     let existing = store::by_closure(&mut conn, closure_id).await?;
     drop(conn);
@@ -123,7 +128,7 @@ pub async fn create_for_closure(app: &App, account_id: &str, closure_id: &str) -
         Some(row) => row,
         None => {
             let now = app.now_ms();
-            let id = tokens::new_id();
+            let id = tern_domain::ExportId::from(tokens::new_id());
             let mut tx = app.work_at(now).await?;
             if store::insert(&mut tx, &id, account_id, Some(closure_id), now).await? {
                 tx.audit(
@@ -139,7 +144,7 @@ pub async fn create_for_closure(app: &App, account_id: &str, closure_id: &str) -
             row
         }
     };
-    if row.account_id != account_id {
+    if row.account_id != *account_id {
         return Err(AppError::Internal(format!(
             "closure {closure_id} has another account's export"
         )));
@@ -152,7 +157,7 @@ pub async fn create_for_closure(app: &App, account_id: &str, closure_id: &str) -
 }
 
 /// One of the caller's exports; another account's is not found.
-pub async fn get(app: &App, who: &Principal, id: &str) -> AppResult<ExportView> {
+pub async fn get(app: &App, who: &Principal, id: &tern_domain::ExportId) -> AppResult<ExportView> {
     let mut conn = app.db.conn().await?;
     match store::by_id(&mut conn, id).await? {
         Some(r) if r.account_id == who.account_id => Ok(ExportView::from_row(&r, app.now_ms())),

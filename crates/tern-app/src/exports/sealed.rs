@@ -32,12 +32,12 @@ fn key(secret: &[u8], token: &str) -> AppResult<Key> {
     Ok(*Key::from_slice(&mac.finalize().into_bytes()))
 }
 
-fn aad(export_id: &str) -> Vec<u8> {
+fn aad(export_id: &tern_domain::ExportId) -> Vec<u8> {
     [MAGIC.as_slice(), export_id.as_bytes()].concat()
 }
 
 /// Encrypts `plain` for export `export_id` under `token`.
-pub(super) fn seal(secret: &[u8], token: &str, export_id: &str, plain: &[u8]) -> AppResult<Vec<u8>> {
+pub(super) fn seal(secret: &[u8], token: &str, export_id: &tern_domain::ExportId, plain: &[u8]) -> AppResult<Vec<u8>> {
     let cipher = XChaCha20Poly1305::new(&key(secret, token)?);
     let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
     let aad = aad(export_id);
@@ -49,7 +49,7 @@ pub(super) fn seal(secret: &[u8], token: &str, export_id: &str, plain: &[u8]) ->
 
 /// Decrypts a sealed export; a wrong token, id or a damaged file is an
 /// internal error (the caller found the export by the token's hash).
-pub(super) fn open(secret: &[u8], token: &str, export_id: &str, sealed: &[u8]) -> AppResult<Vec<u8>> {
+pub(super) fn open(secret: &[u8], token: &str, export_id: &tern_domain::ExportId, sealed: &[u8]) -> AppResult<Vec<u8>> {
     let damaged = || AppError::Internal(format!("export {export_id}: the file does not open"));
     let rest = sealed.strip_prefix(MAGIC.as_slice()).ok_or_else(damaged)?;
     if rest.len() < NONCE_LEN {
@@ -68,7 +68,7 @@ fn dir(app: &App) -> PathBuf {
 }
 
 /// Where export `id` is kept (ids are UUIDs Tern made, never user input).
-pub(super) fn path(app: &App, id: &str) -> PathBuf {
+pub(super) fn path(app: &App, id: &tern_domain::ExportId) -> PathBuf {
     dir(app).join(format!("{id}.zip.enc"))
 }
 
@@ -85,7 +85,7 @@ pub(super) struct Part {
 
 impl Part {
     /// Writes `bytes` (owner-only permissions) and flushes them to disk.
-    pub async fn write(app: &App, id: &str, bytes: Vec<u8>) -> AppResult<Part> {
+    pub async fn write(app: &App, id: &tern_domain::ExportId, bytes: Vec<u8>) -> AppResult<Part> {
         let dir = dir(app);
         let path = dir.join(format!("{id}.{}.part", &crate::tokens::new_token()[..12]));
         let part = Part { path, installed: false };
@@ -130,7 +130,7 @@ fn write_synced(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// The sealed bytes of export `id`, or `None` when the file is gone.
-pub(super) async fn read(app: &App, id: &str) -> AppResult<Option<Vec<u8>>> {
+pub(super) async fn read(app: &App, id: &tern_domain::ExportId) -> AppResult<Option<Vec<u8>>> {
     match tokio::fs::read(path(app, id)).await {
         Ok(b) => Ok(Some(b)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -139,7 +139,7 @@ pub(super) async fn read(app: &App, id: &str) -> AppResult<Option<Vec<u8>>> {
 }
 
 /// Deletes export `id`'s file; a file already gone is fine.
-pub(super) async fn remove(app: &App, id: &str) -> AppResult<()> {
+pub(super) async fn remove(app: &App, id: &tern_domain::ExportId) -> AppResult<()> {
     match tokio::fs::remove_file(path(app, id)).await {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io("delete", e)),
         _ => Ok(()),
@@ -173,15 +173,15 @@ mod tests {
 
     #[test]
     fn seals_and_opens_only_with_the_same_token_and_id() {
-        let sealed = seal(b"server secret", "tok", "exp-1", b"PK zip with ann@example.com").unwrap();
+        let sealed = seal(b"server secret", "tok", &"exp-1".into(), b"PK zip with ann@example.com").unwrap();
         assert!(!sealed.windows(15).any(|w| w == b"ann@example.com"));
         assert_eq!(
-            open(b"server secret", "tok", "exp-1", &sealed).unwrap(),
+            open(b"server secret", "tok", &"exp-1".into(), &sealed).unwrap(),
             b"PK zip with ann@example.com"
         );
-        assert!(open(b"server secret", "tok2", "exp-1", &sealed).is_err());
-        assert!(open(b"server secret", "tok", "exp-2", &sealed).is_err());
-        assert!(open(b"other secret", "tok", "exp-1", &sealed).is_err());
-        assert!(open(b"server secret", "tok", "exp-1", &sealed[..20]).is_err());
+        assert!(open(b"server secret", "tok2", &"exp-1".into(), &sealed).is_err());
+        assert!(open(b"server secret", "tok", &"exp-2".into(), &sealed).is_err());
+        assert!(open(b"other secret", "tok", &"exp-1".into(), &sealed).is_err());
+        assert!(open(b"server secret", "tok", &"exp-1".into(), &sealed[..20]).is_err());
     }
 }

@@ -19,7 +19,7 @@ use crate::error_code::Code;
 /// Cancels one of the caller's orders and refunds it to the wallet, or
 /// refuses with 409 and the reason (`order_not_cancellable_state`,
 /// `esim_installed`, `package_used`, `cancel_window_passed`).
-pub async fn cancel(app: &App, who: &Principal, order_id: &str) -> AppResult<OrderView> {
+pub async fn cancel(app: &App, who: &Principal, order_id: &tern_domain::OrderId) -> AppResult<OrderView> {
     let now = app.now_ms();
     let (order, package, esim) = {
         let mut conn = app.db.conn().await?;

@@ -29,7 +29,8 @@ use crate::wallet::MoneySchema;
 /// An order as its owner sees it.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct OrderView {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: tern_domain::OrderId,
     /// `new_esim` or `top_up`.
     #[schema(value_type = String)]
     pub kind: OrderKind,
@@ -72,7 +73,7 @@ pub async fn list(app: &App, who: &Principal) -> AppResult<Vec<OrderView>> {
 }
 
 /// One of the caller's orders; another account's order is not found.
-pub async fn get(app: &App, who: &Principal, id: &str) -> AppResult<OrderView> {
+pub async fn get(app: &App, who: &Principal, id: &tern_domain::OrderId) -> AppResult<OrderView> {
     let mut conn = app.db.conn().await?;
     match orders::by_id(&mut conn, id).await? {
         Some(o) if o.account_id == who.account_id => Ok(OrderView::from_row(&o)),

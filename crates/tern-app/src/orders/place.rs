@@ -94,7 +94,7 @@ async fn place_in_tx(
             _ => return Err(AppError::field("iccid", Code::EsimNotFound)),
         }
     }
-    let id = crate::tokens::new_id();
+    let id = tern_domain::OrderId::from(crate::tokens::new_id());
     crate::wallet::debit(app, &mut tx, &who.account_id, plan.price(), "purchase", &id, "revenue").await?;
     let mut row = OrderRow {
         id: id.clone(),

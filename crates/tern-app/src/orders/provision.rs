@@ -109,7 +109,7 @@ fn give_up(e: &Es2Error, last_attempt: bool) -> bool {
 /// the order and returns the money by a ledger reversal; so does any error
 /// on the last attempt, so an order never stays provisioning with the money
 /// taken once its retries are used up.
-pub async fn provision(app: &App, order_id: &str, last_attempt: bool) -> AppResult<()> {
+pub async fn provision(app: &App, order_id: &tern_domain::OrderId, last_attempt: bool) -> AppResult<()> {
     match provision_once(app, order_id, last_attempt).await {
         Err(e) if last_attempt => {
             let order = {
@@ -127,7 +127,7 @@ pub async fn provision(app: &App, order_id: &str, last_attempt: bool) -> AppResu
     }
 }
 
-async fn provision_once(app: &App, order_id: &str, last_attempt: bool) -> AppResult<()> {
+async fn provision_once(app: &App, order_id: &tern_domain::OrderId, last_attempt: bool) -> AppResult<()> {
     let order = {
         let mut conn = app.db.conn().await?;
         match orders::by_id(&mut conn, order_id).await? {
@@ -246,7 +246,7 @@ async fn provision_once(app: &App, order_id: &str, last_attempt: bool) -> AppRes
 
 /// Gives the order's profile back (a `cancel_profile` job) and forgets it,
 /// in one transaction, so the next attempt orders a fresh one.
-async fn start_over(app: &App, order_id: &str, iccid: &Iccid, matching_id: &str) -> AppResult<()> {
+async fn start_over(app: &App, order_id: &tern_domain::OrderId, iccid: &Iccid, matching_id: &str) -> AppResult<()> {
     let mut tx = app.work().await?;
     super::compensate::queue_cancel(app, &mut tx, iccid, Some(matching_id)).await?;
     orders::set_reservation(&mut tx, order_id, None, None, app.now_ms()).await?;
@@ -257,7 +257,7 @@ async fn start_over(app: &App, order_id: &str, iccid: &Iccid, matching_id: &str)
 /// Fails an order for good and returns its money, exactly once. With
 /// `give_back`, a profile the SM-DP+ reserved for it is cancelled by a
 /// retried job queued in the same transaction.
-async fn fail(app: &App, order_id: &str, reason: &str, give_back: bool) -> AppResult<()> {
+async fn fail(app: &App, order_id: &tern_domain::OrderId, reason: &str, give_back: bool) -> AppResult<()> {
     tracing::warn!(order = %order_id, reason, "provisioning failed; returning the money");
     let now = app.now_ms();
     let mut tx = app.work_at(now).await?;

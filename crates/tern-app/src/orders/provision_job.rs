@@ -8,7 +8,7 @@ use crate::jobs::Job;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProvisionOrder {
-    pub order_id: String,
+    pub order_id: tern_domain::OrderId,
 }
 
 impl Job for ProvisionOrder {

@@ -27,7 +27,7 @@ use crate::wallet::{MoneySchema, cash_id, ensure_accounts, system_id};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaymentEvent {
     /// Our top-up id, which the gateway echoes back.
-    pub top_up_id: String,
+    pub top_up_id: tern_domain::TopUpId,
     pub succeeded: bool,
     pub amount_minor: i64,
     pub currency: String,
@@ -62,7 +62,8 @@ pub fn gateway(name: &str) -> Option<&'static dyn PaymentGateway> {
 /// A top-up as its owner sees it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TopUpView {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: tern_domain::TopUpId,
     /// `pending`, `succeeded`, `failed` or `refunded`.
     #[schema(value_type = String)]
     pub state: TopUpState,
@@ -96,7 +97,7 @@ pub async fn start(app: &App, who: &Principal, amount_minor: i64) -> AppResult<T
     }
     let now = app.now_ms();
     let row = TopUpRow {
-        id: crate::tokens::new_id(),
+        id: crate::tokens::new_id().into(),
         account_id: who.account_id.clone(),
         amount: Money::new(amount_minor, crate::wallet::currency(app)?),
         gateway: SANDBOX.to_owned(),
@@ -119,7 +120,7 @@ pub async fn start(app: &App, who: &Principal, amount_minor: i64) -> AppResult<T
 }
 
 /// One of the caller's top-ups.
-pub async fn get(app: &App, who: &Principal, id: &str) -> AppResult<TopUpView> {
+pub async fn get(app: &App, who: &Principal, id: &tern_domain::TopUpId) -> AppResult<TopUpView> {
     let mut conn = app.db.conn().await?;
     match top_ups::by_id(&mut conn, id).await? {
         Some(t) if t.account_id == who.account_id => Ok(view(app, &t)),

@@ -94,7 +94,7 @@ impl PaymentGateway for SandboxGateway {
         }
         let v: serde_json::Value = serde_json::from_str(text).ok()?;
         Some(PaymentEvent {
-            top_up_id: v["top_up_id"].as_str()?.to_owned(),
+            top_up_id: v["top_up_id"].as_str()?.into(),
             succeeded: v["type"].as_str()? == "payment.succeeded",
             amount_minor: v["amount_minor"].as_i64()?,
             currency: v["currency"].as_str()?.to_owned(),
@@ -109,7 +109,7 @@ impl PaymentGateway for SandboxGateway {
 pub async fn sandbox_charge(
     app: &App,
     who: &Principal,
-    top_up_id: &str,
+    top_up_id: &tern_domain::TopUpId,
     card_number: &str,
 ) -> AppResult<TestCardOutcome> {
     let top_up = {

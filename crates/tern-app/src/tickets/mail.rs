@@ -87,7 +87,7 @@ async fn notice(app: &App, tx: &mut Conn, t: &TicketRow, to: &StaffMember, new: 
 /// an active one, else every active support and admin account, read in
 /// batches.
 pub(super) async fn tell_staff(app: &App, tx: &mut Conn, t: &TicketRow, new: bool) -> AppResult<()> {
-    if let Some(a) = t.assignee_id.as_deref()
+    if let Some(a) = &t.assignee_id
         && let Some(member) = tickets::staff_member(tx, a).await?
     {
         return notice(app, tx, t, &member, new).await;

@@ -35,14 +35,16 @@ pub const PER_HOUR: u32 = 20;
 /// A ticket as its owner sees it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TicketView {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: tern_domain::TicketId,
     /// `billing`, `installation`, `connectivity`, `account_closure`, `other`.
     pub category: String,
     pub subject: String,
     /// `open`, `waiting_on_customer`, `resolved`, `closed`.
     #[schema(value_type = String)]
     pub state: tern_domain::ticket::TicketState,
-    pub order_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub order_id: Option<tern_domain::OrderId>,
     #[schema(value_type = Option<String>)]
     pub iccid: Option<tern_domain::ids::Iccid>,
     pub created_at: String,
@@ -121,7 +123,10 @@ fn refused(e: tern_domain::ticket::TicketRefusal) -> AppError {
 
 /// The account's tickets with their messages, for its data export (staff
 /// are shown as `support`).
-pub async fn for_export(conn: &mut tern_store::Conn, account_id: &str) -> AppResult<Vec<serde_json::Value>> {
+pub async fn for_export(
+    conn: &mut tern_store::Conn,
+    account_id: &tern_domain::AccountId,
+) -> AppResult<Vec<serde_json::Value>> {
     let mut out = Vec::new();
     for t in tern_store::tickets::for_account(conn, account_id, 10_000).await? {
         let messages = tern_store::tickets::messages(conn, &t.id).await?;

@@ -19,7 +19,8 @@ use crate::error_code::Code;
 /// A ticket as staff see it: the account by id, the times that matter.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AdminTicketView {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: tern_domain::TicketId,
     #[schema(value_type = String)]
     pub account_id: tern_domain::AccountId,
     pub category: String,
@@ -27,10 +28,12 @@ pub struct AdminTicketView {
     pub subject: String,
     #[schema(value_type = String)]
     pub state: tern_domain::ticket::TicketState,
-    pub order_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub order_id: Option<tern_domain::OrderId>,
     #[schema(value_type = Option<String>)]
     pub iccid: Option<tern_domain::ids::Iccid>,
-    pub assignee_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub assignee_id: Option<tern_domain::AccountId>,
     pub created_at: String,
     pub last_message_at: String,
     pub first_response_at: Option<String>,
@@ -53,7 +56,8 @@ pub struct AdminMessageView {
     /// `customer` or `staff`.
     pub author: String,
     /// The staff account that wrote it (`None` for the customer).
-    pub staff_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub staff_id: Option<tern_domain::AccountId>,
     pub body: String,
     pub created_at: String,
 }
@@ -112,7 +116,7 @@ fn set(s: &Option<String>) -> Option<&str> {
 
 /// Tickets by state, category and assignee: active ones first, the
 /// longest-waiting open ticket at the top.
-pub async fn queue(app: &App, actor: &str, p: &QueueParams) -> AppResult<Vec<AdminTicketView>> {
+pub async fn queue(app: &App, actor: &tern_domain::AccountId, p: &QueueParams) -> AppResult<Vec<AdminTicketView>> {
     let mut errors = Vec::new();
     let state = set(&p.state).map(|s| TicketState::parse(s).ok_or(s));
     if let Some(Err(_)) = state {
@@ -127,7 +131,7 @@ pub async fn queue(app: &App, actor: &str, p: &QueueParams) -> AppResult<Vec<Adm
     }
     let assignee = match set(&p.assignee) {
         Some("none") => Some(""),
-        Some("me") => Some(actor),
+        Some("me") => Some(actor.as_str()),
         other => other,
     };
     let mut conn = app.db.conn().await?;
@@ -144,11 +148,11 @@ pub async fn queue(app: &App, actor: &str, p: &QueueParams) -> AppResult<Vec<Adm
     Ok(rows.iter().map(|t| view(t, None)).collect())
 }
 
-async fn load(conn: &mut Conn, id: &str) -> AppResult<TicketRow> {
+async fn load(conn: &mut Conn, id: &tern_domain::TicketId) -> AppResult<TicketRow> {
     tickets::by_id(conn, id).await?.ok_or(AppError::NotFound)
 }
 
-async fn full(app: &App, id: &str) -> AppResult<AdminTicketView> {
+async fn full(app: &App, id: &tern_domain::TicketId) -> AppResult<AdminTicketView> {
     let mut conn = app.db.conn().await?;
     let t = load(&mut conn, id).await?;
     let messages = tickets::messages(&mut conn, id).await?;
@@ -156,7 +160,11 @@ async fn full(app: &App, id: &str) -> AppResult<AdminTicketView> {
 }
 
 /// A ticket with its thread. Reading a customer's messages is audited.
-pub async fn show_for_staff(app: &App, actor: &str, id: &str) -> AppResult<AdminTicketView> {
+pub async fn show_for_staff(
+    app: &App,
+    actor: &tern_domain::AccountId,
+    id: &tern_domain::TicketId,
+) -> AppResult<AdminTicketView> {
     let v = full(app, id).await?;
     let mut tx = app.work().await?;
     audit::record(
@@ -176,7 +184,12 @@ pub async fn show_for_staff(app: &App, actor: &str, id: &str) -> AppResult<Admin
 /// Answers a ticket: the first answer sets the first-response time, an
 /// open ticket moves to waiting on the customer, and the customer is
 /// emailed the answer.
-pub async fn reply_as_staff(app: &App, actor: &str, id: &str, body: &str) -> AppResult<AdminTicketView> {
+pub async fn reply_as_staff(
+    app: &App,
+    actor: &tern_domain::AccountId,
+    id: &tern_domain::TicketId,
+    body: &str,
+) -> AppResult<AdminTicketView> {
     let body = MessageBody::parse(body).map_err(|c| AppError::parsed("body", c))?;
     let now = app.now_ms();
     let mut tx = app.work_at(now).await?;
@@ -188,8 +201,8 @@ pub async fn reply_as_staff(app: &App, actor: &str, id: &str, body: &str) -> App
     }
     let msg = MessageRow {
         id: crate::tokens::new_id(),
-        ticket_id: id.to_owned(),
-        author_id: actor.to_owned(),
+        ticket_id: id.clone(),
+        author_id: actor.clone(),
         from_staff: true,
         body: body.as_str().to_owned(),
         created_at: now,
@@ -209,12 +222,20 @@ pub async fn reply_as_staff(app: &App, actor: &str, id: &str, body: &str) -> App
 
 /// Assigns a ticket to an active support or admin account, or (`None`)
 /// takes the assignment away.
-pub async fn assign(app: &App, actor: &str, id: &str, staff_id: Option<&str>) -> AppResult<AdminTicketView> {
+pub async fn assign(
+    app: &App,
+    actor: &tern_domain::AccountId,
+    id: &tern_domain::TicketId,
+    staff_id: Option<&str>,
+) -> AppResult<AdminTicketView> {
     let now = app.now_ms();
     let mut tx = app.work_at(now).await?;
     let t = load(&mut tx, id).await?;
-    let staff_id = staff_id.map(str::trim).filter(|s| !s.is_empty());
-    if let Some(s) = staff_id
+    let staff_id = staff_id
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(tern_domain::AccountId::from);
+    if let Some(s) = &staff_id
         && tickets::staff_member(&mut tx, s).await?.is_none()
     {
         return Err(AppError::field("staff_id", Code::TicketAssigneeInvalid));
@@ -222,7 +243,7 @@ pub async fn assign(app: &App, actor: &str, id: &str, staff_id: Option<&str>) ->
     if t.state == TicketState::Closed {
         return Err(AppError::Conflict(Code::TicketClosed));
     }
-    tickets::assign(&mut tx, id, staff_id, now).await?;
+    tickets::assign(&mut tx, id, staff_id.as_ref(), now).await?;
     tx.audit(
         actor,
         "ticket.assigned",
@@ -236,7 +257,12 @@ pub async fn assign(app: &App, actor: &str, id: &str, staff_id: Option<&str>) ->
 
 /// Sets a ticket's state by hand (resolve, close, reopen); a closed ticket
 /// refuses (409 `ticket_closed`).
-pub async fn set_state(app: &App, actor: &str, id: &str, state: &str) -> AppResult<AdminTicketView> {
+pub async fn set_state(
+    app: &App,
+    actor: &tern_domain::AccountId,
+    id: &tern_domain::TicketId,
+    state: &str,
+) -> AppResult<AdminTicketView> {
     let target = TicketState::parse(state.trim()).ok_or_else(|| AppError::field("state", Code::TicketStateInvalid))?;
     let now = app.now_ms();
     let mut tx = app.work_at(now).await?;

@@ -49,7 +49,7 @@ async fn validate(
     let subject = TicketSubject::parse(&input.subject).map_err(|c| errors.push(FieldError::parsed("subject", c)));
     let body = MessageBody::parse(&input.body).map_err(|c| errors.push(FieldError::parsed("body", c)));
     if let Some(id) = non_empty(&input.order_id) {
-        let mine = orders::by_id(conn, id)
+        let mine = orders::by_id(conn, &id.into())
             .await?
             .is_some_and(|o| o.account_id == who.account_id);
         if !mine {
@@ -87,12 +87,12 @@ pub async fn open(app: &App, who: &Principal, input: &NewTicket) -> AppResult<Ti
     let mut tx = app.work_at(now).await?;
     throttle(&mut tx, &format!("tickets:open:{}", who.account_id), now).await?;
     let row = TicketRow {
-        id: crate::tokens::new_id(),
+        id: crate::tokens::new_id().into(),
         account_id: who.account_id.clone(),
         category,
         subject: subject.as_str().to_owned(),
         state: TicketState::Open,
-        order_id: non_empty(&input.order_id).map(str::to_owned),
+        order_id: non_empty(&input.order_id).map(tern_domain::OrderId::from),
         iccid,
         assignee_id: None,
         created_at: now,
@@ -107,7 +107,7 @@ pub async fn open(app: &App, who: &Principal, input: &NewTicket) -> AppResult<Ti
     let msg = MessageRow {
         id: crate::tokens::new_id(),
         ticket_id: row.id.clone(),
-        author_id: who.account_id.to_string(),
+        author_id: who.account_id.clone(),
         from_staff: false,
         body: body.as_str().to_owned(),
         created_at: now,
@@ -133,14 +133,14 @@ pub async fn list_mine(app: &App, who: &Principal) -> AppResult<Vec<TicketView>>
     Ok(rows.iter().map(|t| user_view(app, t, None)).collect())
 }
 
-async fn mine(conn: &mut Conn, who: &Principal, id: &str) -> AppResult<TicketRow> {
+async fn mine(conn: &mut Conn, who: &Principal, id: &tern_domain::TicketId) -> AppResult<TicketRow> {
     tickets::by_id_for_account(conn, id, &who.account_id)
         .await?
         .ok_or(AppError::NotFound)
 }
 
 /// One of the caller's tickets with its messages; 404 for any other id.
-pub async fn show_mine(app: &App, who: &Principal, id: &str) -> AppResult<TicketView> {
+pub async fn show_mine(app: &App, who: &Principal, id: &tern_domain::TicketId) -> AppResult<TicketView> {
     let mut conn = app.db.conn().await?;
     let t = mine(&mut conn, who, id).await?;
     let messages = tickets::messages(&mut conn, &t.id).await?;
@@ -149,7 +149,7 @@ pub async fn show_mine(app: &App, who: &Principal, id: &str) -> AppResult<Ticket
 
 /// Writes to one of the caller's tickets; a waiting or resolved ticket
 /// goes back to open, a closed one refuses (409 `ticket_closed`).
-pub async fn reply_mine(app: &App, who: &Principal, id: &str, body: &str) -> AppResult<TicketView> {
+pub async fn reply_mine(app: &App, who: &Principal, id: &tern_domain::TicketId, body: &str) -> AppResult<TicketView> {
     let body = MessageBody::parse(body).map_err(|c| AppError::parsed("body", c))?;
     let now = app.now_ms();
     let mut tx = app.work().await?;
@@ -165,7 +165,7 @@ pub async fn reply_mine(app: &App, who: &Principal, id: &str, body: &str) -> App
         &MessageRow {
             id: crate::tokens::new_id(),
             ticket_id: t.id.clone(),
-            author_id: who.account_id.to_string(),
+            author_id: who.account_id.clone(),
             from_staff: false,
             body: body.as_str().to_owned(),
             created_at: now,
@@ -178,7 +178,7 @@ pub async fn reply_mine(app: &App, who: &Principal, id: &str, body: &str) -> App
 }
 
 /// Closes one of the caller's tickets (final).
-pub async fn close_mine(app: &App, who: &Principal, id: &str) -> AppResult<TicketView> {
+pub async fn close_mine(app: &App, who: &Principal, id: &tern_domain::TicketId) -> AppResult<TicketView> {
     let now = app.now_ms();
     let mut tx = app.work_at(now).await?;
     let t = mine(&mut tx, who, id).await?;

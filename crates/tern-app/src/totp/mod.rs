@@ -43,7 +43,7 @@ fn limit() -> Limit {
     }
 }
 
-fn limit_key(account_id: &str) -> String {
+fn limit_key(account_id: &tern_domain::AccountId) -> String {
     format!("totp:{account_id}")
 }
 
@@ -150,7 +150,7 @@ fn now_secs(app: &App) -> u64 {
 }
 
 /// Whether the account has the factor on.
-pub async fn is_enabled(app: &App, account_id: &str) -> AppResult<bool> {
+pub async fn is_enabled(app: &App, account_id: &tern_domain::AccountId) -> AppResult<bool> {
     let mut conn = app.db.conn().await?;
     Ok(store::factor(&mut conn, account_id)
         .await?
@@ -327,7 +327,12 @@ pub async fn disable(app: &App, who: &Principal, input: &DisableInput) -> AppRes
 
 /// Mails the owner (when the account has an email) that the factor was
 /// turned on or off, in the same transaction as the change.
-async fn tell_owner(app: &App, tx: &mut tern_store::Conn, account_id: &str, template: &'static str) -> AppResult<()> {
+async fn tell_owner(
+    app: &App,
+    tx: &mut tern_store::Conn,
+    account_id: &tern_domain::AccountId,
+    template: &'static str,
+) -> AppResult<()> {
     let Some(account) = accounts::by_id(tx, account_id).await? else {
         return Ok(());
     };
@@ -350,14 +355,20 @@ async fn tell_owner(app: &App, tx: &mut tern_store::Conn, account_id: &str, temp
     Ok(())
 }
 
-fn recovery_hash(app: &App, account_id: &str, code: &str) -> String {
+fn recovery_hash(app: &App, account_id: &tern_domain::AccountId, code: &str) -> String {
     tokens::keyed_hash(
         app.secret_key(),
         &format!("totp-recovery:{account_id}:{}", normalise_recovery_code(code)),
     )
 }
 
-async fn failed(app: &App, tx: &mut tern_store::Conn, account_id: &str, purpose: &str, now: i64) -> AppResult<()> {
+async fn failed(
+    app: &App,
+    tx: &mut tern_store::Conn,
+    account_id: &tern_domain::AccountId,
+    purpose: &str,
+    now: i64,
+) -> AppResult<()> {
     audit::record(
         tx,
         app.db.backend(),
@@ -376,7 +387,7 @@ async fn failed(app: &App, tx: &mut tern_store::Conn, account_id: &str, purpose:
 /// recovery code used.
 pub async fn verify(
     app: &App,
-    account_id: &str,
+    account_id: &tern_domain::AccountId,
     totp_code: Option<&str>,
     recovery_code: Option<&str>,
     purpose: &str,

@@ -24,18 +24,18 @@ use crate::error::{AppError, AppResult};
 use crate::error_code::Code;
 
 /// The ledger account of a user's refundable balance.
-pub fn cash_id(account_id: &str, currency: &str) -> String {
+pub fn cash_id(account_id: &tern_domain::AccountId, currency: &str) -> String {
     format!("wallet:{account_id}:{currency}:cash")
 }
 
 /// The ledger account of a user's promotional credit.
-pub fn promo_id(account_id: &str, currency: &str) -> String {
+pub fn promo_id(account_id: &tern_domain::AccountId, currency: &str) -> String {
     format!("wallet:{account_id}:{currency}:promo")
 }
 
 /// A system ledger account (`vouchers`, `revenue`, `gateway`, `refunds`, …).
 /// The ledger account of `bucket` in an account's wallet.
-pub fn bucket_id(bucket: Bucket, account_id: &str, currency: &str) -> String {
+pub fn bucket_id(bucket: Bucket, account_id: &tern_domain::AccountId, currency: &str) -> String {
     match bucket {
         Bucket::Cash => cash_id(account_id, currency),
         Bucket::Promo => promo_id(account_id, currency),
@@ -52,7 +52,12 @@ pub fn currency(app: &App) -> AppResult<Currency> {
 }
 
 /// Creates the user's and the system's ledger accounts when missing.
-pub(crate) async fn ensure_accounts(app: &App, conn: &mut Conn, account_id: &str, system: &[&str]) -> AppResult<()> {
+pub(crate) async fn ensure_accounts(
+    app: &App,
+    conn: &mut Conn,
+    account_id: &tern_domain::AccountId,
+    system: &[&str],
+) -> AppResult<()> {
     let cur = app.settings.wallet.currency.as_str();
     let now = app.now_ms();
     ledger::ensure_account(conn, &cash_id(account_id, cur), Some(account_id), "cash", cur, now).await?;
@@ -170,7 +175,7 @@ pub(crate) async fn book_refund(
 pub(crate) async fn debit(
     app: &App,
     conn: &mut Conn,
-    account_id: &str,
+    account_id: &tern_domain::AccountId,
     price: Money,
     kind: &str,
     reference: &str,

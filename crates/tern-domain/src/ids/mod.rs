@@ -1,4 +1,5 @@
-//! Identifiers of SIMs and subscribers: ICCID, EID and IMSI.
+//! Identifiers of SIMs and subscribers (ICCID, EID and IMSI) and the ids
+//! Tern gives its own records.
 //!
 //! Each is a checked newtype: parsing validates the format and the check
 //! digits, so a wrong digit typed by an operator or sent by a partner is
@@ -10,7 +11,9 @@ pub use digits::luhn_valid;
 mod eid;
 mod iccid;
 mod imsi;
+mod opaque;
 
 pub use eid::{Eid, EidError};
 pub use iccid::{Iccid, IccidError};
 pub use imsi::{Imsi, ImsiError};
+pub use opaque::{AccountId, ClosureId, ExportId, OrderId, RefundId, TicketId, TopUpId};

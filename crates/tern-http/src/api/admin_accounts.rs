@@ -41,7 +41,7 @@ pub async fn search(
 pub async fn show(
     State(s): State<HttpState>,
     auth: Auth,
-    Path(id): Path<String>,
+    Path(id): Path<tern_domain::AccountId>,
 ) -> Result<Json<AccountDetail>, ApiError> {
     auth.require(&s, Permission::ViewAccounts, "admin.accounts.show")
         .await?;
@@ -62,7 +62,7 @@ pub async fn adjust(
     State(s): State<HttpState>,
     auth: Auth,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Path(id): Path<tern_domain::AccountId>,
     ApiJson(input): ApiJson<AdjustmentInput>,
 ) -> Result<(StatusCode, Json<AdjustmentView>), ApiError> {
     auth.require(&s, Permission::AdjustWallets, "admin.wallet_adjustments.create")

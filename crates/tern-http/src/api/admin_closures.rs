@@ -49,7 +49,11 @@ pub async fn list(
 /// One closure request with its steps and last error.
 #[utoipa::path(get, path = "/api/v1/admin/closures/{id}", tag = "admin", params(("id" = String, Path)),
     responses((status = 200, body = AdminView), (status = 404, description = "not_found")), security(("bearer" = [])))]
-pub async fn show(State(s): State<HttpState>, auth: Auth, Path(id): Path<String>) -> Result<Json<AdminView>, ApiError> {
+pub async fn show(
+    State(s): State<HttpState>,
+    auth: Auth,
+    Path(id): Path<tern_domain::ClosureId>,
+) -> Result<Json<AdminView>, ApiError> {
     staff(&s, &auth, "admin.closures.show").await?;
     Ok(Json(closure::show(&s.app, &id).await?))
 }
@@ -62,7 +66,7 @@ pub async fn show(State(s): State<HttpState>, auth: Auth, Path(id): Path<String>
 pub async fn hold(
     State(s): State<HttpState>,
     auth: Auth,
-    Path(id): Path<String>,
+    Path(id): Path<tern_domain::ClosureId>,
     ApiJson(input): ApiJson<HoldInput>,
 ) -> Result<Json<AdminView>, ApiError> {
     staff(&s, &auth, "admin.closures.hold").await?;
@@ -78,7 +82,7 @@ pub async fn hold(
 pub async fn resume(
     State(s): State<HttpState>,
     auth: Auth,
-    Path(id): Path<String>,
+    Path(id): Path<tern_domain::ClosureId>,
 ) -> Result<Json<AdminView>, ApiError> {
     staff(&s, &auth, "admin.closures.resume").await?;
     Ok(Json(closure::resume(&s.app, &auth.who.account_id, &id).await?))
@@ -91,7 +95,7 @@ pub async fn resume(
 pub async fn retry(
     State(s): State<HttpState>,
     auth: Auth,
-    Path(id): Path<String>,
+    Path(id): Path<tern_domain::ClosureId>,
 ) -> Result<Json<AdminView>, ApiError> {
     staff(&s, &auth, "admin.closures.retry").await?;
     Ok(Json(closure::retry(&s.app, &auth.who.account_id, &id).await?))

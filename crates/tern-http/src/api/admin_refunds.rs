@@ -39,7 +39,7 @@ pub async fn list(
 pub async fn approve(
     State(s): State<HttpState>,
     auth: Auth,
-    Path(id): Path<String>,
+    Path(id): Path<tern_domain::RefundId>,
     ApiJson(input): ApiJson<ApproveInput>,
 ) -> Result<Json<RefundView>, ApiError> {
     auth.require(&s, Permission::ApproveRefunds, "admin.refunds.approve")

@@ -49,7 +49,7 @@ pub async fn create(
 pub async fn set_role(
     State(s): State<HttpState>,
     auth: Auth,
-    Path(id): Path<String>,
+    Path(id): Path<tern_domain::AccountId>,
     ApiJson(input): ApiJson<RoleInput>,
 ) -> Result<Json<StaffView>, ApiError> {
     auth.require(&s, Permission::ManageStaff, "admin.staff.role").await?;
@@ -65,7 +65,7 @@ pub async fn set_role(
 pub async fn disable(
     State(s): State<HttpState>,
     auth: Auth,
-    Path(id): Path<String>,
+    Path(id): Path<tern_domain::AccountId>,
 ) -> Result<Json<StaffView>, ApiError> {
     auth.require(&s, Permission::ManageStaff, "admin.staff.disable").await?;
     Ok(Json(console::disable_staff(&s.app, &auth.who.account_id, &id).await?))

@@ -103,7 +103,7 @@ pub async fn stats(State(s): State<HttpState>, auth: Auth) -> Result<Json<StatsV
 pub async fn show(
     State(s): State<HttpState>,
     auth: Auth,
-    Path(id): Path<String>,
+    Path(id): Path<tern_domain::TicketId>,
 ) -> Result<Json<AdminTicketView>, ApiError> {
     staff(&s, &auth, "admin.tickets.show").await?;
     Ok(Json(tickets::show_for_staff(&s.app, &auth.who.account_id, &id).await?))
@@ -118,7 +118,7 @@ pub async fn show(
 pub async fn reply(
     State(s): State<HttpState>,
     auth: Auth,
-    Path(id): Path<String>,
+    Path(id): Path<tern_domain::TicketId>,
     ApiJson(input): ApiJson<MessageInput>,
 ) -> Result<Json<AdminTicketView>, ApiError> {
     staff(&s, &auth, "admin.tickets.reply").await?;
@@ -136,7 +136,7 @@ pub async fn reply(
 pub async fn assign(
     State(s): State<HttpState>,
     auth: Auth,
-    Path(id): Path<String>,
+    Path(id): Path<tern_domain::TicketId>,
     ApiJson(input): ApiJson<AssignInput>,
 ) -> Result<Json<AdminTicketView>, ApiError> {
     staff(&s, &auth, "admin.tickets.assign").await?;
@@ -154,7 +154,7 @@ pub async fn assign(
 pub async fn set_state(
     State(s): State<HttpState>,
     auth: Auth,
-    Path(id): Path<String>,
+    Path(id): Path<tern_domain::TicketId>,
     ApiJson(input): ApiJson<StateInput>,
 ) -> Result<Json<AdminTicketView>, ApiError> {
     staff(&s, &auth, "admin.tickets.state").await?;

@@ -31,7 +31,7 @@ pub async fn request_export(
 pub async fn get_export(
     State(s): State<HttpState>,
     auth: Auth,
-    Path(id): Path<String>,
+    Path(id): Path<tern_domain::ExportId>,
 ) -> Result<Json<ExportView>, ApiError> {
     Ok(Json(exports::get(&s.app, &auth.who, &id).await?))
 }

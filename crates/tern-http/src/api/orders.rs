@@ -43,7 +43,7 @@ pub async fn list_orders(State(s): State<HttpState>, auth: Auth) -> Result<Json<
 pub async fn get_order(
     State(s): State<HttpState>,
     auth: Auth,
-    Path(id): Path<String>,
+    Path(id): Path<tern_domain::OrderId>,
 ) -> Result<Json<OrderView>, ApiError> {
     Ok(Json(orders::get(&s.app, &auth.who, &id).await?))
 }
@@ -56,7 +56,7 @@ pub async fn get_order(
 pub async fn cancel_order(
     State(s): State<HttpState>,
     auth: Auth,
-    Path(id): Path<String>,
+    Path(id): Path<tern_domain::OrderId>,
 ) -> Result<Json<OrderView>, ApiError> {
     Ok(Json(orders::cancel(&s.app, &auth.who, &id).await?))
 }

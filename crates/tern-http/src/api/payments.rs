@@ -36,7 +36,7 @@ pub async fn start_top_up(
 pub async fn get_top_up(
     State(s): State<HttpState>,
     auth: Auth,
-    Path(id): Path<String>,
+    Path(id): Path<tern_domain::TopUpId>,
 ) -> Result<Json<TopUpView>, ApiError> {
     Ok(Json(payments::get(&s.app, &auth.who, &id).await?))
 }

@@ -48,7 +48,7 @@ pub async fn list(State(s): State<HttpState>, auth: Auth) -> Result<Json<Vec<Tic
 pub async fn show(
     State(s): State<HttpState>,
     auth: Auth,
-    Path(id): Path<String>,
+    Path(id): Path<tern_domain::TicketId>,
 ) -> Result<Json<TicketView>, ApiError> {
     Ok(Json(tickets::show_mine(&s.app, &auth.who, &id).await?))
 }
@@ -62,7 +62,7 @@ pub async fn show(
 pub async fn reply(
     State(s): State<HttpState>,
     auth: Auth,
-    Path(id): Path<String>,
+    Path(id): Path<tern_domain::TicketId>,
     ApiJson(input): ApiJson<MessageInput>,
 ) -> Result<(StatusCode, Json<TicketView>), ApiError> {
     let v = tickets::reply_mine(&s.app, &auth.who, &id, &input.body).await?;
@@ -77,7 +77,7 @@ pub async fn reply(
 pub async fn close(
     State(s): State<HttpState>,
     auth: Auth,
-    Path(id): Path<String>,
+    Path(id): Path<tern_domain::TicketId>,
 ) -> Result<Json<TicketView>, ApiError> {
     Ok(Json(tickets::close_mine(&s.app, &auth.who, &id).await?))
 }

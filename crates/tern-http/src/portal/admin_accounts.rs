@@ -50,7 +50,14 @@ fn money(minor: i64, currency: &str) -> String {
     }
 }
 
-async fn page(ctx: &Ctx, id: &str, status: StatusCode, notice: Option<String>, errors: Value, form: Value) -> Response {
+async fn page(
+    ctx: &Ctx,
+    id: &tern_domain::AccountId,
+    status: StatusCode,
+    notice: Option<String>,
+    errors: Value,
+    form: Value,
+) -> Response {
     let Some(who) = ctx.who.clone() else {
         return Redirect::to("/login?next=/admin/accounts").into_response();
     };
@@ -114,7 +121,7 @@ pub struct NoticeQuery {
 pub async fn show(
     State(s): State<HttpState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Path(id): Path<tern_domain::AccountId>,
     Query(q): Query<NoticeQuery>,
 ) -> Response {
     let ctx = Ctx::load(s, &headers, &format!("/admin/accounts/{}", urlencode(&id))).await;
@@ -144,7 +151,7 @@ pub struct AdjustForm {
 pub async fn adjust(
     State(s): State<HttpState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Path(id): Path<tern_domain::AccountId>,
     Form(f): Form<AdjustForm>,
 ) -> Response {
     let ctx = Ctx::load(s, &headers, &format!("/admin/accounts/{}", urlencode(&id))).await;

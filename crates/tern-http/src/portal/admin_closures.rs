@@ -168,7 +168,12 @@ pub async fn list(State(s): State<HttpState>, headers: HeaderMap, Query(f): Quer
     )
 }
 
-async fn detail_page(ctx: &Ctx, id: &str, notice: Option<String>, error: Option<String>) -> Response {
+async fn detail_page(
+    ctx: &Ctx,
+    id: &tern_domain::ClosureId,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Response {
     match closure::show(&ctx.state.app, id).await {
         Ok(v) => {
             let steps: Vec<Value> = v
@@ -193,7 +198,7 @@ async fn detail_page(ctx: &Ctx, id: &str, notice: Option<String>, error: Option<
     }
 }
 
-pub async fn show(State(s): State<HttpState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub async fn show(State(s): State<HttpState>, headers: HeaderMap, Path(id): Path<tern_domain::ClosureId>) -> Response {
     let ctx = Ctx::load(s, &headers, "/admin/closures").await;
     if let Err(r) = staff(&ctx, "portal.admin.closure").await {
         return r;
@@ -215,7 +220,7 @@ pub struct ActionForm {
 pub async fn act(
     State(s): State<HttpState>,
     headers: HeaderMap,
-    Path((id, action)): Path<(String, String)>,
+    Path((id, action)): Path<(tern_domain::ClosureId, String)>,
     Form(f): Form<ActionForm>,
 ) -> Response {
     let ctx = Ctx::load(s, &headers, "/admin/closures").await;

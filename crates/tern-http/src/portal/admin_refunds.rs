@@ -59,7 +59,7 @@ pub struct ApproveForm {
 pub async fn approve(
     State(s): State<HttpState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Path(id): Path<tern_domain::RefundId>,
     Form(f): Form<ApproveForm>,
 ) -> Response {
     let ctx = Ctx::load(s, &headers, "/admin/refunds").await;

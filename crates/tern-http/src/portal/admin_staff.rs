@@ -94,7 +94,7 @@ pub struct ActionForm {
 pub async fn act(
     State(s): State<HttpState>,
     headers: HeaderMap,
-    Path((id, action)): Path<(String, String)>,
+    Path((id, action)): Path<(tern_domain::AccountId, String)>,
     Form(f): Form<ActionForm>,
 ) -> Response {
     let ctx = Ctx::load(s, &headers, "/admin/staff").await;

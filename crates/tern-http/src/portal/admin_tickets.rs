@@ -151,7 +151,13 @@ pub async fn list(State(s): State<HttpState>, headers: HeaderMap, Query(f): Quer
     )
 }
 
-async fn detail_page(ctx: &Ctx, who: &Principal, id: &str, status: StatusCode, errors: Value) -> Response {
+async fn detail_page(
+    ctx: &Ctx,
+    who: &Principal,
+    id: &tern_domain::TicketId,
+    status: StatusCode,
+    errors: Value,
+) -> Response {
     let l = ctx.locale;
     match tickets::show_for_staff(&ctx.state.app, &who.account_id, id).await {
         Ok(v) => {
@@ -193,7 +199,7 @@ async fn detail_page(ctx: &Ctx, who: &Principal, id: &str, status: StatusCode, e
     }
 }
 
-pub async fn show(State(s): State<HttpState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub async fn show(State(s): State<HttpState>, headers: HeaderMap, Path(id): Path<tern_domain::TicketId>) -> Response {
     let ctx = Ctx::load(s, &headers, &format!("/admin/tickets/{id}")).await;
     let who = match staff(&ctx, "portal.admin.ticket").await {
         Ok(w) => w,
@@ -215,7 +221,7 @@ pub struct ActionForm {
 pub async fn act(
     State(s): State<HttpState>,
     headers: HeaderMap,
-    Path((id, action)): Path<(String, String)>,
+    Path((id, action)): Path<(tern_domain::TicketId, String)>,
     Form(f): Form<ActionForm>,
 ) -> Response {
     let ctx = Ctx::load(s, &headers, &format!("/admin/tickets/{id}")).await;
@@ -227,7 +233,7 @@ pub async fn act(
         Err(r) => return r,
     };
     let app = &ctx.state.app;
-    let actor = who.account_id.as_str();
+    let actor = &who.account_id;
     let result = match action.as_str() {
         "reply" => tickets::reply_as_staff(app, actor, &id, &f.body).await,
         "assign" => tickets::assign(app, actor, &id, Some(f.staff_id.as_str()).filter(|s| !s.is_empty())).await,

@@ -38,7 +38,7 @@ pub async fn start(State(s): State<HttpState>, headers: HeaderMap, Form(f): Form
     }
 }
 
-async fn page(ctx: &Ctx, id: &str, status: StatusCode, errors: Value) -> Response {
+async fn page(ctx: &Ctx, id: &tern_domain::TopUpId, status: StatusCode, errors: Value) -> Response {
     let Some(who) = ctx.who.as_ref() else {
         return Redirect::to(&format!("/login?next=/sandbox/checkout/{id}")).into_response();
     };
@@ -56,7 +56,7 @@ async fn page(ctx: &Ctx, id: &str, status: StatusCode, errors: Value) -> Respons
     }
 }
 
-pub async fn show(State(s): State<HttpState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub async fn show(State(s): State<HttpState>, headers: HeaderMap, Path(id): Path<tern_domain::TopUpId>) -> Response {
     let ctx = Ctx::load(s, &headers, &format!("/sandbox/checkout/{id}")).await;
     page(&ctx, &id, StatusCode::OK, json!({})).await
 }
@@ -71,7 +71,7 @@ pub struct PayForm {
 pub async fn pay(
     State(s): State<HttpState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Path(id): Path<tern_domain::TopUpId>,
     Form(f): Form<PayForm>,
 ) -> Response {
     let ctx = Ctx::load(s, &headers, &format!("/sandbox/checkout/{id}")).await;

@@ -178,7 +178,7 @@ pub async fn simulate_install(
 pub async fn cancel_order(
     State(s): State<HttpState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Path(id): Path<tern_domain::OrderId>,
     Form(f): Form<CsrfForm>,
 ) -> Response {
     let ctx = Ctx::load(s, &headers, "/esims").await;

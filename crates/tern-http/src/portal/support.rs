@@ -67,7 +67,7 @@ async fn list_page(ctx: &Ctx, who: &Principal, status: StatusCode, form: &NewTic
         .collect();
     let my_orders: Vec<Value> = page_try!(ctx, orders::list(app, who).await)
         .iter()
-        .map(|o| json!({ "value": o.id, "text": format!("{} · {}", o.plan_code, &o.created_at[..10.min(o.created_at.len())]), "selected": o.id == form.order_id }))
+        .map(|o| json!({ "value": o.id, "text": format!("{} · {}", o.plan_code, &o.created_at[..10.min(o.created_at.len())]), "selected": o.id == *form.order_id }))
         .collect();
     let my_esims: Vec<Value> = page_try!(ctx, esims::list(app, who).await)
         .iter()
@@ -111,7 +111,13 @@ pub async fn create(State(s): State<HttpState>, headers: HeaderMap, Form(f): For
     }
 }
 
-async fn thread_page(ctx: &Ctx, id: &str, status: StatusCode, notice: Option<String>, errors: Value) -> Response {
+async fn thread_page(
+    ctx: &Ctx,
+    id: &tern_domain::TicketId,
+    status: StatusCode,
+    notice: Option<String>,
+    errors: Value,
+) -> Response {
     let Some(who) = ctx.who.as_ref() else {
         return Redirect::to(&format!("/login?next=/support/{}", super::page::urlencode(id))).into_response();
     };
@@ -153,7 +159,7 @@ fn not_found(ctx: &Ctx, e: &AppError) -> Response {
 pub async fn show(
     State(s): State<HttpState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Path(id): Path<tern_domain::TicketId>,
     Query(q): Query<NoticeQuery>,
 ) -> Response {
     let ctx = Ctx::load(s, &headers, &format!("/support/{id}")).await;
@@ -176,7 +182,7 @@ pub struct ReplyForm {
 pub async fn act(
     State(s): State<HttpState>,
     headers: HeaderMap,
-    Path((id, action)): Path<(String, String)>,
+    Path((id, action)): Path<(tern_domain::TicketId, String)>,
     Form(f): Form<ReplyForm>,
 ) -> Response {
     let ctx = Ctx::load(s, &headers, &format!("/support/{id}")).await;

@@ -24,14 +24,14 @@ pub struct WalletEntry {
     pub created_at: i64,
 }
 
-pub async fn wallet_entries(conn: &mut AnyConnection, account_id: &str) -> Result<Vec<WalletEntry>> {
+pub async fn wallet_entries(conn: &mut AnyConnection, account_id: &tern_domain::AccountId) -> Result<Vec<WalletEntry>> {
     let rows = sqlx::query(
         "SELECT e.id, e.transaction_id, a.kind AS wallet, t.kind, t.reference, t.memo, e.amount_minor, e.currency, \
          e.created_at FROM ledger_entries e JOIN ledger_accounts a ON a.id = e.ledger_account_id \
          JOIN ledger_transactions t ON t.id = e.transaction_id \
          WHERE a.owner_id = $1 AND a.kind <> 'system' ORDER BY e.created_at, e.id",
     )
-    .bind(account_id)
+    .bind(account_id.as_str())
     .fetch_all(conn)
     .await?;
     rows.iter()
@@ -52,13 +52,13 @@ pub async fn wallet_entries(conn: &mut AnyConnection, account_id: &str) -> Resul
 }
 
 /// Usage records the network sent for the account's eSIMs.
-pub async fn usage_events(conn: &mut AnyConnection, account_id: &str) -> Result<Vec<UsageEventRow>> {
+pub async fn usage_events(conn: &mut AnyConnection, account_id: &tern_domain::AccountId) -> Result<Vec<UsageEventRow>> {
     let rows = sqlx::query(
         "SELECT u.event_id, u.iccid, u.kind, u.quantity, u.country, u.occurred_at, u.package_id, u.overage, \
          u.received_at FROM usage_events u JOIN esims e ON e.iccid = u.iccid \
          WHERE e.account_id = $1 ORDER BY u.occurred_at, u.event_id",
     )
-    .bind(account_id)
+    .bind(account_id.as_str())
     .fetch_all(conn)
     .await?;
     rows.iter()
@@ -91,12 +91,12 @@ pub struct Notification {
     pub sent_at: Option<i64>,
 }
 
-pub async fn notifications(conn: &mut AnyConnection, account_id: &str) -> Result<Vec<Notification>> {
+pub async fn notifications(conn: &mut AnyConnection, account_id: &tern_domain::AccountId) -> Result<Vec<Notification>> {
     let rows = sqlx::query(
         "SELECT id, channel, recipient, template, locale, subject, created_at, sent_at FROM outbox \
          WHERE account_id = $1 ORDER BY created_at, id",
     )
-    .bind(account_id)
+    .bind(account_id.as_str())
     .fetch_all(conn)
     .await?;
     rows.iter()

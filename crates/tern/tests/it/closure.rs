@@ -51,9 +51,14 @@ async fn rich_traveller(app: &TestApp) -> String {
         .await;
     assert_eq!(s, StatusCode::CREATED, "{t}");
     let who = tern_app::auth::authenticate(app.app(), &token).await.unwrap();
-    tern_app::payments::sandbox_charge(app.app(), &who, t["id"].as_str().unwrap(), "4242 4242 4242 4242")
-        .await
-        .unwrap();
+    tern_app::payments::sandbox_charge(
+        app.app(),
+        &who,
+        &t["id"].as_str().unwrap().into(),
+        "4242 4242 4242 4242",
+    )
+    .await
+    .unwrap();
     for (minor, promo) in [(1000, false), (500, true)] {
         let code = vouchers(app, minor, 1, promo).await.remove(0);
         let (s, _) = app

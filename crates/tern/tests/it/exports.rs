@@ -216,17 +216,17 @@ on_both!(
             .await;
         assert_eq!(s, StatusCode::OK);
         let (_, me) = app.get("/api/v1/me", Some(&cho)).await;
-        let account = me["id"].as_str().unwrap();
+        let account = &tern_domain::AccountId::from(me["id"].as_str().unwrap());
         // Her own export of today does not stop the closure's.
         let (s, _) = app.post("/api/v1/me/exports", Some(&cho), json!({})).await;
         assert_eq!(s, StatusCode::ACCEPTED);
         app.drain_jobs().await;
         assert_eq!(export_links(&app, "cho@example.com").len(), 1);
 
-        tern_app::exports::create_for_closure(app.app(), account, "closure-1")
+        tern_app::exports::create_for_closure(app.app(), account, &"closure-1".into())
             .await
             .unwrap();
-        tern_app::exports::create_for_closure(app.app(), account, "closure-1")
+        tern_app::exports::create_for_closure(app.app(), account, &"closure-1".into())
             .await
             .unwrap();
         app.drain_jobs().await;

@@ -10,7 +10,10 @@ use crate::wallet::assert_ledger_balanced;
 
 async fn top_up_row(app: &TestApp, id: &str) -> tern_store::top_ups::TopUpRow {
     let mut conn = app.app().db.conn().await.unwrap();
-    tern_store::top_ups::by_id(&mut conn, id).await.unwrap().unwrap()
+    tern_store::top_ups::by_id(&mut conn, &id.into())
+        .await
+        .unwrap()
+        .unwrap()
 }
 
 on_both!(a_card_top_up_credits_the_wallet_once, |db: Db| async move {

@@ -139,7 +139,7 @@ async fn settle(app: &App, c: &ClosureRow) -> AppResult<Settled> {
                     ),
                 )
                 .await?;
-                refunds::add_to_top_up(&mut tx, top_up, amount, now).await?;
+                refunds::add_to_top_up(&mut tx, &top_up.into(), amount, now).await?;
             }
             if rest > 0 {
                 refunds::insert(
@@ -195,7 +195,7 @@ async fn settle(app: &App, c: &ClosureRow) -> AppResult<Settled> {
 
 fn refund_row(c: &ClosureRow, source: &str, gateway: &str, amount: Money, state: RefundState, now: i64) -> RefundRow {
     RefundRow {
-        id: crate::tokens::new_id(),
+        id: crate::tokens::new_id().into(),
         closure_id: c.id.clone(),
         source: source.to_owned(),
         gateway: gateway.to_owned(),
@@ -217,7 +217,9 @@ async fn pay_card_refunds(app: &App, c: &ClosureRow) -> AppResult<()> {
     for r in lines.into_iter().filter(|r| r.state == RefundState::Pending) {
         let top_up = {
             let mut conn = app.db.conn().await?;
-            top_ups::by_id(&mut conn, &r.source).await?.ok_or(AppError::NotFound)?
+            top_ups::by_id(&mut conn, &tern_domain::TopUpId::from(r.source.as_str()))
+                .await?
+                .ok_or(AppError::NotFound)?
         };
         let gateway = crate::payments::gateway(&r.gateway)
             .ok_or_else(|| AppError::Internal(format!("no gateway {:?} for refund {}", r.gateway, r.id)))?;
