@@ -24,6 +24,20 @@ words!(AccountStatus {
     Closed = "closed",
 });
 
+/// What a row of the sessions table is. Tern makes only `session` rows
+/// (a sign-in from the portal or the API); the table was made to hold
+/// personal API tokens as `api` too. Partner API keys live apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SessionKind {
+    Session,
+    Api,
+}
+
+words!(SessionKind {
+    Session = "session",
+    Api = "api",
+});
+
 #[cfg(test)]
 mod tests {
     use super::*;

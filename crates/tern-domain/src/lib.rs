@@ -50,6 +50,7 @@ pub mod esim;
 pub mod export;
 pub mod idempotency_key;
 pub mod ids;
+pub mod ledger;
 pub mod locale;
 pub mod money;
 pub mod order;
@@ -62,7 +63,7 @@ pub mod ticket;
 pub mod usage;
 pub mod voucher;
 
-pub use account::AccountStatus;
+pub use account::{AccountStatus, SessionKind};
 pub use email::Email;
 pub use idempotency_key::IdempotencyKey;
 pub use ids::{AccountId, ClosureId, ExportId, OrderId, RefundId, TicketId, TopUpId};
@@ -108,7 +109,11 @@ serde_as_str!(
     announcement::AnnouncementKind,
     announcement::AnnouncementState,
     account::AccountStatus,
+    account::SessionKind,
     export::ExportState,
     payment::TopUpState,
     payment::RefundState,
+    ledger::TransactionKind,
+    ledger::LedgerAccountKind,
+    ledger::SystemAccount,
 );

@@ -155,6 +155,14 @@ mod tests {
     }
 
     #[test]
+    fn every_ledger_transaction_kind_has_a_wallet_label() {
+        for kind in tern_domain::ledger::TransactionKind::ALL {
+            let key = format!("wallet.kind.{kind}");
+            assert_ne!(t(Locale::En, &key), key, "no label for {kind}");
+        }
+    }
+
+    #[test]
     fn looks_up_and_fills() {
         assert_eq!(tf(Locale::En, "test.hello", &[("name", "Ann")]), "Hello, Ann");
         assert_eq!(tf(Locale::ZhCn, "test.hello", &[("name", "Ann")]), "你好，Ann");

@@ -9,12 +9,13 @@ use tern_domain::closure::ClosureState;
 use tern_domain::esim::EsimState;
 use tern_domain::export::ExportState;
 use tern_domain::ids::Iccid;
+use tern_domain::ledger::{LedgerAccountKind, TransactionKind};
 use tern_domain::money::Bucket;
 use tern_domain::order::{OrderKind, OrderState};
 use tern_domain::payment::{RefundState, TopUpState};
 use tern_domain::ticket::{TicketCategory, TicketState};
 use tern_domain::usage::{PackageState, UsageKind};
-use tern_domain::{AccountStatus, KeyRole, Role};
+use tern_domain::{AccountStatus, KeyRole, Role, SessionKind};
 use tern_domain::{Currency, Money};
 
 use crate::{Result, StoreError};
@@ -118,6 +119,7 @@ stored_by_as_str!(
     OrderKind,
     EsimState,
     AccountStatus,
+    SessionKind,
     Role,
     KeyRole,
     AnnouncementKind,
@@ -126,6 +128,8 @@ stored_by_as_str!(
     ExportState,
     TopUpState,
     RefundState,
+    TransactionKind,
+    LedgerAccountKind,
 );
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! left of them.
 
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
+use tern_domain::ledger::{LedgerAccountKind, SystemAccount};
 
 use crate::{Backend, Result};
 
@@ -239,8 +240,8 @@ pub async fn purge_retained(
     ] {
         n += exec(conn, sql, account_id).await?;
     }
-    let purged = format!("system:purged:{currency}");
-    crate::ledger::ensure_account(conn, &purged, None, "system", currency, now).await?;
+    let purged = SystemAccount::Purged.ledger_id(currency);
+    crate::ledger::ensure_account(conn, &purged, None, LedgerAccountKind::System, currency, now).await?;
     let moved: i64 = sqlx::query(
         "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) AS s FROM ledger_entries WHERE ledger_account_id IN \
          (SELECT id FROM ledger_accounts WHERE owner_id = $1)",

@@ -2,6 +2,9 @@
 
 use sqlx::{AnyConnection, Row};
 
+use tern_domain::ledger::{LedgerAccountKind, TransactionKind};
+
+use crate::decode::Stored;
 use crate::{Backend, Result};
 
 /// One line of a transaction: money into (+) or out of (−) a ledger account.
@@ -15,7 +18,7 @@ pub struct Entry {
 #[derive(Debug, Clone)]
 pub struct NewTransaction<'a> {
     pub id: &'a str,
-    pub kind: &'a str,
+    pub kind: TransactionKind,
     pub reference: &'a str,
     pub memo: Option<&'a str>,
     pub currency: &'a str,
@@ -43,7 +46,7 @@ pub async fn ensure_account(
     conn: &mut AnyConnection,
     id: &str,
     owner_id: Option<&str>,
-    kind: &str,
+    kind: LedgerAccountKind,
     currency: &str,
     now: i64,
 ) -> Result<()> {
@@ -53,7 +56,7 @@ pub async fn ensure_account(
     )
     .bind(id)
     .bind(owner_id)
-    .bind(kind)
+    .bind(kind.stored())
     .bind(currency)
     .bind(now)
     .execute(conn)
@@ -89,7 +92,7 @@ pub async fn post(conn: &mut AnyConnection, t: &NewTransaction<'_>) -> Result<Po
          ON CONFLICT (kind, reference) DO NOTHING",
     )
     .bind(t.id)
-    .bind(t.kind)
+    .bind(t.kind.stored())
     .bind(t.reference)
     .bind(t.memo)
     .bind(t.now)
@@ -142,13 +145,13 @@ pub async fn balance(conn: &mut AnyConnection, id: &str) -> Result<i64> {
 }
 
 /// The entries of a transaction (to reverse it exactly).
-pub async fn entries_of(conn: &mut AnyConnection, kind: &str, reference: &str) -> Result<Vec<Entry>> {
+pub async fn entries_of(conn: &mut AnyConnection, kind: TransactionKind, reference: &str) -> Result<Vec<Entry>> {
     let rows = sqlx::query(
         "SELECT e.ledger_account_id, e.amount_minor FROM ledger_entries e \
          JOIN ledger_transactions t ON t.id = e.transaction_id \
          WHERE t.kind = $1 AND t.reference = $2 ORDER BY e.id",
     )
-    .bind(kind)
+    .bind(kind.stored())
     .bind(reference)
     .fetch_all(conn)
     .await?;
@@ -166,7 +169,7 @@ pub async fn entries_of(conn: &mut AnyConnection, kind: &str, reference: &str) -
 #[derive(Debug, Clone)]
 pub struct HistoryLine {
     pub transaction_id: String,
-    pub kind: String,
+    pub kind: TransactionKind,
     pub reference: String,
     pub amount_minor: i64,
     pub currency: String,
@@ -190,7 +193,7 @@ pub async fn history(conn: &mut AnyConnection, owner_id: &str, limit: i64) -> Re
         .map(|r| {
             Ok(HistoryLine {
                 transaction_id: r.try_get("id")?,
-                kind: r.try_get("kind")?,
+                kind: crate::decode::get(r, "kind")?,
                 reference: r.try_get("reference")?,
                 amount_minor: r.try_get("amount")?,
                 currency: r.try_get("currency")?,

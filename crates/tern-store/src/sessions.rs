@@ -6,12 +6,13 @@
 use sqlx::{AnyConnection, Row, any::AnyRow};
 
 use crate::Result;
+use crate::decode::Stored;
 
 #[derive(Debug, Clone)]
 pub struct SessionRow {
     pub id: String,
     pub account_id: tern_domain::AccountId,
-    pub kind: String,
+    pub kind: tern_domain::SessionKind,
     pub label: Option<String>,
     pub created_at: i64,
     pub expires_at: i64,
@@ -27,7 +28,7 @@ fn from_row(r: &AnyRow) -> Result<SessionRow> {
     Ok(SessionRow {
         id: r.try_get("id")?,
         account_id: crate::decode::id(r, "account_id")?,
-        kind: r.try_get("kind")?,
+        kind: crate::decode::get(r, "kind")?,
         label: r.try_get("label")?,
         created_at: r.try_get("created_at")?,
         expires_at: r.try_get("expires_at")?,
@@ -43,7 +44,7 @@ pub struct NewSession<'a> {
     pub id: &'a str,
     pub account_id: &'a str,
     pub token_hash: &'a str,
-    pub kind: &'a str,
+    pub kind: tern_domain::SessionKind,
     pub label: Option<&'a str>,
     pub expires_at: i64,
     pub ip: Option<&'a str>,
@@ -60,7 +61,7 @@ pub async fn insert(conn: &mut AnyConnection, s: &NewSession<'_>) -> Result<()> 
     .bind(s.id)
     .bind(s.account_id)
     .bind(s.token_hash)
-    .bind(s.kind)
+    .bind(s.kind.stored())
     .bind(s.label)
     .bind(s.now)
     .bind(s.expires_at)

@@ -12,6 +12,7 @@
 
 use proptest::prelude::*;
 use sqlx::Connection;
+use tern_domain::ledger::{LedgerAccountKind, TransactionKind};
 use tern_store::Db;
 use tern_store::ledger::{self, Entry, NewTransaction, Posted};
 
@@ -51,7 +52,7 @@ impl Books<'_> {
     }
 
     /// Posts in a transaction of its own, committed only when done.
-    async fn post(&self, kind: &str, reference: &str, entries: &[Entry]) -> Posted {
+    async fn post(&self, kind: TransactionKind, reference: &str, entries: &[Entry]) -> Posted {
         let mut tx = self.db.begin().await.unwrap();
         let id = format!("{}:{kind}:{reference}", self.run);
         let reference = format!("{}:{reference}", self.run);
@@ -86,7 +87,11 @@ async fn check(db: &Db, ops: Vec<Op>) -> Result<(), TestCaseError> {
     {
         let mut conn = db.conn().await.unwrap();
         for a in 0..ACCOUNTS {
-            let kind = if a == 0 { "system" } else { "cash" };
+            let kind = if a == 0 {
+                LedgerAccountKind::System
+            } else {
+                LedgerAccountKind::Cash
+            };
             ledger::ensure_account(&mut conn, &books.id(a), None, kind, "USD", books.now)
                 .await
                 .unwrap();
@@ -112,7 +117,11 @@ async fn check(db: &Db, ops: Vec<Op>) -> Result<(), TestCaseError> {
             Op::Transfer { from, to, amount } => {
                 let reference = format!("t{i}");
                 let posted = books
-                    .post("transfer", &reference, &entries(&books, from, to, amount))
+                    .post(
+                        TransactionKind::Adjustment,
+                        &reference,
+                        &entries(&books, from, to, amount),
+                    )
                     .await;
                 if from == 0 || model[from] >= amount {
                     prop_assert_eq!(&posted, &Posted::Done);
@@ -128,7 +137,11 @@ async fn check(db: &Db, ops: Vec<Op>) -> Result<(), TestCaseError> {
                     continue;
                 };
                 let posted = books
-                    .post("transfer", &reference, &entries(&books, from, to, amount))
+                    .post(
+                        TransactionKind::Adjustment,
+                        &reference,
+                        &entries(&books, from, to, amount),
+                    )
                     .await;
                 // A transfer that went through is never posted twice; one
                 // that was refused was rolled back whole, so it may go
@@ -149,7 +162,7 @@ async fn check(db: &Db, ops: Vec<Op>) -> Result<(), TestCaseError> {
                     ledger_account_id: books.id(account),
                     amount_minor: amount,
                 }];
-                let posted = books.post("broken", &format!("u{i}"), &one).await;
+                let posted = books.post(TransactionKind::Adjustment, &format!("u{i}"), &one).await;
                 prop_assert_eq!(posted, Posted::Unbalanced);
             }
         }

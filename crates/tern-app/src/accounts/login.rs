@@ -239,7 +239,7 @@ async fn open_session(
             id: &id,
             account_id: &account.id,
             token_hash: &tokens::hash(&token),
-            kind: "session",
+            kind: tern_domain::SessionKind::Session,
             label: None,
             expires_at,
             ip,

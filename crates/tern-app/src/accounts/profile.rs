@@ -110,8 +110,9 @@ pub async fn update_profile(app: &App, who: &Principal, input: ProfileUpdate) ->
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct SessionView {
     pub id: String,
-    /// `session` or `api`.
-    pub kind: String,
+    /// `session` (a sign-in) or `api` (a personal API token).
+    #[schema(value_type = String)]
+    pub kind: tern_domain::SessionKind,
     pub label: Option<String>,
     pub current: bool,
     pub created_at: String,

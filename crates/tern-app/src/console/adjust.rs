@@ -10,6 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use tern_domain::ledger::{SystemAccount, TransactionKind};
 use tern_domain::money::Bucket;
 use tern_store::accounts;
 use tern_store::ledger::{self, Entry, NewTransaction, Posted};
@@ -165,7 +166,7 @@ async fn adjust_in_tx(
     if target.status != tern_domain::AccountStatus::Active {
         return Err(AppError::Conflict(Code::AccountNotActive));
     }
-    ensure_accounts(app, &mut tx, account_id, &["adjustments"]).await?;
+    ensure_accounts(app, &mut tx, account_id, &[SystemAccount::Adjustments]).await?;
     let wallet = bucket_id(bucket, account_id, &cur);
     ledger::lock(&mut tx, app.db.backend(), &[&wallet]).await?;
     if input.amount_minor < 0 && ledger::balance(&mut tx, &wallet).await? + input.amount_minor < 0 {
@@ -175,7 +176,7 @@ async fn adjust_in_tx(
     let transaction_id = crate::tokens::new_id();
     let entries = [
         Entry {
-            ledger_account_id: system_id("adjustments", &cur),
+            ledger_account_id: system_id(SystemAccount::Adjustments, &cur),
             amount_minor: -input.amount_minor,
         },
         Entry {
@@ -187,7 +188,7 @@ async fn adjust_in_tx(
         &mut tx,
         &NewTransaction {
             id: &transaction_id,
-            kind: "adjustment",
+            kind: TransactionKind::Adjustment,
             reference: &id,
             memo: None,
             currency: &cur,

@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use tern_domain::ledger::{LedgerAccountKind, SystemAccount, TransactionKind};
 use tern_domain::payment::RefundState;
 use tern_store::closures;
 use tern_store::ledger;
@@ -105,23 +106,23 @@ pub async fn approve_refund(
     let reference = reference.map_or_else(|| format!("manual:{}", r.id), str::to_owned);
     ledger::ensure_account(
         &mut tx,
-        &system_id("refunds_payable", r.amount.currency.as_str()),
+        &system_id(SystemAccount::RefundsPayable, r.amount.currency.as_str()),
         None,
-        "system",
+        LedgerAccountKind::System,
         r.amount.currency.as_str(),
         now,
     )
     .await?;
     ledger::ensure_account(
         &mut tx,
-        &system_id("payouts", r.amount.currency.as_str()),
+        &system_id(SystemAccount::Payouts, r.amount.currency.as_str()),
         None,
-        "system",
+        LedgerAccountKind::System,
         r.amount.currency.as_str(),
         now,
     )
     .await?;
-    crate::wallet::book_refund(&mut tx, "manual_payout", "payouts", &r, now).await?;
+    crate::wallet::book_refund(&mut tx, TransactionKind::ManualPayout, SystemAccount::Payouts, &r, now).await?;
     if !refunds::mark_paid_out(&mut tx, &r.id, &reference, now).await? {
         return Err(AppError::Conflict(Code::RefundNotAwaitingPayout));
     }

@@ -119,7 +119,7 @@ async fn session_list(conn: &mut Conn, id: &tern_domain::AccountId, now: i64) ->
         .into_iter()
         .map(|s| SessionLine {
             id: s.id,
-            kind: s.kind,
+            kind: s.kind.to_string(),
             label: s.label,
             created_at: rfc3339(s.created_at),
             last_seen_at: rfc3339(s.last_seen_at),
@@ -191,8 +191,8 @@ async fn ledger(conn: &mut Conn, id: &tern_domain::AccountId) -> AppResult<Expor
             created_at: rfc3339(e.created_at),
             transaction_id: e.transaction_id,
             entry_id: e.entry_id,
-            wallet: e.wallet,
-            kind: e.kind,
+            wallet: e.wallet.to_string(),
+            kind: e.kind.to_string(),
             reference: e.reference,
             memo: e.memo,
             amount_minor: e.amount_minor,

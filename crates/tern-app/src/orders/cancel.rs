@@ -3,6 +3,7 @@
 
 use serde_json::json;
 use tern_domain::esim::EsimState;
+use tern_domain::ledger::TransactionKind;
 use tern_domain::order::{OrderKind, OrderState};
 use tern_domain::usage::PackageState;
 use tern_esim::client::CancelOrder;
@@ -86,7 +87,14 @@ pub async fn cancel(app: &App, who: &Principal, order_id: &tern_domain::OrderId)
     if order.kind == OrderKind::NewEsim && others_on_esim == 0 {
         esims::set_state(&mut tx, &esim.iccid, EsimState::Canceled, now).await?;
     }
-    crate::wallet::reverse(app, &mut tx, "purchase", &order.id, "order_refund").await?;
+    crate::wallet::reverse(
+        app,
+        &mut tx,
+        TransactionKind::Purchase,
+        &order.id,
+        TransactionKind::OrderRefund,
+    )
+    .await?;
     tx.audit(
         &who.account_id,
         "order.canceled",

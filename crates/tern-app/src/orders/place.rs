@@ -2,6 +2,7 @@
 
 use serde_json::json;
 use tern_domain::ids::Iccid;
+use tern_domain::ledger::{SystemAccount, TransactionKind};
 use tern_domain::order::{OrderKind, OrderState};
 use tern_store::esims;
 use tern_store::orders::{self, OrderRow};
@@ -95,7 +96,16 @@ async fn place_in_tx(
         }
     }
     let id = tern_domain::OrderId::from(crate::tokens::new_id());
-    crate::wallet::debit(app, &mut tx, &who.account_id, plan.price(), "purchase", &id, "revenue").await?;
+    crate::wallet::debit(
+        app,
+        &mut tx,
+        &who.account_id,
+        plan.price(),
+        TransactionKind::Purchase,
+        &id,
+        SystemAccount::Revenue,
+    )
+    .await?;
     let mut row = OrderRow {
         id: id.clone(),
         account_id: who.account_id.clone(),

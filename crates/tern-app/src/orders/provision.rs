@@ -16,6 +16,7 @@ use serde_json::json;
 use tern_domain::catalogue::{Activation, DataAllowance, Plan};
 use tern_domain::esim::EsimState;
 use tern_domain::ids::Iccid;
+use tern_domain::ledger::TransactionKind;
 use tern_domain::order::{OrderKind, OrderState};
 use tern_domain::usage::PackageState;
 use tern_esim::Es2Error;
@@ -276,7 +277,14 @@ async fn fail(app: &App, order_id: &tern_domain::OrderId, reason: &str, give_bac
     {
         return Ok(());
     }
-    crate::wallet::reverse(app, &mut tx, "purchase", &order.id, "purchase_reversal").await?;
+    crate::wallet::reverse(
+        app,
+        &mut tx,
+        TransactionKind::Purchase,
+        &order.id,
+        TransactionKind::PurchaseReversal,
+    )
+    .await?;
     let mut given_back = None;
     if give_back && let Some(iccid) = &order.iccid {
         super::compensate::queue_cancel(app, &mut tx, iccid, order.matching_id.as_deref()).await?;

@@ -12,6 +12,7 @@ pub use sandbox::{SANDBOX, SandboxGateway, TestCardOutcome, sandbox_charge};
 use serde::Serialize;
 use serde_json::json;
 use tern_domain::Money;
+use tern_domain::ledger::{SystemAccount, TransactionKind};
 use tern_domain::payment::TopUpState;
 use tern_store::ledger::{self, Entry, NewTransaction, Posted};
 use tern_store::top_ups::{self, TopUpRow};
@@ -176,11 +177,11 @@ pub async fn webhook(app: &App, gateway: &dyn PaymentGateway, signature: &str, b
     {
         return Ok(());
     }
-    ensure_accounts(app, &mut tx, &top_up.account_id, &["gateway"]).await?;
+    ensure_accounts(app, &mut tx, &top_up.account_id, &[SystemAccount::Gateway]).await?;
     let cur = top_up.amount.currency.as_str();
     let entries = [
         Entry {
-            ledger_account_id: system_id("gateway", cur),
+            ledger_account_id: system_id(SystemAccount::Gateway, cur),
             amount_minor: -top_up.amount.amount_minor,
         },
         Entry {
@@ -193,7 +194,7 @@ pub async fn webhook(app: &App, gateway: &dyn PaymentGateway, signature: &str, b
         &mut tx,
         &NewTransaction {
             id: &id,
-            kind: "top_up",
+            kind: TransactionKind::TopUp,
             reference: &top_up.id,
             memo: None,
             currency: cur,

@@ -17,6 +17,8 @@ use tern_domain::{Currency, Money};
 use tern_store::Conn;
 use tern_store::ledger::{self, Entry, NewTransaction, Posted};
 
+use tern_domain::ledger::{LedgerAccountKind, SystemAccount, TransactionKind};
+
 use crate::App;
 use crate::auth::Principal;
 use crate::clock::rfc3339;
@@ -33,7 +35,6 @@ pub fn promo_id(account_id: &tern_domain::AccountId, currency: &str) -> String {
     format!("wallet:{account_id}:{currency}:promo")
 }
 
-/// A system ledger account (`vouchers`, `revenue`, `gateway`, `refunds`, …).
 /// The ledger account of `bucket` in an account's wallet.
 pub fn bucket_id(bucket: Bucket, account_id: &tern_domain::AccountId, currency: &str) -> String {
     match bucket {
@@ -42,8 +43,9 @@ pub fn bucket_id(bucket: Bucket, account_id: &tern_domain::AccountId, currency: 
     }
 }
 
-pub fn system_id(name: &str, currency: &str) -> String {
-    format!("system:{name}:{currency}")
+/// The ledger account of one of the operator's own accounts.
+pub fn system_id(account: SystemAccount, currency: &str) -> String {
+    account.ledger_id(currency)
 }
 
 /// The wallet currency of this deployment.
@@ -56,14 +58,38 @@ pub(crate) async fn ensure_accounts(
     app: &App,
     conn: &mut Conn,
     account_id: &tern_domain::AccountId,
-    system: &[&str],
+    system: &[SystemAccount],
 ) -> AppResult<()> {
     let cur = app.settings.wallet.currency.as_str();
     let now = app.now_ms();
-    ledger::ensure_account(conn, &cash_id(account_id, cur), Some(account_id), "cash", cur, now).await?;
-    ledger::ensure_account(conn, &promo_id(account_id, cur), Some(account_id), "promo", cur, now).await?;
-    for name in system {
-        ledger::ensure_account(conn, &system_id(name, cur), None, "system", cur, now).await?;
+    ledger::ensure_account(
+        conn,
+        &cash_id(account_id, cur),
+        Some(account_id),
+        LedgerAccountKind::Cash,
+        cur,
+        now,
+    )
+    .await?;
+    ledger::ensure_account(
+        conn,
+        &promo_id(account_id, cur),
+        Some(account_id),
+        LedgerAccountKind::Promo,
+        cur,
+        now,
+    )
+    .await?;
+    for &account in system {
+        ledger::ensure_account(
+            conn,
+            &system_id(account, cur),
+            None,
+            LedgerAccountKind::System,
+            cur,
+            now,
+        )
+        .await?;
     }
     Ok(())
 }
@@ -71,8 +97,10 @@ pub(crate) async fn ensure_accounts(
 /// One line of wallet history as the owner sees it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct WalletLine {
-    /// `voucher`, `purchase`, `purchase_reversal`, `refund`, `top_up`, …
-    pub kind: String,
+    /// What moved the money: `voucher`, `top_up`, `purchase`,
+    /// `purchase_reversal`, `order_refund`, `adjustment`, …
+    #[schema(value_type = String)]
+    pub kind: TransactionKind,
     pub reference: String,
     #[schema(value_type = MoneySchema)]
     pub amount: Money,
@@ -133,14 +161,14 @@ pub async fn view(app: &App, who: &Principal) -> AppResult<WalletView> {
 /// retry books it once.
 pub(crate) async fn book_refund(
     conn: &mut Conn,
-    kind: &str,
-    to: &str,
+    kind: TransactionKind,
+    to: SystemAccount,
     refund: &tern_store::refunds::RefundRow,
     now: i64,
 ) -> AppResult<()> {
     let entries = [
         Entry {
-            ledger_account_id: system_id("refunds_payable", refund.amount.currency.as_str()),
+            ledger_account_id: system_id(SystemAccount::RefundsPayable, refund.amount.currency.as_str()),
             amount_minor: -refund.amount.amount_minor,
         },
         Entry {
@@ -177,9 +205,9 @@ pub(crate) async fn debit(
     conn: &mut Conn,
     account_id: &tern_domain::AccountId,
     price: Money,
-    kind: &str,
+    kind: TransactionKind,
     reference: &str,
-    to_system: &str,
+    to_system: SystemAccount,
 ) -> AppResult<()> {
     let cur = price.currency.as_str().to_owned();
     ensure_accounts(app, conn, account_id, &[to_system]).await?;
@@ -244,9 +272,9 @@ pub(crate) async fn debit(
 pub(crate) async fn reverse(
     app: &App,
     conn: &mut Conn,
-    kind: &str,
+    kind: TransactionKind,
     reference: &str,
-    reversal_kind: &str,
+    reversal_kind: TransactionKind,
 ) -> AppResult<bool> {
     let original = ledger::entries_of(conn, kind, reference).await?;
     if original.is_empty() {

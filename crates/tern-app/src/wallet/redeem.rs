@@ -1,6 +1,7 @@
 //! Redeeming a voucher code into the wallet.
 
 use serde_json::json;
+use tern_domain::ledger::{SystemAccount, TransactionKind};
 use tern_domain::voucher::VoucherCode;
 use tern_store::ledger::{self, Entry, NewTransaction, Posted};
 use tern_store::vouchers;
@@ -56,12 +57,12 @@ pub async fn redeem(app: &App, who: &Principal, typed: &str) -> AppResult<Wallet
         drop(tx);
         return failed(AppError::Conflict(Code::VoucherAlreadyRedeemed)).await;
     }
-    ensure_accounts(app, &mut tx, &who.account_id, &["vouchers"]).await?;
+    ensure_accounts(app, &mut tx, &who.account_id, &[SystemAccount::Vouchers]).await?;
     let cur = voucher.currency.as_str();
     let wallet = bucket_id(voucher.kind, &who.account_id, cur);
     let entries = [
         Entry {
-            ledger_account_id: system_id("vouchers", cur),
+            ledger_account_id: system_id(SystemAccount::Vouchers, cur),
             amount_minor: -voucher.value_minor,
         },
         Entry {
@@ -74,7 +75,7 @@ pub async fn redeem(app: &App, who: &Principal, typed: &str) -> AppResult<Wallet
         &mut tx,
         &NewTransaction {
             id: &id,
-            kind: "voucher",
+            kind: TransactionKind::Voucher,
             reference: code.as_str(),
             memo: None,
             currency: cur,

@@ -11,6 +11,7 @@ use tern_app::orders::{self, OrderInput};
 use tern_app::wallet;
 use tern_domain::Locale;
 use tern_domain::catalogue::{Activation, DataAllowance, PlanSpec, Region};
+use tern_domain::ledger::TransactionKind;
 use tern_domain::order::OrderState;
 use tern_i18n::{t, tf};
 
@@ -232,10 +233,9 @@ pub async fn buy(
     }
 }
 
-fn history_label(kind: &str, locale: Locale) -> String {
-    let key = format!("wallet.kind.{kind}");
-    let s = t(locale, &key);
-    if s == key { kind.to_owned() } else { s.to_owned() }
+/// Every kind has a label in both languages (a test in tern-i18n checks).
+fn history_label(kind: TransactionKind, locale: Locale) -> String {
+    t(locale, &format!("wallet.kind.{kind}")).to_owned()
 }
 
 async fn wallet_page(ctx: &Ctx, status: StatusCode, notice: Option<String>, errors: Value) -> Response {
@@ -254,9 +254,7 @@ async fn wallet_page(ctx: &Ctx, status: StatusCode, notice: Option<String>, erro
     let history: Vec<Value> = w
         .history
         .iter()
-        .map(
-            |h| json!({ "label": history_label(&h.kind, ctx.locale), "at": h.at, "amount_text": h.amount.to_string() }),
-        )
+        .map(|h| json!({ "label": history_label(h.kind, ctx.locale), "at": h.at, "amount_text": h.amount.to_string() }))
         .collect();
     ctx.render_status(
         status,

@@ -14,9 +14,9 @@ pub struct WalletEntry {
     pub entry_id: String,
     pub transaction_id: String,
     /// `cash` or `promo`.
-    pub wallet: String,
-    /// What moved the money (`voucher`, `purchase`, …) and its cause.
-    pub kind: String,
+    pub wallet: tern_domain::ledger::LedgerAccountKind,
+    /// What moved the money and its cause.
+    pub kind: tern_domain::ledger::TransactionKind,
     pub reference: String,
     pub memo: Option<String>,
     pub amount_minor: i64,
@@ -39,8 +39,8 @@ pub async fn wallet_entries(conn: &mut AnyConnection, account_id: &tern_domain::
             Ok(WalletEntry {
                 entry_id: r.try_get("id")?,
                 transaction_id: r.try_get("transaction_id")?,
-                wallet: r.try_get("wallet")?,
-                kind: r.try_get("kind")?,
+                wallet: crate::decode::get(r, "wallet")?,
+                kind: crate::decode::get(r, "kind")?,
                 reference: r.try_get("reference")?,
                 memo: r.try_get("memo")?,
                 amount_minor: r.try_get("amount_minor")?,

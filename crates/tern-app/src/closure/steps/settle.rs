@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tern_domain::Money;
 use tern_domain::closure::{ClosureStep, RefundPolicy};
+use tern_domain::ledger::{SystemAccount, TransactionKind};
 use tern_domain::payment::RefundState;
 use tern_store::closures::{self, ClosureRow};
 use tern_store::ledger::{self, Entry, NewTransaction, Posted};
@@ -63,7 +64,13 @@ async fn settle(app: &App, c: &ClosureRow) -> AppResult<Settled> {
         }
     }
     let mut tx = app.work_at(now).await?;
-    ensure_accounts(app, &mut tx, &c.account_id, &["refunds_payable", "promo_forfeited"]).await?;
+    ensure_accounts(
+        app,
+        &mut tx,
+        &c.account_id,
+        &[SystemAccount::RefundsPayable, SystemAccount::PromoForfeited],
+    )
+    .await?;
     let (cash_acc, promo_acc) = (cash_id(&c.account_id, &cur), promo_id(&c.account_id, &cur));
     ledger::lock(&mut tx, app.db.backend(), &[&cash_acc, &promo_acc]).await?;
     let cash = ledger::balance(&mut tx, &cash_acc).await?;
@@ -87,13 +94,13 @@ async fn settle(app: &App, c: &ClosureRow) -> AppResult<Settled> {
     }
     if s.refund > 0 {
         entries.push(Entry {
-            ledger_account_id: system_id("refunds_payable", &cur),
+            ledger_account_id: system_id(SystemAccount::RefundsPayable, &cur),
             amount_minor: s.refund,
         });
     }
     if s.forfeit > 0 {
         entries.push(Entry {
-            ledger_account_id: system_id("promo_forfeited", &cur),
+            ledger_account_id: system_id(SystemAccount::PromoForfeited, &cur),
             amount_minor: s.forfeit,
         });
     }
@@ -105,7 +112,7 @@ async fn settle(app: &App, c: &ClosureRow) -> AppResult<Settled> {
             &mut tx,
             &NewTransaction {
                 id: &id,
-                kind: "closure_settlement",
+                kind: TransactionKind::ClosureSettlement,
                 reference: &c.id,
                 memo: None,
                 currency: &cur,
@@ -178,10 +185,10 @@ async fn settle(app: &App, c: &ClosureRow) -> AppResult<Settled> {
         .filter(|r| r.source == "manual")
         .map(|r| r.amount.amount_minor)
         .sum();
-    let forfeited = ledger::entries_of(&mut conn, "closure_settlement", &c.id)
+    let forfeited = ledger::entries_of(&mut conn, TransactionKind::ClosureSettlement, &c.id)
         .await?
         .iter()
-        .filter(|e| e.ledger_account_id == system_id("promo_forfeited", &cur))
+        .filter(|e| e.ledger_account_id == system_id(SystemAccount::PromoForfeited, &cur))
         .map(|e| e.amount_minor)
         .sum::<i64>();
     Ok(Settled {
@@ -226,8 +233,14 @@ async fn pay_card_refunds(app: &App, c: &ClosureRow) -> AppResult<()> {
         let reference = gateway.refund(app, &top_up, r.amount.amount_minor, &r.id).await?;
         let now = app.now_ms();
         let mut tx = app.work().await?;
-        ensure_accounts(app, &mut tx, &c.account_id, &["refunds_payable", "gateway"]).await?;
-        book_refund(&mut tx, "gateway_refund", "gateway", &r, now).await?;
+        ensure_accounts(
+            app,
+            &mut tx,
+            &c.account_id,
+            &[SystemAccount::RefundsPayable, SystemAccount::Gateway],
+        )
+        .await?;
+        book_refund(&mut tx, TransactionKind::GatewayRefund, SystemAccount::Gateway, &r, now).await?;
         refunds::mark_refunded(&mut tx, &r.id, &reference, now).await?;
         tx.commit().await?;
         metrics::counter!("tern_refunds_total", "method" => "card").increment(1);
