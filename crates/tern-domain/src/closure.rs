@@ -230,7 +230,7 @@ impl RefundPolicy {
 /// goes back the way it was paid; what no payment covers (e.g. paid
 /// vouchers) is the remainder for a manual payout. `payments` are
 /// (id, refundable amount) pairs, newest first.
-pub fn allocate_refund<'a>(refund: i64, payments: &[(&'a str, i64)]) -> (Vec<(&'a str, i64)>, i64) {
+pub fn allocate_refund<P: Copy>(refund: i64, payments: &[(P, i64)]) -> (Vec<(P, i64)>, i64) {
     let mut left = refund.max(0);
     let mut out = Vec::new();
     for (id, amount) in payments {

@@ -21,7 +21,7 @@ use crate::clock::rfc3339;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::error_code::Code;
 use crate::idempotency::{self, Request, Scope};
-use crate::wallet::{bucket_id, ensure_accounts, system_id};
+use crate::wallet::{bucket_id, ensure_accounts};
 
 /// Reasons are between these many characters (after trimming).
 pub const REASON_CHARS: std::ops::RangeInclusive<usize> = 3..=500;
@@ -176,7 +176,7 @@ async fn adjust_in_tx(
     let transaction_id = crate::tokens::new_id();
     let entries = [
         Entry {
-            ledger_account_id: system_id(SystemAccount::Adjustments, &cur),
+            ledger_account_id: SystemAccount::Adjustments.ledger_id(&cur),
             amount_minor: -input.amount_minor,
         },
         Entry {

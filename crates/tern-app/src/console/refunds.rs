@@ -15,7 +15,6 @@ use crate::App;
 use crate::clock::rfc3339;
 use crate::error::{AppError, AppResult};
 use crate::error_code::Code;
-use crate::wallet::system_id;
 
 /// A refund line as finance sees it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -106,7 +105,7 @@ pub async fn approve_refund(
     let reference = reference.map_or_else(|| format!("manual:{}", r.id), str::to_owned);
     ledger::ensure_account(
         &mut tx,
-        &system_id(SystemAccount::RefundsPayable, r.amount.currency.as_str()),
+        &SystemAccount::RefundsPayable.ledger_id(r.amount.currency.as_str()),
         None,
         LedgerAccountKind::System,
         r.amount.currency.as_str(),
@@ -115,7 +114,7 @@ pub async fn approve_refund(
     .await?;
     ledger::ensure_account(
         &mut tx,
-        &system_id(SystemAccount::Payouts, r.amount.currency.as_str()),
+        &SystemAccount::Payouts.ledger_id(r.amount.currency.as_str()),
         None,
         LedgerAccountKind::System,
         r.amount.currency.as_str(),

@@ -22,7 +22,7 @@ use crate::auth::Principal;
 use crate::clock::rfc3339;
 use crate::error::{AppError, AppResult};
 use crate::error_code::Code;
-use crate::wallet::{MoneySchema, cash_id, ensure_accounts, system_id};
+use crate::wallet::{MoneySchema, cash_id, ensure_accounts};
 
 /// What a gateway reports about a payment, after its signature checked out.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,7 +181,7 @@ pub async fn webhook(app: &App, gateway: &dyn PaymentGateway, signature: &str, b
     let cur = top_up.amount.currency.as_str();
     let entries = [
         Entry {
-            ledger_account_id: system_id(SystemAccount::Gateway, cur),
+            ledger_account_id: SystemAccount::Gateway.ledger_id(cur),
             amount_minor: -top_up.amount.amount_minor,
         },
         Entry {

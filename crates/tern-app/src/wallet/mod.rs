@@ -43,11 +43,6 @@ pub fn bucket_id(bucket: Bucket, account_id: &tern_domain::AccountId, currency: 
     }
 }
 
-/// The ledger account of one of the operator's own accounts.
-pub fn system_id(account: SystemAccount, currency: &str) -> String {
-    account.ledger_id(currency)
-}
-
 /// The wallet currency of this deployment.
 pub fn currency(app: &App) -> AppResult<Currency> {
     Currency::parse(&app.settings.wallet.currency).map_err(|e| AppError::Internal(format!("wallet.currency: {e}")))
@@ -81,15 +76,7 @@ pub(crate) async fn ensure_accounts(
     )
     .await?;
     for &account in system {
-        ledger::ensure_account(
-            conn,
-            &system_id(account, cur),
-            None,
-            LedgerAccountKind::System,
-            cur,
-            now,
-        )
-        .await?;
+        ledger::ensure_account(conn, &account.ledger_id(cur), None, LedgerAccountKind::System, cur, now).await?;
     }
     Ok(())
 }
@@ -168,11 +155,11 @@ pub(crate) async fn book_refund(
 ) -> AppResult<()> {
     let entries = [
         Entry {
-            ledger_account_id: system_id(SystemAccount::RefundsPayable, refund.amount.currency.as_str()),
+            ledger_account_id: SystemAccount::RefundsPayable.ledger_id(refund.amount.currency.as_str()),
             amount_minor: -refund.amount.amount_minor,
         },
         Entry {
-            ledger_account_id: system_id(to, refund.amount.currency.as_str()),
+            ledger_account_id: to.ledger_id(refund.amount.currency.as_str()),
             amount_minor: refund.amount.amount_minor,
         },
     ];
@@ -225,7 +212,7 @@ pub(crate) async fn debit(
     let from_promo = promo.min(need);
     let from_cash = need - from_promo;
     let mut entries = vec![Entry {
-        ledger_account_id: system_id(to_system, &cur),
+        ledger_account_id: to_system.ledger_id(&cur),
         amount_minor: need,
     }];
     if from_promo > 0 {

@@ -6,7 +6,7 @@ use tern_domain::voucher::VoucherCode;
 use tern_store::ledger::{self, Entry, NewTransaction, Posted};
 use tern_store::vouchers;
 
-use super::{WalletView, bucket_id, ensure_accounts, system_id, view};
+use super::{WalletView, bucket_id, ensure_accounts, view};
 use crate::App;
 use crate::auth::Principal;
 use crate::error::{AppError, AppResult};
@@ -62,7 +62,7 @@ pub async fn redeem(app: &App, who: &Principal, typed: &str) -> AppResult<Wallet
     let wallet = bucket_id(voucher.kind, &who.account_id, cur);
     let entries = [
         Entry {
-            ledger_account_id: system_id(SystemAccount::Vouchers, cur),
+            ledger_account_id: SystemAccount::Vouchers.ledger_id(cur),
             amount_minor: -voucher.value_minor,
         },
         Entry {

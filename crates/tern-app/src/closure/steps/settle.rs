@@ -19,7 +19,7 @@ use super::Step;
 use crate::App;
 use crate::clock::ms;
 use crate::error::{AppError, AppResult};
-use crate::wallet::{book_refund, cash_id, ensure_accounts, promo_id, system_id};
+use crate::wallet::{book_refund, cash_id, ensure_accounts, promo_id};
 
 pub struct Settle;
 
@@ -94,13 +94,13 @@ async fn settle(app: &App, c: &ClosureRow) -> AppResult<Settled> {
     }
     if s.refund > 0 {
         entries.push(Entry {
-            ledger_account_id: system_id(SystemAccount::RefundsPayable, &cur),
+            ledger_account_id: SystemAccount::RefundsPayable.ledger_id(&cur),
             amount_minor: s.refund,
         });
     }
     if s.forfeit > 0 {
         entries.push(Entry {
-            ledger_account_id: system_id(SystemAccount::PromoForfeited, &cur),
+            ledger_account_id: SystemAccount::PromoForfeited.ledger_id(&cur),
             amount_minor: s.forfeit,
         });
     }
@@ -126,27 +126,22 @@ async fn settle(app: &App, c: &ClosureRow) -> AppResult<Settled> {
         Posted::Done => {
             // First time: record how the refund goes back.
             let payments = refunds::refundable_top_ups(&mut tx, &c.account_id).await?;
-            let pairs: Vec<(&str, i64)> = payments.iter().map(|(id, _, n)| (id.as_str(), *n)).collect();
+            let pairs: Vec<_> = payments.iter().map(|p| (p, p.2)).collect();
             let (lines, rest) = tern_domain::closure::allocate_refund(s.refund, &pairs);
-            for (top_up, amount) in lines {
-                let gateway = payments
-                    .iter()
-                    .find(|(id, _, _)| id == top_up)
-                    .map(|(_, g, _)| g.clone())
-                    .unwrap_or_default();
+            for ((top_up, gateway, _), amount) in lines {
                 refunds::insert(
                     &mut tx,
                     &refund_row(
                         c,
                         top_up,
-                        &gateway,
+                        gateway,
                         Money::new(amount, currency),
                         RefundState::Pending,
                         now,
                     ),
                 )
                 .await?;
-                refunds::add_to_top_up(&mut tx, &top_up.into(), amount, now).await?;
+                refunds::add_to_top_up(&mut tx, top_up, amount, now).await?;
             }
             if rest > 0 {
                 refunds::insert(
@@ -188,7 +183,7 @@ async fn settle(app: &App, c: &ClosureRow) -> AppResult<Settled> {
     let forfeited = ledger::entries_of(&mut conn, TransactionKind::ClosureSettlement, &c.id)
         .await?
         .iter()
-        .filter(|e| e.ledger_account_id == system_id(SystemAccount::PromoForfeited, &cur))
+        .filter(|e| e.ledger_account_id == SystemAccount::PromoForfeited.ledger_id(&cur))
         .map(|e| e.amount_minor)
         .sum::<i64>();
     Ok(Settled {
