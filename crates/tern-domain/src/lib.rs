@@ -58,6 +58,7 @@ pub mod password;
 pub mod payment;
 pub mod permission;
 pub mod phone;
+pub mod retention;
 pub mod role;
 pub mod ticket;
 pub mod usage;
@@ -116,4 +117,10 @@ serde_as_str!(
     ledger::TransactionKind,
     ledger::LedgerAccountKind,
     ledger::SystemAccount,
+    retention::Erased,
+    retention::Kept,
+    retention::KeptBecause,
+    retention::Retained,
+    retention::Hold,
+    retention::HoldAction,
 );

@@ -55,6 +55,51 @@ words!(RefundState {
     PaidOut = "paid_out",
 });
 
+/// What a refund line pays back: one top-up, through its gateway, or the
+/// remainder no gateway can take, which finance pays out by hand. Stored
+/// (and sent) as the top-up's id or the word `manual`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RefundSource {
+    TopUp(crate::TopUpId),
+    Manual,
+}
+
+impl RefundSource {
+    const MANUAL: &'static str = "manual";
+
+    /// The stored word: the top-up's id, or `manual`.
+    pub fn as_str(&self) -> &str {
+        match self {
+            RefundSource::TopUp(id) => id.as_str(),
+            RefundSource::Manual => Self::MANUAL,
+        }
+    }
+
+    /// Reads a stored source back. Top-up ids are random tokens and never
+    /// the word `manual`.
+    pub fn from_stored(s: &str) -> Self {
+        if s == Self::MANUAL {
+            RefundSource::Manual
+        } else {
+            RefundSource::TopUp(s.into())
+        }
+    }
+
+    /// The top-up this line refunds, if it goes through a gateway.
+    pub fn top_up(&self) -> Option<&crate::TopUpId> {
+        match self {
+            RefundSource::TopUp(id) => Some(id),
+            RefundSource::Manual => None,
+        }
+    }
+}
+
+impl serde::Serialize for RefundSource {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,6 +113,10 @@ mod tests {
             assert_eq!(RefundState::parse(s.as_str()), Some(s));
         }
         assert_eq!(RefundState::parse("paid"), None);
+        let card = RefundSource::TopUp("t1".into());
+        assert_eq!(RefundSource::from_stored(card.as_str()), card);
+        assert_eq!(RefundSource::from_stored("manual"), RefundSource::Manual);
+        assert_eq!(RefundSource::Manual.top_up(), None);
         assert!(TopUpState::Refunded.was_paid() && !TopUpState::Pending.was_paid());
     }
 }

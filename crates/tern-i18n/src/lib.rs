@@ -163,6 +163,23 @@ mod tests {
     }
 
     #[test]
+    fn every_closure_promise_has_a_label_in_both_languages() {
+        use tern_domain::retention::{Erased, Hold, HoldAction, Kept, KeptBecause, Retained};
+        let mut keys: Vec<String> = Vec::new();
+        keys.extend(Erased::ALL.iter().map(|w| format!("closure.deleted.{w}")));
+        keys.extend(Kept::ALL.iter().map(|w| format!("closure.kept.{w}")));
+        keys.extend(KeptBecause::ALL.iter().map(|w| format!("closure.why.{w}")));
+        keys.extend(Retained::ALL.iter().map(|w| format!("closure.retained.{w}")));
+        keys.extend(Hold::ALL.iter().map(|w| format!("closure.hold.{w}")));
+        keys.extend(HoldAction::ALL.iter().map(|w| format!("closure.hold_action.{w}")));
+        for locale in [Locale::En, Locale::ZhCn] {
+            for key in &keys {
+                assert_ne!(t(locale, key), key, "no {locale:?} text for {key}");
+            }
+        }
+    }
+
+    #[test]
     fn looks_up_and_fills() {
         assert_eq!(tf(Locale::En, "test.hello", &[("name", "Ann")]), "Hello, Ann");
         assert_eq!(tf(Locale::ZhCn, "test.hello", &[("name", "Ann")]), "你好，Ann");

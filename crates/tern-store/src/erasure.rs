@@ -3,6 +3,7 @@
 
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 use tern_domain::ledger::{LedgerAccountKind, SystemAccount};
+use tern_domain::retention::Retained;
 
 use crate::{Backend, Result};
 
@@ -191,20 +192,26 @@ pub async fn compact(conn: &mut AnyConnection, backend: Backend) -> Result<bool>
 pub async fn retained_counts(
     conn: &mut AnyConnection,
     account_id: &tern_domain::AccountId,
-) -> Result<Vec<(&'static str, i64)>> {
-    let queries: [(&'static str, &'static str); 5] = [
-        ("orders", "SELECT COUNT(*) AS n FROM orders WHERE account_id = $1"),
-        ("esims", "SELECT COUNT(*) AS n FROM esims WHERE account_id = $1"),
+) -> Result<Vec<(Retained, i64)>> {
+    let queries: [(Retained, &'static str); 5] = [
         (
-            "usage_records",
+            Retained::Orders,
+            "SELECT COUNT(*) AS n FROM orders WHERE account_id = $1",
+        ),
+        (Retained::Esims, "SELECT COUNT(*) AS n FROM esims WHERE account_id = $1"),
+        (
+            Retained::UsageRecords,
             "SELECT COUNT(*) AS n FROM usage_events WHERE iccid IN (SELECT iccid FROM esims WHERE account_id = $1)",
         ),
         (
-            "ledger_entries",
+            Retained::LedgerEntries,
             "SELECT COUNT(*) AS n FROM ledger_entries WHERE ledger_account_id IN \
              (SELECT id FROM ledger_accounts WHERE owner_id = $1)",
         ),
-        ("payments", "SELECT COUNT(*) AS n FROM top_ups WHERE account_id = $1"),
+        (
+            Retained::Payments,
+            "SELECT COUNT(*) AS n FROM top_ups WHERE account_id = $1",
+        ),
     ];
     let mut out = Vec::new();
     for (kind, sql) in queries {

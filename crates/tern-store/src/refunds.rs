@@ -3,7 +3,7 @@
 
 use sqlx::{AnyConnection, Row, any::AnyRow};
 
-use tern_domain::payment::RefundState;
+use tern_domain::payment::{RefundSource, RefundState};
 
 use crate::Result;
 use crate::decode::{self, Stored};
@@ -12,8 +12,7 @@ use crate::decode::{self, Stored};
 pub struct RefundRow {
     pub id: tern_domain::RefundId,
     pub closure_id: tern_domain::ClosureId,
-    /// The top-up refunded, or `manual`.
-    pub source: String,
+    pub source: RefundSource,
     pub gateway: String,
     pub amount: tern_domain::Money,
     pub state: RefundState,
@@ -26,7 +25,7 @@ fn from_row(r: &AnyRow) -> Result<RefundRow> {
     Ok(RefundRow {
         id: crate::decode::id(r, "id")?,
         closure_id: crate::decode::id(r, "closure_id")?,
-        source: r.try_get("source")?,
+        source: RefundSource::from_stored(r.try_get("source")?),
         gateway: r.try_get("gateway")?,
         amount: decode::money(r, "amount_minor", "currency")?,
         state: decode::get(r, "state")?,
@@ -131,17 +130,26 @@ pub async fn add_to_top_up(
     Ok(())
 }
 
-/// Refund lines in `state`, oldest first (the payout queue).
-pub async fn in_state(conn: &mut AnyConnection, state: RefundState, limit: i64) -> Result<Vec<RefundRow>> {
+/// Refund lines in `state`, oldest first (the payout queue), each with
+/// the account of its closure (one query, however long the queue).
+pub async fn in_state(
+    conn: &mut AnyConnection,
+    state: RefundState,
+    limit: i64,
+) -> Result<Vec<(RefundRow, Option<tern_domain::AccountId>)>> {
     let rows = sqlx::query(
-        "SELECT id, closure_id, source, gateway, amount_minor, currency, state, gateway_ref, created_at, updated_at \
-         FROM refunds WHERE state = $1 ORDER BY created_at, id LIMIT $2",
+        "SELECT r.id, r.closure_id, r.source, r.gateway, r.amount_minor, r.currency, r.state, r.gateway_ref, \
+         r.created_at, r.updated_at, c.account_id AS owner \
+         FROM refunds r LEFT JOIN closure_requests c ON c.id = r.closure_id \
+         WHERE r.state = $1 ORDER BY r.created_at, r.id LIMIT $2",
     )
     .bind(state.stored())
     .bind(limit)
     .fetch_all(conn)
     .await?;
-    rows.iter().map(from_row).collect()
+    rows.iter()
+        .map(|r| Ok((from_row(r)?, decode::id_opt(r, "owner")?)))
+        .collect()
 }
 
 pub async fn by_id(conn: &mut AnyConnection, id: &tern_domain::RefundId) -> Result<Option<RefundRow>> {

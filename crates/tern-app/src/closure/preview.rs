@@ -4,6 +4,7 @@ use serde::Serialize;
 use tern_domain::Money;
 use tern_domain::closure::{ClosureReason, RefundPolicy, allocate_refund, confirmation_phrase};
 use tern_domain::order::OrderState;
+use tern_domain::retention::{self, Erased, HoldAction, Kept, KeptBecause};
 use tern_domain::usage::PackageState;
 use tern_store::{esims, ledger, orders, refunds, top_ups};
 
@@ -57,18 +58,31 @@ pub struct EsimOutcome {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Hold {
     /// `top_up_in_flight` or `order_in_progress`.
-    pub code: String,
+    #[schema(value_type = String)]
+    pub code: retention::Hold,
     /// `wait` (it settles by itself) or `contact_support`.
-    pub action: String,
+    #[schema(value_type = String)]
+    pub action: HoldAction,
+}
+
+impl Hold {
+    fn of(code: retention::Hold) -> Self {
+        Hold {
+            code,
+            action: code.action(),
+        }
+    }
 }
 
 /// A kind of data that is kept after closure.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct KeptData {
     /// `orders`, `payments`, `ledger`, `esims`, `usage`.
-    pub kind: String,
+    #[schema(value_type = String)]
+    pub kind: Kept,
     /// `accounting_law` or `telecom_law`.
-    pub why: String,
+    #[schema(value_type = String)]
+    pub why: KeptBecause,
     /// Kept until (RFC 3339), then deleted.
     pub until: String,
 }
@@ -81,7 +95,8 @@ pub struct Preview {
     pub holds: Vec<Hold>,
     /// Deleted for good: `profile` (email, phone, name, password),
     /// `sessions`, `messages`, `device_ids`, `closure_reason_text`.
-    pub deleted: Vec<String>,
+    #[schema(value_type = Vec<String>)]
+    pub deleted: Vec<Erased>,
     /// Kept under a pseudonym, without name or contact details.
     pub kept: Vec<KeptData>,
     /// A copy of your data can be prepared before erasure
@@ -139,16 +154,10 @@ pub(crate) async fn wallet_outcome(
 pub(crate) async fn holds(conn: &mut tern_store::Conn, account_id: &tern_domain::AccountId) -> AppResult<Vec<Hold>> {
     let mut out = Vec::new();
     if top_ups::pending_for(conn, account_id).await? > 0 {
-        out.push(Hold {
-            code: "top_up_in_flight".into(),
-            action: "wait".into(),
-        });
+        out.push(Hold::of(retention::Hold::TopUpInFlight));
     }
     if orders::count_in_state(conn, account_id, OrderState::Provisioning).await? > 0 {
-        out.push(Hold {
-            code: "order_in_progress".into(),
-            action: "wait".into(),
-        });
+        out.push(Hold::of(retention::Hold::OrderInProgress));
     }
     Ok(out)
 }
@@ -191,29 +200,20 @@ pub async fn preview(app: &App, who: &Principal) -> AppResult<Preview> {
     let holds = holds(&mut conn, &who.account_id).await?;
     let open = tern_store::closures::open_for(&mut conn, &who.account_id).await?;
     let until = rfc3339(now + ms(app.settings.closure.retention));
-    let kept = [
-        ("orders", "accounting_law"),
-        ("payments", "accounting_law"),
-        ("ledger", "accounting_law"),
-        ("esims", "telecom_law"),
-        ("usage", "telecom_law"),
-    ]
-    .into_iter()
-    .map(|(kind, why)| KeptData {
-        kind: kind.into(),
-        why: why.into(),
-        until: until.clone(),
-    })
-    .collect();
+    let kept = Kept::ALL
+        .into_iter()
+        .map(|kind| KeptData {
+            kind,
+            why: kind.because(),
+            until: until.clone(),
+        })
+        .collect();
     let cooling_off_until = now + ms(app.settings.closure.cooling_off);
     Ok(Preview {
         wallet,
         esims,
         holds,
-        deleted: ["profile", "sessions", "messages", "device_ids", "closure_reason_text"]
-            .into_iter()
-            .map(str::to_owned)
-            .collect(),
+        deleted: Erased::ALL.to_vec(),
         kept,
         export_offered: true,
         cooling_off_until: rfc3339(cooling_off_until),

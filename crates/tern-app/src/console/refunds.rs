@@ -27,7 +27,8 @@ pub struct RefundView {
     #[schema(value_type = Option<String>)]
     pub account_id: Option<tern_domain::AccountId>,
     /// The top-up refunded, or `manual`.
-    pub source: String,
+    #[schema(value_type = String)]
+    pub source: tern_domain::payment::RefundSource,
     pub amount_minor: i64,
     pub currency: String,
     /// `pending`, `refunded`, `awaiting_payout` or `paid_out`.
@@ -39,9 +40,14 @@ pub struct RefundView {
     pub updated_at: String,
 }
 
+/// The account is the closure's owner (pseudonymous once erased).
 async fn view(conn: &mut tern_store::Conn, r: RefundRow) -> AppResult<RefundView> {
     let account_id = closures::by_id(conn, &r.closure_id).await?.map(|c| c.account_id);
-    Ok(RefundView {
+    Ok(view_of(r, account_id))
+}
+
+fn view_of(r: RefundRow, account_id: Option<tern_domain::AccountId>) -> RefundView {
+    RefundView {
         id: r.id,
         closure_id: r.closure_id,
         account_id,
@@ -52,7 +58,7 @@ async fn view(conn: &mut tern_store::Conn, r: RefundRow) -> AppResult<RefundView
         reference: r.gateway_ref,
         created_at: rfc3339(r.created_at),
         updated_at: rfc3339(r.updated_at),
-    })
+    }
 }
 
 /// The refund state a list asks for: `awaiting_payout` (the payout queue)
@@ -68,11 +74,7 @@ pub fn refund_state(word: Option<&str>) -> AppResult<RefundState> {
 pub async fn list_refunds(app: &App, state: RefundState) -> AppResult<Vec<RefundView>> {
     let mut conn = app.db.conn().await?;
     let rows = refunds::in_state(&mut conn, state, 500).await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        out.push(view(&mut conn, r).await?);
-    }
-    Ok(out)
+    Ok(rows.into_iter().map(|(r, owner)| view_of(r, owner)).collect())
 }
 
 /// `POST /api/v1/admin/refunds/{id}/approve`.

@@ -11,6 +11,7 @@ use tern_app::closure::{self, ClosureInput, Preview};
 use tern_app::{AppError, Code, FieldError};
 use tern_domain::Locale;
 use tern_domain::closure::{confirmation_matches, confirmation_phrase};
+use tern_domain::retention::KeptBecause;
 use tern_i18n::{t, tf};
 
 use super::page::Ctx;
@@ -75,20 +76,18 @@ fn preview_values(p: &Preview, locale: Locale) -> Value {
         })
         .collect();
     // One group per reason and end date, so each is said once.
-    let mut kept: Vec<(String, String, Vec<String>)> = Vec::new();
+    let mut kept: Vec<(KeptBecause, String, Vec<String>)> = Vec::new();
     for k in &p.kept {
         let until = day(&k.until);
-        let what = text_or(locale, &format!("closure.kept.{}", k.kind), &k.kind);
+        let what = t(locale, &format!("closure.kept.{}", k.kind)).to_owned();
         match kept.iter_mut().find(|(w, u, _)| *w == k.why && *u == until) {
             Some(g) => g.2.push(what),
-            None => kept.push((k.why.clone(), until, vec![what])),
+            None => kept.push((k.why, until, vec![what])),
         }
     }
     let kept: Vec<Value> = kept
         .into_iter()
-        .map(|(why, until, what)| {
-            json!({ "why": text_or(locale, &format!("closure.why.{why}"), &why), "until": until, "what": what })
-        })
+        .map(|(why, until, what)| json!({ "why": t(locale, &format!("closure.why.{why}")), "until": until, "what": what }))
         .collect();
     json!({
         "balance_text": w.balance.to_string(),

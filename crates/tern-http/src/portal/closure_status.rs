@@ -37,7 +37,7 @@ fn receipt_values(r: &Receipt, locale: Locale) -> Value {
         // "0 kept until …" says nothing; kinds with records are listed.
         .filter(|x| x.count > 0)
         .map(|x| {
-            json!({ "what": text_or(locale, &format!("closure.retained.{}", x.kind), &x.kind), "count": x.count, "until": day(&x.until) })
+            json!({ "what": t(locale, &format!("closure.retained.{}", x.kind)), "count": x.count, "until": day(&x.until) })
         })
         .collect();
     let refund = &r.refund;

@@ -40,10 +40,9 @@ pub struct Receipt {
 }
 
 /// One kind of record kept after closure.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Retained {
-    pub kind: String,
+    pub kind: tern_domain::retention::Retained,
     pub count: i64,
     /// RFC 3339.
     pub until: String,
@@ -98,7 +97,7 @@ async fn receipt(conn: &mut Conn, c: &ClosureRow, retain_until: i64) -> AppResul
         .await?
         .into_iter()
         .map(|(kind, count)| Retained {
-            kind: kind.to_owned(),
+            kind,
             count,
             until: until.clone(),
         })

@@ -9,7 +9,7 @@ use serde_json::json;
 use tern_domain::Money;
 use tern_domain::closure::{ClosureStep, RefundPolicy};
 use tern_domain::ledger::{SystemAccount, TransactionKind};
-use tern_domain::payment::RefundState;
+use tern_domain::payment::{RefundSource, RefundState};
 use tern_store::closures::{self, ClosureRow};
 use tern_store::ledger::{self, Entry, NewTransaction, Posted};
 use tern_store::refunds::{self, RefundRow};
@@ -133,7 +133,7 @@ async fn settle(app: &App, c: &ClosureRow) -> AppResult<Settled> {
                     &mut tx,
                     &refund_row(
                         c,
-                        top_up,
+                        RefundSource::TopUp(top_up.clone()),
                         gateway,
                         Money::new(amount, currency),
                         RefundState::Pending,
@@ -148,7 +148,7 @@ async fn settle(app: &App, c: &ClosureRow) -> AppResult<Settled> {
                     &mut tx,
                     &refund_row(
                         c,
-                        "manual",
+                        RefundSource::Manual,
                         "manual",
                         Money::new(rest, currency),
                         RefundState::AwaitingPayout,
@@ -177,7 +177,7 @@ async fn settle(app: &App, c: &ClosureRow) -> AppResult<Settled> {
     let refund: i64 = lines.iter().map(|r| r.amount.amount_minor).sum();
     let manual: i64 = lines
         .iter()
-        .filter(|r| r.source == "manual")
+        .filter(|r| r.source == RefundSource::Manual)
         .map(|r| r.amount.amount_minor)
         .sum();
     let forfeited = ledger::entries_of(&mut conn, TransactionKind::ClosureSettlement, &c.id)
@@ -188,18 +188,25 @@ async fn settle(app: &App, c: &ClosureRow) -> AppResult<Settled> {
         .sum::<i64>();
     Ok(Settled {
         refund_minor: refund,
-        card_refunds: lines.iter().filter(|r| r.source != "manual").count() as u64,
+        card_refunds: lines.iter().filter(|r| r.source.top_up().is_some()).count() as u64,
         manual_payout_minor: manual,
         forfeited_minor: forfeited,
         currency: cur,
     })
 }
 
-fn refund_row(c: &ClosureRow, source: &str, gateway: &str, amount: Money, state: RefundState, now: i64) -> RefundRow {
+fn refund_row(
+    c: &ClosureRow,
+    source: RefundSource,
+    gateway: &str,
+    amount: Money,
+    state: RefundState,
+    now: i64,
+) -> RefundRow {
     RefundRow {
         id: crate::tokens::new_id().into(),
         closure_id: c.id.clone(),
-        source: source.to_owned(),
+        source,
         gateway: gateway.to_owned(),
         amount,
         state,
@@ -219,9 +226,11 @@ async fn pay_card_refunds(app: &App, c: &ClosureRow) -> AppResult<()> {
     for r in lines.into_iter().filter(|r| r.state == RefundState::Pending) {
         let top_up = {
             let mut conn = app.db.conn().await?;
-            top_ups::by_id(&mut conn, &tern_domain::TopUpId::from(r.source.as_str()))
-                .await?
-                .ok_or(AppError::NotFound)?
+            let id = r
+                .source
+                .top_up()
+                .ok_or_else(|| AppError::Internal(format!("refund {} is pending but refunds no top-up", r.id)))?;
+            top_ups::by_id(&mut conn, id).await?.ok_or(AppError::NotFound)?
         };
         let gateway = crate::payments::gateway(&r.gateway)
             .ok_or_else(|| AppError::Internal(format!("no gateway {:?} for refund {}", r.gateway, r.id)))?;
