@@ -51,7 +51,7 @@ fn settings(dir: &std::path::Path, relay: &std::path::Path, database_url: Option
 fn principal(id: &str) -> Principal {
     Principal {
         account_id: id.into(),
-        session_id: String::new(),
+        session_id: Default::default(),
         role: Role::User,
         locale: Locale::En,
         reauth_at: None,

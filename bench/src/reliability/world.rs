@@ -60,7 +60,7 @@ pub async fn seed(app: &App, prefix: &str, n: usize, cash: i64) -> anyhow::Resul
         drop(conn);
         let who = Principal {
             account_id: id.clone().into(),
-            session_id: String::new(),
+            session_id: Default::default(),
             role: Role::User,
             locale: Locale::En,
             reauth_at: None,

@@ -13,7 +13,7 @@ use crate::tokens;
 #[derive(Debug, Clone)]
 pub struct Principal {
     pub account_id: AccountId,
-    pub session_id: String,
+    pub session_id: tern_domain::SessionId,
     pub role: Role,
     pub locale: Locale,
     pub reauth_at: Option<i64>,

@@ -144,9 +144,3 @@ impl From<tern_notify::NotifyError> for AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
-
-/// An ICCID read back from Tern's own tables. Every stored one came from
-/// the SM-DP+, so one that does not parse is corruption, not bad input.
-pub(crate) fn stored_iccid(raw: &str) -> AppResult<tern_domain::ids::Iccid> {
-    tern_domain::ids::Iccid::known(raw).map_err(|e| AppError::Internal(format!("stored ICCID {raw:?}: {e}")))
-}

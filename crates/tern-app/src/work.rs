@@ -68,7 +68,7 @@ impl Work<'_> {
     }
 
     /// Renders a message and queues it for delivery; returns its outbox id.
-    pub async fn notify(&mut self, msg: Message<'_>) -> AppResult<String> {
+    pub async fn notify(&mut self, msg: Message<'_>) -> AppResult<tern_domain::OutboxId> {
         notify::queue(self.app, &mut self.tx, msg).await
     }
 

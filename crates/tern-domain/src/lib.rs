@@ -67,7 +67,10 @@ pub mod voucher;
 pub use account::{AccountStatus, SessionKind};
 pub use email::Email;
 pub use idempotency_key::IdempotencyKey;
-pub use ids::{AccountId, ClosureId, ExportId, OrderId, RefundId, TicketId, TopUpId};
+pub use ids::{
+    AccountId, AdjustmentId, AnnouncementId, ApiKeyId, ClosureId, ExportId, OrderId, OutboxId, PackageId, RefundId,
+    SessionId, TicketId, TopUpId, TransactionId,
+};
 pub use locale::Locale;
 pub use money::{Currency, Money};
 pub use password::NewPassword;

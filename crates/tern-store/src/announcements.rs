@@ -10,7 +10,7 @@ use crate::decode::{self, Stored};
 /// An announcement as stored.
 #[derive(Debug, Clone)]
 pub struct AnnouncementRow {
-    pub id: String,
+    pub id: tern_domain::AnnouncementId,
     pub kind: AnnouncementKind,
     pub important: bool,
     pub title_en: String,
@@ -33,7 +33,7 @@ const COLUMNS: &str = "a.id, a.kind, a.important, a.title_en, a.body_en, a.title
 
 fn from_row(r: &AnyRow) -> Result<AnnouncementRow> {
     Ok(AnnouncementRow {
-        id: r.try_get("id")?,
+        id: crate::decode::id(r, "id")?,
         kind: decode::get(r, "kind")?,
         important: r.try_get::<i64, _>("important")? != 0,
         title_en: r.try_get("title_en")?,
@@ -116,10 +116,10 @@ pub async fn insert(conn: &mut AnyConnection, a: &AnnouncementRow) -> Result<()>
     Ok(())
 }
 
-pub async fn by_id(conn: &mut AnyConnection, id: &str) -> Result<Option<AnnouncementRow>> {
+pub async fn by_id(conn: &mut AnyConnection, id: &tern_domain::AnnouncementId) -> Result<Option<AnnouncementRow>> {
     let sql = format!("SELECT {COLUMNS} FROM announcements a WHERE a.id = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(id)
+        .bind(id.as_str())
         .fetch_optional(&mut *conn)
         .await?;
     let rows = row.as_ref().map(from_row).transpose()?.into_iter().collect();
@@ -138,10 +138,10 @@ pub async fn list(conn: &mut AnyConnection, limit: i64) -> Result<Vec<Announceme
 }
 
 /// Publishes a draft from `at`; false when it was already published.
-pub async fn publish(conn: &mut AnyConnection, id: &str, at: i64, now: i64) -> Result<bool> {
+pub async fn publish(conn: &mut AnyConnection, id: &tern_domain::AnnouncementId, at: i64, now: i64) -> Result<bool> {
     let r =
         sqlx::query("UPDATE announcements SET publish_at = $2, updated_at = $3 WHERE id = $1 AND publish_at IS NULL")
-            .bind(id)
+            .bind(id.as_str())
             .bind(at)
             .bind(now)
             .execute(conn)
@@ -173,7 +173,7 @@ pub async fn visible_to(
 /// Whether announcement `id` is visible to the account at `now`.
 pub async fn is_visible_to(
     conn: &mut AnyConnection,
-    id: &str,
+    id: &tern_domain::AnnouncementId,
     account_id: &tern_domain::AccountId,
     now: i64,
 ) -> Result<bool> {
@@ -184,7 +184,7 @@ pub async fn is_visible_to(
     Ok(sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(account_id.as_str())
         .bind(now)
-        .bind(id)
+        .bind(id.as_str())
         .fetch_optional(conn)
         .await?
         .is_some())
@@ -193,7 +193,7 @@ pub async fn is_visible_to(
 /// Records that the account read an announcement; false when it had.
 pub async fn mark_read(
     conn: &mut AnyConnection,
-    id: &str,
+    id: &tern_domain::AnnouncementId,
     account_id: &tern_domain::AccountId,
     now: i64,
 ) -> Result<bool> {
@@ -201,7 +201,7 @@ pub async fn mark_read(
         "INSERT INTO announcement_reads (announcement_id, account_id, read_at) VALUES ($1, $2, $3) \
          ON CONFLICT (announcement_id, account_id) DO NOTHING",
     )
-    .bind(id)
+    .bind(id.as_str())
     .bind(account_id.as_str())
     .bind(now)
     .execute(conn)
@@ -225,13 +225,17 @@ const PENDING: &str = "FROM accounts ac JOIN announcements a ON a.id = $1 \
      AND NOT EXISTS (SELECT 1 FROM announcement_deliveries d WHERE d.announcement_id = a.id AND d.account_id = ac.id)";
 
 /// The next `limit` travellers still to be mailed announcement `id`.
-pub async fn pending_recipients(conn: &mut AnyConnection, id: &str, limit: i64) -> Result<Vec<Recipient>> {
+pub async fn pending_recipients(
+    conn: &mut AnyConnection,
+    id: &tern_domain::AnnouncementId,
+    limit: i64,
+) -> Result<Vec<Recipient>> {
     let sql = format!(
         "SELECT ac.id, ac.email, ac.locale, ac.promotions_opt_out {PENDING} AND {} ORDER BY ac.id LIMIT $2",
         in_audience("ac.id")
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(id)
+        .bind(id.as_str())
         .bind(limit)
         .fetch_all(conn)
         .await?;
@@ -248,10 +252,10 @@ pub async fn pending_recipients(conn: &mut AnyConnection, id: &str, limit: i64) 
 }
 
 /// How many travellers are still to be mailed announcement `id`.
-pub async fn pending_count(conn: &mut AnyConnection, id: &str) -> Result<i64> {
+pub async fn pending_count(conn: &mut AnyConnection, id: &tern_domain::AnnouncementId) -> Result<i64> {
     let sql = format!("SELECT COUNT(*) AS n {PENDING} AND {}", in_audience("ac.id"));
     Ok(sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(id)
+        .bind(id.as_str())
         .fetch_one(conn)
         .await?
         .try_get("n")?)
@@ -261,7 +265,7 @@ pub async fn pending_count(conn: &mut AnyConnection, id: &str) -> Result<i64> {
 /// already had one for this announcement, in which case nothing is sent.
 pub async fn insert_delivery(
     conn: &mut AnyConnection,
-    id: &str,
+    id: &tern_domain::AnnouncementId,
     account_id: &tern_domain::AccountId,
     state: &str,
     now: i64,
@@ -270,7 +274,7 @@ pub async fn insert_delivery(
         "INSERT INTO announcement_deliveries (announcement_id, account_id, state, created_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (announcement_id, account_id) DO NOTHING",
     )
-    .bind(id)
+    .bind(id.as_str())
     .bind(account_id.as_str())
     .bind(state)
     .bind(now)
@@ -280,11 +284,11 @@ pub async fn insert_delivery(
 }
 
 /// Deliveries recorded so far: (queued, skipped).
-pub async fn delivery_counts(conn: &mut AnyConnection, id: &str) -> Result<(i64, i64)> {
+pub async fn delivery_counts(conn: &mut AnyConnection, id: &tern_domain::AnnouncementId) -> Result<(i64, i64)> {
     let rows = sqlx::query(
         "SELECT state, COUNT(*) AS n FROM announcement_deliveries WHERE announcement_id = $1 GROUP BY state",
     )
-    .bind(id)
+    .bind(id.as_str())
     .fetch_all(conn)
     .await?;
     let mut out = (0, 0);
@@ -299,9 +303,9 @@ pub async fn delivery_counts(conn: &mut AnyConnection, id: &str) -> Result<(i64,
     Ok(out)
 }
 
-pub async fn mark_mail_done(conn: &mut AnyConnection, id: &str, now: i64) -> Result<()> {
+pub async fn mark_mail_done(conn: &mut AnyConnection, id: &tern_domain::AnnouncementId, now: i64) -> Result<()> {
     sqlx::query("UPDATE announcements SET mail_done_at = $2 WHERE id = $1 AND mail_done_at IS NULL")
-        .bind(id)
+        .bind(id.as_str())
         .bind(now)
         .execute(conn)
         .await?;

@@ -10,7 +10,7 @@ use crate::decode::{self, Stored};
 
 #[derive(Debug, Clone)]
 pub struct ApiKeyRow {
-    pub id: String,
+    pub id: tern_domain::ApiKeyId,
     pub name: String,
     pub role: KeyRole,
     pub key_hash: String,
@@ -20,7 +20,7 @@ pub struct ApiKeyRow {
 
 fn from_row(r: &AnyRow) -> Result<ApiKeyRow> {
     Ok(ApiKeyRow {
-        id: r.try_get("id")?,
+        id: crate::decode::id(r, "id")?,
         name: r.try_get("name")?,
         role: decode::get(r, "role")?,
         key_hash: r.try_get("key_hash")?,
@@ -67,9 +67,9 @@ pub async fn list(conn: &mut AnyConnection) -> Result<Vec<ApiKeyRow>> {
 }
 
 /// Revokes a key; false when there is no such key or it was revoked already.
-pub async fn revoke(conn: &mut AnyConnection, id: &str, now: i64) -> Result<bool> {
+pub async fn revoke(conn: &mut AnyConnection, id: &tern_domain::ApiKeyId, now: i64) -> Result<bool> {
     let r = sqlx::query("UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
-        .bind(id)
+        .bind(id.as_str())
         .bind(now)
         .execute(conn)
         .await?;

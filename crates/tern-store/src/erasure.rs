@@ -76,13 +76,16 @@ pub async fn erase_account(conn: &mut AnyConnection, account_id: &tern_domain::A
 }
 
 /// Outbox messages of an account not yet delivered.
-pub async fn unsent_for(conn: &mut AnyConnection, account_id: &tern_domain::AccountId) -> Result<Vec<String>> {
-    Ok(
+pub async fn unsent_for(
+    conn: &mut AnyConnection,
+    account_id: &tern_domain::AccountId,
+) -> Result<Vec<tern_domain::OutboxId>> {
+    let ids: Vec<String> =
         sqlx::query_scalar("SELECT id FROM outbox WHERE account_id = $1 AND sent_at IS NULL ORDER BY created_at")
             .bind(account_id.as_str())
             .fetch_all(conn)
-            .await?,
-    )
+            .await?;
+    Ok(ids.into_iter().map(Into::into).collect())
 }
 
 /// Every text column of every table in the schema: (table, column).

@@ -108,7 +108,7 @@ pub async fn for_account(conn: &mut AnyConnection, account_id: &tern_domain::Acc
 /// and when each reminder went out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PackageRow {
-    pub id: String,
+    pub id: tern_domain::PackageId,
     pub iccid: Iccid,
     pub order_id: tern_domain::OrderId,
     pub account_id: tern_domain::AccountId,
@@ -138,7 +138,7 @@ pub struct PackageRow {
 /// Reads a package selected as [`package_columns`] (by position).
 pub(crate) fn package(r: &AnyRow) -> Result<PackageRow> {
     Ok(PackageRow {
-        id: r.try_get(0)?,
+        id: decode::id(r, 0)?,
         iccid: decode::iccid(r, 1)?,
         order_id: decode::id(r, 2)?,
         account_id: crate::decode::id(r, 3)?,
@@ -565,12 +565,12 @@ pub async fn package_of_order(conn: &mut AnyConnection, order_id: &tern_domain::
 /// Moves a package between states; false when it was not in `from`.
 pub async fn set_package_state(
     conn: &mut AnyConnection,
-    id: &str,
+    id: &tern_domain::PackageId,
     from: PackageState,
     to: PackageState,
 ) -> Result<bool> {
     let r = sqlx::query("UPDATE packages SET state = $3 WHERE id = $1 AND state = $2")
-        .bind(id)
+        .bind(id.as_str())
         .bind(from.stored())
         .bind(to.stored())
         .execute(conn)

@@ -17,7 +17,7 @@ pub struct Entry {
 /// A balanced set of entries with what caused it.
 #[derive(Debug, Clone)]
 pub struct NewTransaction<'a> {
-    pub id: &'a str,
+    pub id: &'a tern_domain::TransactionId,
     pub kind: TransactionKind,
     pub reference: &'a str,
     pub memo: Option<&'a str>,
@@ -91,7 +91,7 @@ pub async fn post(conn: &mut AnyConnection, t: &NewTransaction<'_>) -> Result<Po
         "INSERT INTO ledger_transactions (id, kind, reference, memo, created_at) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (kind, reference) DO NOTHING",
     )
-    .bind(t.id)
+    .bind(t.id.as_str())
     .bind(t.kind.stored())
     .bind(t.reference)
     .bind(t.memo)
@@ -121,7 +121,7 @@ pub async fn post(conn: &mut AnyConnection, t: &NewTransaction<'_>) -> Result<Po
              VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(format!("{}:{i}", t.id))
-        .bind(t.id)
+        .bind(t.id.as_str())
         .bind(e.ledger_account_id.as_str())
         .bind(e.amount_minor)
         .bind(t.currency)

@@ -7,7 +7,7 @@ use crate::Result;
 
 #[derive(Debug, Clone)]
 pub struct OutboxRow {
-    pub id: String,
+    pub id: tern_domain::OutboxId,
     pub account_id: Option<tern_domain::AccountId>,
     pub channel: String,
     pub recipient: String,
@@ -42,17 +42,17 @@ pub async fn insert(conn: &mut AnyConnection, m: &OutboxRow) -> Result<()> {
     Ok(())
 }
 
-pub async fn by_id(conn: &mut AnyConnection, id: &str) -> Result<Option<OutboxRow>> {
+pub async fn by_id(conn: &mut AnyConnection, id: &tern_domain::OutboxId) -> Result<Option<OutboxRow>> {
     let row = sqlx::query(
         "SELECT id, account_id, channel, recipient, template, locale, subject, body_text, \
          body_html, created_at, sent_at, attempts, last_error FROM outbox WHERE id = $1",
     )
-    .bind(id)
+    .bind(id.as_str())
     .fetch_optional(conn)
     .await?;
     row.map(|r| {
         Ok(OutboxRow {
-            id: r.try_get("id")?,
+            id: crate::decode::id(&r, "id")?,
             account_id: r
                 .try_get::<Option<String>, _>("account_id")?
                 .map(tern_domain::AccountId::from),
@@ -72,18 +72,18 @@ pub async fn by_id(conn: &mut AnyConnection, id: &str) -> Result<Option<OutboxRo
     .transpose()
 }
 
-pub async fn mark_sent(conn: &mut AnyConnection, id: &str, now: i64) -> Result<()> {
+pub async fn mark_sent(conn: &mut AnyConnection, id: &tern_domain::OutboxId, now: i64) -> Result<()> {
     sqlx::query("UPDATE outbox SET sent_at = $2, attempts = attempts + 1, last_error = NULL WHERE id = $1")
-        .bind(id)
+        .bind(id.as_str())
         .bind(now)
         .execute(conn)
         .await?;
     Ok(())
 }
 
-pub async fn mark_failed_attempt(conn: &mut AnyConnection, id: &str, error: &str) -> Result<()> {
+pub async fn mark_failed_attempt(conn: &mut AnyConnection, id: &tern_domain::OutboxId, error: &str) -> Result<()> {
     sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1")
-        .bind(id)
+        .bind(id.as_str())
         .bind(error)
         .execute(conn)
         .await?;

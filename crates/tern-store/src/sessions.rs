@@ -10,7 +10,7 @@ use crate::decode::Stored;
 
 #[derive(Debug, Clone)]
 pub struct SessionRow {
-    pub id: String,
+    pub id: tern_domain::SessionId,
     pub account_id: tern_domain::AccountId,
     pub kind: tern_domain::SessionKind,
     pub label: Option<String>,
@@ -26,7 +26,7 @@ const COLUMNS: &str = "id, account_id, kind, label, created_at, expires_at, last
 
 fn from_row(r: &AnyRow) -> Result<SessionRow> {
     Ok(SessionRow {
-        id: r.try_get("id")?,
+        id: crate::decode::id(r, "id")?,
         account_id: crate::decode::id(r, "account_id")?,
         kind: crate::decode::get(r, "kind")?,
         label: r.try_get("label")?,
@@ -41,8 +41,8 @@ fn from_row(r: &AnyRow) -> Result<SessionRow> {
 
 #[derive(Debug, Clone)]
 pub struct NewSession<'a> {
-    pub id: &'a str,
-    pub account_id: &'a str,
+    pub id: &'a tern_domain::SessionId,
+    pub account_id: &'a tern_domain::AccountId,
     pub token_hash: &'a str,
     pub kind: tern_domain::SessionKind,
     pub label: Option<&'a str>,
@@ -58,8 +58,8 @@ pub async fn insert(conn: &mut AnyConnection, s: &NewSession<'_>) -> Result<()> 
         "INSERT INTO sessions (id, account_id, token_hash, kind, label, created_at, expires_at, \
          last_seen_at, reauth_at, ip, user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7, $6, $6, $8, $9)",
     )
-    .bind(s.id)
-    .bind(s.account_id)
+    .bind(s.id.as_str())
+    .bind(s.account_id.as_str())
     .bind(s.token_hash)
     .bind(s.kind.stored())
     .bind(s.label)
@@ -85,9 +85,9 @@ pub async fn by_token_hash(conn: &mut AnyConnection, token_hash: &str, now: i64)
 
 /// Records activity, at most about once a minute per session to keep
 /// reads from turning into writes.
-pub async fn touch(conn: &mut AnyConnection, id: &str, now: i64) -> Result<()> {
+pub async fn touch(conn: &mut AnyConnection, id: &tern_domain::SessionId, now: i64) -> Result<()> {
     sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id = $1 AND last_seen_at < $3")
-        .bind(id)
+        .bind(id.as_str())
         .bind(now)
         .bind(now - 60_000)
         .execute(conn)
@@ -95,9 +95,9 @@ pub async fn touch(conn: &mut AnyConnection, id: &str, now: i64) -> Result<()> {
     Ok(())
 }
 
-pub async fn set_reauth(conn: &mut AnyConnection, id: &str, now: i64) -> Result<()> {
+pub async fn set_reauth(conn: &mut AnyConnection, id: &tern_domain::SessionId, now: i64) -> Result<()> {
     sqlx::query("UPDATE sessions SET reauth_at = $2 WHERE id = $1")
-        .bind(id)
+        .bind(id.as_str())
         .bind(now)
         .execute(conn)
         .await?;
@@ -122,9 +122,13 @@ pub async fn list_for_account(
 }
 
 /// Ends one session of an account; false when there was none.
-pub async fn delete(conn: &mut AnyConnection, account_id: &tern_domain::AccountId, id: &str) -> Result<bool> {
+pub async fn delete(
+    conn: &mut AnyConnection,
+    account_id: &tern_domain::AccountId,
+    id: &tern_domain::SessionId,
+) -> Result<bool> {
     let r = sqlx::query("DELETE FROM sessions WHERE id = $1 AND account_id = $2")
-        .bind(id)
+        .bind(id.as_str())
         .bind(account_id.as_str())
         .execute(conn)
         .await?;
@@ -159,7 +163,7 @@ pub async fn delete_expired(conn: &mut AnyConnection, now: i64) -> Result<u64> {
 /// in the order queries select them (see [`session_account_at`]).
 #[derive(Debug, Clone, serde::Deserialize)]
 pub struct SessionAccount {
-    pub session_id: String,
+    pub session_id: tern_domain::SessionId,
     pub account_id: tern_domain::AccountId,
     pub last_seen_at: i64,
     pub reauth_at: Option<i64>,
@@ -199,7 +203,7 @@ where
     for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
     Ok(SessionAccount {
-        session_id: r.try_get(at)?,
+        session_id: tern_domain::SessionId::from(r.try_get::<String, _>(at)?),
         account_id: tern_domain::AccountId::from(r.try_get::<String, _>(at + 1)?),
         last_seen_at: r.try_get(at + 2)?,
         reauth_at: r.try_get(at + 3)?,

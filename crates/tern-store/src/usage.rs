@@ -6,9 +6,10 @@
 //! [`ROWS_PER_STATEMENT`] rows, which keeps every statement far below
 //! SQLite's 32 766 and PostgreSQL's 65 535 bound parameters.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use sqlx::{AnyConnection, Row};
+use tern_domain::ids::Iccid;
 
 use crate::esims::{PackageRow, package, package_columns};
 use crate::sql;
@@ -30,27 +31,23 @@ fn lock_clause(backend: Backend) -> &'static str {
 /// Locks the eSIMs among `iccids` for the transaction (PostgreSQL; SQLite
 /// writers are serialised anyway) and returns their owners by ICCID.
 /// Locking in ICCID order keeps concurrent batches from deadlocking.
-pub async fn lock_esims(
-    conn: &mut AnyConnection,
-    backend: Backend,
-    iccids: &[&str],
-) -> Result<HashMap<String, String>> {
-    let mut sorted: Vec<&str> = iccids.to_vec();
+pub async fn lock_esims(conn: &mut AnyConnection, backend: Backend, iccids: &[&Iccid]) -> Result<HashSet<Iccid>> {
+    let mut sorted: Vec<&Iccid> = iccids.to_vec();
     sorted.sort_unstable();
     sorted.dedup();
-    let mut out = HashMap::with_capacity(sorted.len());
+    let mut out = HashSet::with_capacity(sorted.len());
     for chunk in sorted.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
-            "SELECT iccid, account_id FROM esims WHERE iccid IN ({}) ORDER BY iccid{}",
+            "SELECT iccid FROM esims WHERE iccid IN ({}) ORDER BY iccid{}",
             sql::list(backend, chunk.len()),
             lock_clause(backend)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for i in chunk {
-            q = q.bind(*i);
+            q = q.bind(i.as_str());
         }
         for r in q.fetch_all(&mut *conn).await? {
-            out.insert(r.try_get("iccid")?, r.try_get("account_id")?);
+            out.insert(crate::decode::iccid(&r, "iccid")?);
         }
     }
     Ok(out)
@@ -83,12 +80,12 @@ pub async fn existing_events(
 #[derive(Debug, Clone)]
 pub struct UsageEventRow {
     pub event_id: String,
-    pub iccid: String,
+    pub iccid: tern_domain::ids::Iccid,
     pub kind: tern_domain::usage::UsageKind,
     pub quantity: i64,
     pub country: String,
     pub occurred_at: i64,
-    pub package_id: Option<String>,
+    pub package_id: Option<tern_domain::PackageId>,
     pub overage: i64,
     pub received_at: i64,
 }
@@ -98,12 +95,12 @@ pub struct UsageEventRow {
 #[derive(Debug, Clone, Copy)]
 pub struct NewUsageEvent<'a> {
     pub event_id: &'a str,
-    pub iccid: &'a str,
-    pub kind: &'a str,
+    pub iccid: &'a tern_domain::ids::Iccid,
+    pub kind: tern_domain::usage::UsageKind,
     pub quantity: i64,
     pub country: &'a str,
     pub occurred_at: i64,
-    pub package_id: Option<&'a str>,
+    pub package_id: Option<&'a tern_domain::PackageId>,
     pub overage: i64,
     pub received_at: i64,
 }
@@ -122,12 +119,12 @@ pub async fn insert_events(conn: &mut AnyConnection, backend: Backend, rows: &[N
         for e in chunk {
             q = q
                 .bind(e.event_id)
-                .bind(e.iccid)
-                .bind(e.kind)
+                .bind(e.iccid.as_str())
+                .bind(e.kind.as_str())
                 .bind(e.quantity)
                 .bind(e.country)
                 .bind(e.occurred_at)
-                .bind(e.package_id)
+                .bind(e.package_id.map(|p| p.as_str()))
                 .bind(e.overage)
                 .bind(e.received_at);
         }
@@ -138,8 +135,8 @@ pub async fn insert_events(conn: &mut AnyConnection, backend: Backend, rows: &[N
 
 /// The packages on the eSIMs `iccids`, oldest first per eSIM, locked for
 /// the transaction on PostgreSQL.
-pub async fn packages_for(conn: &mut AnyConnection, backend: Backend, iccids: &[&str]) -> Result<Vec<PackageRow>> {
-    let mut sorted: Vec<&str> = iccids.to_vec();
+pub async fn packages_for(conn: &mut AnyConnection, backend: Backend, iccids: &[&Iccid]) -> Result<Vec<PackageRow>> {
+    let mut sorted: Vec<&Iccid> = iccids.to_vec();
     sorted.sort_unstable();
     sorted.dedup();
     let mut out = Vec::new();
@@ -152,7 +149,7 @@ pub async fn packages_for(conn: &mut AnyConnection, backend: Backend, iccids: &[
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for i in chunk {
-            q = q.bind(*i);
+            q = q.bind(i.as_str());
         }
         for r in q.fetch_all(&mut *conn).await? {
             out.push(package(&r)?);
@@ -244,13 +241,13 @@ pub struct DailyUsage {
 }
 
 /// An eSIM's usage per UTC day and kind, oldest first.
-pub async fn daily(conn: &mut AnyConnection, iccid: &str) -> Result<Vec<DailyUsage>> {
+pub async fn daily(conn: &mut AnyConnection, iccid: &Iccid) -> Result<Vec<DailyUsage>> {
     let rows = sqlx::query(
         "SELECT occurred_at / 86400000 AS day, kind, CAST(SUM(quantity) AS BIGINT) AS quantity, \
          CAST(SUM(overage) AS BIGINT) AS overage FROM usage_events WHERE iccid = $1 \
          GROUP BY occurred_at / 86400000, kind ORDER BY day, kind",
     )
-    .bind(iccid)
+    .bind(iccid.as_str())
     .fetch_all(conn)
     .await?;
     rows.iter()

@@ -8,7 +8,7 @@ use crate::Result;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AdjustmentRow {
-    pub id: String,
+    pub id: tern_domain::AdjustmentId,
     pub account_id: tern_domain::AccountId,
     pub actor_id: tern_domain::AccountId,
     pub amount_minor: i64,
@@ -17,7 +17,7 @@ pub struct AdjustmentRow {
     pub bucket: tern_domain::money::Bucket,
     /// None once the account has been erased.
     pub reason: Option<String>,
-    pub transaction_id: String,
+    pub transaction_id: tern_domain::TransactionId,
     pub created_at: i64,
 }
 
@@ -25,14 +25,14 @@ const COLUMNS: &str = "id, account_id, actor_id, amount_minor, currency, bucket,
 
 fn from_row(r: &AnyRow) -> Result<AdjustmentRow> {
     Ok(AdjustmentRow {
-        id: r.try_get("id")?,
+        id: crate::decode::id(r, "id")?,
         account_id: crate::decode::id(r, "account_id")?,
         actor_id: crate::decode::id(r, "actor_id")?,
         amount_minor: r.try_get("amount_minor")?,
         currency: r.try_get("currency")?,
         bucket: crate::decode::get(r, "bucket")?,
         reason: r.try_get("reason")?,
-        transaction_id: r.try_get("transaction_id")?,
+        transaction_id: crate::decode::id(r, "transaction_id")?,
         created_at: r.try_get("created_at")?,
     })
 }
@@ -82,11 +82,11 @@ pub async fn erase_reasons(conn: &mut AnyConnection, account_id: &tern_domain::A
     Ok(r.rows_affected())
 }
 
-pub async fn by_id(conn: &mut AnyConnection, id: &str) -> Result<Option<AdjustmentRow>> {
+pub async fn by_id(conn: &mut AnyConnection, id: &tern_domain::AdjustmentId) -> Result<Option<AdjustmentRow>> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM wallet_adjustments WHERE id = $1"
     )))
-    .bind(id)
+    .bind(id.as_str())
     .fetch_optional(conn)
     .await?;
     row.as_ref().map(from_row).transpose()

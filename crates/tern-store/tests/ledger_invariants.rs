@@ -54,7 +54,7 @@ impl Books<'_> {
     /// Posts in a transaction of its own, committed only when done.
     async fn post(&self, kind: TransactionKind, reference: &str, entries: &[Entry]) -> Posted {
         let mut tx = self.db.begin().await.unwrap();
-        let id = format!("{}:{kind}:{reference}", self.run);
+        let id = tern_domain::TransactionId::from(format!("{}:{kind}:{reference}", self.run));
         let reference = format!("{}:{reference}", self.run);
         let posted = ledger::post(
             &mut tx,

@@ -15,7 +15,7 @@ pub enum AnnouncementsCommand {
     List,
     /// Send a published important announcement's email now, batch by batch
     /// (safe beside the worker: nobody is mailed twice), with a progress bar.
-    Send { id: String },
+    Send { id: tern_domain::AnnouncementId },
 }
 
 fn line(a: &AdminAnnouncement) -> String {

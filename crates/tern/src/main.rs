@@ -143,7 +143,7 @@ enum ApiKeyCommand {
     /// List keys (never the keys themselves).
     List,
     /// Revoke a key at once.
-    Revoke { id: String },
+    Revoke { id: tern_domain::ApiKeyId },
 }
 
 #[derive(Subcommand)]

@@ -231,7 +231,7 @@ async fn open_session(
 ) -> AppResult<NewSession> {
     let now = app.now_ms();
     let token = tokens::new_token();
-    let id = tokens::new_id();
+    let id = tern_domain::SessionId::from(tokens::new_id());
     let expires_at = now + ms(app.settings.auth.session_ttl);
     sessions::insert(
         &mut tx,

@@ -109,7 +109,8 @@ pub async fn update_profile(app: &App, who: &Principal, input: ProfileUpdate) ->
 /// A session or API token as its owner sees it.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct SessionView {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: tern_domain::SessionId,
     /// `session` (a sign-in) or `api` (a personal API token).
     #[schema(value_type = String)]
     pub kind: tern_domain::SessionKind,
@@ -146,7 +147,7 @@ pub async fn list_sessions(app: &App, who: &Principal) -> AppResult<Vec<SessionV
 
 /// Ends one of the caller's own sessions; another account's id is simply
 /// not found.
-pub async fn end_session(app: &App, who: &Principal, session_id: &str) -> AppResult<()> {
+pub async fn end_session(app: &App, who: &Principal, session_id: &tern_domain::SessionId) -> AppResult<()> {
     let now = app.now_ms();
     let mut tx = app.work_at(now).await?;
     if !sessions::delete(&mut tx, &who.account_id, session_id).await? {

@@ -52,7 +52,7 @@ pub async fn mail_progress(app: &App, a: &AnnouncementRow) -> AppResult<MailProg
 /// Mails the next batch of announcement `id` (the `announcement_mail`
 /// job, and `tern announcements send`); returns the progress after it.
 /// Before the publish time it only makes sure the job waits for it.
-pub async fn mail_batch(app: &App, id: &str) -> AppResult<Option<MailProgress>> {
+pub async fn mail_batch(app: &App, id: &tern_domain::AnnouncementId) -> AppResult<Option<MailProgress>> {
     let now = app.now_ms();
     let a = {
         let mut conn = app.db.conn().await?;

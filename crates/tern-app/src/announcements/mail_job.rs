@@ -9,7 +9,7 @@ use crate::jobs::Job;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MailAnnouncement {
-    pub announcement_id: String,
+    pub announcement_id: tern_domain::AnnouncementId,
     /// Set when a batch queues the next one: how many recipients were
     /// handled so far, which keeps each batch's job distinct from the
     /// one running. Not stored.

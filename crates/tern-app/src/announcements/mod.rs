@@ -149,7 +149,8 @@ pub fn validate(input: &AnnouncementInput) -> AppResult<Checked> {
 /// An announcement as a traveller sees it, in one language.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct AnnouncementView {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: tern_domain::AnnouncementId,
     /// policy, promotion, maintenance or terms
     #[schema(value_type = String)]
     pub kind: AnnouncementKind,
@@ -208,7 +209,7 @@ pub async fn unread_important(app: &App, who: &Principal, locale: Locale) -> App
 
 /// Marks an announcement read; `not_found` when `who` cannot see it.
 /// Repeating it changes nothing.
-pub async fn mark_read(app: &App, who: &Principal, id: &str) -> AppResult<()> {
+pub async fn mark_read(app: &App, who: &Principal, id: &tern_domain::AnnouncementId) -> AppResult<()> {
     let now = app.now_ms();
     let mut conn = app.db.conn().await?;
     if !store::is_visible_to(&mut conn, id, &who.account_id, now).await? {
@@ -253,7 +254,8 @@ pub async fn set_preferences(app: &App, who: &Principal, p: &Preferences) -> App
 /// An announcement as operators see it.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct AdminAnnouncement {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: tern_domain::AnnouncementId,
     #[schema(value_type = String)]
     pub kind: AnnouncementKind,
     pub important: bool,
@@ -315,7 +317,7 @@ pub async fn create(app: &App, actor: &str, input: &AnnouncementInput) -> AppRes
     let c = validate(input)?;
     let now = app.now_ms();
     let row = AnnouncementRow {
-        id: crate::tokens::new_id(),
+        id: crate::tokens::new_id().into(),
         kind: c.kind,
         important: input.important,
         title_en: input.title.en.trim().to_owned(),
@@ -362,7 +364,7 @@ async fn published(app: &App, tx: &mut tern_store::Conn, actor: &str, a: &Announ
 }
 
 /// Publishes a draft now; `announcement_already_published` otherwise.
-pub async fn publish(app: &App, actor: &str, id: &str) -> AppResult<AdminAnnouncement> {
+pub async fn publish(app: &App, actor: &str, id: &tern_domain::AnnouncementId) -> AppResult<AdminAnnouncement> {
     let now = app.now_ms();
     let mut tx = app.work().await?;
     let Some(mut a) = store::by_id(&mut tx, id).await? else {
@@ -390,7 +392,7 @@ pub async fn list(app: &App) -> AppResult<Vec<AdminAnnouncement>> {
     Ok(out)
 }
 
-pub async fn show(app: &App, id: &str) -> AppResult<AdminAnnouncement> {
+pub async fn show(app: &App, id: &tern_domain::AnnouncementId) -> AppResult<AdminAnnouncement> {
     let a = {
         let mut conn = app.db.conn().await?;
         store::by_id(&mut conn, id).await?

@@ -43,7 +43,8 @@ pub struct AdjustmentInput {
 /// A manual adjustment as the console shows it.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AdjustmentView {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: tern_domain::AdjustmentId,
     #[schema(value_type = String)]
     pub account_id: tern_domain::AccountId,
     /// The staff account that made it.
@@ -55,7 +56,8 @@ pub struct AdjustmentView {
     pub bucket: Bucket,
     /// None once the account has been erased.
     pub reason: Option<String>,
-    pub transaction_id: String,
+    #[schema(value_type = String)]
+    pub transaction_id: tern_domain::TransactionId,
     pub created_at: String,
 }
 
@@ -172,8 +174,8 @@ async fn adjust_in_tx(
     if input.amount_minor < 0 && ledger::balance(&mut tx, &wallet).await? + input.amount_minor < 0 {
         return Err(AppError::Conflict(Code::AdjustmentExceedsBalance));
     }
-    let id = crate::tokens::new_id();
-    let transaction_id = crate::tokens::new_id();
+    let id: tern_domain::AdjustmentId = crate::tokens::new_id().into();
+    let transaction_id: tern_domain::TransactionId = crate::tokens::new_id().into();
     let entries = [
         Entry {
             ledger_account_id: SystemAccount::Adjustments.ledger_id(&cur),

@@ -188,7 +188,7 @@ fn render(detail: &EsimDetail) -> AppResult<Bytes> {
 }
 
 /// Records that the session was used (see [`auth::principal`]).
-async fn touch(app: &App, session_id: &str, now: i64) -> AppResult<()> {
+async fn touch(app: &App, session_id: &tern_domain::SessionId, now: i64) -> AppResult<()> {
     let mut conn = app.db.reader().await?;
     sessions::touch(&mut conn, session_id, now).await?;
     conn.release();

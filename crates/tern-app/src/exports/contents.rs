@@ -118,7 +118,7 @@ async fn session_list(conn: &mut Conn, id: &tern_domain::AccountId, now: i64) ->
     let lines: Vec<SessionLine> = rows
         .into_iter()
         .map(|s| SessionLine {
-            id: s.id,
+            id: s.id.into_string(),
             kind: s.kind.to_string(),
             label: s.label,
             created_at: rfc3339(s.created_at),
@@ -247,6 +247,8 @@ async fn esim_list(conn: &mut Conn, id: &tern_domain::AccountId) -> AppResult<Ex
     json_file("esims.json", &out)
 }
 
+/// A CSV line: `Default` gives the header of an empty file, so the
+/// columns are plain text.
 #[derive(Serialize, Default)]
 struct UsageLine {
     occurred_at: String,
@@ -255,7 +257,7 @@ struct UsageLine {
     kind: String,
     quantity: i64,
     country: String,
-    package_id: Option<String>,
+    package_id: Option<tern_domain::PackageId>,
     overage: i64,
     received_at: String,
 }
@@ -267,7 +269,7 @@ async fn usage(conn: &mut Conn, id: &tern_domain::AccountId) -> AppResult<Export
         .map(|u| UsageLine {
             occurred_at: rfc3339(u.occurred_at),
             event_id: u.event_id,
-            iccid: u.iccid,
+            iccid: u.iccid.as_str().to_owned(),
             kind: u.kind.as_str().to_owned(),
             quantity: u.quantity,
             country: u.country,

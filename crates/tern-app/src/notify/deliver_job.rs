@@ -8,7 +8,7 @@ use crate::jobs::Job;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliverNotification {
-    pub outbox_id: String,
+    pub outbox_id: tern_domain::OutboxId,
 }
 
 impl Job for DeliverNotification {

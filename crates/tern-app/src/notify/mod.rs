@@ -43,7 +43,7 @@ pub struct Message<'a> {
 }
 
 /// Renders a message in its language and queues it for delivery.
-pub async fn queue(app: &App, conn: &mut Conn, msg: Message<'_>) -> AppResult<String> {
+pub async fn queue(app: &App, conn: &mut Conn, msg: Message<'_>) -> AppResult<tern_domain::OutboxId> {
     let Message {
         channel,
         account_id,
@@ -57,7 +57,7 @@ pub async fn queue(app: &App, conn: &mut Conn, msg: Message<'_>) -> AppResult<St
         map.entry("support_email").or_insert(json!(app.settings.support_email));
     }
     let rendered = tern_notify::render(template, locale, &values)?;
-    let id = crate::tokens::new_id();
+    let id = tern_domain::OutboxId::from(crate::tokens::new_id());
     let now = app.now_ms();
     outbox::insert(
         conn,
@@ -83,7 +83,7 @@ pub async fn queue(app: &App, conn: &mut Conn, msg: Message<'_>) -> AppResult<St
 }
 
 /// Delivers one outbox message; does nothing when it was already sent.
-pub async fn deliver(app: &App, outbox_id: &str) -> AppResult<()> {
+pub async fn deliver(app: &App, outbox_id: &tern_domain::OutboxId) -> AppResult<()> {
     let mut conn = app.db.conn().await?;
     let Some(msg) = outbox::by_id(&mut conn, outbox_id).await? else {
         // Erased with its account before delivery: nothing to send.

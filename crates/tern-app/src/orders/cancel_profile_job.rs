@@ -9,7 +9,9 @@ use crate::jobs::Job;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CancelProfile {
-    pub iccid: String,
+    /// As the SM-DP+ issued it (its check digit is not checked).
+    #[serde(deserialize_with = "tern_domain::ids::known_iccid")]
+    pub iccid: tern_domain::ids::Iccid,
     pub matching_id: Option<String>,
 }
 

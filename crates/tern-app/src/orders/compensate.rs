@@ -21,7 +21,7 @@ pub(crate) async fn queue_cancel(
     matching_id: Option<&str>,
 ) -> AppResult<()> {
     let job = CancelProfile {
-        iccid: iccid.as_str().to_owned(),
+        iccid: iccid.clone(),
         matching_id: matching_id.map(str::to_owned),
     };
     jobs::enqueue(app, conn, &job).await?;
@@ -40,20 +40,19 @@ pub(crate) async fn queue_cancel(
 /// by an attempt whose answer was lost, downloaded, unknown) ends the job;
 /// a transport failure or a 5xx is retried with backoff, and runs out into
 /// the failed-jobs list operators watch.
-pub async fn cancel_profile(app: &App, iccid: &str, matching_id: Option<&str>) -> AppResult<()> {
-    let iccid = crate::error::stored_iccid(iccid)?;
-    let first = send_cancel(app, &iccid, matching_id).await;
+pub async fn cancel_profile(app: &App, iccid: &Iccid, matching_id: Option<&str>) -> AppResult<()> {
+    let first = send_cancel(app, iccid, matching_id).await;
     let outcome = match first {
         Err(e) if matching_id.is_some() && e.is_matching_id_different() => {
             let held = {
                 let mut conn = app.db.conn().await?;
-                tern_store::orders::iccid_held(&mut conn, &iccid).await?
+                tern_store::orders::iccid_held(&mut conn, iccid).await?
             };
             if held {
                 tracing::info!(iccid = %iccid, "the profile went to another order; nothing to give back");
                 return Ok(());
             }
-            send_cancel(app, &iccid, None).await
+            send_cancel(app, iccid, None).await
         }
         other => other,
     };

@@ -60,7 +60,7 @@ pub(crate) async fn add_package(
     esims::insert_package(
         conn,
         &PackageRow {
-            id: crate::tokens::new_id(),
+            id: crate::tokens::new_id().into(),
             iccid: iccid.clone(),
             order_id: order.id.clone(),
             account_id: order.account_id.clone(),

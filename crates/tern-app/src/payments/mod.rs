@@ -189,7 +189,7 @@ pub async fn webhook(app: &App, gateway: &dyn PaymentGateway, signature: &str, b
             amount_minor: top_up.amount.amount_minor,
         },
     ];
-    let id = crate::tokens::new_id();
+    let id = tern_domain::TransactionId::from(crate::tokens::new_id());
     let posted = ledger::post(
         &mut tx,
         &NewTransaction {

@@ -28,6 +28,7 @@ use std::collections::{HashMap, HashSet};
 use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 use tern_domain::catalogue::{Activation, CountryCode};
+use tern_domain::ids::Iccid;
 use tern_domain::usage::{self as rules, DataNotice, MAX_BATCH, PackageBalance, RawQuantity, RawRecord, UsageRecord};
 use tern_store::esims::PackageRow;
 use tern_store::usage::{self as store, NewUsageEvent};
@@ -247,14 +248,14 @@ fn write_back(b: &PackageBalance, r: &mut PackageRow) {
     r.expires_at = b.expires_at;
 }
 
-fn books(rows: Vec<PackageRow>) -> HashMap<String, Book> {
-    let mut books: HashMap<String, Book> = HashMap::new();
+fn books(rows: Vec<PackageRow>) -> HashMap<Iccid, Book> {
+    let mut books: HashMap<Iccid, Book> = HashMap::new();
     for row in rows {
         let Some(b) = balance(&row) else {
             tracing::warn!(package = %row.id, "package row cannot be read; usage is not drawn from it");
             continue;
         };
-        let book = books.entry(row.iccid.as_str().to_owned()).or_insert_with(|| Book {
+        let book = books.entry(row.iccid.clone()).or_insert_with(|| Book {
             rows: vec![],
             balances: vec![],
             dirty: vec![],
@@ -283,8 +284,8 @@ async fn apply(app: &App, records: &[UsageRecord], stored: Stored) -> AppResult<
     let backend = app.db.backend();
     let mut report = IngestReport::default();
     let mut tx = app.work().await?;
-    let iccids: Vec<&str> = records.iter().map(|r| r.iccid.as_str()).collect();
-    let owners = store::lock_esims(&mut tx, backend, &iccids).await?;
+    let iccids: Vec<&Iccid> = records.iter().map(|r| &r.iccid).collect();
+    let known_esims = store::lock_esims(&mut tx, backend, &iccids).await?;
     let existing = match stored {
         Stored::NoneAssumed => HashSet::new(),
         Stored::LookedUp => {
@@ -297,15 +298,15 @@ async fn apply(app: &App, records: &[UsageRecord], stored: Stored) -> AppResult<
     // In time order, so the first use starts a package and later records
     // find it running. The sort is stable: ties keep the batch order.
     fresh.sort_by_key(|r| r.occurred_at);
-    let known: Vec<&str> = fresh
+    let known: Vec<&Iccid> = fresh
         .iter()
-        .map(|r| r.iccid.as_str())
-        .filter(|i| owners.contains_key(*i))
+        .map(|r| &r.iccid)
+        .filter(|i| known_esims.contains(*i))
         .collect();
     let mut books = books(store::packages_for(&mut tx, backend, &known).await?);
     // The packages' ids apart from the books, which change below: the
     // events name their packages by an index into this.
-    let mut package_ids: Vec<String> = Vec::new();
+    let mut package_ids: Vec<tern_domain::PackageId> = Vec::new();
     for book in books.values_mut() {
         book.first_id = package_ids.len();
         package_ids.extend(book.rows.iter().map(|r| r.id.clone()));
@@ -314,9 +315,9 @@ async fn apply(app: &App, records: &[UsageRecord], stored: Stored) -> AppResult<
     let mut events = Vec::with_capacity(fresh.len());
     let mut started_by_use = 0;
     for r in &fresh {
-        let (package_id, overage) = if owners.contains_key(r.iccid.as_str()) {
+        let (package_id, overage) = if known_esims.contains(&r.iccid) {
             report.accepted += 1;
-            let (package_id, overage) = match books.get_mut(r.iccid.as_str()) {
+            let (package_id, overage) = match books.get_mut(&r.iccid) {
                 Some(book) => {
                     let a = rules::draw_down(&mut book.balances, r.kind, r.quantity, r.country, r.occurred_at);
                     for d in &a.draws {
@@ -387,12 +388,12 @@ async fn apply(app: &App, records: &[UsageRecord], stored: Stored) -> AppResult<
         .into_iter()
         .map(|(r, package, overage)| NewUsageEvent {
             event_id: &r.event_id,
-            iccid: r.iccid.as_str(),
-            kind: r.kind.as_str(),
+            iccid: &r.iccid,
+            kind: r.kind,
             quantity: r.quantity,
             country: r.country.as_str(),
             occurred_at: r.occurred_at,
-            package_id: package.and_then(|i| package_ids.get(i)).map(String::as_str),
+            package_id: package.and_then(|i| package_ids.get(i)),
             overage,
             received_at: now,
         })

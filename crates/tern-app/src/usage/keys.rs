@@ -16,7 +16,7 @@ const PREFIX: &str = "tern_key_";
 /// A key as operators see it (never the key itself).
 #[derive(Debug, Clone)]
 pub struct ApiKey {
-    pub id: String,
+    pub id: tern_domain::ApiKeyId,
     pub name: String,
     pub role: KeyRole,
     pub created_at: i64,
@@ -53,7 +53,7 @@ pub async fn create_api_key(app: &App, name: &str, role: &str) -> AppResult<(Api
     let key = format!("{PREFIX}{}", tokens::new_token());
     let now = app.now_ms();
     let row = ApiKeyRow {
-        id: tokens::new_id(),
+        id: tokens::new_id().into(),
         name: name.to_owned(),
         role,
         key_hash: tokens::hash(&key),
@@ -75,7 +75,7 @@ pub async fn list_api_keys(app: &App) -> AppResult<Vec<ApiKey>> {
 }
 
 /// Revokes a key at once; false when there was no such active key.
-pub async fn revoke_api_key(app: &App, id: &str) -> AppResult<bool> {
+pub async fn revoke_api_key(app: &App, id: &tern_domain::ApiKeyId) -> AppResult<bool> {
     let now = app.now_ms();
     let mut tx = app.work_at(now).await?;
     let revoked = api_keys::revoke(&mut tx, id, now).await?;

@@ -46,7 +46,8 @@ impl UsageTotals {
 /// An eSIM's usage history.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct UsageSeries {
-    pub iccid: String,
+    #[schema(value_type = String)]
+    pub iccid: tern_domain::ids::Iccid,
     /// Every day from the first with usage to the last, oldest first
     /// (days without usage are zero).
     pub days: Vec<UsageDay>,
@@ -71,7 +72,7 @@ pub async fn series(app: &App, who: &Principal, iccid: &str) -> AppResult<UsageS
         Some(e) if e.account_id == who.account_id => {}
         _ => return Err(AppError::NotFound),
     }
-    let rows = store::daily(&mut conn, iccid.as_str()).await?;
+    let rows = store::daily(&mut conn, &iccid).await?;
     let mut totals = UsageTotals::default();
     let mut overage = UsageTotals::default();
     let mut days: Vec<(i64, UsageTotals)> = Vec::new();
@@ -110,7 +111,7 @@ pub async fn series(app: &App, who: &Principal, iccid: &str) -> AppResult<UsageS
         next = day + 1;
     }
     Ok(UsageSeries {
-        iccid: iccid.as_str().to_owned(),
+        iccid,
         days: out,
         totals,
         overage,

@@ -163,7 +163,7 @@ pub(crate) async fn book_refund(
             amount_minor: refund.amount.amount_minor,
         },
     ];
-    let id = crate::tokens::new_id();
+    let id = tern_domain::TransactionId::from(crate::tokens::new_id());
     let posted = ledger::post(
         conn,
         &NewTransaction {
@@ -227,7 +227,7 @@ pub(crate) async fn debit(
             amount_minor: -from_cash,
         });
     }
-    let id = crate::tokens::new_id();
+    let id = tern_domain::TransactionId::from(crate::tokens::new_id());
     let posted = ledger::post(
         conn,
         &NewTransaction {
@@ -275,7 +275,7 @@ pub(crate) async fn reverse(
             amount_minor: -e.amount_minor,
         })
         .collect();
-    let id = crate::tokens::new_id();
+    let id = tern_domain::TransactionId::from(crate::tokens::new_id());
     let posted = ledger::post(
         conn,
         &NewTransaction {

@@ -70,7 +70,7 @@ pub async fn redeem(app: &App, who: &Principal, typed: &str) -> AppResult<Wallet
             amount_minor: voucher.value_minor,
         },
     ];
-    let id = crate::tokens::new_id();
+    let id = tern_domain::TransactionId::from(crate::tokens::new_id());
     let posted = ledger::post(
         &mut tx,
         &NewTransaction {

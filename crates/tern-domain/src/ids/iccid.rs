@@ -178,6 +178,14 @@ impl<'de> serde::Deserialize<'de> for Iccid {
     }
 }
 
+/// Reads an ICCID Tern already holds by [`Iccid::known`]'s rules, for
+/// stored payloads that carry one the SM-DP+ issued (whose check digit
+/// may be missing): `#[serde(deserialize_with = "known_iccid")]`.
+pub fn known_iccid<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Iccid, D::Error> {
+    let s = <String as serde::Deserialize>::deserialize(d)?;
+    Iccid::known(&s).map_err(serde::de::Error::custom)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

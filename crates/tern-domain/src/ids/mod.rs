@@ -14,6 +14,9 @@ mod imsi;
 mod opaque;
 
 pub use eid::{Eid, EidError};
-pub use iccid::{Iccid, IccidError};
+pub use iccid::{Iccid, IccidError, known_iccid};
 pub use imsi::{Imsi, ImsiError};
-pub use opaque::{AccountId, ClosureId, ExportId, OrderId, RefundId, TicketId, TopUpId};
+pub use opaque::{
+    AccountId, AdjustmentId, AnnouncementId, ApiKeyId, ClosureId, ExportId, OrderId, OutboxId, PackageId, RefundId,
+    SessionId, TicketId, TopUpId, TransactionId,
+};

@@ -100,6 +100,20 @@ opaque_ids! {
     TopUpId;
     /// A refund a closure owes the traveller.
     RefundId;
+    /// A data package bought onto an eSIM.
+    PackageId;
+    /// An announcement operators publish.
+    AnnouncementId;
+    /// A message (email or SMS) in the outbox.
+    OutboxId;
+    /// A signed-in session.
+    SessionId;
+    /// An operator's API key.
+    ApiKeyId;
+    /// A posted ledger transaction.
+    TransactionId;
+    /// A support agent's wallet adjustment.
+    AdjustmentId;
 }
 
 #[cfg(test)]

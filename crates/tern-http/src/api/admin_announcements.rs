@@ -46,7 +46,7 @@ pub async fn list(State(s): State<HttpState>, auth: Auth) -> Result<Json<Vec<Adm
 pub async fn show(
     State(s): State<HttpState>,
     auth: Auth,
-    Path(id): Path<String>,
+    Path(id): Path<tern_domain::AnnouncementId>,
 ) -> Result<Json<AdminAnnouncement>, ApiError> {
     admin(&s, &auth, "admin.announcements.show").await?;
     Ok(Json(announcements::show(&s.app, &id).await?))
@@ -59,7 +59,7 @@ pub async fn show(
 pub async fn publish(
     State(s): State<HttpState>,
     auth: Auth,
-    Path(id): Path<String>,
+    Path(id): Path<tern_domain::AnnouncementId>,
 ) -> Result<Json<AdminAnnouncement>, ApiError> {
     admin(&s, &auth, "admin.announcements.publish").await?;
     Ok(Json(announcements::publish(&s.app, &auth.who.account_id, &id).await?))

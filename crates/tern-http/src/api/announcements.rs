@@ -23,7 +23,11 @@ pub async fn list(State(s): State<HttpState>, auth: Auth) -> Result<Json<Vec<Ann
 #[utoipa::path(post, path = "/api/v1/announcements/{id}/read", tag = "announcements", params(("id" = String, Path)),
     responses((status = 204, description = "read"), (status = 404, description = "announcement_not_found")),
     security(("bearer" = [])))]
-pub async fn read(State(s): State<HttpState>, auth: Auth, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+pub async fn read(
+    State(s): State<HttpState>,
+    auth: Auth,
+    Path(id): Path<tern_domain::AnnouncementId>,
+) -> Result<StatusCode, ApiError> {
     announcements::mark_read(&s.app, &auth.who, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

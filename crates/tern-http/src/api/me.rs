@@ -56,7 +56,7 @@ pub async fn list_sessions(State(s): State<HttpState>, auth: Auth) -> Result<Jso
 pub async fn end_session(
     State(s): State<HttpState>,
     auth: Auth,
-    Path(id): Path<String>,
+    Path(id): Path<tern_domain::SessionId>,
 ) -> Result<StatusCode, ApiError> {
     accounts::end_session(&s.app, &auth.who, &id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -154,7 +154,7 @@ pub struct CsrfForm {
 pub async fn end_session(
     State(s): State<HttpState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Path(id): Path<tern_domain::SessionId>,
     Form(f): Form<CsrfForm>,
 ) -> Response {
     let ctx = Ctx::load(s, &headers, "/account").await;

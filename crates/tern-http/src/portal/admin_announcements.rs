@@ -176,7 +176,7 @@ pub async fn submit(State(s): State<HttpState>, headers: HeaderMap, Form(f): For
     }
 }
 
-async fn detail_page(ctx: &Ctx, id: &str, error: Option<String>) -> Response {
+async fn detail_page(ctx: &Ctx, id: &tern_domain::AnnouncementId, error: Option<String>) -> Response {
     match announcements::show(&ctx.state.app, id).await {
         Ok(a) => ctx.render(
             "admin_announcement.html",
@@ -192,7 +192,11 @@ async fn detail_page(ctx: &Ctx, id: &str, error: Option<String>) -> Response {
     }
 }
 
-pub async fn show(State(s): State<HttpState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub async fn show(
+    State(s): State<HttpState>,
+    headers: HeaderMap,
+    Path(id): Path<tern_domain::AnnouncementId>,
+) -> Response {
     let ctx = Ctx::load(s, &headers, "/admin/announcements").await;
     if let Err(r) = admin(&ctx, "portal.admin.announcement").await {
         return r;
@@ -211,7 +215,7 @@ pub struct CsrfForm {
 pub async fn publish(
     State(s): State<HttpState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Path(id): Path<tern_domain::AnnouncementId>,
     Form(f): Form<CsrfForm>,
 ) -> Response {
     let ctx = Ctx::load(s, &headers, "/admin/announcements").await;

@@ -61,7 +61,7 @@ pub struct ReadForm {
 pub async fn read(
     State(s): State<HttpState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Path(id): Path<tern_domain::AnnouncementId>,
     Form(f): Form<ReadForm>,
 ) -> Response {
     let ctx = Ctx::load(s, &headers, "/announcements").await;

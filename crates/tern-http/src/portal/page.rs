@@ -34,6 +34,10 @@ pub struct Ctx {
     /// A terms version the signed-in account must accept before anything
     /// else (see [`portal_terms_exempt`]).
     pub terms_pending: Option<i64>,
+    /// Why the session could not be read, when that was not the token
+    /// (the database is down, say): pages that need a signed-in user show
+    /// this instead of sending the visitor to sign in again.
+    session_error: Option<AppError>,
 }
 
 /// Portal paths a signed-in traveller can still use before accepting a
@@ -56,9 +60,13 @@ impl Ctx {
     pub async fn load(state: HttpState, headers: &HeaderMap, path: &str) -> Self {
         let jar = CookieJar::from_headers(headers);
         let (jar, csrf) = csrf::ensure(jar, state.app.settings.cookie_secure());
-        let who = match token_from_headers(headers) {
-            Some(token) => authenticate(&state.app, &token).await.ok(),
-            None => None,
+        let (who, session_error) = match token_from_headers(headers) {
+            Some(token) => match authenticate(&state.app, &token).await {
+                Ok(p) => (Some(p), None),
+                Err(AppError::Unauthenticated) => (None, None),
+                Err(e) => (None, Some(e)),
+            },
+            None => (None, None),
         };
         let closing_until = match &who {
             Some(p) => closing_until(&state, p).await,
@@ -86,12 +94,17 @@ impl Ctx {
             closing_until,
             announcement_banner,
             terms_pending,
+            session_error,
         }
     }
 
     /// Sends a signed-out visitor to the sign-in page, coming back here,
-    /// and a traveller with terms to accept to the terms page first.
+    /// and a traveller with terms to accept to the terms page first. When
+    /// the session could not be read at all, the failure page says so.
     pub fn require_login(&self) -> Result<&Principal, Response> {
+        if let Some(e) = &self.session_error {
+            return Err(self.failed(e));
+        }
         match &self.who {
             Some(_) if self.terms_pending.is_some() && !portal_terms_exempt(&self.path) => {
                 Err(Redirect::to(&format!("/terms?next={}", urlencode(&self.path))).into_response())

@@ -65,12 +65,12 @@ pub async fn usage_events(conn: &mut AnyConnection, account_id: &tern_domain::Ac
         .map(|r| {
             Ok(UsageEventRow {
                 event_id: r.try_get("event_id")?,
-                iccid: r.try_get("iccid")?,
+                iccid: crate::decode::iccid(r, "iccid")?,
                 kind: crate::decode::get(r, "kind")?,
                 quantity: r.try_get("quantity")?,
                 country: r.try_get("country")?,
                 occurred_at: r.try_get("occurred_at")?,
-                package_id: r.try_get("package_id")?,
+                package_id: crate::decode::id_opt(r, "package_id")?,
                 overage: r.try_get("overage")?,
                 received_at: r.try_get("received_at")?,
             })

@@ -164,14 +164,16 @@ on_both!(
                 tern,
                 &mut tx,
                 &tern_app::announcements::MailAnnouncement {
-                    announcement_id: id.clone(),
+                    announcement_id: id.as_str().into(),
                     handled: None,
                 },
             )
             .await
             .unwrap();
             tx.commit().await.unwrap();
-            tern_app::announcements::mail_batch(tern, id).await.unwrap();
+            tern_app::announcements::mail_batch(tern, &tern_domain::AnnouncementId::from(id.as_str()))
+                .await
+                .unwrap();
         }
         app.drain_jobs().await;
         assert_eq!(announcement_mails(&app, "japan@example.com"), 2);
@@ -271,13 +273,17 @@ on_both!(
 
         // One batch: 200 mails queued, the next batch's job queued with it.
         let tern = app.app();
-        let p = tern_app::announcements::mail_batch(tern, &id).await.unwrap().unwrap();
+        let p = tern_app::announcements::mail_batch(tern, &id.as_str().into())
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!((p.sent, p.total, p.done), (200, 450, false));
         // Two runs at once (the queued job and a retry of this one): each account
         // still gets one delivery.
+        let typed = tern_domain::AnnouncementId::from(id.as_str());
         let (a, b) = tokio::join!(
-            tern_app::announcements::mail_batch(tern, &id),
-            tern_app::announcements::mail_batch(tern, &id)
+            tern_app::announcements::mail_batch(tern, &typed),
+            tern_app::announcements::mail_batch(tern, &typed)
         );
         a.unwrap();
         b.unwrap();

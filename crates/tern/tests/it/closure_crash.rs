@@ -94,7 +94,7 @@ on_both!(
             drop(conn);
             let who = Principal {
                 account_id: id.into(),
-                session_id: String::new(),
+                session_id: Default::default(),
                 role: Role::User,
                 locale: Locale::En,
                 reauth_at: None,

@@ -246,3 +246,45 @@ on_both!(
         app.stop().await;
     }
 );
+
+on_both!(
+    portal_says_the_service_is_down_instead_of_asking_to_sign_in_again,
+    |db: Db| async move {
+        let app = TestApp::start(db).await;
+        let token = app.user("pia@example.com", PW).await;
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let account = |lang: &'static str| {
+            client
+                .get(format!("{}/account", app.url))
+                .bearer_auth(&token)
+                .header("accept-language", lang)
+                .send()
+        };
+        let res = account("en").await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(res.text().await.unwrap().contains("pia@example.com"));
+
+        // The database goes away: a signed-in traveller is told to try again,
+        // in their language, and is not sent to the sign-in page.
+        app.app().db.close().await;
+        for (lang, title, body) in [
+            (
+                "en",
+                "Something went wrong.",
+                "The service is briefly unavailable. Please try again in a moment.",
+            ),
+            ("zh-CN", "出现了问题。", "服务暂时不可用，请稍后再试。"),
+        ] {
+            let res = account(lang).await.unwrap();
+            assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE, "{lang}");
+            let html = res.text().await.unwrap();
+            assert!(html.contains(title), "{lang}: {html}");
+            assert!(html.contains(body), "{lang}: {html}");
+            assert!(!html.contains("pia@example.com"));
+        }
+        app.stop().await;
+    }
+);

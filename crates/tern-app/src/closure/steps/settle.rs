@@ -107,7 +107,7 @@ async fn settle(app: &App, c: &ClosureRow) -> AppResult<Settled> {
     let posted = if entries.is_empty() {
         Posted::Done
     } else {
-        let id = crate::tokens::new_id();
+        let id = tern_domain::TransactionId::from(crate::tokens::new_id());
         ledger::post(
             &mut tx,
             &NewTransaction {
