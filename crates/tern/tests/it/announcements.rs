@@ -485,13 +485,11 @@ on_both!(only_admins_manage_announcements, |db: Db| async move {
             .unwrap();
         assert_eq!(res.status(), StatusCode::FORBIDDEN);
     }
-    let mut conn = app.app().db.conn().await.unwrap();
-    let refused: Vec<String> =
-        sqlx::query_scalar("SELECT subject FROM audit_log WHERE action = 'access.forbidden' ORDER BY seq")
-            .fetch_all(&mut *conn)
-            .await
-            .unwrap();
-    drop(conn);
+    let refused: Vec<String> = crate::given::audited(&app, "access.forbidden")
+        .await
+        .into_iter()
+        .map(|(e, _)| e.subject)
+        .collect();
     assert_eq!(
         refused,
         [

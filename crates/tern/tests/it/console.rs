@@ -9,7 +9,9 @@ use serde_json::{Value, json};
 use tern_domain::Role;
 
 use crate::closure::request_closure;
-use crate::given::{bought_esim, funded_traveller};
+use tern_domain::ledger::SystemAccount;
+
+use crate::given::{self, bought_esim, funded_traveller};
 use crate::harness::{Db, PW, TestApp};
 use crate::on_both;
 use crate::wallet::assert_ledger_balanced;
@@ -22,13 +24,8 @@ async fn account_id(app: &TestApp, token: &str) -> String {
 }
 
 async fn count_audit(app: &TestApp, action: &str, subject: &str) -> i64 {
-    let mut conn = app.app().db.conn().await.unwrap();
-    sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = $1 AND subject = $2")
-        .bind(action)
-        .bind(subject)
-        .fetch_one(&mut *conn)
-        .await
-        .unwrap()
+    let entries = given::audited(app, action).await;
+    entries.iter().filter(|(e, _)| e.subject == subject).count() as i64
 }
 
 async fn adjust(app: &TestApp, token: &str, account: &str, key: Option<&str>, body: Value) -> (StatusCode, Value) {
@@ -217,18 +214,12 @@ on_both!(roles_are_enforced_on_every_admin_endpoint, |db: Db| async move {
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     // The refusal names the role and the missing permission, nothing personal.
-    let mut conn = app.app().db.conn().await.unwrap();
-    let details: String = sqlx::query_scalar(
-        "SELECT details FROM audit_log WHERE action = 'access.forbidden' AND subject = 'admin.wallet_adjustments.create' ORDER BY seq DESC LIMIT 1",
-    )
-    .fetch_one(&mut *conn)
-    .await
-    .unwrap();
-    assert_eq!(
-        serde_json::from_str::<Value>(&details).unwrap(),
-        json!({ "role": "support", "permission": "adjust_wallets" })
-    );
-    drop(conn);
+    let refused = given::audited(&app, "access.forbidden").await;
+    let (_, details) = refused
+        .iter()
+        .rfind(|(e, _)| e.subject == "admin.wallet_adjustments.create")
+        .expect("the refusal is audited");
+    assert_eq!(details, &json!({ "role": "support", "permission": "adjust_wallets" }));
     assert_audit_verifies(&app).await;
     app.stop().await;
 });
@@ -427,22 +418,18 @@ on_both!(
 
         // Balanced against the system account; audited by id, never the reason's text.
         assert_ledger_balanced(&app).await;
-        let mut conn = app.app().db.conn().await.unwrap();
-        let system: i64 =
-            sqlx::query_scalar("SELECT balance_minor FROM ledger_accounts WHERE id = 'system:adjustments:USD'")
-                .fetch_one(&mut *conn)
-                .await
-                .unwrap();
-        assert_eq!(system, -600);
-        let audits: Vec<String> = sqlx::query_scalar("SELECT details FROM audit_log WHERE action = 'wallet.adjusted'")
-            .fetch_all(&mut *conn)
+        assert_eq!(given::system_balance(&app, SystemAccount::Adjustments).await, -600);
+        let audits: Vec<String> = given::audited(&app, "wallet.adjusted")
             .await
-            .unwrap();
+            .into_iter()
+            .map(|(_, d)| d.to_string())
+            .collect();
         assert_eq!(audits.len(), 2);
         assert!(
             audits.iter().all(|d| !d.contains("outage") && d.contains("adjustment")),
             "{audits:?}"
         );
+        let mut conn = app.app().db.conn().await.unwrap();
         let stored: Vec<String> = sqlx::query_scalar("SELECT response FROM idempotency_keys")
             .fetch_all(&mut *conn)
             .await
@@ -620,14 +607,12 @@ on_both!(accounts_are_found_by_each_key, |db: Db| async move {
         StatusCode::NOT_FOUND
     );
     // Searches are audited without what was searched for.
-    let mut conn = app.app().db.conn().await.unwrap();
-    let details: Vec<String> =
-        sqlx::query_scalar("SELECT details FROM audit_log WHERE action = 'admin.accounts_searched'")
-            .fetch_all(&mut *conn)
-            .await
-            .unwrap();
+    let details: Vec<String> = given::audited(&app, "admin.accounts_searched")
+        .await
+        .into_iter()
+        .map(|(_, d)| d.to_string())
+        .collect();
     assert!(details.len() >= 8 && details.iter().all(|d| !d.contains("findme") && !d.contains("7700")));
-    drop(conn);
 
     // The dashboard counts them.
     let (s, d) = app.get("/api/v1/admin/dashboard", Some(&support)).await;
@@ -800,19 +785,9 @@ on_both!(finance_pays_out_manual_refunds_once, |db: Db| async move {
     let (s, _) = app.get("/api/v1/admin/refunds?state=lost", Some(&finance)).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_ledger_balanced(&app).await;
-    let mut conn = app.app().db.conn().await.unwrap();
-    let (payable, paid): (i64, i64) = (
-        sqlx::query_scalar("SELECT balance_minor FROM ledger_accounts WHERE id = 'system:refunds_payable:USD'")
-            .fetch_one(&mut *conn)
-            .await
-            .unwrap(),
-        sqlx::query_scalar("SELECT balance_minor FROM ledger_accounts WHERE id = 'system:payouts:USD'")
-            .fetch_one(&mut *conn)
-            .await
-            .unwrap(),
-    );
+    let payable = given::system_balance(&app, SystemAccount::RefundsPayable).await;
+    let paid = given::system_balance(&app, SystemAccount::Payouts).await;
     assert_eq!((payable, paid), (0, 700));
-    drop(conn);
     assert_eq!(count_audit(&app, "refund.paid_out", id).await, 1);
     assert_audit_verifies(&app).await;
     app.stop().await;

@@ -142,3 +142,30 @@ pub fn redacted_text(text: &str) -> String {
     let text = LINK.replace_all(text, "[link]");
     DATE.replace_all(&text, "[date]").into_owned()
 }
+
+/// The audit log's entries for `action`, oldest first, with their details
+/// as JSON: what an operator reading the log would see.
+pub async fn audited(app: &TestApp, action: &str) -> Vec<(tern_domain::audit::StoredEntry, Value)> {
+    let mut conn = app.app().db.conn().await.unwrap();
+    let mut out = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = tern_store::audit::page(&mut conn, after, 500).await.unwrap();
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        for e in page {
+            if e.action == action {
+                let details = serde_json::from_str(&e.details).unwrap();
+                out.push((e, details));
+            }
+        }
+    }
+    out
+}
+
+/// The balance of one of Tern's own ledger accounts in USD, in cents.
+pub async fn system_balance(app: &TestApp, account: tern_domain::ledger::SystemAccount) -> i64 {
+    let mut conn = app.app().db.conn().await.unwrap();
+    let id = account.ledger_id("USD");
+    tern_store::ledger::balance(&mut conn, &id).await.unwrap()
+}

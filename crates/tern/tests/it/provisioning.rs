@@ -140,12 +140,11 @@ on_both!(every_failure_point_leaves_no_profile_reserved, |db: Db| async move {
         Vec::<Value>::new(),
         "no order completed, so nothing is held"
     );
-    let given_back: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM audit_log WHERE action = 'order.failed' AND details LIKE '%profile_given_back\":\"%'",
-    )
-    .fetch_one(app.app().db.pool())
-    .await
-    .unwrap();
+    let given_back = crate::given::audited(&app, "order.failed")
+        .await
+        .iter()
+        .filter(|(_, d)| d["profile_given_back"].is_string())
+        .count();
     assert_eq!(given_back, 4, "each failed order says which profile it gave back");
 
     // And the next order still works.
