@@ -69,7 +69,7 @@ pub use email::Email;
 pub use idempotency_key::IdempotencyKey;
 pub use ids::{
     AccountId, AdjustmentId, AnnouncementId, ApiKeyId, ClosureId, ExportId, OrderId, OutboxId, PackageId, RefundId,
-    SessionId, TicketId, TopUpId, TransactionId,
+    SessionId, TicketId, TicketMessageId, TopUpId, TransactionId,
 };
 pub use locale::Locale;
 pub use money::{Currency, Money};

@@ -30,7 +30,7 @@ pub struct TicketRow {
 /// One message of a ticket.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageRow {
-    pub id: String,
+    pub id: tern_domain::TicketMessageId,
     pub ticket_id: tern_domain::TicketId,
     pub author_id: tern_domain::AccountId,
     pub from_staff: bool,
@@ -63,7 +63,7 @@ fn from_row(r: &AnyRow) -> Result<TicketRow> {
 
 fn message(r: &AnyRow) -> Result<MessageRow> {
     Ok(MessageRow {
-        id: r.try_get("id")?,
+        id: crate::decode::id(r, "id")?,
         ticket_id: crate::decode::id(r, "ticket_id")?,
         author_id: crate::decode::id(r, "author_id")?,
         from_staff: r.try_get::<i64, _>("from_staff")? != 0,

@@ -61,7 +61,8 @@ pub struct TicketView {
 /// One message as the ticket's owner sees it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MessageView {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: tern_domain::TicketMessageId,
     /// `you` or `support` (staff names are not shown).
     pub author: String,
     /// Plain text; line breaks as `\n`.

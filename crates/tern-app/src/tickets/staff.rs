@@ -52,7 +52,8 @@ pub struct AdminTicketView {
 /// One message as staff see it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AdminMessageView {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: tern_domain::TicketMessageId,
     /// `customer` or `staff`.
     pub author: String,
     /// The staff account that wrote it (`None` for the customer).
@@ -200,7 +201,7 @@ pub async fn reply_as_staff(
         return Err(AppError::Conflict(Code::TicketStateChanged));
     }
     let msg = MessageRow {
-        id: crate::tokens::new_id(),
+        id: crate::tokens::new_id().into(),
         ticket_id: id.clone(),
         author_id: actor.clone(),
         from_staff: true,

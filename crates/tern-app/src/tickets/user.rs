@@ -105,7 +105,7 @@ pub async fn open(app: &App, who: &Principal, input: &NewTicket) -> AppResult<Ti
     };
     tickets::insert(&mut tx, &row).await?;
     let msg = MessageRow {
-        id: crate::tokens::new_id(),
+        id: crate::tokens::new_id().into(),
         ticket_id: row.id.clone(),
         author_id: who.account_id.clone(),
         from_staff: false,
@@ -163,7 +163,7 @@ pub async fn reply_mine(app: &App, who: &Principal, id: &tern_domain::TicketId, 
     tickets::add_message(
         &mut tx,
         &MessageRow {
-            id: crate::tokens::new_id(),
+            id: crate::tokens::new_id().into(),
             ticket_id: t.id.clone(),
             author_id: who.account_id.clone(),
             from_staff: false,

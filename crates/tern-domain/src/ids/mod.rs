@@ -18,5 +18,5 @@ pub use iccid::{Iccid, IccidError, known_iccid};
 pub use imsi::{Imsi, ImsiError};
 pub use opaque::{
     AccountId, AdjustmentId, AnnouncementId, ApiKeyId, ClosureId, ExportId, OrderId, OutboxId, PackageId, RefundId,
-    SessionId, TicketId, TopUpId, TransactionId,
+    SessionId, TicketId, TicketMessageId, TopUpId, TransactionId,
 };

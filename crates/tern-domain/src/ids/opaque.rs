@@ -114,6 +114,8 @@ opaque_ids! {
     TransactionId;
     /// A support agent's wallet adjustment.
     AdjustmentId;
+    /// One message of a support ticket.
+    TicketMessageId;
 }
 
 #[cfg(test)]
