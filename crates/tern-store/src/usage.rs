@@ -29,7 +29,7 @@ fn lock_clause(backend: Backend) -> &'static str {
 }
 
 /// Locks the eSIMs among `iccids` for the transaction (PostgreSQL; SQLite
-/// writers are serialised anyway) and returns their owners by ICCID.
+/// writers are serialised anyway) and returns those Tern holds.
 /// Locking in ICCID order keeps concurrent batches from deadlocking.
 pub async fn lock_esims(conn: &mut AnyConnection, backend: Backend, iccids: &[&Iccid]) -> Result<HashSet<Iccid>> {
     let mut sorted: Vec<&Iccid> = iccids.to_vec();

@@ -176,6 +176,15 @@ pub(crate) fn status_view(c: &ClosureRow, steps: &[StepRow]) -> StatusView {
         steps_left: left,
         completed_at: opt_time(c.completed_at),
         canceled_at: opt_time(c.canceled_at),
-        receipt: c.receipt.as_deref().and_then(|r| serde_json::from_str(r).ok()),
+        receipt: c.receipt.as_deref().and_then(|r| read_receipt(&c.id, r)),
     }
+}
+
+/// A stored receipt. One that does not decode is left off the page (the
+/// rest of the status still shows) and logged, since it means a receipt
+/// was written in a shape this build cannot read.
+fn read_receipt(id: &tern_domain::ClosureId, stored: &str) -> Option<Receipt> {
+    serde_json::from_str(stored)
+        .map_err(|e| tracing::error!(closure = %id, error = %e, "stored closure receipt does not decode"))
+        .ok()
 }
