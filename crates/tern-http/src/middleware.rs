@@ -32,7 +32,7 @@ pub fn apply(router: Router, state: HttpState) -> Router {
     router
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn(move |req: Request, next: Next| {
-            security_headers(secure, req, next)
+            language_and_security_headers(secure, req, next)
         }))
         .layer(middleware::from_fn(record_metrics))
         .layer(CatchPanicLayer::custom(panic_response))
@@ -55,7 +55,7 @@ pub fn apply(router: Router, state: HttpState) -> Router {
 /// headers. One layer does both, so a request passes one `from_fn` layer
 /// fewer (each boxes the rest of the request's future); see "The locale
 /// layer" in docs/PERFORMANCE.md.
-async fn security_headers(secure: bool, req: Request, next: Next) -> Response {
+async fn language_and_security_headers(secure: bool, req: Request, next: Next) -> Response {
     let mut res = crate::locale::negotiate(req, next).await;
     let h = res.headers_mut();
     h.entry(header::X_CONTENT_TYPE_OPTIONS)
